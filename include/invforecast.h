@@ -1,0 +1,279 @@
+/*
+ * invforecast.h: the C ABI of libinvforecast (ABI version 0).
+ *
+ * Conventions, for every function below unless it says otherwise:
+ *
+ * Errors.  Every fallible call returns an `invf_status*`.  NULL means success.
+ *   A non-NULL status carries a code (invf_code) and a UTF-8 message; the caller
+ *   owns it and frees it with invf_status_release().  No thread-local "last
+ *   error" exists, so callers that hop threads (Go goroutines) need no pinning.
+ *   No C++ exception ever crosses this boundary and the library never aborts.
+ * Out-parameters.  Left untouched when the call fails.
+ * Ownership.  Objects returned through `T** out` are owned by the caller and
+ *   freed with the matching invf_*_release(); every release function accepts
+ *   NULL and returns nothing.  `const char*` results point into the object they
+ *   were read from and stay valid until that object is released.
+ * Strings.  UTF-8, NUL-terminated.  Dates are ISO 8601 calendar dates
+ *   "YYYY-MM-DD"; date outputs need a buffer of INVF_DATE_BUFFER bytes.
+ * Units.  Sales values are units sold per day (non-negative, finite).  Sizes
+ *   and counts are size_t, indices are 0-based.
+ * Threads.  Distinct objects may be used from distinct threads freely.  One
+ *   object may be read (const functions) from many threads at once; mutating
+ *   it (add, set) needs the caller's exclusion.
+ * Options.  Behaviour is configured by an opaque invf_options holding
+ *   key=value strings, so new settings never change a signature.  A NULL
+ *   options pointer means "all defaults".  Unknown keys and malformed values
+ *   are rejected when set (INVF_ERR_INVALID_ARGUMENT).
+ */
+#ifndef INVFORECAST_H
+#define INVFORECAST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#  if defined(INVF_BUILDING_LIBRARY)
+#    define INVF_API __declspec(dllexport)
+#  else
+#    define INVF_API __declspec(dllimport)
+#  endif
+#else
+#  define INVF_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                   */
+
+/* The ABI version this header describes; compare with invf_version(). */
+#define INVF_ABI_VERSION 0
+/* Bytes needed for a date written by the library ("YYYY-MM-DD" and NUL). */
+#define INVF_DATE_BUFFER 11
+
+/* Library version ("0.1.0") and ABI version.  Either pointer may be NULL.
+ * Never fails.  The string is static. */
+INVF_API void invf_version(const char** library_version, int* abi_version);
+
+/* ------------------------------------------------------------------------ */
+/* Status                                                                    */
+
+typedef enum invf_code {
+  INVF_OK = 0,
+  INVF_ERR_INVALID_ARGUMENT = 1, /* bad option, size, index or method name */
+  INVF_ERR_NULL_POINTER = 2,     /* a required pointer argument was NULL */
+  INVF_ERR_IO = 3,               /* file missing, unreadable, unwritable */
+  INVF_ERR_PARSE = 4,            /* malformed file contents (CSV, gzip) */
+  INVF_ERR_DATA = 5,             /* data violates a rule: NaN, negative, duplicate, empty */
+  INVF_ERR_BUFFER_TOO_SMALL = 6, /* caller's buffer shorter than needed */
+  INVF_ERR_SERIES_TOO_SHORT = 7, /* strict mode: a series too short for the method */
+  INVF_ERR_OUT_OF_MEMORY = 8,
+  INVF_ERR_CANCELLED = 9,        /* a progress callback asked to stop */
+  INVF_ERR_UNSUPPORTED = 10,     /* feature not built in (e.g. CUDA) */
+  INVF_ERR_CORRUPT_MODEL = 11,   /* model file truncated, checksum, version */
+  INVF_ERR_INTERNAL = 12         /* a bug: please report the message */
+} invf_code;
+
+typedef struct invf_status invf_status;
+
+/* Code of a status; INVF_OK for NULL. */
+INVF_API invf_code invf_status_code(const invf_status* status);
+/* Message of a status; "" for NULL.  Valid until the status is released. */
+INVF_API const char* invf_status_message(const invf_status* status);
+INVF_API void invf_status_release(invf_status* status);
+
+/* ------------------------------------------------------------------------ */
+/* Options: string key/value settings                                        */
+
+typedef struct invf_options invf_options;
+
+INVF_API invf_status* invf_options_create(invf_options** out);
+INVF_API void invf_options_release(invf_options* options);
+/* Sets `key` to `value`.  Keys and accepted values:
+ *
+ * Data ingestion (invf_dataset_*):
+ *   "duplicates"     "error" (default) | "sum": repeated (series, date) rows
+ *   "negative"       "error" (default) | "clip": negative sales -> 0, counted
+ *   "missing_days"   "zero" (default) | "error": days absent between a series'
+ *                    first and last date are filled with 0, or refused
+ *   "outliers"       "none" (default) | "clip": clip values above
+ *                    median + k * MAD of the series' sales after launch
+ *   "outlier_k"      positive number, default "10"
+ *   "value_column", "date_column", "series_column": CSV column names,
+ *                    defaults "value", "date", "series_id"
+ * Forecasting (invf_forecaster_*, invf_backtest_run):
+ *   "quantiles"      comma-separated levels in (0,1), ascending, default
+ *                    "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9"
+ *   "season_length"  integer >= 2, default "7" (weekly)
+ *   "ma_window"      integer >= 1, default "28"
+ *   "strict"         "false" (default) | "true": a series too short for the
+ *                    method fails with INVF_ERR_SERIES_TOO_SHORT instead of
+ *                    being forecast by a simpler method with a warning
+ *   "auto_methods"   candidates of method "auto", default
+ *                    "snaive,ets,croston,sba,tsb,ma"
+ *   "auto_windows"   rolling origins "auto" selects on, default "3"
+ *   "threads"        integer >= 0, 0 (default) = all hardware threads
+ */
+INVF_API invf_status* invf_options_set(invf_options* options, const char* key, const char* value);
+/* Progress reporting for long calls (fit, forecast, backtest).  `stage`
+ * names the work, `done` of `total` units are finished.  Return 0 to go on,
+ * non-zero to cancel: the running call then fails with INVF_ERR_CANCELLED.
+ * Called from the thread that made the call.  NULL removes the callback. */
+typedef int (*invf_progress_fn)(void* user_data, const char* stage, size_t done, size_t total);
+INVF_API invf_status* invf_options_set_progress(invf_options* options, invf_progress_fn fn, void* user_data);
+
+/* ------------------------------------------------------------------------ */
+/* Dataset: daily sales per series                                           */
+
+typedef struct invf_dataset invf_dataset;
+
+/* Loads a long CSV (plain, or gzip when the name ends in .gz): a header with
+ * at least series_id,date,value; any other column is kept as a numeric
+ * covariate when every non-empty cell parses as a number, else as a
+ * categorical one.  Rows may come in any order.  Errors name the file, line
+ * and column. */
+INVF_API invf_status* invf_dataset_load_csv(const char* path, const invf_options* options,
+                                            invf_dataset** out);
+
+/* An empty dataset to fill from arrays with invf_dataset_add_*.  `options`
+ * is copied; the ingestion keys above apply. */
+INVF_API invf_status* invf_dataset_create(const invf_options* options, invf_dataset** out);
+INVF_API void invf_dataset_release(invf_dataset* dataset);
+
+/* Adds `count` observations of series `series_id`: dates[i] (ISO) sold
+ * values[i] units.  Calls may repeat a series id; rows join the same series.
+ * Values are checked as in a CSV (NaN, Inf, negative, duplicates). */
+INVF_API invf_status* invf_dataset_add_series(invf_dataset* dataset, const char* series_id,
+                                              const char* const* dates, const double* values,
+                                              size_t count);
+/* Adds a numeric covariate `column` (e.g. "price") for observations of
+ * `series_id` on `dates`.  NaN means "not known" (e.g. no price that week). */
+INVF_API invf_status* invf_dataset_add_numeric(invf_dataset* dataset, const char* series_id,
+                                               const char* column, const char* const* dates,
+                                               const double* values, size_t count);
+/* Adds a categorical covariate (e.g. "event"); NULL or "" means none. */
+INVF_API invf_status* invf_dataset_add_categorical(invf_dataset* dataset, const char* series_id,
+                                                   const char* column, const char* const* dates,
+                                                   const char* const* values, size_t count);
+
+/* Number of series.  Series are ordered by id (byte order). */
+INVF_API invf_status* invf_dataset_series_count(const invf_dataset* dataset, size_t* out);
+INVF_API invf_status* invf_dataset_series_id(const invf_dataset* dataset, size_t series,
+                                             const char** out);
+/* Days in the aligned daily calendar of a series, first day to last day. */
+INVF_API invf_status* invf_dataset_series_length(const invf_dataset* dataset, size_t series,
+                                                 size_t* out);
+INVF_API invf_status* invf_dataset_series_start_date(const invf_dataset* dataset, size_t series,
+                                                     char out[INVF_DATE_BUFFER]);
+/* Copies the aligned daily values (gap-filled, cleaned) into `buffer` of
+ * `capacity` doubles; fails with INVF_ERR_BUFFER_TOO_SMALL if capacity <
+ * length. */
+INVF_API invf_status* invf_dataset_series_values(const invf_dataset* dataset, size_t series,
+                                                 double* buffer, size_t capacity);
+/* A per-series statistic by name:
+ *   "length", "observed_days", "gap_days", "launch_offset" (days from the
+ *   first date to the first sale; -1 if never sold), "total", "mean",
+ *   "zero_fraction" (after launch), "adi", "cv2", "scale" (mean absolute
+ *   one-step difference after launch), "clipped" (values changed by the
+ *   negative/outlier rules), "class" (0 smooth, 1 erratic, 2 intermittent,
+ *   3 lumpy: Syntetos-Boylan with ADI 1.32 and CV2 0.49). */
+INVF_API invf_status* invf_dataset_series_stat(const invf_dataset* dataset, size_t series,
+                                               const char* name, double* out);
+/* Names of the covariate columns kept (numeric and categorical). */
+INVF_API invf_status* invf_dataset_column_count(const invf_dataset* dataset, size_t* out);
+INVF_API invf_status* invf_dataset_column_name(const invf_dataset* dataset, size_t column,
+                                               const char** out, int* is_numeric);
+/* Warnings raised while building the dataset (clipped values, filled gaps). */
+INVF_API invf_status* invf_dataset_warning_count(const invf_dataset* dataset, size_t* out);
+INVF_API invf_status* invf_dataset_warning(const invf_dataset* dataset, size_t index,
+                                           const char** out);
+
+/* ------------------------------------------------------------------------ */
+/* Forecaster and forecasts                                                  */
+
+typedef struct invf_forecaster invf_forecaster;
+typedef struct invf_forecast invf_forecast;
+
+/* A built-in method: "naive", "snaive", "ma", "ets", "croston", "sba",
+ * "tsb", "auto".  `options` is copied (forecasting keys above). */
+INVF_API invf_status* invf_forecaster_create(const char* method, const invf_options* options,
+                                             invf_forecaster** out);
+INVF_API void invf_forecaster_release(invf_forecaster* forecaster);
+
+/* Fits the method to every series of `dataset` and forecasts days 1..horizon
+ * after each series' last date.  A forecaster may be used by many threads at
+ * once. */
+INVF_API invf_status* invf_forecaster_forecast(const invf_forecaster* forecaster,
+                                               const invf_dataset* dataset, size_t horizon,
+                                               invf_forecast** out);
+INVF_API void invf_forecast_release(invf_forecast* forecast);
+
+INVF_API invf_status* invf_forecast_series_count(const invf_forecast* forecast, size_t* out);
+INVF_API invf_status* invf_forecast_horizon(const invf_forecast* forecast, size_t* out);
+INVF_API invf_status* invf_forecast_quantile_count(const invf_forecast* forecast, size_t* out);
+/* Copies the quantile levels (ascending) into `buffer`. */
+INVF_API invf_status* invf_forecast_quantile_levels(const invf_forecast* forecast,
+                                                    double* buffer, size_t capacity);
+INVF_API invf_status* invf_forecast_series_id(const invf_forecast* forecast, size_t series,
+                                              const char** out);
+/* Date of forecast day 1 of a series (the day after its last date). */
+INVF_API invf_status* invf_forecast_start_date(const invf_forecast* forecast, size_t series,
+                                               char out[INVF_DATE_BUFFER]);
+/* The method that produced the series' forecast (differs from the requested
+ * one when a short series fell back to a simpler method), and how its
+ * quantiles were made ("analytic normal", "empirical residuals by horizon"). */
+INVF_API invf_status* invf_forecast_method(const invf_forecast* forecast, size_t series,
+                                           const char** method, const char** interval_method);
+/* Mean forecast of days 1..horizon: `capacity` >= horizon. */
+INVF_API invf_status* invf_forecast_mean(const invf_forecast* forecast, size_t series,
+                                         double* buffer, size_t capacity);
+/* Quantiles, day-major: buffer[d * quantile_count + q] for day d, level q.
+ * Non-negative and non-decreasing in q.  `capacity` >= horizon*quantile_count. */
+INVF_API invf_status* invf_forecast_quantiles(const invf_forecast* forecast, size_t series,
+                                              double* buffer, size_t capacity);
+/* Writes the long CSV "series_id,date,mean,q0.1,...": one row per series per
+ * day. */
+INVF_API invf_status* invf_forecast_write_csv(const invf_forecast* forecast, const char* path);
+INVF_API invf_status* invf_forecast_warning_count(const invf_forecast* forecast, size_t* out);
+INVF_API invf_status* invf_forecast_warning(const invf_forecast* forecast, size_t index,
+                                            const char** out);
+
+/* ------------------------------------------------------------------------ */
+/* Backtest                                                                  */
+
+typedef struct invf_backtest invf_backtest;
+
+/* Rolling-origin backtest: `windows` origins, each `horizon` days, the last
+ * window ending on each series' last date, origins `horizon` days apart.
+ * Every method in `methods` (names as for invf_forecaster_create) is fitted
+ * on the data before each origin only. */
+INVF_API invf_status* invf_backtest_run(const invf_dataset* dataset, const char* const* methods,
+                                        size_t method_count, size_t horizon, size_t windows,
+                                        const invf_options* options, invf_backtest** out);
+INVF_API void invf_backtest_release(invf_backtest* backtest);
+
+INVF_API invf_status* invf_backtest_method_count(const invf_backtest* backtest, size_t* out);
+INVF_API invf_status* invf_backtest_method_name(const invf_backtest* backtest, size_t method,
+                                                const char** out);
+/* Aggregate metric of a method by name: "mase", "rmsse", "wrmsse", "smape",
+ * "wql", "coverage80" (share of actuals inside [q0.1, q0.9]), "bias" (mean
+ * forecast minus actual over all points, units/day).  Series whose scale is
+ * zero are left out of scaled metrics. */
+INVF_API invf_status* invf_backtest_metric(const invf_backtest* backtest, size_t method,
+                                           const char* metric, double* out);
+/* The same metric for one series (NaN where undefined, e.g. zero scale). */
+INVF_API invf_status* invf_backtest_series_metric(const invf_backtest* backtest, size_t method,
+                                                  size_t series, const char* metric, double* out);
+/* The whole report as JSON.  Writes at most `capacity` bytes including the
+ * NUL; `*needed` (if not NULL) receives the size required.  With capacity 0
+ * and buffer NULL it only reports the size. */
+INVF_API invf_status* invf_backtest_to_json(const invf_backtest* backtest, char* buffer,
+                                            size_t capacity, size_t* needed);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* INVFORECAST_H */

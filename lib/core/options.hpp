@@ -1,0 +1,54 @@
+// Settings shared by the data layer, the forecasters and the backtest, parsed
+// from the C API's key/value strings in one place.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace invforecast {
+
+enum class DuplicatePolicy { Error, Sum };
+enum class NegativePolicy { Error, Clip };
+enum class MissingDayPolicy { Zero, Error };
+enum class OutlierPolicy { None, Clip };
+
+struct IngestOptions {
+  DuplicatePolicy duplicates = DuplicatePolicy::Error;
+  NegativePolicy negative = NegativePolicy::Error;
+  MissingDayPolicy missing_days = MissingDayPolicy::Zero;
+  OutlierPolicy outliers = OutlierPolicy::None;
+  double outlier_k = 10.0;
+  std::string series_column = "series_id";
+  std::string date_column = "date";
+  std::string value_column = "value";
+};
+
+// Called with (stage, done, total); returns false to cancel.
+using ProgressFn = std::function<bool(std::string_view stage, size_t done, size_t total)>;
+
+struct ForecastOptions {
+  std::vector<double> quantiles = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
+  int season_length = 7;
+  int ma_window = 28;
+  bool strict = false;
+  std::vector<std::string> auto_methods = {"snaive", "ets", "croston", "sba", "tsb", "ma"};
+  int auto_windows = 3;
+  int threads = 0;  // 0 = hardware concurrency
+};
+
+struct Options {
+  IngestOptions ingest;
+  ForecastOptions forecast;
+  ProgressFn progress;  // may be empty
+
+  // Throws Error(InvalidArgument) naming the key for an unknown key or a bad value.
+  void set(std::string_view key, std::string_view value);
+};
+
+// Reports progress; throws Error(Cancelled) when the callback asks to stop.
+void report_progress(const ProgressFn& progress, std::string_view stage, size_t done, size_t total);
+
+}  // namespace invforecast

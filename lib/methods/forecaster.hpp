@@ -1,0 +1,45 @@
+// Built-in forecasting methods.  Each is local (fitted per series) and gives a
+// mean path and quantiles for days 1..H after the end of the history.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/options.hpp"
+
+namespace invforecast {
+
+struct SeriesForecast {
+  std::string method;            // the method that produced it (after fallback)
+  std::string interval_method;   // how quantiles were made
+  std::vector<double> mean;      // [horizon]
+  std::vector<double> quantiles; // [horizon * levels], day-major, non-crossing, >= 0
+  std::string warning;           // non-empty when a fallback happened
+};
+
+class Forecaster {
+ public:
+  virtual ~Forecaster() = default;
+  virtual std::string_view name() const = 0;
+  // Fewest days of history (after the series' launch) the method needs.
+  virtual size_t min_history() const = 0;
+  // `history` is the series from its launch (first sale) on; never empty and
+  // at least min_history() long when called by forecast_series().
+  virtual SeriesForecast forecast(std::span<const double> history, size_t horizon) const = 0;
+};
+
+// Throws Error(InvalidArgument) for an unknown method name.
+std::unique_ptr<Forecaster> make_forecaster(std::string_view method, const ForecastOptions& options);
+
+// Forecasts one series (full calendar, may start with zeros before launch),
+// applying the short-series rule: falls back through simpler methods with a
+// warning, or throws Error(SeriesTooShort) when options.strict.  A series that
+// never sold is forecast as zero by "naive" with a warning.
+SeriesForecast forecast_series(const Forecaster& method, const ForecastOptions& options,
+                               std::string_view series_id, std::span<const double> values,
+                               size_t horizon);
+
+}  // namespace invforecast
