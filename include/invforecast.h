@@ -138,13 +138,18 @@ INVF_API invf_status* invf_dataset_load_csv(const char* path, const invf_options
                                             invf_dataset** out);
 
 /* An empty dataset to fill from arrays with invf_dataset_add_*.  `options`
- * is copied; the ingestion keys above apply. */
+ * is copied; the ingestion keys above apply.  Rules that span rows
+ * (duplicates, refused missing days, an empty dataset) are checked when the
+ * dataset is first read after an add, so any reading call may then fail with
+ * INVF_ERR_DATA.  Strings read earlier stay valid after later adds. */
 INVF_API invf_status* invf_dataset_create(const invf_options* options, invf_dataset** out);
 INVF_API void invf_dataset_release(invf_dataset* dataset);
 
 /* Adds `count` observations of series `series_id`: dates[i] (ISO) sold
  * values[i] units.  Calls may repeat a series id; rows join the same series.
- * Values are checked as in a CSV (NaN, Inf, negative, duplicates). */
+ * Values are checked as in a CSV (NaN, Inf, negative, duplicates).  A failed
+ * call adds nothing.  count 0 adds nothing (the arrays may then be NULL).
+ * Datasets from invf_dataset_load_csv accept no adds (INVF_ERR_INVALID_ARGUMENT). */
 INVF_API invf_status* invf_dataset_add_series(invf_dataset* dataset, const char* series_id,
                                               const char* const* dates, const double* values,
                                               size_t count);
@@ -203,8 +208,8 @@ INVF_API invf_status* invf_forecaster_create(const char* method, const invf_opti
 INVF_API void invf_forecaster_release(invf_forecaster* forecaster);
 
 /* Fits the method to every series of `dataset` and forecasts days 1..horizon
- * after each series' last date.  A forecaster may be used by many threads at
- * once. */
+ * (1 <= horizon <= 3660) after each series' last date.  A forecaster may be
+ * used by many threads at once.  The result does not depend on "threads". */
 INVF_API invf_status* invf_forecaster_forecast(const invf_forecaster* forecaster,
                                                const invf_dataset* dataset, size_t horizon,
                                                invf_forecast** out);
@@ -245,10 +250,10 @@ INVF_API invf_status* invf_forecast_warning(const invf_forecast* forecast, size_
 
 typedef struct invf_backtest invf_backtest;
 
-/* Rolling-origin backtest: `windows` origins, each `horizon` days, the last
- * window ending on each series' last date, origins `horizon` days apart.
- * Every method in `methods` (names as for invf_forecaster_create) is fitted
- * on the data before each origin only. */
+/* Rolling-origin backtest: `windows` origins (1 to 1000), each `horizon` days
+ * (1 to 3660), the last window ending on each series' last date, origins
+ * `horizon` days apart.  Every method in `methods` (names as for
+ * invf_forecaster_create) is fitted on the data before each origin only. */
 INVF_API invf_status* invf_backtest_run(const invf_dataset* dataset, const char* const* methods,
                                         size_t method_count, size_t horizon, size_t windows,
                                         const invf_options* options, invf_backtest** out);
@@ -268,7 +273,9 @@ INVF_API invf_status* invf_backtest_series_metric(const invf_backtest* backtest,
                                                   size_t series, const char* metric, double* out);
 /* The whole report as JSON.  Writes at most `capacity` bytes including the
  * NUL; `*needed` (if not NULL) receives the size required.  With capacity 0
- * and buffer NULL it only reports the size. */
+ * and buffer NULL it only reports the size (then `needed` is required).  A
+ * capacity below the size fails with INVF_ERR_BUFFER_TOO_SMALL, writing
+ * nothing; the message states the size. */
 INVF_API invf_status* invf_backtest_to_json(const invf_backtest* backtest, char* buffer,
                                             size_t capacity, size_t* needed);
 

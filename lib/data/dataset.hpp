@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -20,26 +21,30 @@ namespace invforecast {
 enum class DemandClass { Smooth = 0, Erratic = 1, Intermittent = 2, Lumpy = 3 };
 const char* demand_class_name(DemandClass c);
 
+// "After launch" means from the first day with sales > 0 to the last day.
 struct SeriesStats {
-  size_t length = 0;         // calendar days first..last
-  size_t observed_days = 0;  // days present in the input
-  size_t gap_days = 0;       // days filled because absent
+  size_t length = 0;           // calendar days first..last
+  size_t observed_days = 0;    // days present in the input
+  size_t gap_days = 0;         // days filled because absent
   int64_t launch_offset = -1;  // index of the first sale, -1 if none
-  double total = 0.0;
-  double mean = 0.0;           // mean daily sales after launch
-  double zero_fraction = 0.0;  // after launch
-  double adi = 0.0;            // average inter-demand interval (days) after launch
-  double cv2 = 0.0;            // squared coefficient of variation of non-zero sales
-  double scale = 0.0;          // mean |y_t - y_{t-1}| after launch (RMSSE/MASE uses its own)
-  size_t clipped = 0;          // values changed by negative/outlier rules
-  DemandClass demand_class = DemandClass::Smooth;
+  double total = 0.0;          // sum of all values
+  double mean = 0.0;           // mean daily sales after launch (0 if never sold)
+  double zero_fraction = 0.0;  // share of zero days after launch (1 if never sold)
+  // Mean interval (days) between consecutive non-zero sales after launch.
+  // With fewer than two sales the interval is at least the days from launch
+  // to the end (the whole length if never sold), which is used instead.
+  double adi = 0.0;
+  double cv2 = 0.0;    // population variance / mean^2 of non-zero sales (0 if < 2)
+  double scale = 0.0;  // mean |y_t - y_{t-1}| after launch (RMSSE/MASE uses its own)
+  size_t clipped = 0;  // values changed by negative/outlier rules
+  DemandClass demand_class = DemandClass::Smooth;  // Syntetos-Boylan: ADI 1.32, CV2 0.49
 };
 
 struct Series {
   std::string id;
-  Day start_day = 0;                // date of values[0]
-  std::vector<double> values;       // one per day, contiguous
-  std::vector<uint8_t> observed;    // 1 where the day was in the input
+  Day start_day = 0;              // date of values[0]
+  std::vector<double> values;     // one per day, contiguous
+  std::vector<uint8_t> observed;  // 1 where the day was in the input
   SeriesStats stats;
 
   Day end_day() const { return start_day + static_cast<Day>(values.size()) - 1; }
@@ -50,15 +55,15 @@ struct Series {
 struct Column {
   std::string name;
   bool numeric = true;
-  std::vector<std::vector<double>> numeric_values;    // [series][day]
+  std::vector<std::vector<double>> numeric_values;  // [series][day]
   std::vector<std::string> levels;
-  std::vector<std::vector<int32_t>> category_codes;   // [series][day]
+  std::vector<std::vector<int32_t>> category_codes;  // [series][day]
 };
 
 class Dataset {
  public:
-  std::vector<Series> series;      // sorted by id
-  std::vector<Column> columns;     // covariates, in input order
+  std::vector<Series> series;   // sorted by id
+  std::vector<Column> columns;  // covariates, in input order
   std::vector<std::string> warnings;
 
   // Index of a column by name, or -1.
@@ -92,6 +97,18 @@ class DatasetBuilder {
   // Declares a covariate column so it exists even if all its cells are empty.
   void declare_column(std::string_view column, bool numeric);
 
+  // Bulk path for readers that see whole rows (the CSV reader): series are
+  // referred to by the handle series_handle() returns, and covariate columns
+  // come as one cell per observation added so far, in insertion order.
+  uint32_t series_handle(std::string_view id);
+  void add_value(uint32_t series, Day day, double value, Origin origin);
+  void reserve(size_t observations) { observations_.reserve(observations); }
+  // `cells` (NaN = unknown) / `codes` (index into `levels`, -1 = none) hold
+  // exactly one entry per value added so far, in the order they were added.
+  void attach_numeric(std::string_view column, std::vector<double> cells);
+  void attach_categorical(std::string_view column, std::vector<std::string> levels,
+                          std::vector<int32_t> codes);
+
   // Throws Error(Data) for an empty dataset, duplicates (unless summed),
   // missing days (when refused); applies clipping and computes statistics.
   Dataset build() const;
@@ -100,37 +117,64 @@ class DatasetBuilder {
   struct Observation {
     uint32_t series;
     Day day;
-    double value;
+    double value;  // raw: negatives are clipped in build() so each series can count them
     Origin origin;
   };
   struct CovariateObservation {
     uint32_t series;
     uint32_t column;
     Day day;
-    double number;    // numeric columns
-    int32_t code;     // categorical columns
+    int32_t code;   // categorical columns
+    double number;  // numeric columns
     Origin origin;
+  };
+  // Covariate cells attached to observations (bulk path), one per observation.
+  struct AttachedColumn {
+    uint32_t column;
+    std::vector<double> numbers;
+    std::vector<int32_t> codes;
   };
   uint32_t series_index(std::string_view id);
   uint32_t column_index(std::string_view name, bool numeric);
   std::string describe(Origin origin) const;
+  void check_value(std::string_view series_id, double value, Origin origin) const;
+
+  // Transparent hashing so lookups by string_view allocate nothing.
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using StringIndex = std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>>;
 
   IngestOptions options_;
   std::vector<std::string> sources_;
   std::vector<std::string> series_ids_;
-  std::unordered_map<std::string, uint32_t> series_lookup_;
+  StringIndex series_lookup_;
   std::vector<Observation> observations_;
   std::vector<Column> column_specs_;  // names, kinds, levels only
-  std::unordered_map<std::string, uint32_t> column_lookup_;
-  std::vector<std::unordered_map<std::string, int32_t>> level_lookup_;
+  StringIndex column_lookup_;
+  std::vector<StringIndex> level_lookup_;
   std::vector<CovariateObservation> covariates_;
-  size_t negatives_clipped_ = 0;
+  std::vector<AttachedColumn> attached_;
 };
 
+// Statistics of one aligned series (see SeriesStats); `clipped` is left 0
+// for the caller to fill.
 SeriesStats compute_stats(const std::vector<double>& values, const std::vector<uint8_t>& observed);
 
-// Reads a long CSV (gzip if the path ends in .gz) into a dataset.
+// Robust outlier rule: values above median + k * MAD of the non-zero values
+// after launch are set to that cap.  Returns how many were changed and
+// stores the cap in *cap (when some were changed).
+size_t clip_outliers(std::vector<double>& values, double k, double* cap);
+
+// Reads a long CSV (gzip if the path ends in .gz or starts with the gzip
+// magic bytes) into a dataset.  Large files are parsed in slices on up to
+// one thread per hardware thread.
 Dataset read_csv(const std::string& path, const IngestOptions& options);
+// The same with explicit slicing: at most `max_slices` slices of at least
+// `min_slice_bytes` each (whole lines).  The result never depends on them.
+Dataset read_csv(const std::string& path, const IngestOptions& options, size_t min_slice_bytes,
+                 size_t max_slices);
 
 // Calendar features of a day: day of week (0=Mon), month (1..12), ISO week.
 struct CalendarFeatures {

@@ -1,0 +1,63 @@
+// The C ABI boundary: the status object, the exception-to-status guard and
+// argument checks shared by every capi/*.cpp file.  Nothing here is exported.
+#pragma once
+
+#include <string>
+
+#include "core/error.hpp"
+#include "invforecast.h"
+
+struct invf_status {
+  invf_code code;
+  std::string message;
+};
+
+namespace invforecast::capi {
+
+// Returned when a status itself cannot be allocated; invf_status_release()
+// recognises it and does not free it.
+invf_status* out_of_memory_status() noexcept;
+
+// Converts the exception being handled into a status; never throws.
+invf_status* status_from_current_exception() noexcept;
+
+// Runs `body` and turns any exception into a status, so that nothing escapes
+// through an extern "C" function.  NULL means success.
+template <typename Body>
+invf_status* guarded(Body&& body) noexcept {
+  try {
+    body();
+    return nullptr;
+  } catch (...) {
+    return status_from_current_exception();
+  }
+}
+
+// Throws Error(NullPointer) naming `argument` when `pointer` is NULL.
+inline void require(const void* pointer, const char* argument) {
+  if (pointer == nullptr) fail(ErrorCode::NullPointer, "argument '{}' is NULL", argument);
+}
+
+// Throws Error(InvalidArgument) unless index < count; `what` names the kind.
+inline void require_index(size_t index, size_t count, const char* what) {
+  if (index >= count)
+    fail(ErrorCode::InvalidArgument, "{} index {} is out of range (count {})", what, index, count);
+}
+
+// Throws Error(BufferTooSmall) saying how many elements are needed.
+inline void require_capacity(size_t capacity, size_t needed, const char* what) {
+  if (capacity < needed)
+    fail(ErrorCode::BufferTooSmall, "buffer of {} elements is too small: {} needs {}", capacity,
+         what, needed);
+}
+
+// Forecast horizons beyond ten years of days are refused before allocating.
+inline constexpr size_t kMaxHorizon = 3660;
+
+inline void require_horizon(size_t horizon) {
+  if (horizon == 0 || horizon > kMaxHorizon)
+    fail(ErrorCode::InvalidArgument, "horizon {} is out of range: expected 1 to {} days", horizon,
+         kMaxHorizon);
+}
+
+}  // namespace invforecast::capi

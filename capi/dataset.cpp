@@ -1,0 +1,294 @@
+// invf_dataset: loading, filling from arrays, and reading a dataset.
+#include <cmath>
+#include <cstring>
+#include <string_view>
+
+#include "boundary.hpp"
+#include "handles.hpp"
+
+namespace invforecast::capi {
+
+const Dataset& built_dataset(const invf_dataset& dataset) {
+  std::lock_guard lock(dataset.build_mutex);
+  if (!dataset.built) dataset.built = std::make_unique<Dataset>(dataset.builder->build());
+  return *dataset.built;
+}
+
+namespace {
+
+invf_dataset& fillable(invf_dataset* dataset) {
+  require(dataset, "dataset");
+  if (!dataset->builder)
+    fail(ErrorCode::InvalidArgument,
+         "dataset was loaded from a file; only datasets from invf_dataset_create accept rows");
+  return *dataset;
+}
+
+// Called before the builder changes: a later read must rebuild.  The old
+// build is stripped of its numbers but kept for the strings it lent out.
+void invalidate(invf_dataset& dataset) {
+  std::lock_guard lock(dataset.build_mutex);
+  if (!dataset.built) return;
+  dataset.retired.reserve(dataset.retired.size() + 1);  // so the move below cannot fail
+  std::unique_ptr<Dataset> stale = std::move(dataset.built);
+  for (Series& series : stale->series) {
+    std::vector<double>().swap(series.values);
+    std::vector<uint8_t>().swap(series.observed);
+  }
+  for (Column& column : stale->columns) {
+    std::vector<std::vector<double>>().swap(column.numeric_values);
+    std::vector<std::vector<int32_t>>().swap(column.category_codes);
+  }
+  dataset.retired.push_back(std::move(stale));
+}
+
+void require_name(const char* name, const char* argument) {
+  require(name, argument);
+  if (*name == '\0') fail(ErrorCode::InvalidArgument, "argument '{}' is empty", argument);
+}
+
+// Parses every date before anything is added, so that a bad row leaves the
+// dataset as it was.
+std::vector<Day> parse_dates(const char* const* dates, size_t count, std::string_view series_id) {
+  std::vector<Day> days;
+  days.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    if (dates[i] == nullptr)
+      fail(ErrorCode::NullPointer, "series '{}': dates[{}] is NULL", series_id, i);
+    const auto day = parse_iso_date(dates[i]);
+    if (!day)
+      fail(ErrorCode::Parse, "series '{}': dates[{}] '{}' is not a YYYY-MM-DD date", series_id, i,
+           dates[i]);
+    days.push_back(*day);
+  }
+  return days;
+}
+
+// The value rules of a CSV, checked up front for the same reason.
+void check_sales(const double* values, size_t count, std::string_view series_id,
+                 const IngestOptions& ingest) {
+  for (size_t i = 0; i < count; ++i) {
+    if (!std::isfinite(values[i]))
+      fail(ErrorCode::Data, "series '{}': values[{}] is {}, not a finite number", series_id, i,
+           values[i]);
+    if (values[i] < 0.0 && ingest.negative == NegativePolicy::Error)
+      fail(ErrorCode::Data,
+           "series '{}': values[{}] is negative ({}); set option negative=clip to clip it to 0",
+           series_id, i, values[i]);
+  }
+}
+
+const Series& series_at(const invf_dataset* dataset, size_t series) {
+  require(dataset, "dataset");
+  const Dataset& built = built_dataset(*dataset);
+  require_index(series, built.series.size(), "series");
+  return built.series[series];
+}
+
+double stat_by_name(const Series& series, std::string_view name) {
+  const SeriesStats& s = series.stats;
+  if (name == "length") return static_cast<double>(s.length);
+  if (name == "observed_days") return static_cast<double>(s.observed_days);
+  if (name == "gap_days") return static_cast<double>(s.gap_days);
+  if (name == "launch_offset") return static_cast<double>(s.launch_offset);
+  if (name == "total") return s.total;
+  if (name == "mean") return s.mean;
+  if (name == "zero_fraction") return s.zero_fraction;
+  if (name == "adi") return s.adi;
+  if (name == "cv2") return s.cv2;
+  if (name == "scale") return s.scale;
+  if (name == "clipped") return static_cast<double>(s.clipped);
+  if (name == "class") return static_cast<double>(static_cast<int>(s.demand_class));
+  fail(ErrorCode::InvalidArgument,
+       "unknown series statistic '{}' (expected length, observed_days, gap_days, launch_offset, "
+       "total, mean, zero_fraction, adi, cv2, scale, clipped or class)",
+       name);
+}
+
+}  // namespace
+}  // namespace invforecast::capi
+
+using namespace invforecast;
+using namespace invforecast::capi;
+
+extern "C" {
+
+invf_status* invf_dataset_load_csv(const char* path, const invf_options* options,
+                                   invf_dataset** out) {
+  return guarded([&] {
+    require(path, "path");
+    require(out, "out");
+    auto dataset = std::make_unique<invf_dataset>();
+    dataset->ingest = options_or_defaults(options).ingest;
+    dataset->built = std::make_unique<Dataset>(read_csv(path, dataset->ingest));
+    *out = dataset.release();
+  });
+}
+
+invf_status* invf_dataset_create(const invf_options* options, invf_dataset** out) {
+  return guarded([&] {
+    require(out, "out");
+    auto dataset = std::make_unique<invf_dataset>();
+    dataset->ingest = options_or_defaults(options).ingest;
+    dataset->builder = std::make_unique<DatasetBuilder>(dataset->ingest);
+    *out = dataset.release();
+  });
+}
+
+void invf_dataset_release(invf_dataset* dataset) { delete dataset; }
+
+invf_status* invf_dataset_add_series(invf_dataset* dataset, const char* series_id,
+                                     const char* const* dates, const double* values,
+                                     size_t count) {
+  return guarded([&] {
+    invf_dataset& target = fillable(dataset);
+    require_name(series_id, "series_id");
+    if (count == 0) return;
+    require(dates, "dates");
+    require(values, "values");
+    const std::vector<Day> days = parse_dates(dates, count, series_id);
+    check_sales(values, count, series_id, target.ingest);
+    invalidate(target);
+    const uint32_t source = target.builder->add_source(
+        fmt::format("array input for series '{}' (line = array index + 1)", series_id));
+    for (size_t i = 0; i < count; ++i)
+      target.builder->add_value(series_id, days[i], values[i], Origin{source, i + 1});
+  });
+}
+
+invf_status* invf_dataset_add_numeric(invf_dataset* dataset, const char* series_id,
+                                      const char* column, const char* const* dates,
+                                      const double* values, size_t count) {
+  return guarded([&] {
+    invf_dataset& target = fillable(dataset);
+    require_name(series_id, "series_id");
+    require_name(column, "column");
+    if (count == 0) return;
+    require(dates, "dates");
+    require(values, "values");
+    const std::vector<Day> days = parse_dates(dates, count, series_id);
+    for (size_t i = 0; i < count; ++i)
+      if (std::isinf(values[i]))
+        fail(ErrorCode::Data, "series '{}', column '{}': values[{}] is infinite", series_id,
+             column, i);
+    invalidate(target);
+    target.builder->declare_column(column, true);
+    const uint32_t source = target.builder->add_source(fmt::format(
+        "array input for series '{}', column '{}' (line = array index + 1)", series_id, column));
+    for (size_t i = 0; i < count; ++i)
+      target.builder->add_numeric(series_id, column, days[i], values[i], Origin{source, i + 1});
+  });
+}
+
+invf_status* invf_dataset_add_categorical(invf_dataset* dataset, const char* series_id,
+                                          const char* column, const char* const* dates,
+                                          const char* const* values, size_t count) {
+  return guarded([&] {
+    invf_dataset& target = fillable(dataset);
+    require_name(series_id, "series_id");
+    require_name(column, "column");
+    if (count == 0) return;
+    require(dates, "dates");
+    require(values, "values");
+    const std::vector<Day> days = parse_dates(dates, count, series_id);
+    invalidate(target);
+    target.builder->declare_column(column, false);
+    const uint32_t source = target.builder->add_source(fmt::format(
+        "array input for series '{}', column '{}' (line = array index + 1)", series_id, column));
+    for (size_t i = 0; i < count; ++i)
+      target.builder->add_categorical(series_id, column, days[i],
+                                      values[i] == nullptr ? "" : values[i], Origin{source, i + 1});
+  });
+}
+
+invf_status* invf_dataset_series_count(const invf_dataset* dataset, size_t* out) {
+  return guarded([&] {
+    require(dataset, "dataset");
+    require(out, "out");
+    *out = built_dataset(*dataset).series.size();
+  });
+}
+
+invf_status* invf_dataset_series_id(const invf_dataset* dataset, size_t series,
+                                    const char** out) {
+  return guarded([&] {
+    require(out, "out");
+    *out = series_at(dataset, series).id.c_str();
+  });
+}
+
+invf_status* invf_dataset_series_length(const invf_dataset* dataset, size_t series,
+                                        size_t* out) {
+  return guarded([&] {
+    require(out, "out");
+    *out = series_at(dataset, series).values.size();
+  });
+}
+
+invf_status* invf_dataset_series_start_date(const invf_dataset* dataset, size_t series,
+                                            char out[INVF_DATE_BUFFER]) {
+  return guarded([&] {
+    require(out, "out");
+    format_iso_date(series_at(dataset, series).start_day, out);
+  });
+}
+
+invf_status* invf_dataset_series_values(const invf_dataset* dataset, size_t series,
+                                        double* buffer, size_t capacity) {
+  return guarded([&] {
+    require(buffer, "buffer");
+    const Series& s = series_at(dataset, series);
+    require_capacity(capacity, s.values.size(), fmt::format("series '{}'", s.id).c_str());
+    std::memcpy(buffer, s.values.data(), s.values.size() * sizeof(double));
+  });
+}
+
+invf_status* invf_dataset_series_stat(const invf_dataset* dataset, size_t series,
+                                      const char* name, double* out) {
+  return guarded([&] {
+    require(name, "name");
+    require(out, "out");
+    *out = stat_by_name(series_at(dataset, series), name);
+  });
+}
+
+invf_status* invf_dataset_column_count(const invf_dataset* dataset, size_t* out) {
+  return guarded([&] {
+    require(dataset, "dataset");
+    require(out, "out");
+    *out = built_dataset(*dataset).columns.size();
+  });
+}
+
+invf_status* invf_dataset_column_name(const invf_dataset* dataset, size_t column,
+                                      const char** out, int* is_numeric) {
+  return guarded([&] {
+    require(dataset, "dataset");
+    require(out, "out");
+    require(is_numeric, "is_numeric");
+    const Dataset& built = built_dataset(*dataset);
+    require_index(column, built.columns.size(), "column");
+    *out = built.columns[column].name.c_str();
+    *is_numeric = built.columns[column].numeric ? 1 : 0;
+  });
+}
+
+invf_status* invf_dataset_warning_count(const invf_dataset* dataset, size_t* out) {
+  return guarded([&] {
+    require(dataset, "dataset");
+    require(out, "out");
+    *out = built_dataset(*dataset).warnings.size();
+  });
+}
+
+invf_status* invf_dataset_warning(const invf_dataset* dataset, size_t index, const char** out) {
+  return guarded([&] {
+    require(dataset, "dataset");
+    require(out, "out");
+    const Dataset& built = built_dataset(*dataset);
+    require_index(index, built.warnings.size(), "warning");
+    *out = built.warnings[index].c_str();
+  });
+}
+
+}  // extern "C"

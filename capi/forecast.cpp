@@ -1,0 +1,347 @@
+// invf_forecaster and invf_forecast: fitting every series and reading results.
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "boundary.hpp"
+#include "handles.hpp"
+#include "methods/forecaster.hpp"
+
+struct invf_forecaster {
+  std::string method;
+  invforecast::Options options;
+  std::unique_ptr<invforecast::Forecaster> impl;
+};
+
+struct invf_forecast {
+  size_t horizon = 0;
+  std::vector<double> levels;
+  std::vector<std::string> series_ids;
+  std::vector<invforecast::Day> start_days;  // forecast day 1 of each series
+  std::vector<invforecast::SeriesForecast> series;
+  std::vector<std::string> warnings;
+};
+
+namespace invforecast::capi {
+namespace {
+
+size_t worker_count(int requested, size_t work_items) {
+  size_t threads = requested > 0 ? static_cast<size_t>(requested)
+                                 : std::max<size_t>(1, std::thread::hardware_concurrency());
+  return std::min(threads, work_items);
+}
+
+// Forecasts every series of `data`.  Series are handed out to worker threads
+// one at a time and each result lands in its own slot, so the output does not
+// depend on the thread count.  The calling thread only reports progress (the
+// callback must run on it) and waits.  When several series fail, the error of
+// the first in dataset order is raised: every series before it was claimed
+// before it, so all of them ran.
+std::vector<SeriesForecast> forecast_every_series(const Forecaster& method, const Options& options,
+                                                  const Dataset& data, size_t horizon) {
+  const size_t count = data.series.size();
+  std::vector<SeriesForecast> results(count);
+  auto forecast_one = [&](size_t i) {
+    const Series& s = data.series[i];
+    results[i] = forecast_series(method, options.forecast, s.id, s.values, horizon);
+  };
+  constexpr std::string_view stage = "forecast";
+  report_progress(options.progress, stage, 0, count);
+  const size_t threads = worker_count(options.forecast.threads, count);
+  if (threads <= 1) {
+    for (size_t i = 0; i < count; ++i) {
+      forecast_one(i);
+      report_progress(options.progress, stage, i + 1, count);
+    }
+    return results;
+  }
+
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::mutex mutex;
+  std::condition_variable changed;
+  size_t done = 0, running = 0, first_failure = count;
+  std::exception_ptr failure, cancellation;
+
+  auto worker = [&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      const size_t i = next.fetch_add(1);
+      if (i >= count) break;
+      std::exception_ptr error;
+      try {
+        forecast_one(i);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      std::lock_guard lock(mutex);
+      ++done;
+      if (error && i < first_failure) {
+        first_failure = i;
+        failure = error;
+        stop = true;
+      }
+      changed.notify_one();
+    }
+    std::lock_guard lock(mutex);
+    --running;
+    changed.notify_one();
+  };
+
+  std::vector<std::jthread> pool;
+  pool.reserve(threads);
+  try {
+    for (size_t t = 0; t < threads; ++t) {
+      {
+        std::lock_guard lock(mutex);
+        ++running;
+      }
+      try {
+        pool.emplace_back(worker);
+      } catch (...) {
+        std::lock_guard lock(mutex);
+        --running;
+        throw;
+      }
+    }
+  } catch (...) {
+    stop = true;  // the started workers finish their series and exit; ~jthread joins
+    throw;
+  }
+
+  std::unique_lock lock(mutex);
+  size_t reported = 0;
+  while (true) {
+    changed.wait(lock, [&] { return running == 0 || (!stop && done != reported); });
+    if (running == 0) break;
+    reported = done;
+    lock.unlock();
+    try {
+      report_progress(options.progress, stage, reported, count);
+    } catch (...) {
+      cancellation = std::current_exception();
+      stop = true;
+    }
+    lock.lock();
+  }
+  lock.unlock();
+  pool.clear();  // joins; every worker has already left its loop
+  if (cancellation) std::rethrow_exception(cancellation);
+  if (failure) std::rethrow_exception(failure);
+  if (reported != count) report_progress(options.progress, stage, count, count);
+  return results;
+}
+
+const invf_forecast& forecast_ref(const invf_forecast* forecast) {
+  require(forecast, "forecast");
+  return *forecast;
+}
+
+size_t series_index(const invf_forecast& forecast, size_t series) {
+  require_index(series, forecast.series.size(), "series");
+  return series;
+}
+
+void write_csv(const invf_forecast& forecast, const char* path) {
+  std::FILE* file = std::fopen(path, "wb");
+  if (file == nullptr)
+    fail(ErrorCode::Io, "cannot open '{}' for writing: {}", path, std::strerror(errno));
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(file, &std::fclose);
+
+  fmt::memory_buffer text;
+  auto flush = [&] {
+    if (std::fwrite(text.data(), 1, text.size(), file) != text.size())
+      fail(ErrorCode::Io, "cannot write '{}': {}", path, std::strerror(errno));
+    text.clear();
+  };
+  fmt::format_to(std::back_inserter(text), "series_id,date,mean");
+  for (double level : forecast.levels) fmt::format_to(std::back_inserter(text), ",q{}", level);
+  text.push_back('\n');
+  const size_t levels = forecast.levels.size();
+  char date[INVF_DATE_BUFFER];
+  for (size_t s = 0; s < forecast.series.size(); ++s) {
+    const SeriesForecast& result = forecast.series[s];
+    for (size_t d = 0; d < forecast.horizon; ++d) {
+      format_iso_date(forecast.start_days[s] + static_cast<Day>(d), date);
+      // Shortest round-trip form: the file holds exactly what the API returns.
+      fmt::format_to(std::back_inserter(text), "{},{},{}", forecast.series_ids[s], date,
+                     result.mean[d]);
+      for (size_t q = 0; q < levels; ++q)
+        fmt::format_to(std::back_inserter(text), ",{}", result.quantiles[d * levels + q]);
+      text.push_back('\n');
+    }
+    if (text.size() > (1u << 20)) flush();
+  }
+  flush();
+  if (std::fclose(closer.release()) != 0)
+    fail(ErrorCode::Io, "cannot write '{}': {}", path, std::strerror(errno));
+}
+
+}  // namespace
+}  // namespace invforecast::capi
+
+using namespace invforecast;
+using namespace invforecast::capi;
+
+extern "C" {
+
+invf_status* invf_forecaster_create(const char* method, const invf_options* options,
+                                    invf_forecaster** out) {
+  return guarded([&] {
+    require(method, "method");
+    require(out, "out");
+    auto forecaster = std::make_unique<invf_forecaster>();
+    forecaster->method = method;
+    forecaster->options = options_or_defaults(options);
+    forecaster->impl = make_forecaster(method, forecaster->options.forecast);
+    *out = forecaster.release();
+  });
+}
+
+void invf_forecaster_release(invf_forecaster* forecaster) { delete forecaster; }
+
+invf_status* invf_forecaster_forecast(const invf_forecaster* forecaster,
+                                      const invf_dataset* dataset, size_t horizon,
+                                      invf_forecast** out) {
+  return guarded([&] {
+    require(forecaster, "forecaster");
+    require(dataset, "dataset");
+    require(out, "out");
+    require_horizon(horizon);
+    const Dataset& data = built_dataset(*dataset);
+    auto result = std::make_unique<invf_forecast>();
+    result->horizon = horizon;
+    result->levels = forecaster->options.forecast.quantiles;
+    result->series = forecast_every_series(*forecaster->impl, forecaster->options, data, horizon);
+    result->series_ids.reserve(data.series.size());
+    result->start_days.reserve(data.series.size());
+    for (size_t s = 0; s < data.series.size(); ++s) {
+      result->series_ids.push_back(data.series[s].id);
+      result->start_days.push_back(data.series[s].end_day() + 1);
+      if (!result->series[s].warning.empty()) result->warnings.push_back(result->series[s].warning);
+    }
+    *out = result.release();
+  });
+}
+
+void invf_forecast_release(invf_forecast* forecast) { delete forecast; }
+
+invf_status* invf_forecast_series_count(const invf_forecast* forecast, size_t* out) {
+  return guarded([&] {
+    const invf_forecast& f = forecast_ref(forecast);
+    require(out, "out");
+    *out = f.series.size();
+  });
+}
+
+invf_status* invf_forecast_horizon(const invf_forecast* forecast, size_t* out) {
+  return guarded([&] {
+    const invf_forecast& f = forecast_ref(forecast);
+    require(out, "out");
+    *out = f.horizon;
+  });
+}
+
+invf_status* invf_forecast_quantile_count(const invf_forecast* forecast, size_t* out) {
+  return guarded([&] {
+    const invf_forecast& f = forecast_ref(forecast);
+    require(out, "out");
+    *out = f.levels.size();
+  });
+}
+
+invf_status* invf_forecast_quantile_levels(const invf_forecast* forecast, double* buffer,
+                                           size_t capacity) {
+  return guarded([&] {
+    const invf_forecast& f = forecast_ref(forecast);
+    require(buffer, "buffer");
+    require_capacity(capacity, f.levels.size(), "the quantile levels");
+    std::copy(f.levels.begin(), f.levels.end(), buffer);
+  });
+}
+
+invf_status* invf_forecast_series_id(const invf_forecast* forecast, size_t series,
+                                     const char** out) {
+  return guarded([&] {
+    const invf_forecast& f = forecast_ref(forecast);
+    require(out, "out");
+    *out = f.series_ids[series_index(f, series)].c_str();
+  });
+}
+
+invf_status* invf_forecast_start_date(const invf_forecast* forecast, size_t series,
+                                      char out[INVF_DATE_BUFFER]) {
+  return guarded([&] {
+    const invf_forecast& f = forecast_ref(forecast);
+    require(out, "out");
+    format_iso_date(f.start_days[series_index(f, series)], out);
+  });
+}
+
+invf_status* invf_forecast_method(const invf_forecast* forecast, size_t series,
+                                  const char** method, const char** interval_method) {
+  return guarded([&] {
+    const invf_forecast& f = forecast_ref(forecast);
+    require(method, "method");
+    require(interval_method, "interval_method");
+    const SeriesForecast& result = f.series[series_index(f, series)];
+    *method = result.method.c_str();
+    *interval_method = result.interval_method.c_str();
+  });
+}
+
+invf_status* invf_forecast_mean(const invf_forecast* forecast, size_t series, double* buffer,
+                                size_t capacity) {
+  return guarded([&] {
+    const invf_forecast& f = forecast_ref(forecast);
+    require(buffer, "buffer");
+    const SeriesForecast& result = f.series[series_index(f, series)];
+    require_capacity(capacity, result.mean.size(), "the mean forecast (horizon)");
+    std::copy(result.mean.begin(), result.mean.end(), buffer);
+  });
+}
+
+invf_status* invf_forecast_quantiles(const invf_forecast* forecast, size_t series,
+                                     double* buffer, size_t capacity) {
+  return guarded([&] {
+    const invf_forecast& f = forecast_ref(forecast);
+    require(buffer, "buffer");
+    const SeriesForecast& result = f.series[series_index(f, series)];
+    require_capacity(capacity, result.quantiles.size(),
+                     "the quantiles (horizon * quantile count)");
+    std::copy(result.quantiles.begin(), result.quantiles.end(), buffer);
+  });
+}
+
+invf_status* invf_forecast_write_csv(const invf_forecast* forecast, const char* path) {
+  return guarded([&] {
+    const invf_forecast& f = forecast_ref(forecast);
+    require(path, "path");
+    write_csv(f, path);
+  });
+}
+
+invf_status* invf_forecast_warning_count(const invf_forecast* forecast, size_t* out) {
+  return guarded([&] {
+    const invf_forecast& f = forecast_ref(forecast);
+    require(out, "out");
+    *out = f.warnings.size();
+  });
+}
+
+invf_status* invf_forecast_warning(const invf_forecast* forecast, size_t index,
+                                   const char** out) {
+  return guarded([&] {
+    const invf_forecast& f = forecast_ref(forecast);
+    require(out, "out");
+    require_index(index, f.warnings.size(), "warning");
+    *out = f.warnings[index].c_str();
+  });
+}
+
+}  // extern "C"

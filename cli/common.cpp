@@ -1,0 +1,120 @@
+#include "common.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <sstream>
+
+namespace invforecast_cli {
+
+void IngestFlags::add_to(CLI::App& command) {
+  command.add_option("--data", data, "Long CSV of daily sales (series_id,date,value,...), .gz ok")
+      ->required();
+  command.add_option("--duplicates", duplicates, "Repeated (series, date) rows: error or sum")
+      ->check(CLI::IsMember({"error", "sum"}))
+      ->capture_default_str();
+  command.add_option("--negative", negative, "Negative sales: error, or clip them to 0")
+      ->check(CLI::IsMember({"error", "clip"}))
+      ->capture_default_str();
+  command.add_option("--missing-days", missing_days,
+                     "Days absent inside a series: zero (fill with 0) or error")
+      ->check(CLI::IsMember({"zero", "error"}))
+      ->capture_default_str();
+  command.add_option("--outliers", outliers, "Outlier rule: none, or clip at median + k*MAD")
+      ->check(CLI::IsMember({"none", "clip"}))
+      ->capture_default_str();
+  command.add_option("--set", settings,
+                     "Any library option as key=value (e.g. season_length=7); repeatable");
+}
+
+void IngestFlags::apply(invf::Options& options) const {
+  options.set("duplicates", duplicates)
+      .set("negative", negative)
+      .set("missing_days", missing_days)
+      .set("outliers", outliers);
+  for (const std::string& setting : settings) {
+    const size_t equals = setting.find('=');
+    if (equals == std::string::npos)
+      throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
+                        "--set '" + setting + "' is not of the form key=value");
+    options.set(setting.substr(0, equals), setting.substr(equals + 1));
+  }
+}
+
+void add_progress_flag(CLI::App& command, ProgressMode& mode) {
+  const std::map<std::string, ProgressMode> modes = {
+      {"auto", ProgressMode::Auto}, {"always", ProgressMode::Always}, {"never", ProgressMode::Never}};
+  command
+      .add_option("--progress", mode,
+                  "Progress on stderr: auto (a terminal, after 1 s), always or never")
+      ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
+      ->default_str("auto");
+}
+
+ProgressBar::ProgressBar(ProgressMode mode)
+    : mode_(mode), terminal_(isatty(STDERR_FILENO) == 1), start_(std::chrono::steady_clock::now()) {}
+
+ProgressBar::~ProgressBar() {
+  if (drawn_ && terminal_) std::fputc('\n', stderr);
+}
+
+void ProgressBar::attach(invf::Options& options) {
+  if (mode_ == ProgressMode::Never) return;
+  options.set_progress(
+      [this](std::string_view stage, size_t done, size_t total) { return update(stage, done, total); });
+}
+
+bool ProgressBar::update(std::string_view stage, size_t done, size_t total) {
+  if (mode_ == ProgressMode::Auto &&
+      (!terminal_ || std::chrono::steady_clock::now() - start_ < std::chrono::seconds(1)))
+    return true;
+  const int percent = total == 0 ? 100 : static_cast<int>(100 * done / total);
+  // Redraw only when something visible changes.
+  if (percent == last_percent_ && stage == last_stage_) return true;
+  if (!terminal_ && stage == last_stage_ && percent / 10 == last_percent_ / 10 && percent != 100)
+    return true;  // a log gets one line per 10%
+  if (terminal_ && drawn_ && stage != last_stage_) std::fputc('\n', stderr);
+  last_percent_ = percent;
+  last_stage_ = std::string(stage);
+  constexpr int width = 30;
+  const int filled = percent * width / 100;
+  std::fprintf(stderr, "%s%.*s [%s%s] %3d%% (%zu/%zu)%s", terminal_ ? "\r" : "",
+               static_cast<int>(stage.size()), stage.data(), std::string(filled, '#').c_str(),
+               std::string(width - filled, '.').c_str(), percent, done, total,
+               terminal_ ? "" : "\n");
+  std::fflush(stderr);
+  drawn_ = true;
+  return true;
+}
+
+std::string add_days(const std::string& iso, long days) {
+  using namespace std::chrono;
+  int y = 0;
+  unsigned m = 0, d = 0;
+  if (std::sscanf(iso.c_str(), "%d-%u-%u", &y, &m, &d) != 3)
+    throw invf::Error(INVF_ERR_INTERNAL, "the library returned a malformed date '" + iso + "'");
+  const year_month_day date{sys_days{year{y} / month{m} / day{d}} + std::chrono::days{days}};
+  char text[INVF_DATE_BUFFER];
+  std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+  return text;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream stream(text);
+  std::string part;
+  while (std::getline(stream, part, ','))
+    if (!part.empty()) parts.push_back(part);
+  return parts;
+}
+
+void print_warnings(const std::vector<std::string>& warnings, size_t limit) {
+  for (size_t w = 0; w < warnings.size() && w < limit; ++w)
+    std::fprintf(stderr, "invforecast: warning: %s\n", warnings[w].c_str());
+  if (warnings.size() > limit)
+    std::fprintf(stderr, "invforecast: warning: ... and %zu more warnings\n",
+                 warnings.size() - limit);
+}
+
+}  // namespace invforecast_cli

@@ -1,0 +1,74 @@
+// Shared pieces of the invforecast command-line tool: ingestion flags, the
+// progress indicator and calendar arithmetic on ISO dates.  The tool uses
+// only the public API (invforecast.hpp), as a vendor's program would.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "invforecast.hpp"
+
+namespace invforecast_cli {
+
+// Data ingestion flags shared by every subcommand.
+struct IngestFlags {
+  std::string data;
+  std::string duplicates = "error";
+  std::string negative = "error";
+  std::string missing_days = "zero";
+  std::string outliers = "none";
+  std::vector<std::string> settings;  // extra key=value options
+
+  void add_to(CLI::App& command);
+  // Applies the flags to `options` (ingestion keys and --set pairs).
+  void apply(invf::Options& options) const;
+};
+
+// When the progress indicator is drawn.
+enum class ProgressMode { Auto, Always, Never };
+
+void add_progress_flag(CLI::App& command, ProgressMode& mode);
+
+// A one-line progress bar on stderr, redrawn in place.  In Auto mode it shows
+// only when stderr is a terminal and the work has lasted more than a second,
+// so logs of scripted runs stay clean.
+class ProgressBar {
+ public:
+  explicit ProgressBar(ProgressMode mode);
+  ~ProgressBar();
+  ProgressBar(const ProgressBar&) = delete;
+  ProgressBar& operator=(const ProgressBar&) = delete;
+
+  // Installs the bar as the progress callback of `options`.
+  void attach(invf::Options& options);
+
+ private:
+  bool update(std::string_view stage, size_t done, size_t total);
+
+  ProgressMode mode_;
+  bool terminal_;
+  bool drawn_ = false;
+  int last_percent_ = -1;
+  std::string last_stage_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// Date `days` after the ISO date `iso` (YYYY-MM-DD), in ISO form.
+std::string add_days(const std::string& iso, long days);
+
+// Splits "a,b,c" into its non-empty parts.
+std::vector<std::string> split_list(const std::string& text);
+
+// Prints warnings as "invforecast: warning: ..." lines on stderr, at most
+// `limit` of them followed by a count of the rest.
+void print_warnings(const std::vector<std::string>& warnings, size_t limit);
+
+// Subcommands: each registers itself on `app` and runs when selected.
+void register_inspect(CLI::App& app);
+void register_forecast(CLI::App& app);
+void register_backtest(CLI::App& app);
+
+}  // namespace invforecast_cli

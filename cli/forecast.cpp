@@ -1,0 +1,73 @@
+// invforecast forecast: forecast every series and write the long CSV.
+#include <cstdio>
+#include <memory>
+
+#include "common.hpp"
+
+namespace invforecast_cli {
+namespace {
+
+struct ForecastFlags {
+  IngestFlags ingest;
+  long long horizon = 0;
+  std::string method;
+  std::string out;
+  std::string quantiles;
+  bool strict = false;
+  int threads = 0;
+  ProgressMode progress = ProgressMode::Auto;
+};
+
+void run_forecast(const ForecastFlags& flags) {
+  if (flags.horizon <= 0)
+    throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
+                      "--horizon must be a positive number of days, got " +
+                          std::to_string(flags.horizon));
+  invf::Options options;
+  flags.ingest.apply(options);
+  if (!flags.quantiles.empty()) options.set("quantiles", flags.quantiles);
+  if (flags.strict) options.set("strict", "true");
+  options.set("threads", std::to_string(flags.threads));
+  ProgressBar bar(flags.progress);
+  bar.attach(options);
+
+  // The method is checked before the data is read, so a typo fails fast.
+  const invf::Forecaster forecaster(flags.method, &options);
+  const invf::Dataset dataset = invf::Dataset::load_csv(flags.ingest.data, &options);
+  const invf::Forecast forecast =
+      forecaster.forecast(dataset, static_cast<size_t>(flags.horizon));
+  forecast.write_csv(flags.out);
+  // Warnings after success only, so that a failure is reported by one line.
+  print_warnings(dataset.warnings(), 10);
+  print_warnings(forecast.warnings(), 10);
+  std::printf("wrote %s: %zu series x %zu days, method %s\n", flags.out.c_str(),
+              forecast.series_count(), forecast.horizon(), flags.method.c_str());
+}
+
+}  // namespace
+
+void register_forecast(CLI::App& app) {
+  auto flags = std::make_shared<ForecastFlags>();
+  CLI::App* command = app.add_subcommand(
+      "forecast", "Forecast days 1..H after each series' last date and write a long CSV");
+  flags->ingest.add_to(*command);
+  command->add_option("--horizon,-H", flags->horizon, "Days to forecast (1 to 3660)")->required();
+  command
+      ->add_option("--method,-m", flags->method,
+                   "naive, snaive, ma, ets, croston, sba, tsb or auto (per-series choice by "
+                   "backtest)")
+      ->required();
+  command->add_option("--out,-o", flags->out,
+                      "Output CSV: series_id,date,mean,q0.1,...,q0.9, one row per series per day")
+      ->required();
+  command->add_option("--quantiles", flags->quantiles,
+                      "Quantile levels, ascending in (0,1), e.g. 0.05,0.5,0.95 (default 0.1..0.9)");
+  command->add_flag("--strict", flags->strict,
+                    "Fail on a series too short for the method instead of falling back");
+  command->add_option("--threads", flags->threads, "Worker threads, 0 = all cores")
+      ->capture_default_str();
+  add_progress_flag(*command, flags->progress);
+  command->callback([flags] { run_forecast(*flags); });
+}
+
+}  // namespace invforecast_cli

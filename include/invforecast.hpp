@@ -1,0 +1,387 @@
+// invforecast.hpp: a header-only C++17 RAII wrapper over the C ABI in
+// invforecast.h.  Every object owns its C handle and releases it when
+// destroyed; objects move but do not copy.  A failed call throws invf::Error
+// carrying the C status code and message.  The same threading rules as the C
+// API apply: const member functions may run concurrently on one object.
+#ifndef INVFORECAST_HPP
+#define INVFORECAST_HPP
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "invforecast.h"
+
+namespace invf {
+
+class Error : public std::runtime_error {
+ public:
+  Error(invf_code code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  invf_code code() const noexcept { return code_; }
+
+ private:
+  invf_code code_;
+};
+
+namespace detail {
+
+// Throws the status as an Error (after releasing it); does nothing for NULL.
+inline void check(invf_status* status) {
+  if (status == nullptr) return;
+  const invf_code code = invf_status_code(status);
+  std::string message = invf_status_message(status);
+  invf_status_release(status);
+  throw Error(code, message);
+}
+
+template <typename T, void (*Release)(T*)>
+struct Releaser {
+  void operator()(T* handle) const noexcept { Release(handle); }
+};
+
+template <typename T, void (*Release)(T*)>
+using Handle = std::unique_ptr<T, Releaser<T, Release>>;
+
+}  // namespace detail
+
+struct Version {
+  std::string library;
+  int abi;
+};
+
+inline Version version() {
+  const char* library = nullptr;
+  int abi = -1;
+  invf_version(&library, &abi);
+  return {library, abi};
+}
+
+// Progress callback: (stage, done, total) -> false to cancel the running call.
+using ProgressFunction = std::function<bool(std::string_view stage, size_t done, size_t total)>;
+
+class Options {
+ public:
+  Options() {
+    invf_options* raw = nullptr;
+    detail::check(invf_options_create(&raw));
+    handle_.reset(raw);
+  }
+
+  // Returns *this so that settings chain: Options().set("a", "1").set(...).
+  Options& set(const std::string& key, const std::string& value) {
+    detail::check(invf_options_set(handle_.get(), key.c_str(), value.c_str()));
+    return *this;
+  }
+
+  // The function is shared with every object created from these options, so
+  // it stays alive as long as any of them.  An exception thrown by it cancels
+  // the call (INVF_ERR_CANCELLED) instead of crossing the C library.
+  Options& set_progress(ProgressFunction function) {
+    if (!function) {
+      detail::check(invf_options_set_progress(handle_.get(), nullptr, nullptr));
+      progress_.reset();
+      return *this;
+    }
+    auto shared = std::make_shared<ProgressFunction>(std::move(function));
+    detail::check(invf_options_set_progress(handle_.get(), &Options::trampoline, shared.get()));
+    progress_ = std::move(shared);
+    return *this;
+  }
+
+  const invf_options* get() const noexcept { return handle_.get(); }
+  // Keeps the progress function alive for objects that copied these options.
+  std::shared_ptr<const ProgressFunction> progress() const { return progress_; }
+
+ private:
+  static int trampoline(void* user_data, const char* stage, size_t done, size_t total) {
+    try {
+      return (*static_cast<ProgressFunction*>(user_data))(stage, done, total) ? 0 : 1;
+    } catch (...) {
+      return 1;
+    }
+  }
+
+  detail::Handle<invf_options, invf_options_release> handle_;
+  std::shared_ptr<const ProgressFunction> progress_;
+};
+
+// A covariate column of a dataset.
+struct Column {
+  std::string name;
+  bool numeric;
+};
+
+class Dataset {
+ public:
+  // An empty dataset to fill with add_series() (ingestion options apply).
+  explicit Dataset(const Options* options = nullptr) {
+    invf_dataset* raw = nullptr;
+    detail::check(invf_dataset_create(options ? options->get() : nullptr, &raw));
+    handle_.reset(raw);
+  }
+
+  static Dataset load_csv(const std::string& path, const Options* options = nullptr) {
+    invf_dataset* raw = nullptr;
+    detail::check(invf_dataset_load_csv(path.c_str(), options ? options->get() : nullptr, &raw));
+    return Dataset(raw);
+  }
+
+  void add_series(const std::string& series_id, const std::vector<std::string>& dates,
+                  const std::vector<double>& values) {
+    if (dates.size() != values.size())
+      throw Error(INVF_ERR_INVALID_ARGUMENT, "add_series: " + std::to_string(dates.size()) +
+                                                 " dates but " + std::to_string(values.size()) +
+                                                 " values");
+    const std::vector<const char*> date_pointers = c_strings(dates);
+    detail::check(invf_dataset_add_series(handle_.get(), series_id.c_str(), date_pointers.data(),
+                                          values.data(), values.size()));
+  }
+
+  void add_numeric(const std::string& series_id, const std::string& column,
+                   const std::vector<std::string>& dates, const std::vector<double>& values) {
+    if (dates.size() != values.size())
+      throw Error(INVF_ERR_INVALID_ARGUMENT, "add_numeric: dates and values differ in length");
+    const std::vector<const char*> date_pointers = c_strings(dates);
+    detail::check(invf_dataset_add_numeric(handle_.get(), series_id.c_str(), column.c_str(),
+                                           date_pointers.data(), values.data(), values.size()));
+  }
+
+  void add_categorical(const std::string& series_id, const std::string& column,
+                       const std::vector<std::string>& dates,
+                       const std::vector<std::string>& values) {
+    if (dates.size() != values.size())
+      throw Error(INVF_ERR_INVALID_ARGUMENT, "add_categorical: dates and values differ in length");
+    const std::vector<const char*> date_pointers = c_strings(dates);
+    const std::vector<const char*> value_pointers = c_strings(values);
+    detail::check(invf_dataset_add_categorical(handle_.get(), series_id.c_str(), column.c_str(),
+                                               date_pointers.data(), value_pointers.data(),
+                                               values.size()));
+  }
+
+  size_t series_count() const {
+    size_t count = 0;
+    detail::check(invf_dataset_series_count(handle_.get(), &count));
+    return count;
+  }
+  std::string series_id(size_t series) const {
+    const char* id = nullptr;
+    detail::check(invf_dataset_series_id(handle_.get(), series, &id));
+    return id;
+  }
+  size_t series_length(size_t series) const {
+    size_t length = 0;
+    detail::check(invf_dataset_series_length(handle_.get(), series, &length));
+    return length;
+  }
+  std::string series_start_date(size_t series) const {
+    char date[INVF_DATE_BUFFER];
+    detail::check(invf_dataset_series_start_date(handle_.get(), series, date));
+    return date;
+  }
+  std::vector<double> series_values(size_t series) const {
+    std::vector<double> values(series_length(series));
+    detail::check(
+        invf_dataset_series_values(handle_.get(), series, values.data(), values.size()));
+    return values;
+  }
+  // See invf_dataset_series_stat for the names.
+  double series_stat(size_t series, const std::string& name) const {
+    double value = 0.0;
+    detail::check(invf_dataset_series_stat(handle_.get(), series, name.c_str(), &value));
+    return value;
+  }
+  std::vector<Column> columns() const {
+    size_t count = 0;
+    detail::check(invf_dataset_column_count(handle_.get(), &count));
+    std::vector<Column> columns;
+    for (size_t c = 0; c < count; ++c) {
+      const char* name = nullptr;
+      int numeric = 0;
+      detail::check(invf_dataset_column_name(handle_.get(), c, &name, &numeric));
+      columns.push_back({name, numeric != 0});
+    }
+    return columns;
+  }
+  std::vector<std::string> warnings() const {
+    size_t count = 0;
+    detail::check(invf_dataset_warning_count(handle_.get(), &count));
+    std::vector<std::string> warnings;
+    for (size_t w = 0; w < count; ++w) {
+      const char* text = nullptr;
+      detail::check(invf_dataset_warning(handle_.get(), w, &text));
+      warnings.emplace_back(text);
+    }
+    return warnings;
+  }
+
+  const invf_dataset* get() const noexcept { return handle_.get(); }
+
+ private:
+  explicit Dataset(invf_dataset* raw) : handle_(raw) {}
+
+  static std::vector<const char*> c_strings(const std::vector<std::string>& strings) {
+    std::vector<const char*> pointers;
+    pointers.reserve(strings.size());
+    for (const std::string& s : strings) pointers.push_back(s.c_str());
+    return pointers;
+  }
+
+  detail::Handle<invf_dataset, invf_dataset_release> handle_;
+};
+
+class Forecast {
+ public:
+  size_t series_count() const {
+    size_t count = 0;
+    detail::check(invf_forecast_series_count(handle_.get(), &count));
+    return count;
+  }
+  size_t horizon() const {
+    size_t horizon = 0;
+    detail::check(invf_forecast_horizon(handle_.get(), &horizon));
+    return horizon;
+  }
+  std::vector<double> quantile_levels() const {
+    size_t count = 0;
+    detail::check(invf_forecast_quantile_count(handle_.get(), &count));
+    std::vector<double> levels(count);
+    detail::check(invf_forecast_quantile_levels(handle_.get(), levels.data(), levels.size()));
+    return levels;
+  }
+  std::string series_id(size_t series) const {
+    const char* id = nullptr;
+    detail::check(invf_forecast_series_id(handle_.get(), series, &id));
+    return id;
+  }
+  std::string start_date(size_t series) const {
+    char date[INVF_DATE_BUFFER];
+    detail::check(invf_forecast_start_date(handle_.get(), series, date));
+    return date;
+  }
+  // The method used after any fallback, and how its quantiles were made.
+  std::pair<std::string, std::string> method(size_t series) const {
+    const char* method = nullptr;
+    const char* interval = nullptr;
+    detail::check(invf_forecast_method(handle_.get(), series, &method, &interval));
+    return {method, interval};
+  }
+  std::vector<double> mean(size_t series) const {
+    std::vector<double> values(horizon());
+    detail::check(invf_forecast_mean(handle_.get(), series, values.data(), values.size()));
+    return values;
+  }
+  // Day-major: [day * quantile_count + level].
+  std::vector<double> quantiles(size_t series) const {
+    size_t count = 0;
+    detail::check(invf_forecast_quantile_count(handle_.get(), &count));
+    std::vector<double> values(horizon() * count);
+    detail::check(invf_forecast_quantiles(handle_.get(), series, values.data(), values.size()));
+    return values;
+  }
+  void write_csv(const std::string& path) const {
+    detail::check(invf_forecast_write_csv(handle_.get(), path.c_str()));
+  }
+  std::vector<std::string> warnings() const {
+    size_t count = 0;
+    detail::check(invf_forecast_warning_count(handle_.get(), &count));
+    std::vector<std::string> warnings;
+    for (size_t w = 0; w < count; ++w) {
+      const char* text = nullptr;
+      detail::check(invf_forecast_warning(handle_.get(), w, &text));
+      warnings.emplace_back(text);
+    }
+    return warnings;
+  }
+
+  const invf_forecast* get() const noexcept { return handle_.get(); }
+
+ private:
+  friend class Forecaster;
+  explicit Forecast(invf_forecast* raw) : handle_(raw) {}
+
+  detail::Handle<invf_forecast, invf_forecast_release> handle_;
+};
+
+class Forecaster {
+ public:
+  explicit Forecaster(const std::string& method, const Options* options = nullptr)
+      : progress_(options ? options->progress() : nullptr) {
+    invf_forecaster* raw = nullptr;
+    detail::check(
+        invf_forecaster_create(method.c_str(), options ? options->get() : nullptr, &raw));
+    handle_.reset(raw);
+  }
+
+  Forecast forecast(const Dataset& dataset, size_t horizon) const {
+    invf_forecast* raw = nullptr;
+    detail::check(invf_forecaster_forecast(handle_.get(), dataset.get(), horizon, &raw));
+    return Forecast(raw);
+  }
+
+  const invf_forecaster* get() const noexcept { return handle_.get(); }
+
+ private:
+  std::shared_ptr<const ProgressFunction> progress_;
+  detail::Handle<invf_forecaster, invf_forecaster_release> handle_;
+};
+
+class Backtest {
+ public:
+  static Backtest run(const Dataset& dataset, const std::vector<std::string>& methods,
+                      size_t horizon, size_t windows, const Options* options = nullptr) {
+    std::vector<const char*> names;
+    names.reserve(methods.size());
+    for (const std::string& m : methods) names.push_back(m.c_str());
+    invf_backtest* raw = nullptr;
+    detail::check(invf_backtest_run(dataset.get(), names.data(), names.size(), horizon, windows,
+                                    options ? options->get() : nullptr, &raw));
+    return Backtest(raw);
+  }
+
+  size_t method_count() const {
+    size_t count = 0;
+    detail::check(invf_backtest_method_count(handle_.get(), &count));
+    return count;
+  }
+  std::string method_name(size_t method) const {
+    const char* name = nullptr;
+    detail::check(invf_backtest_method_name(handle_.get(), method, &name));
+    return name;
+  }
+  // See invf_backtest_metric for the names ("mase", "rmsse", ...).
+  double metric(size_t method, const std::string& metric) const {
+    double value = 0.0;
+    detail::check(invf_backtest_metric(handle_.get(), method, metric.c_str(), &value));
+    return value;
+  }
+  double series_metric(size_t method, size_t series, const std::string& metric) const {
+    double value = 0.0;
+    detail::check(
+        invf_backtest_series_metric(handle_.get(), method, series, metric.c_str(), &value));
+    return value;
+  }
+  std::string to_json() const {
+    size_t needed = 0;
+    detail::check(invf_backtest_to_json(handle_.get(), nullptr, 0, &needed));
+    std::string json(needed, '\0');
+    detail::check(invf_backtest_to_json(handle_.get(), json.data(), json.size(), &needed));
+    json.resize(needed - 1);  // drop the NUL
+    return json;
+  }
+
+  const invf_backtest* get() const noexcept { return handle_.get(); }
+
+ private:
+  explicit Backtest(invf_backtest* raw) : handle_(raw) {}
+
+  detail::Handle<invf_backtest, invf_backtest_release> handle_;
+};
+
+}  // namespace invf
+
+#endif  // INVFORECAST_HPP

@@ -1,0 +1,68 @@
+#include "cpu_isa.hpp"
+
+#include <atomic>
+#include <cstdlib>
+
+#include "core/error.hpp"
+
+namespace invforecast::kernels {
+
+namespace {
+constexpr int kUnset = -1;
+std::atomic<int> g_active_isa{kUnset};
+}  // namespace
+
+const char* cpu_isa_name(CpuIsa isa) {
+  switch (isa) {
+    case CpuIsa::Scalar: return "scalar";
+    case CpuIsa::Avx2: return "avx2";
+  }
+  return "unknown";
+}
+
+bool cpu_supports(CpuIsa isa) {
+  switch (isa) {
+    case CpuIsa::Scalar: return true;
+    // libgcc also checks that the OS saves the YMM registers.
+    case CpuIsa::Avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }
+  return false;
+}
+
+CpuIsa parse_cpu_isa(std::string_view name) {
+  CpuIsa isa;
+  if (name == "scalar") {
+    isa = CpuIsa::Scalar;
+  } else if (name == "avx2") {
+    isa = CpuIsa::Avx2;
+  } else {
+    fail(ErrorCode::InvalidArgument, "INVF_CPU_ISA: unknown instruction set '{}' (use scalar or avx2)",
+         name);
+  }
+  if (!cpu_supports(isa))
+    fail(ErrorCode::Unsupported, "INVF_CPU_ISA: this CPU does not support {}", cpu_isa_name(isa));
+  return isa;
+}
+
+CpuIsa cpu_isa_from_environment() {
+  const char* forced = std::getenv("INVF_CPU_ISA");
+  if (forced && *forced) return parse_cpu_isa(forced);
+  return cpu_supports(CpuIsa::Avx2) ? CpuIsa::Avx2 : CpuIsa::Scalar;
+}
+
+CpuIsa active_cpu_isa() {
+  int isa = g_active_isa.load(std::memory_order_relaxed);
+  if (isa == kUnset) {
+    isa = static_cast<int>(cpu_isa_from_environment());
+    g_active_isa.store(isa, std::memory_order_relaxed);
+  }
+  return static_cast<CpuIsa>(isa);
+}
+
+void set_active_cpu_isa(CpuIsa isa) {
+  if (!cpu_supports(isa))
+    fail(ErrorCode::Unsupported, "this CPU does not support {}", cpu_isa_name(isa));
+  g_active_isa.store(static_cast<int>(isa), std::memory_order_relaxed);
+}
+
+}  // namespace invforecast::kernels

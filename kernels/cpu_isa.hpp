@@ -1,0 +1,23 @@
+// Run-time choice of the instruction set for the Cpu backend's own kernels.
+// The best one the CPU supports is used unless INVF_CPU_ISA=scalar|avx2
+// forces one (read once, on first use).
+#pragma once
+
+#include <string_view>
+
+namespace invforecast::kernels {
+
+enum class CpuIsa { Scalar, Avx2 };
+
+const char* cpu_isa_name(CpuIsa isa);
+bool cpu_supports(CpuIsa isa);
+// "scalar" or "avx2"; Error(InvalidArgument) for another name,
+// Error(Unsupported) when this CPU lacks it.
+CpuIsa parse_cpu_isa(std::string_view name);
+// INVF_CPU_ISA when set, else the best ISA this CPU supports.
+CpuIsa cpu_isa_from_environment();
+CpuIsa active_cpu_isa();
+// Error(Unsupported) when this CPU lacks it.  For tests and tools.
+void set_active_cpu_isa(CpuIsa isa);
+
+}  // namespace invforecast::kernels

@@ -1,0 +1,498 @@
+// The single source of the Cpu backend's kernels, written on a vector type V
+// (ScalarVec or Avx2Vec).  Included once per ISA by cpu_kernels_<isa>.cpp,
+// which defines V's namespace INVF_CPU_ISA_NS first; everything here has
+// internal linkage, and only intrinsics and V are used, so no function
+// compiled for one ISA can be picked by the linker for another.  Shapes are
+// checked in ops.cpp.  Maths: see reference.hpp, op by op.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "cpu_kernels.hpp"
+
+namespace invforecast::kernels::cpu::INVF_CPU_ISA_NS {
+namespace {
+
+using Reg = V::Reg;
+constexpr int64_t W = V::width;
+constexpr float kInfinity = __builtin_inff();
+
+int64_t round_up(int64_t n, int64_t multiple) { return (n + multiple - 1) / multiple * multiple; }
+
+void fill(float* p, int64_t n, float value) {
+  for (int64_t i = 0; i < n; ++i) p[i] = value;
+}
+
+float sum(const float* a, int64_t n) {
+  Reg acc0 = V::zero(), acc1 = V::zero();
+  int64_t i = 0;
+  for (; i + 2 * W <= n; i += 2 * W) {
+    acc0 = V::add(acc0, V::load(a + i));
+    acc1 = V::add(acc1, V::load(a + i + W));
+  }
+  for (; i < n; i += W) acc0 = V::add(acc0, V::load_n(a + i, n - i < W ? n - i : W, 0.0f));
+  return V::reduce_add(V::add(acc0, acc1));
+}
+
+float dot(const float* a, const float* b, int64_t n) {
+  Reg acc0 = V::zero(), acc1 = V::zero();
+  int64_t i = 0;
+  for (; i + 2 * W <= n; i += 2 * W) {
+    acc0 = V::fmadd(V::load(a + i), V::load(b + i), acc0);
+    acc1 = V::fmadd(V::load(a + i + W), V::load(b + i + W), acc1);
+  }
+  for (; i < n; i += W) {
+    const int64_t count = n - i < W ? n - i : W;
+    acc0 = V::fmadd(V::load_n(a + i, count, 0.0f), V::load_n(b + i, count, 0.0f), acc0);
+  }
+  return V::reduce_add(V::add(acc0, acc1));
+}
+
+// sum (a - mu)^2
+float centered_square_sum(const float* a, float mu, int64_t n) {
+  const Reg m = V::set1(mu);
+  Reg acc = V::zero();
+  for (int64_t i = 0; i < n; i += W) {
+    const int64_t count = n - i < W ? n - i : W;
+    const Reg d = V::sub(V::load_n(a + i, count, mu), m);
+    acc = V::fmadd(d, d, acc);
+  }
+  return V::reduce_add(acc);
+}
+
+float abs_sum(const float* a, int64_t n) {
+  Reg acc = V::zero();
+  for (int64_t i = 0; i < n; i += W)
+    acc = V::add(acc, V::abs(V::load_n(a + i, n - i < W ? n - i : W, 0.0f)));
+  return V::reduce_add(acc);
+}
+
+float max_value(const float* a, int64_t n) {
+  Reg acc = V::set1(-kInfinity);
+  for (int64_t i = 0; i < n; i += W) acc = V::max(acc, V::load_n(a + i, n - i < W ? n - i : W, -kInfinity));
+  return V::reduce_max(acc);
+}
+
+// y[i] = a * x[i] + y[i]
+void axpy(float a, const float* x, float* y, int64_t n) {
+  const Reg va = V::set1(a);
+  for (int64_t i = 0; i < n; i += W) {
+    const int64_t count = n - i < W ? n - i : W;
+    V::store_n(y + i, V::fmadd(va, V::load_n(x + i, count, 0.0f), V::load_n(y + i, count, 0.0f)), count);
+  }
+}
+
+void column_sums(const float* x, float* sums, int64_t rows, int64_t cols) {
+  fill(sums, cols, 0.0f);
+  for (int64_t r = 0; r < rows; ++r) axpy(1.0f, x + r * cols, sums, cols);
+}
+
+void bias_gelu_forward(const float* x, const float* bias, float* y, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; c += W) {
+      const int64_t count = cols - c < W ? cols - c : W;
+      Reg u = V::load_n(x + r * cols + c, count, 0.0f);
+      if (bias) u = V::add(u, V::load_n(bias + c, count, 0.0f));
+      V::store_n(y + r * cols + c, V::mul(u, V::normal_cdf(u)), count);
+    }
+}
+
+void bias_gelu_backward(const float* x, const float* bias, const float* dy, float* dx,
+                        float* dbias, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; c += W) {
+      const int64_t count = cols - c < W ? cols - c : W;
+      Reg u = V::load_n(x + r * cols + c, count, 0.0f);
+      if (bias) u = V::add(u, V::load_n(bias + c, count, 0.0f));
+      const Reg slope = V::fmadd(u, V::normal_pdf(u), V::normal_cdf(u));
+      V::store_n(dx + r * cols + c, V::mul(V::load_n(dy + r * cols + c, count, 0.0f), slope), count);
+    }
+  if (dbias) column_sums(dx, dbias, rows, cols);
+}
+
+void layer_norm_forward(const float* x, const float* gamma, const float* beta, float* y,
+                        float* mean, float* rstd, int64_t rows, int64_t cols, float eps) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    float* yr = y + r * cols;
+    const float mu = sum(xr, cols) / static_cast<float>(cols);
+    const float inv = 1.0f / std::sqrt(centered_square_sum(xr, mu, cols) / static_cast<float>(cols) + eps);
+    const Reg vmu = V::set1(mu), vinv = V::set1(inv);
+    for (int64_t c = 0; c < cols; c += W) {
+      const int64_t count = cols - c < W ? cols - c : W;
+      const Reg xhat = V::mul(V::sub(V::load_n(xr + c, count, 0.0f), vmu), vinv);
+      V::store_n(yr + c, V::fmadd(xhat, V::load_n(gamma + c, count, 0.0f), V::load_n(beta + c, count, 0.0f)), count);
+    }
+    if (mean) mean[r] = mu;
+    if (rstd) rstd[r] = inv;
+  }
+}
+
+void layer_norm_backward(const float* x, const float* gamma, const float* dy, const float* mean,
+                         const float* rstd, float* dx, float* dgamma, float* dbeta, int64_t rows,
+                         int64_t cols) {
+  if (dgamma) fill(dgamma, cols, 0.0f);
+  if (dbeta) fill(dbeta, cols, 0.0f);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    const float* dyr = dy + r * cols;
+    const Reg vmu = V::set1(mean[r]), vinv = V::set1(rstd[r]);
+    Reg g_acc = V::zero(), gx_acc = V::zero();
+    for (int64_t c = 0; c < cols; c += W) {
+      const int64_t count = cols - c < W ? cols - c : W;
+      const Reg g = V::mul(V::load_n(dyr + c, count, 0.0f), V::load_n(gamma + c, count, 0.0f));
+      const Reg xhat = V::mul(V::sub(V::load_n(xr + c, count, 0.0f), vmu), vinv);
+      g_acc = V::add(g_acc, g);
+      gx_acc = V::fmadd(g, xhat, gx_acc);
+    }
+    const Reg g_mean = V::set1(V::reduce_add(g_acc) / static_cast<float>(cols));
+    const Reg gx_mean = V::set1(V::reduce_add(gx_acc) / static_cast<float>(cols));
+    for (int64_t c = 0; c < cols; c += W) {
+      const int64_t count = cols - c < W ? cols - c : W;
+      const Reg dyc = V::load_n(dyr + c, count, 0.0f);
+      const Reg g = V::mul(dyc, V::load_n(gamma + c, count, 0.0f));
+      const Reg xhat = V::mul(V::sub(V::load_n(xr + c, count, 0.0f), vmu), vinv);
+      const Reg centered = V::sub(V::sub(g, g_mean), V::mul(xhat, gx_mean));
+      V::store_n(dx + r * cols + c, V::mul(vinv, centered), count);
+      if (dgamma) V::store_n(dgamma + c, V::fmadd(dyc, xhat, V::load_n(dgamma + c, count, 0.0f)), count);
+      if (dbeta) V::store_n(dbeta + c, V::add(dyc, V::load_n(dbeta + c, count, 0.0f)), count);
+    }
+  }
+}
+
+void softmax_forward(const float* x, float* y, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    float* yr = y + r * cols;
+    const Reg m = V::set1(max_value(xr, cols));
+    Reg acc = V::zero();
+    for (int64_t c = 0; c < cols; c += W) {
+      const int64_t count = cols - c < W ? cols - c : W;
+      const Reg e = V::exp(V::sub(V::load_n(xr + c, count, -kInfinity), m));
+      acc = V::add(acc, e);
+      V::store_n(yr + c, e, count);
+    }
+    const Reg inv = V::set1(1.0f / V::reduce_add(acc));
+    for (int64_t c = 0; c < cols; c += W) {
+      const int64_t count = cols - c < W ? cols - c : W;
+      V::store_n(yr + c, V::mul(V::load_n(yr + c, count, 0.0f), inv), count);
+    }
+  }
+}
+
+void softmax_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* yr = y + r * cols;
+    const float* dyr = dy + r * cols;
+    const Reg d = V::set1(dot(yr, dyr, cols));
+    for (int64_t c = 0; c < cols; c += W) {
+      const int64_t count = cols - c < W ? cols - c : W;
+      const Reg yc = V::load_n(yr + c, count, 0.0f);
+      V::store_n(dx + r * cols + c, V::mul(yc, V::sub(V::load_n(dyr + c, count, 0.0f), d)), count);
+    }
+  }
+}
+
+// dst[d * ld_dst + j] = src[j * ld_src + d] for j < n, d < dh; columns n..ld_dst zeroed.
+void transpose_head(const float* src, int64_t ld_src, int64_t n, int64_t dh, float* dst,
+                    int64_t ld_dst) {
+  for (int64_t d = 0; d < dh; ++d) {
+    for (int64_t j = 0; j < n; ++j) dst[d * ld_dst + j] = src[j * ld_src + d];
+    fill(dst + d * ld_dst + n, ld_dst - n, 0.0f);
+  }
+}
+
+// One register block of small_gemm: R rows by NC vectors of columns from j0,
+// accumulated over the whole inner dimension, then scaled and stored.
+template <int R, int NC>
+void gemm_block(int64_t inner, float alpha, const float* a, int64_t a_row, int64_t a_col,
+                const float* b, int64_t ldb, float* c, int64_t ldc, int64_t j0, int64_t cols) {
+  Reg acc[R][NC];
+  int64_t count[NC];
+  for (int nc = 0; nc < NC; ++nc) {
+    const int64_t left = cols - j0 - nc * W;
+    count[nc] = left < W ? left : W;
+    for (int r = 0; r < R; ++r) acc[r][nc] = V::zero();
+  }
+  for (int64_t k = 0; k < inner; ++k) {
+    Reg bk[NC];
+    for (int nc = 0; nc < NC; ++nc) bk[nc] = V::load_n(b + k * ldb + j0 + nc * W, count[nc], 0.0f);
+    for (int r = 0; r < R; ++r) {
+      const Reg ar = V::set1(a[r * a_row + k * a_col]);
+      for (int nc = 0; nc < NC; ++nc) acc[r][nc] = V::fmadd(ar, bk[nc], acc[r][nc]);
+    }
+  }
+  const Reg scale = V::set1(alpha);
+  for (int r = 0; r < R; ++r)
+    for (int nc = 0; nc < NC; ++nc)
+      V::store_n(c + r * ldc + j0 + nc * W, V::mul(acc[r][nc], scale), count[nc]);
+}
+
+template <int NC>
+void gemm_column_panel(int64_t m, int64_t inner, float alpha, const float* a, int64_t a_row,
+                       int64_t a_col, const float* b, int64_t ldb, float* c, int64_t ldc,
+                       int64_t j0, int64_t cols) {
+  int64_t i = 0;
+  for (; i + 4 <= m; i += 4)
+    gemm_block<4, NC>(inner, alpha, a + i * a_row, a_row, a_col, b, ldb, c + i * ldc, ldc, j0, cols);
+  switch (m - i) {
+    case 3: gemm_block<3, NC>(inner, alpha, a + i * a_row, a_row, a_col, b, ldb, c + i * ldc, ldc, j0, cols); break;
+    case 2: gemm_block<2, NC>(inner, alpha, a + i * a_row, a_row, a_col, b, ldb, c + i * ldc, ldc, j0, cols); break;
+    case 1: gemm_block<1, NC>(inner, alpha, a + i * a_row, a_row, a_col, b, ldb, c + i * ldc, ldc, j0, cols); break;
+    default: break;
+  }
+}
+
+// c[i, j] = alpha * sum_k A(i, k) b[k * ldb + j] for i < m, j < cols, with
+// A(i, k) = a[i * a_row + k * a_col] (so A may be read transposed).  The
+// attention tiles are far below what a GEMM library is tuned for.
+void small_gemm(int64_t m, int64_t cols, int64_t inner, float alpha, const float* a, int64_t a_row,
+                int64_t a_col, const float* b, int64_t ldb, float* c, int64_t ldc) {
+  for (int64_t j0 = 0; j0 < cols; j0 += 2 * W) {
+    if (cols - j0 > W)
+      gemm_column_panel<2>(m, inner, alpha, a, a_row, a_col, b, ldb, c, ldc, j0, cols);
+    else
+      gemm_column_panel<1>(m, inner, alpha, a, a_row, a_col, b, ldb, c, ldc, j0, cols);
+  }
+}
+
+// Workspace of one (batch, head), in floats (ops.cpp sizes it the same way):
+// the score tile [n, np], K^T and V^T [dh, np], a panel of 4 score-gradient
+// rows (backward) or the rows' 1 / sum (forward).
+struct AttentionWorkspace {
+  float* tile;
+  float* kt;
+  float* vt;
+  float* panel;
+  float* row_scale;
+  AttentionWorkspace(float* base, int64_t np, int64_t dh)
+      : tile(base), kt(base + np * np), vt(kt + dh * np), panel(vt + dh * np), row_scale(panel) {}
+};
+constexpr int64_t kPanelRows = 4;
+
+// Per (batch, head): S = scale Q K^T into one tile, softmax by rows in place
+// (recording lse), O = P V.
+void attention_forward(const AttentionDims& dims, const float* q, const float* k, const float* v,
+                       float* out, float* lse, float* workspace) {
+  const int64_t n = dims.tokens, dh = dims.head_dim, np = round_up(n, W);
+  const int64_t ld = dims.ld_qkv, ldo = dims.ld_out;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  const AttentionWorkspace ws(workspace, np, dh);
+  for (int64_t b = 0; b < dims.batch; ++b)
+    for (int64_t h = 0; h < dims.heads; ++h) {
+      const int64_t in_off = b * n * ld + h * dh;
+      transpose_head(k + in_off, ld, n, dh, ws.kt, np);
+      small_gemm(n, np, dh, scale, q + in_off, ld, 1, ws.kt, np, ws.tile, np);
+      for (int64_t i = 0; i < n; ++i) {
+        float* p = ws.tile + i * np;
+        fill(p + n, np - n, -kInfinity);
+        const float m = max_value(p, np);
+        const Reg vm = V::set1(m);
+        Reg acc = V::zero();
+        for (int64_t j0 = 0; j0 < np; j0 += W) {
+          const Reg e = V::exp(V::sub(V::load(p + j0), vm));
+          acc = V::add(acc, e);
+          V::store(p + j0, e);
+        }
+        const float l = V::reduce_add(acc);
+        ws.row_scale[i] = 1.0f / l;
+        if (lse) lse[(b * dims.heads + h) * n + i] = m + std::log(l);
+      }
+      // O = diag(1/l) E V: normalising the n x dh output is cheaper than the n x n tile.
+      float* o = out + b * n * ldo + h * dh;
+      small_gemm(n, dh, n, 1.0f, ws.tile, np, 1, v + in_off, ld, o, ldo);
+      for (int64_t i = 0; i < n; ++i) {
+        const Reg inv = V::set1(ws.row_scale[i]);
+        for (int64_t d = 0; d < dh; d += W) {
+          const int64_t count = dh - d < W ? dh - d : W;
+          V::store_n(o + i * ldo + d, V::mul(V::load_n(o + i * ldo + d, count, 0.0f), inv), count);
+        }
+      }
+    }
+}
+
+// Per (batch, head), with P recomputed from lse into the one tile:
+// dV = P^T dO; then row panels of dP = dO V^T turn the tile into
+// dS = P o (dP - rowsum(dO o O)); dQ = scale dS K; dK = scale dS^T Q.
+void attention_backward(const AttentionDims& dims, const float* q, const float* k, const float* v,
+                        const float* out, const float* lse, const float* dout, float* dq,
+                        float* dk, float* dv, float* workspace) {
+  const int64_t n = dims.tokens, dh = dims.head_dim, np = round_up(n, W);
+  const int64_t ld = dims.ld_qkv, ldo = dims.ld_out;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  const AttentionWorkspace ws(workspace, np, dh);
+  for (int64_t b = 0; b < dims.batch; ++b)
+    for (int64_t h = 0; h < dims.heads; ++h) {
+      const int64_t in_off = b * n * ld + h * dh;
+      const int64_t out_off = b * n * ldo + h * dh;
+      transpose_head(k + in_off, ld, n, dh, ws.kt, np);
+      transpose_head(v + in_off, ld, n, dh, ws.vt, np);
+      small_gemm(n, np, dh, scale, q + in_off, ld, 1, ws.kt, np, ws.tile, np);
+      for (int64_t i = 0; i < n; ++i) {
+        float* p = ws.tile + i * np;
+        const Reg row_lse = V::set1(lse[(b * dims.heads + h) * n + i]);
+        for (int64_t j0 = 0; j0 < np; j0 += W) V::store(p + j0, V::exp(V::sub(V::load(p + j0), row_lse)));
+      }
+      small_gemm(n, dh, n, 1.0f, ws.tile, 1, np, dout + out_off, ldo, dv + in_off, ld);
+      for (int64_t i0 = 0; i0 < n; i0 += kPanelRows) {
+        const int64_t rows = n - i0 < kPanelRows ? n - i0 : kPanelRows;
+        small_gemm(rows, np, dh, 1.0f, dout + out_off + i0 * ldo, ldo, 1, ws.vt, np, ws.panel, np);
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t i = i0 + r;
+          const Reg row_d = V::set1(dot(dout + out_off + i * ldo, out + out_off + i * ldo, dh));
+          float* p = ws.tile + i * np;
+          const float* dp = ws.panel + r * np;
+          for (int64_t j0 = 0; j0 < np; j0 += W)
+            V::store(p + j0, V::mul(V::load(p + j0), V::sub(V::load(dp + j0), row_d)));
+        }
+      }
+      small_gemm(n, dh, n, scale, ws.tile, np, 1, k + in_off, ld, dq + in_off, ld);
+      small_gemm(n, dh, n, scale, ws.tile, 1, np, q + in_off, ld, dk + in_off, ld);
+    }
+}
+
+// Softplus of every entry first (vectorised), then the running sums per row.
+void quantile_head_forward(const float* raw, float* q, int64_t rows, int64_t nq, int64_t m) {
+  const int64_t total = rows * nq;
+  for (int64_t i = 0; i < total; i += W) {
+    const int64_t count = total - i < W ? total - i : W;
+    V::store_n(q + i, V::softplus(V::load_n(raw + i, count, 0.0f)), count);
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    float* o = q + r * nq;
+    o[m] = raw[r * nq + m];
+    for (int64_t j = m + 1; j < nq; ++j) o[j] += o[j - 1];
+    for (int64_t j = m - 1; j >= 0; --j) o[j] = o[j + 1] - o[j];
+  }
+}
+
+void quantile_head_backward(const float* raw, const float* dq, float* draw, int64_t rows,
+                            int64_t nq, int64_t m) {
+  const int64_t total = rows * nq;
+  for (int64_t i = 0; i < total; i += W) {
+    const int64_t count = total - i < W ? total - i : W;
+    V::store_n(draw + i, V::sigmoid(V::load_n(raw + i, count, 0.0f)), count);
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* g = dq + r * nq;
+    float* o = draw + r * nq;
+    float upper = 0.0f;
+    for (int64_t j = nq - 1; j > m; --j) {
+      upper += g[j];
+      o[j] *= upper;
+    }
+    float lower = 0.0f;
+    for (int64_t j = 0; j < m; ++j) {
+      lower += g[j];
+      o[j] *= -lower;
+    }
+    o[m] = lower + g[m] + upper;
+  }
+}
+
+// y = (x - shift) * a + c over one row; shifting first keeps nearly constant
+// rows exact when a is large.
+void affine_row(const float* x, float shift, float a, float c, float* y, int64_t n) {
+  const Reg vs = V::set1(shift), va = V::set1(a), vc = V::set1(c);
+  for (int64_t i = 0; i < n; i += W) {
+    const int64_t count = n - i < W ? n - i : W;
+    V::store_n(y + i, V::fmadd(V::sub(V::load_n(x + i, count, 0.0f), vs), va, vc), count);
+  }
+}
+
+void revin_normalize_forward(const float* x, const float* gamma, const float* beta, float* y,
+                             float* mean, float* std_dev, int64_t rows, int64_t len,
+                             int64_t channels, float eps) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * len;
+    const int64_t c = r % channels;
+    const float mu = sum(xr, len) / static_cast<float>(len);
+    const float sd = std::sqrt(centered_square_sum(xr, mu, len) / static_cast<float>(len) + eps);
+    const float a = gamma[c] / sd;
+    affine_row(xr, mu, a, beta[c], y + r * len, len);
+    mean[r] = mu;
+    std_dev[r] = sd;
+  }
+}
+
+void revin_normalize_backward(const float* x, const float* mean, const float* std_dev,
+                              const float* dy, float* dgamma, float* dbeta, int64_t rows,
+                              int64_t len, int64_t channels) {
+  fill(dgamma, channels, 0.0f);
+  fill(dbeta, channels, 0.0f);
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t c = r % channels;
+    const float dy_sum = sum(dy + r * len, len);
+    // sum dy (x - mu) / sd = (sum dy x - mu sum dy) / sd
+    dgamma[c] += (dot(dy + r * len, x + r * len, len) - mean[r] * dy_sum) / std_dev[r];
+    dbeta[c] += dy_sum;
+  }
+}
+
+void revin_denormalize_forward(const float* z, const float* gamma, const float* beta,
+                               const float* mean, const float* std_dev, float* y, int64_t rows,
+                               int64_t len, int64_t channels) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t c = r % channels;
+    const float slope = std_dev[r] / gamma[c];
+    affine_row(z + r * len, beta[c], slope, mean[r], y + r * len, len);
+  }
+}
+
+void revin_denormalize_backward(const float* z, const float* gamma, const float* beta,
+                                const float* std_dev, const float* dy, float* dz, float* dgamma,
+                                float* dbeta, int64_t rows, int64_t len, int64_t channels) {
+  if (dgamma) fill(dgamma, channels, 0.0f);
+  if (dbeta) fill(dbeta, channels, 0.0f);
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t c = r % channels;
+    const float slope = std_dev[r] / gamma[c];
+    const float* dyr = dy + r * len;
+    affine_row(dyr, 0.0f, slope, 0.0f, dz + r * len, len);
+    const float dy_sum = sum(dyr, len);
+    if (dgamma) dgamma[c] -= slope / gamma[c] * (dot(dyr, z + r * len, len) - beta[c] * dy_sum);
+    if (dbeta) dbeta[c] -= slope * dy_sum;
+  }
+}
+
+void mean_abs_scale_forward(const float* x, float* y, float* scale, int64_t rows, int64_t len,
+                            float min_scale) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float m = abs_sum(x + r * len, len) / static_cast<float>(len);
+    const float s = m < min_scale ? min_scale : m;  // a NaN mean stays NaN
+    const Reg vs = V::set1(s);
+    for (int64_t i = 0; i < len; i += W) {
+      const int64_t count = len - i < W ? len - i : W;
+      V::store_n(y + r * len + i, V::div(V::load_n(x + r * len + i, count, 0.0f), vs), count);
+    }
+    scale[r] = s;
+  }
+}
+
+void mean_abs_unscale(const float* z, const float* scale, float* y, int64_t rows, int64_t len) {
+  for (int64_t r = 0; r < rows; ++r) affine_row(z + r * len, 0.0f, scale[r], 0.0f, y + r * len, len);
+}
+
+constexpr CpuKernels kTable{
+    column_sums,
+    bias_gelu_forward,
+    bias_gelu_backward,
+    layer_norm_forward,
+    layer_norm_backward,
+    softmax_forward,
+    softmax_backward,
+    attention_forward,
+    attention_backward,
+    quantile_head_forward,
+    quantile_head_backward,
+    revin_normalize_forward,
+    revin_normalize_backward,
+    revin_denormalize_forward,
+    revin_denormalize_backward,
+    mean_abs_scale_forward,
+    mean_abs_unscale,
+};
+
+}  // namespace
+}  // namespace invforecast::kernels::cpu::INVF_CPU_ISA_NS

@@ -1,0 +1,24 @@
+// The Cpu kernels compiled for any x86-64 (or other) CPU: one float at a time.
+#include "cpu_vec_scalar.hpp"
+
+namespace invforecast::kernels::cpu::scalar {
+using V = ScalarVec;
+}
+#define INVF_CPU_ISA_NS scalar
+#include "cpu_kernels_impl.hpp"
+
+#include "core/error.hpp"
+
+namespace invforecast::kernels::cpu {
+
+const CpuKernels& scalar_kernels() { return scalar::kTable; }
+
+const CpuKernels& kernels_for(CpuIsa isa) {
+  switch (isa) {
+    case CpuIsa::Scalar: return scalar_kernels();
+    case CpuIsa::Avx2: return avx2_kernels();
+  }
+  fail(ErrorCode::Internal, "unknown CPU instruction set {}", static_cast<int>(isa));
+}
+
+}  // namespace invforecast::kernels::cpu

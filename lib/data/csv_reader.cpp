@@ -1,0 +1,785 @@
+// Long CSV reader: the whole (decompressed) file is held in one buffer and
+// parsed in place with string_views, so no cell allocates.  Series ids and
+// categorical levels are interned; a cell equal to the one above it reuses
+// the previous parse, which makes the common sorted long format cheap.
+// Large inputs are cut into slices of whole lines parsed on several threads
+// and merged in file order, so results and errors match a sequential pass.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <functional>
+#include <limits>
+#include <new>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+
+#include "core/error.hpp"
+#include "data/dataset.hpp"
+
+namespace invforecast {
+namespace {
+
+// The bytes of a file: mapped when it is a regular file (no copy, no
+// zero-filled buffer), read otherwise (pipes, special files).  As with any
+// mapping, the file must not be truncated by another process while loading.
+class FileBytes {
+ public:
+  explicit FileBytes(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fail(ErrorCode::Io, "{}: cannot open: {}", path, std::strerror(errno));
+    struct FdCloser {
+      int fd;
+      ~FdCloser() { ::close(fd); }
+    } closer{fd};
+    struct stat info {};
+    if (::fstat(fd, &info) != 0)
+      fail(ErrorCode::Io, "{}: cannot stat: {}", path, std::strerror(errno));
+    if (S_ISDIR(info.st_mode)) fail(ErrorCode::Io, "{}: is a directory", path);
+    if (S_ISREG(info.st_mode)) {
+      size_ = static_cast<size_t>(info.st_size);
+      if (size_ == 0) return;
+      void* map = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      if (map != MAP_FAILED) {
+        ::madvise(map, size_, MADV_SEQUENTIAL);
+        map_ = map;
+        return;
+      }
+    }
+    read_all(fd, path);
+  }
+  ~FileBytes() {
+    if (map_ != nullptr) ::munmap(map_, size_);
+  }
+  FileBytes(const FileBytes&) = delete;
+  FileBytes& operator=(const FileBytes&) = delete;
+
+  std::string_view view() const {
+    return map_ != nullptr ? std::string_view(static_cast<const char*>(map_), size_)
+                           : std::string_view(copy_);
+  }
+
+ private:
+  void read_all(int fd, const std::string& path) {
+    size_t filled = 0;
+    copy_.resize(std::max<size_t>(size_, 1u << 16));
+    while (true) {
+      if (filled == copy_.size()) copy_.resize(copy_.size() * 2);
+      const ssize_t got = ::read(fd, copy_.data() + filled, copy_.size() - filled);
+      if (got < 0) {
+        if (errno == EINTR) continue;
+        fail(ErrorCode::Io, "{}: read failed: {}", path, std::strerror(errno));
+      }
+      if (got == 0) break;
+      filled += static_cast<size_t>(got);
+    }
+    copy_.resize(filled);
+    size_ = 0;
+  }
+
+  void* map_ = nullptr;
+  size_t size_ = 0;
+  std::string copy_;
+};
+
+bool has_gzip_magic(std::string_view data) {
+  return data.size() >= 2 && static_cast<unsigned char>(data[0]) == 0x1f &&
+         static_cast<unsigned char>(data[1]) == 0x8b;
+}
+
+// A large buffer straight from mmap, with transparent huge pages asked for:
+// already zeroed and far fewer page faults than a malloc'd, resized string.
+class PageBuffer {
+ public:
+  PageBuffer() = default;
+  ~PageBuffer() {
+    if (data_ != nullptr) ::munmap(data_, capacity_);
+  }
+  PageBuffer(const PageBuffer&) = delete;
+  PageBuffer& operator=(const PageBuffer&) = delete;
+
+  // Grows to at least `bytes`, keeping the contents (the address may change).
+  void grow(size_t bytes) {
+    if (bytes <= capacity_) return;
+    void* grown = data_ == nullptr ? ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                                   : ::mremap(data_, capacity_, bytes, MREMAP_MAYMOVE);
+    if (grown == MAP_FAILED) throw std::bad_alloc();
+    ::madvise(grown, bytes, MADV_HUGEPAGE);
+    data_ = static_cast<char*>(grown);
+    capacity_ = bytes;
+  }
+  char* data() const { return data_; }
+  size_t capacity() const { return capacity_; }
+
+ private:
+  char* data_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+// Inflates every gzip member of `compressed` into `out`, returning the size;
+// anything short of a complete, checksummed stream is a Parse error so
+// partial data is never used.
+size_t gunzip(const std::string& path, std::string_view compressed, PageBuffer& out) {
+  if (!has_gzip_magic(compressed))
+    fail(ErrorCode::Parse, "{}: not a gzip file (no gzip header)", path);
+  z_stream stream{};
+  if (inflateInit2(&stream, 15 + 16) != Z_OK)
+    fail(ErrorCode::OutOfMemory, "{}: cannot initialise zlib", path);
+  struct StreamEnd {
+    z_stream* s;
+    ~StreamEnd() { inflateEnd(s); }
+  } ender{&stream};
+
+  // The trailer's ISIZE (size mod 2^32 of the last member) is a size hint.
+  size_t hint = compressed.size() * 4;
+  if (compressed.size() >= 18) {
+    const auto* tail =
+        reinterpret_cast<const unsigned char*>(compressed.data() + compressed.size() - 4);
+    const size_t isize =
+        tail[0] | (tail[1] << 8) | (tail[2] << 16) | (static_cast<size_t>(tail[3]) << 24);
+    if (isize > hint && isize < compressed.size() * 1100) hint = isize;
+  }
+  out.grow(hint + 1);
+  size_t produced = 0;
+  size_t consumed = 0;
+  while (true) {
+    if (produced == out.capacity()) out.grow(out.capacity() * 2);
+    const size_t in_chunk = std::min<size_t>(compressed.size() - consumed, 1u << 30);
+    const size_t out_chunk = std::min<size_t>(out.capacity() - produced, 1u << 30);
+    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data() + consumed));
+    stream.avail_in = static_cast<uInt>(in_chunk);
+    stream.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
+    stream.avail_out = static_cast<uInt>(out_chunk);
+    const int rc = inflate(&stream, Z_NO_FLUSH);
+    consumed += in_chunk - stream.avail_in;
+    produced += out_chunk - stream.avail_out;
+    if (rc == Z_STREAM_END) {
+      if (consumed == compressed.size()) break;
+      // Concatenated members are valid gzip; anything else after the end is not.
+      if (!has_gzip_magic(compressed.substr(consumed)))
+        fail(ErrorCode::Parse, "{}: corrupt gzip: {} unexpected byte(s) after the compressed data",
+             path, compressed.size() - consumed);
+      inflateReset(&stream);
+      continue;
+    }
+    if (rc == Z_MEM_ERROR)
+      fail(ErrorCode::OutOfMemory, "{}: out of memory while decompressing", path);
+    if (rc == Z_DATA_ERROR || rc == Z_STREAM_ERROR || rc == Z_NEED_DICT)
+      fail(ErrorCode::Parse, "{}: corrupt gzip data after {} decompressed bytes: {}", path,
+           produced, stream.msg != nullptr ? stream.msg : "invalid stream");
+    if (consumed == compressed.size() && stream.avail_out != 0)
+      fail(ErrorCode::Parse, "{}: truncated gzip: the stream ends after {} decompressed bytes",
+           path, produced);
+  }
+  return produced;
+}
+
+std::string shorten(std::string_view text) {
+  return text.size() <= 40 ? std::string(text) : std::string(text.substr(0, 37)) + "...";
+}
+
+std::string_view trim_trailing_cr(std::string_view line) {
+  return !line.empty() && line.back() == '\r' ? line.substr(0, line.size() - 1) : line;
+}
+
+// Splits the text into non-blank lines, counting physical lines from 1.
+class LineCursor {
+ public:
+  explicit LineCursor(std::string_view text)
+      : next_(text.data()), end_(text.data() + text.size()) {}
+
+  bool next(std::string_view& line) {
+    while (next_ < end_) {
+      const auto* newline =
+          static_cast<const char*>(std::memchr(next_, '\n', static_cast<size_t>(end_ - next_)));
+      const char* stop = newline != nullptr ? newline : end_;
+      line = trim_trailing_cr(std::string_view(next_, static_cast<size_t>(stop - next_)));
+      next_ = newline != nullptr ? newline + 1 : end_;
+      ++number_;
+      if (!line.empty()) return true;
+    }
+    return false;
+  }
+  uint64_t line_number() const { return number_; }
+
+ private:
+  const char* next_;
+  const char* end_;
+  uint64_t number_ = 0;
+};
+
+// One CSV record's fields.  Quoted fields ("a,b", "say ""hi""") are
+// supported within a line; a field with doubled quotes is unescaped into a
+// scratch string, and `in_buffer` tells which views point into the file.
+struct Fields {
+  std::vector<std::string_view> views;
+  std::vector<uint8_t> in_buffer;
+  std::deque<std::string> scratch;  // a deque: growing it keeps earlier views valid
+};
+
+struct SplitError {
+  size_t field;  // 0-based index of the bad field
+};
+
+// Returns false with `bad` set when a quoted field is not closed properly.
+bool split_fields(std::string_view line, Fields& out, SplitError& bad) {
+  out.views.clear();
+  out.in_buffer.clear();
+  const char* p = line.data();
+  const char* const end = line.data() + line.size();
+  while (true) {
+    const size_t index = out.views.size();
+    if (p < end && *p == '"') {
+      const char* start = p + 1;
+      const char* q = start;
+      bool escaped = false;
+      while (true) {
+        q = static_cast<const char*>(std::memchr(q, '"', static_cast<size_t>(end - q)));
+        if (q == nullptr) {
+          bad.field = index;
+          return false;
+        }
+        if (q + 1 < end && q[1] == '"') {
+          escaped = true;
+          q += 2;
+          continue;
+        }
+        break;
+      }
+      if (q + 1 < end && q[1] != ',') {
+        bad.field = index;
+        return false;
+      }
+      std::string_view raw(start, static_cast<size_t>(q - start));
+      if (escaped) {
+        if (out.scratch.size() <= index) out.scratch.resize(index + 1);
+        std::string& s = out.scratch[index];
+        s.clear();
+        for (size_t i = 0; i < raw.size(); ++i) {
+          s.push_back(raw[i]);
+          if (raw[i] == '"') ++i;  // skip the second quote of a pair
+        }
+        out.views.emplace_back(s);
+        out.in_buffer.push_back(0);
+      } else {
+        out.views.push_back(raw);
+        out.in_buffer.push_back(1);
+      }
+      p = q + 1;
+    } else {
+      // Fields are short: a plain loop beats a memchr call per field.
+      const char* stop = p;
+      while (stop < end && *stop != ',') ++stop;
+      out.views.emplace_back(p, static_cast<size_t>(stop - p));
+      out.in_buffer.push_back(1);
+      p = stop;
+    }
+    if (p >= end) return true;
+    ++p;  // past the comma; a trailing comma yields a final empty field
+    if (p == end) {
+      out.views.emplace_back(end, 0);
+      out.in_buffer.push_back(1);
+      return true;
+    }
+  }
+}
+
+// Dates of consecutive rows usually share year and month: the day number of
+// the month's first day is kept, so most dates cost a compare and two digits.
+class DateParser {
+ public:
+  std::optional<Day> parse(std::string_view text) {
+    if (text.size() == 10 && std::memcmp(text.data(), prefix_, 8) == 0 && is_digit(text[8]) &&
+        is_digit(text[9])) {
+      const int day = (text[8] - '0') * 10 + (text[9] - '0');
+      if (day >= 1 && day <= month_days_) return month_start_ + day - 1;
+    }
+    const std::optional<Day> parsed = parse_iso_date(text);
+    if (parsed) {
+      const CivilDate c = civil_from_days(*parsed);
+      month_start_ = *parsed - (c.day - 1);
+      const CivilDate next =
+          c.month == 12 ? CivilDate{c.year + 1, 1, 1} : CivilDate{c.year, c.month + 1, 1};
+      month_days_ = days_from_civil(next) - month_start_;
+      std::memcpy(prefix_, text.data(), 8);
+    }
+    return parsed;
+  }
+
+ private:
+  static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+  char prefix_[8] = {};  // "YYYY-MM-" of the cached month; never matches at first
+  Day month_start_ = 0;
+  int month_days_ = 0;
+};
+
+// Equality of short strings without a memcmp call.
+bool same_text(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
+bool parse_number(std::string_view text, double& out) {
+  // Most cells are small non-negative integers (sales, flags): exact in a
+  // double below 10^15, and much cheaper than from_chars.
+  if (!text.empty() && text.size() <= 15) {
+    uint64_t integer = 0;
+    size_t i = 0;
+    for (; i < text.size(); ++i) {
+      const unsigned digit = static_cast<unsigned char>(text[i]) - unsigned{'0'};
+      if (digit > 9) break;
+      integer = integer * 10 + digit;
+    }
+    if (i == text.size()) {
+      out = static_cast<double>(integer);
+      return true;
+    }
+  }
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc{} && ptr == text.data() + text.size();
+}
+
+// Interning of short strings by string_view lookups (no allocation on a hit).
+struct TextHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using TextIndex = std::unordered_map<std::string, int32_t, TextHash, std::equal_to<>>;
+
+int32_t intern(TextIndex& index, std::vector<std::string>& texts, std::string_view text) {
+  if (auto it = index.find(text); it != index.end()) return it->second;
+  const auto code = static_cast<int32_t>(texts.size());
+  texts.emplace_back(text);
+  index.emplace(std::string(text), code);
+  return code;
+}
+
+// A covariate column of one chunk: numeric until a non-empty cell fails to
+// parse as a number, then categorical (the chunk's earlier rows are re-read).
+struct ExtraColumn {
+  size_t field = 0;
+  bool numeric = true;
+  size_t non_empty = 0;  // non-empty cells while numeric
+  std::vector<double> numbers;
+  std::vector<int32_t> codes;  // -1 = empty
+  std::vector<std::string> levels;
+  TextIndex level_index;
+  std::string_view previous;  // previous cell when it points into the file buffer
+  bool has_previous = false;
+  double previous_number = 0.0;
+  int32_t previous_code = -1;
+  uint64_t first_infinite_line = 0;
+
+  int32_t code_of(std::string_view text) {
+    return text.empty() ? -1 : intern(level_index, levels, text);
+  }
+};
+
+// The header: field names and where the required columns are.
+struct Layout {
+  const std::string* path = nullptr;
+  std::vector<std::string> names;
+  size_t series_field = 0, date_field = 0, value_field = 0;
+  std::vector<size_t> extra_fields;
+
+  [[noreturn]] void fail_at(uint64_t line, size_t field, std::string_view problem) const {
+    fail(ErrorCode::Parse, "{}:{}: column '{}': {}", *path, line, names[field], problem);
+  }
+
+  void split_checked(std::string_view line, uint64_t line_number, Fields& fields) const {
+    SplitError bad{};
+    if (!split_fields(line, fields, bad))
+      fail_at(
+          line_number, std::min(bad.field, names.size() - 1),
+          "unterminated or malformed quoted field (line breaks inside quotes are not supported)");
+    if (fields.views.size() != names.size()) {
+      if (fields.views.size() < names.size())
+        fail(ErrorCode::Parse, "{}:{}: column '{}': missing field: expected {} fields, found {}",
+             *path, line_number, names[fields.views.size()], names.size(), fields.views.size());
+      fail(ErrorCode::Parse, "{}:{}: expected {} fields, found {} (extra field after column '{}')",
+           *path, line_number, names.size(), fields.views.size(), names.back());
+    }
+  }
+};
+
+// Parses the rows of one slice of the file (whole lines).  Chunks run on
+// their own threads; the first error of a chunk ends it and is kept, so the
+// merge can report the first problem in file order.
+class Chunk {
+ public:
+  Chunk(const Layout& layout, std::string_view text, uint64_t lines_before)
+      : layout_(layout), text_(text), lines_before_(lines_before) {}
+
+  void parse() {
+    try {
+      const size_t estimate = estimate_rows();
+      days.reserve(estimate);
+      values.reserve(estimate);
+      lines.reserve(estimate);
+      series.reserve(estimate);
+      extras.resize(layout_.extra_fields.size());
+      for (size_t c = 0; c < extras.size(); ++c) {
+        extras[c].field = layout_.extra_fields[c];
+        extras[c].numbers.reserve(estimate);
+      }
+      LineCursor cursor(text_);
+      Fields fields;
+      std::string_view line;
+      while (cursor.next(line)) read_row(line, lines_before_ + cursor.line_number(), fields);
+    } catch (...) {
+      error = std::current_exception();
+    }
+  }
+
+  // Turns a column categorical after the fact (another chunk saw text in it).
+  void make_categorical(ExtraColumn& column) const {
+    column.numeric = false;
+    if (column.non_empty == 0) {  // all cells empty: nothing to re-read
+      column.codes.assign(column.numbers.size(), -1);
+      std::vector<double>().swap(column.numbers);
+      return;
+    }
+    reread_as_text(column, column.numbers.size());
+  }
+
+  std::vector<std::string> series_ids;  // local numbering, first appearance order
+  std::vector<uint32_t> series;
+  std::vector<Day> days;
+  std::vector<double> values;
+  std::vector<uint64_t> lines;
+  std::vector<ExtraColumn> extras;
+  std::exception_ptr error;
+
+ private:
+  size_t estimate_rows() const {
+    const size_t sample = std::min<size_t>(text_.size(), 1u << 16);
+    const auto sampled = static_cast<size_t>(std::count(text_.data(), text_.data() + sample, '\n'));
+    if (sample == 0 || sampled == 0) return 16;
+    const double rows = static_cast<double>(text_.size()) / static_cast<double>(sample) *
+                        static_cast<double>(sampled);
+    return static_cast<size_t>(rows * 1.05) + 16;
+  }
+
+  void read_row(std::string_view line, uint64_t line_number, Fields& fields) {
+    layout_.split_checked(line, line_number, fields);
+
+    const std::string_view id = fields.views[layout_.series_field];
+    if (!(has_previous_id_ && fields.in_buffer[layout_.series_field] &&
+          same_text(id, previous_id_))) {
+      if (id.empty()) layout_.fail_at(line_number, layout_.series_field, "empty series id");
+      previous_series_ = static_cast<uint32_t>(intern(series_index_, series_ids, id));
+      has_previous_id_ = fields.in_buffer[layout_.series_field] != 0;
+      previous_id_ = id;
+    }
+
+    const std::string_view date_text = fields.views[layout_.date_field];
+    const std::optional<Day> day = dates_.parse(date_text);
+    if (!day)
+      layout_.fail_at(line_number, layout_.date_field,
+                      date_text.empty() ? std::string("missing date")
+                                        : fmt::format("cannot parse '{}' as a date YYYY-MM-DD",
+                                                      shorten(date_text)));
+
+    const std::string_view value_text = fields.views[layout_.value_field];
+    double value = 0.0;
+    if (value_text.empty()) layout_.fail_at(line_number, layout_.value_field, "missing value");
+    if (!parse_number(value_text, value))
+      layout_.fail_at(line_number, layout_.value_field,
+                      fmt::format("cannot parse '{}' as a number", shorten(value_text)));
+
+    for (ExtraColumn& column : extras) read_extra(column, fields, line_number);
+    series.push_back(previous_series_);
+    days.push_back(*day);
+    values.push_back(value);
+    lines.push_back(line_number);
+  }
+
+  void read_extra(ExtraColumn& column, const Fields& fields, uint64_t line_number) {
+    const std::string_view text = fields.views[column.field];
+    const bool cacheable = fields.in_buffer[column.field] != 0;
+    if (column.has_previous && cacheable && same_text(text, column.previous)) {
+      if (column.numeric) {
+        column.numbers.push_back(column.previous_number);
+        column.non_empty += !text.empty();
+      } else {
+        column.codes.push_back(column.previous_code);
+      }
+      return;
+    }
+    if (column.numeric) {
+      // "nan" reads as unknown, like an empty cell; infinity is refused later
+      // if the column stays numeric.
+      double number = std::numeric_limits<double>::quiet_NaN();
+      if (text.empty() || parse_number(text, number)) {
+        if (std::isinf(number) && column.first_infinite_line == 0)
+          column.first_infinite_line = line_number;
+        column.numbers.push_back(number);
+        column.non_empty += !text.empty();
+        column.previous_number = number;
+      } else {
+        reread_as_text(column, column.numbers.size());
+      }
+    }
+    if (!column.numeric) {
+      const int32_t code = column.code_of(text);
+      column.codes.push_back(code);
+      column.previous_code = code;
+    }
+    column.has_previous = cacheable;
+    column.previous = text;
+  }
+
+  // Re-reads the chunk's first `rows` rows for the text of this column.
+  void reread_as_text(ExtraColumn& column, size_t rows) const {
+    column.numeric = false;
+    std::vector<double>().swap(column.numbers);
+    column.codes.reserve(std::max(rows + 1, lines.capacity()));
+    LineCursor cursor(text_);
+    std::string_view line;
+    Fields fields;
+    for (size_t row = 0; row < rows && cursor.next(line); ++row) {
+      split_fields_unchecked(line, fields);
+      column.codes.push_back(column.code_of(fields.views[column.field]));
+    }
+    column.has_previous = false;
+  }
+
+  // Rows re-read here were split without error before.
+  static void split_fields_unchecked(std::string_view line, Fields& fields) {
+    SplitError ignored{};
+    split_fields(line, fields, ignored);
+  }
+
+  const Layout& layout_;
+  std::string_view text_;
+  uint64_t lines_before_;
+  TextIndex series_index_;
+  bool has_previous_id_ = false;
+  std::string_view previous_id_;
+  uint32_t previous_series_ = 0;
+  DateParser dates_;
+};
+
+// Counts line breaks the way LineCursor numbers lines.
+uint64_t count_lines(std::string_view text) {
+  uint64_t lines = static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n'));
+  if (!text.empty() && text.back() != '\n') ++lines;
+  return lines;
+}
+
+class CsvReader {
+ public:
+  CsvReader(const std::string& path, const IngestOptions& options, size_t min_slice_bytes,
+            size_t max_slices)
+      : path_(path),
+        options_(options),
+        builder_(options),
+        min_slice_bytes_(std::max<size_t>(min_slice_bytes, 1)),
+        max_slices_(std::max<size_t>(max_slices, 1)) {
+    source_ = builder_.add_source(path);
+    layout_.path = &path_;
+  }
+
+  Dataset read() {
+    file_.emplace(path_);
+    std::string_view body = file_->view();
+    if (has_gzip_magic(body) || path_.ends_with(".gz")) {
+      const size_t size = gunzip(path_, body, inflated_);
+      file_.reset();
+      body = std::string_view(inflated_.data(), size);
+    }
+    if (body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);  // UTF-8 byte-order mark
+
+    LineCursor cursor(body);
+    std::string_view header;
+    if (!cursor.next(header))
+      fail(ErrorCode::Parse, "{}: empty file: expected a header with columns {},{},{}", path_,
+           options_.series_column, options_.date_column, options_.value_column);
+    read_header(header, cursor.line_number());
+    const char* rows_start = header.data() + header.size();
+    if (rows_start < body.data() + body.size() && *rows_start == '\r') ++rows_start;
+    if (rows_start < body.data() + body.size()) ++rows_start;  // the header's line break
+    const std::string_view rows(rows_start,
+                                static_cast<size_t>(body.data() + body.size() - rows_start));
+
+    std::vector<Chunk> chunks = parse_chunks(rows, cursor.line_number());
+    merge(chunks);
+    return builder_.build();
+  }
+
+ private:
+  void read_header(std::string_view line, uint64_t line_number) {
+    Fields fields;
+    SplitError bad{};
+    if (!split_fields(line, fields, bad))
+      fail(ErrorCode::Parse, "{}:{}: header: unterminated or malformed quoted field {}", path_,
+           line_number, bad.field + 1);
+    layout_.names.assign(fields.views.begin(), fields.views.end());
+    const std::vector<std::string>& names = layout_.names;
+    std::vector<std::string> missing;
+    const std::string* required[] = {&options_.series_column, &options_.date_column,
+                                     &options_.value_column};
+    size_t* positions[] = {&layout_.series_field, &layout_.date_field, &layout_.value_field};
+    for (int r = 0; r < 3; ++r) {
+      const auto it = std::find(names.begin(), names.end(), *required[r]);
+      if (it == names.end())
+        missing.push_back("'" + *required[r] + "'");
+      else
+        *positions[r] = static_cast<size_t>(it - names.begin());
+    }
+    if (!missing.empty())
+      fail(ErrorCode::Parse, "{}:{}: header lacks required column(s) {} (header: {})", path_,
+           line_number, fmt::join(missing, ", "), shorten(line));
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (names[i].empty())
+        fail(ErrorCode::Parse, "{}:{}: header: column {} has an empty name", path_, line_number,
+             i + 1);
+      for (size_t j = 0; j < i; ++j)
+        if (names[j] == names[i])
+          fail(ErrorCode::Parse, "{}:{}: header: column '{}' appears twice", path_, line_number,
+               names[i]);
+      if (i != layout_.series_field && i != layout_.date_field && i != layout_.value_field)
+        layout_.extra_fields.push_back(i);
+    }
+  }
+
+  // Cuts the rows into whole-line slices and parses them in parallel.  Line
+  // breaks never occur inside fields (quoted line breaks are refused), so
+  // every '\n' ends a record.
+  std::vector<Chunk> parse_chunks(std::string_view rows, uint64_t header_line) const {
+    const size_t count = std::clamp<size_t>(rows.size() / min_slice_bytes_, 1, max_slices_);
+    std::vector<std::string_view> slices;
+    size_t start = 0;
+    for (size_t k = 1; k <= count && start < rows.size(); ++k) {
+      size_t stop = k == count ? rows.size() : std::max(start, rows.size() / count * k);
+      if (stop < rows.size()) {
+        const size_t newline = rows.find('\n', stop);
+        stop = newline == std::string_view::npos ? rows.size() : newline + 1;
+      }
+      slices.push_back(rows.substr(start, stop - start));
+      start = stop;
+    }
+    if (slices.empty()) slices.push_back(rows);
+
+    // Line numbers are global: each slice needs the count of lines before it.
+    std::vector<uint64_t> lines_before(slices.size(), header_line);
+    if (slices.size() > 1) {
+      std::vector<uint64_t> own_lines(slices.size());
+      run_parallel(slices.size(), [&](size_t k) { own_lines[k] = count_lines(slices[k]); });
+      for (size_t k = 1; k < slices.size(); ++k)
+        lines_before[k] = lines_before[k - 1] + own_lines[k - 1];
+    }
+
+    std::vector<Chunk> chunks;
+    chunks.reserve(slices.size());
+    for (size_t k = 0; k < slices.size(); ++k)
+      chunks.emplace_back(layout_, slices[k], lines_before[k]);
+    run_parallel(chunks.size(), [&](size_t k) { chunks[k].parse(); });
+    return chunks;
+  }
+
+  template <typename Work>
+  static void run_parallel(size_t count, const Work& work) {
+    std::vector<std::thread> helpers;
+    for (size_t k = 1; k < count; ++k) helpers.emplace_back([&work, k] { work(k); });
+    work(0);
+    for (std::thread& t : helpers) t.join();
+  }
+
+  // Hands the chunks' rows to the builder in file order.  A chunk's rows all
+  // precede its own error, so checking them first reports the earliest
+  // problem of the file, as a sequential read would.
+  void merge(std::vector<Chunk>& chunks) {
+    size_t total_rows = 0;
+    for (const Chunk& chunk : chunks) total_rows += chunk.days.size();
+    builder_.reserve(total_rows);
+    for (Chunk& chunk : chunks) {
+      std::vector<uint32_t> handles(chunk.series_ids.size());
+      for (size_t i = 0; i < handles.size(); ++i)
+        handles[i] = builder_.series_handle(chunk.series_ids[i]);
+      for (size_t r = 0; r < chunk.days.size(); ++r)
+        builder_.add_value(handles[chunk.series[r]], chunk.days[r], chunk.values[r],
+                           Origin{source_, chunk.lines[r]});
+      std::vector<uint64_t>().swap(chunk.lines);
+      if (chunk.error) std::rethrow_exception(chunk.error);
+    }
+    if (total_rows == 0)
+      fail(ErrorCode::Data, "{}: no data rows after the header (empty dataset)", path_);
+
+    for (size_t c = 0; c < layout_.extra_fields.size(); ++c) {
+      const std::string& name = layout_.names[layout_.extra_fields[c]];
+      bool numeric = true;
+      uint64_t first_infinite_line = 0;
+      for (const Chunk& chunk : chunks) {
+        numeric = numeric && chunk.extras[c].numeric;
+        if (first_infinite_line == 0) first_infinite_line = chunk.extras[c].first_infinite_line;
+      }
+      if (numeric) {
+        if (first_infinite_line != 0)
+          fail(ErrorCode::Data, "{}:{}: column '{}': infinite number", path_, first_infinite_line,
+               name);
+        std::vector<double> cells;
+        cells.reserve(total_rows);
+        for (const Chunk& chunk : chunks)
+          cells.insert(cells.end(), chunk.extras[c].numbers.begin(), chunk.extras[c].numbers.end());
+        builder_.attach_numeric(name, std::move(cells));
+        continue;
+      }
+      // Categorical: number levels by first appearance in the file.
+      std::vector<std::string> levels;
+      TextIndex level_index;
+      std::vector<int32_t> codes;
+      codes.reserve(total_rows);
+      for (Chunk& chunk : chunks) {
+        ExtraColumn& column = chunk.extras[c];
+        if (column.numeric) chunk.make_categorical(column);
+        std::vector<int32_t> to_file(column.levels.size());
+        for (size_t l = 0; l < column.levels.size(); ++l)
+          to_file[l] = intern(level_index, levels, column.levels[l]);
+        for (int32_t code : column.codes)
+          codes.push_back(code < 0 ? -1 : to_file[static_cast<size_t>(code)]);
+        std::vector<int32_t>().swap(column.codes);
+      }
+      builder_.attach_categorical(name, std::move(levels), std::move(codes));
+    }
+  }
+
+  const std::string& path_;
+  const IngestOptions& options_;
+  DatasetBuilder builder_;
+  uint32_t source_ = 0;
+  size_t min_slice_bytes_;
+  size_t max_slices_;
+  Layout layout_;
+  std::optional<FileBytes> file_;
+  PageBuffer inflated_;  // decompressed gzip input
+};
+
+}  // namespace
+
+Dataset read_csv(const std::string& path, const IngestOptions& options, size_t min_slice_bytes,
+                 size_t max_slices) {
+  return CsvReader(path, options, min_slice_bytes, max_slices).read();
+}
+
+Dataset read_csv(const std::string& path, const IngestOptions& options) {
+  // Slices of a few MiB keep thread start-up negligible; small files stay on
+  // the calling thread.
+  const size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 16);
+  return read_csv(path, options, size_t{4} << 20, threads);
+}
+
+}  // namespace invforecast

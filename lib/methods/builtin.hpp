@@ -1,0 +1,20 @@
+// Factories of the built-in methods, used by make_forecaster()'s registry.
+#pragma once
+
+#include <memory>
+
+#include "core/options.hpp"
+#include "methods/forecaster.hpp"
+
+namespace invforecast {
+
+std::unique_ptr<Forecaster> make_naive(const ForecastOptions& options);
+std::unique_ptr<Forecaster> make_seasonal_naive(const ForecastOptions& options);
+std::unique_ptr<Forecaster> make_moving_average(const ForecastOptions& options);
+std::unique_ptr<Forecaster> make_croston(const ForecastOptions& options);
+std::unique_ptr<Forecaster> make_sba(const ForecastOptions& options);
+std::unique_ptr<Forecaster> make_tsb(const ForecastOptions& options);
+std::unique_ptr<Forecaster> make_ets(const ForecastOptions& options);
+std::unique_ptr<Forecaster> make_auto(const ForecastOptions& options);
+
+}  // namespace invforecast

@@ -1,0 +1,463 @@
+#include "model/model_file.hpp"
+
+#include <fcntl.h>
+#include <fmt/ranges.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <new>
+#include <variant>
+
+#include "core/error.hpp"
+
+namespace invforecast {
+
+// Tensor data are used in place as floats: the format's little-endian f32 must be the host's.
+static_assert(std::endian::native == std::endian::little, "model files are read in place on little-endian hosts");
+
+namespace {
+
+constexpr size_t kPreambleSize = 32;
+constexpr size_t kChecksumSize = 4;
+constexpr uint32_t kDtypeF32 = 1;
+constexpr uint32_t kMaxRank = 8;
+constexpr uint32_t kMaxNameLength = 256;
+// name_len + 1-byte name + dtype + rank + one dim + offset + length.
+constexpr size_t kMinTableEntrySize = 4 + 1 + 4 + 4 + 8 + 8 + 8;
+
+uint32_t crc32_of(const uint8_t* data, size_t size) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  // zlib's length is a uInt: feed large files in chunks.
+  constexpr size_t kChunk = size_t{1} << 30;
+  while (size > 0) {
+    const size_t n = std::min(size, kChunk);
+    crc = crc32(crc, data, static_cast<uInt>(n));
+    data += n;
+    size -= n;
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+// Writes little-endian fields into a buffer sized for the whole file beforehand.
+class ByteWriter {
+ public:
+  explicit ByteWriter(std::vector<uint8_t>& out) : out_(out) {}
+  void u32(uint32_t v) { unsigned_le(v, 4); }
+  void u64(uint64_t v) { unsigned_le(v, 8); }
+  void bytes(const void* data, size_t n) {
+    std::memcpy(out_.data() + pos_, data, n);
+    pos_ += n;
+  }
+  void skip_to(size_t offset) { pos_ = offset; }  // the gap keeps the buffer's zeros
+
+ private:
+  void unsigned_le(uint64_t v, int n) {
+    for (int i = 0; i < n; ++i) out_[pos_++] = static_cast<uint8_t>(v >> (8 * i));
+  }
+  std::vector<uint8_t>& out_;
+  size_t pos_ = 0;
+};
+
+uint32_t get_u32(const uint8_t* p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+uint64_t get_u64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+std::string shape_text(std::span<const int64_t> dims) { return fmt::format("[{}]", fmt::join(dims, ", ")); }
+
+// Reads the tensor table sequentially, never past its end.
+class TableReader {
+ public:
+  TableReader(const uint8_t* begin, const uint8_t* end) : pos_(begin), end_(end) {}
+  size_t remaining() const { return static_cast<size_t>(end_ - pos_); }
+  const uint8_t* position() const { return pos_; }
+  uint32_t u32(const char* what, size_t entry) {
+    need(4, what, entry);
+    const uint32_t v = get_u32(pos_);
+    pos_ += 4;
+    return v;
+  }
+  uint64_t u64(const char* what, size_t entry) {
+    need(8, what, entry);
+    const uint64_t v = get_u64(pos_);
+    pos_ += 8;
+    return v;
+  }
+  std::string_view bytes(size_t n, const char* what, size_t entry) {
+    need(n, what, entry);
+    std::string_view v(reinterpret_cast<const char*>(pos_), n);
+    pos_ += n;
+    return v;
+  }
+
+ private:
+  void need(size_t n, const char* what, size_t entry) const {
+    if (remaining() < n)
+      fail(ErrorCode::CorruptModel, "model file: tensor table entry {} is cut short reading its {}", entry, what);
+  }
+  const uint8_t* pos_;
+  const uint8_t* end_;
+};
+
+struct TableEntry {
+  std::string name;
+  std::vector<int64_t> dims;
+  uint64_t offset = 0;
+  uint64_t length = 0;
+};
+
+TableEntry read_entry(TableReader& table, size_t index, uint64_t header_len, uint64_t data_end) {
+  TableEntry e;
+  const uint32_t name_len = table.u32("name length", index);
+  if (name_len == 0 || name_len > kMaxNameLength)
+    fail(ErrorCode::CorruptModel, "model file: tensor table entry {} has a name of {} bytes (1..{} allowed)", index,
+         name_len, kMaxNameLength);
+  const std::string_view name = table.bytes(name_len, "name", index);
+  for (char ch : name)
+    if (ch < 0x21 || ch > 0x7e)
+      fail(ErrorCode::CorruptModel, "model file: tensor table entry {} has a name with a non-printable byte", index);
+  e.name = name;
+  const uint32_t dtype = table.u32("dtype", index);
+  if (dtype != kDtypeF32)
+    fail(ErrorCode::CorruptModel, "model file: tensor '{}' has dtype code {}, only f32 ({}) is known", e.name, dtype,
+         kDtypeF32);
+  const uint32_t rank = table.u32("rank", index);
+  if (rank == 0 || rank > kMaxRank)
+    fail(ErrorCode::CorruptModel, "model file: tensor '{}' has rank {} (1..{} allowed)", e.name, rank, kMaxRank);
+  // Every tensor must fit in the file, so no dimension and no element count may exceed its size.
+  const uint64_t max_elements = data_end / sizeof(float);
+  uint64_t elements = 1;
+  for (uint32_t d = 0; d < rank; ++d) {
+    const uint64_t dim = table.u64("dims", index);
+    if (dim == 0 || dim > max_elements)
+      fail(ErrorCode::CorruptModel, "model file: tensor '{}' has dimension {} = {}, impossible in a {}-byte file",
+           e.name, d, dim, data_end + kChecksumSize);
+    if (elements > max_elements / dim)
+      fail(ErrorCode::CorruptModel, "model file: tensor '{}' has more elements than a {}-byte file can hold", e.name,
+           data_end + kChecksumSize);
+    elements *= dim;
+    e.dims.push_back(static_cast<int64_t>(dim));
+  }
+  e.offset = table.u64("data offset", index);
+  e.length = table.u64("data length", index);
+  if (e.length != elements * sizeof(float))
+    fail(ErrorCode::CorruptModel, "model file: tensor '{}' of shape {} has {} data bytes, expected {}", e.name,
+         shape_text(e.dims), e.length, elements * sizeof(float));
+  if (e.offset % kModelTensorAlignment != 0)
+    fail(ErrorCode::CorruptModel, "model file: tensor '{}' data offset {} is not a multiple of {}", e.name, e.offset,
+         kModelTensorAlignment);
+  if (e.offset < header_len || e.offset > data_end || e.length > data_end - e.offset)
+    fail(ErrorCode::CorruptModel,
+         "model file: tensor '{}' data [{}, +{}) lies outside the data region [{}, {}) of the file", e.name, e.offset,
+         e.length, header_len, data_end);
+  return e;
+}
+
+// Storage the model owns: a read-only file mapping or a 64-byte aligned copy.
+class MappedFile {
+ public:
+  MappedFile(void* address, size_t size) : address_(address), size_(size) {}
+  ~MappedFile() { munmap(address_, size_); }
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  const uint8_t* data() const { return static_cast<const uint8_t*>(address_); }
+
+ private:
+  void* address_;
+  size_t size_;
+};
+
+class AlignedCopy {
+ public:
+  explicit AlignedCopy(std::span<const uint8_t> bytes)
+      : data_(static_cast<uint8_t*>(::operator new (bytes.size(), std::align_val_t{kModelTensorAlignment}))) {
+    if (!bytes.empty()) std::memcpy(data_, bytes.data(), bytes.size());
+  }
+  ~AlignedCopy() { ::operator delete (data_, std::align_val_t{kModelTensorAlignment}); }
+  AlignedCopy(const AlignedCopy&) = delete;
+  AlignedCopy& operator=(const AlignedCopy&) = delete;
+  const uint8_t* data() const { return data_; }
+
+ private:
+  uint8_t* data_;
+};
+
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+// Type-erased owner of the bytes the tensor views point into.
+struct ModelFile::Storage {
+  std::variant<std::monostate, std::unique_ptr<MappedFile>, std::unique_ptr<AlignedCopy>> owner;
+};
+
+std::vector<uint8_t> write_model_buffer(const ModelMetadata& metadata, std::span<const NamedTensor> tensors) {
+  try {
+    validate_config(metadata.config);
+    validate_features(metadata.features);
+  } catch (const Error& e) {
+    throw Error(ErrorCode::InvalidArgument, e.what());
+  }
+  const std::vector<TensorSpec> specs = expected_tensors(metadata.config);
+
+  // Match the caller's tensors to the canonical list by name.
+  std::map<std::string_view, const NamedTensor*> given;
+  for (const NamedTensor& t : tensors)
+    if (!given.emplace(t.name, &t).second) fail(ErrorCode::InvalidArgument, "tensor '{}' is given twice", t.name);
+  std::vector<const NamedTensor*> ordered;
+  for (const TensorSpec& spec : specs) {
+    auto it = given.find(spec.name);
+    if (it == given.end())
+      fail(ErrorCode::InvalidArgument, "tensor '{}' {} is missing", spec.name, shape_text(spec.dims));
+    const NamedTensor& t = *it->second;
+    if (t.dims != spec.dims)
+      fail(ErrorCode::InvalidArgument, "tensor '{}' has shape {}, expected {}", t.name, shape_text(t.dims),
+           shape_text(spec.dims));
+    int64_t elements = 1;
+    for (int64_t d : spec.dims) elements *= d;
+    if (t.values.size() != static_cast<size_t>(elements))
+      fail(ErrorCode::InvalidArgument, "tensor '{}' has {} values, its shape {} needs {}", t.name, t.values.size(),
+           shape_text(spec.dims), elements);
+    for (size_t i = 0; i < t.values.size(); ++i)
+      if (!std::isfinite(t.values[i]))
+        fail(ErrorCode::InvalidArgument, "tensor '{}' holds a non-finite value at index {}", t.name, i);
+    ordered.push_back(&t);
+    given.erase(it);
+  }
+  if (!given.empty())
+    fail(ErrorCode::InvalidArgument, "tensor '{}' is not a parameter of this configuration", given.begin()->first);
+
+  // Every offset follows from the metadata and table sizes, so the layout is fixed before writing.
+  const std::string json = metadata_to_json(metadata);
+  size_t table_size = 0;
+  for (const NamedTensor* t : ordered) table_size += 4 + t->name.size() + 4 + 4 + 8 * t->dims.size() + 8 + 8;
+  const size_t header_len = kPreambleSize + json.size() + table_size;
+  auto align_up = [](size_t n) {
+    return (n + kModelTensorAlignment - 1) / kModelTensorAlignment * kModelTensorAlignment;
+  };
+  std::vector<size_t> offsets;
+  size_t data_end = header_len;
+  for (const NamedTensor* t : ordered) {
+    offsets.push_back(align_up(data_end));
+    data_end = offsets.back() + t->values.size_bytes();
+  }
+
+  std::vector<uint8_t> out(data_end + kChecksumSize, 0);
+  ByteWriter w(out);
+  w.bytes(kModelMagic, sizeof kModelMagic);
+  w.u32(kModelFormatVersion);
+  w.u32(static_cast<uint32_t>(ordered.size()));
+  w.u64(json.size());
+  w.u64(header_len);
+  w.bytes(json.data(), json.size());
+  for (size_t i = 0; i < ordered.size(); ++i) {
+    const NamedTensor& t = *ordered[i];
+    w.u32(static_cast<uint32_t>(t.name.size()));
+    w.bytes(t.name.data(), t.name.size());
+    w.u32(kDtypeF32);
+    w.u32(static_cast<uint32_t>(t.dims.size()));
+    for (int64_t d : t.dims) w.u64(static_cast<uint64_t>(d));
+    w.u64(offsets[i]);
+    w.u64(t.values.size_bytes());
+  }
+  for (size_t i = 0; i < ordered.size(); ++i) {
+    w.skip_to(offsets[i]);
+    w.bytes(ordered[i]->values.data(), ordered[i]->values.size_bytes());
+  }
+  w.u32(crc32_of(out.data(), data_end));
+  return out;
+}
+
+void write_model_file(const std::string& path, const ModelMetadata& metadata, std::span<const NamedTensor> tensors) {
+  const std::vector<uint8_t> bytes = write_model_buffer(metadata, tensors);
+  const std::string temporary = path + ".tmp";
+  std::FILE* file = std::fopen(temporary.c_str(), "wb");
+  if (!file) fail(ErrorCode::Io, "cannot create model file '{}': {}", temporary, std::strerror(errno));
+  const bool written = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
+  const bool closed = std::fclose(file) == 0;
+  if (!written || !closed) {
+    std::remove(temporary.c_str());
+    fail(ErrorCode::Io, "cannot write model file '{}'", temporary);
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    std::remove(temporary.c_str());
+    fail(ErrorCode::Io, "cannot rename '{}' to '{}': {}", temporary, path, std::strerror(error));
+  }
+}
+
+ModelFile ModelFile::parse(std::span<const uint8_t> bytes, std::shared_ptr<const Storage> storage) {
+  const uint8_t* base = bytes.data();
+  const size_t size = bytes.size();
+  if (size < kPreambleSize + kChecksumSize)
+    fail(ErrorCode::CorruptModel, "model file: {} bytes, shorter than the {}-byte minimum (truncated?)", size,
+         kPreambleSize + kChecksumSize);
+  if (std::memcmp(base, kModelMagic, sizeof kModelMagic) != 0)
+    fail(ErrorCode::CorruptModel, "model file: bad magic bytes, not an invforecast model file");
+  const uint32_t version = get_u32(base + 8);
+  if (version == 0) fail(ErrorCode::CorruptModel, "model file: format version 0 is invalid");
+  if (version > kModelFormatVersion)
+    fail(ErrorCode::CorruptModel, "model file: format version {} is newer than this library's {}", version,
+         kModelFormatVersion);
+  const uint32_t tensor_count = get_u32(base + 12);
+  const uint64_t metadata_len = get_u64(base + 16);
+  const uint64_t header_len = get_u64(base + 24);
+  const uint64_t data_end = size - kChecksumSize;
+  if (header_len < kPreambleSize || header_len > data_end)
+    fail(ErrorCode::CorruptModel, "model file: header length {} is outside the {}-byte file (truncated?)", header_len,
+         size);
+  if (metadata_len > header_len - kPreambleSize)
+    fail(ErrorCode::CorruptModel, "model file: metadata length {} runs past the header end {}", metadata_len,
+         header_len);
+
+  const uint32_t stored_crc = get_u32(base + data_end);
+  const uint32_t actual_crc = crc32_of(base, data_end);
+  if (stored_crc != actual_crc)
+    fail(ErrorCode::CorruptModel,
+         "model file: checksum mismatch (stored {:08x}, computed {:08x}): corrupted or truncated", stored_crc,
+         actual_crc);
+
+  ModelFile model;
+  model.storage_ = std::move(storage);
+  model.format_version_ = version;
+  model.metadata_ = metadata_from_json(
+      std::string_view(reinterpret_cast<const char*>(base + kPreambleSize), static_cast<size_t>(metadata_len)));
+
+  TableReader table(base + kPreambleSize + metadata_len, base + header_len);
+  if (tensor_count > table.remaining() / kMinTableEntrySize)
+    fail(ErrorCode::CorruptModel, "model file: {} tensors cannot fit in a {}-byte tensor table", tensor_count,
+         table.remaining());
+  std::vector<TableEntry> entries;
+  entries.reserve(tensor_count);
+  for (uint32_t i = 0; i < tensor_count; ++i) entries.push_back(read_entry(table, i, header_len, data_end));
+  if (table.remaining() != 0)
+    fail(ErrorCode::CorruptModel, "model file: {} bytes left between the tensor table's end and the header end {}",
+         table.remaining(), header_len);
+
+  // No two tensors may share bytes.
+  std::vector<const TableEntry*> by_offset;
+  for (const TableEntry& e : entries) by_offset.push_back(&e);
+  std::sort(by_offset.begin(), by_offset.end(), [](auto* a, auto* b) { return a->offset < b->offset; });
+  for (size_t i = 1; i < by_offset.size(); ++i)
+    if (by_offset[i]->offset < by_offset[i - 1]->offset + by_offset[i - 1]->length)
+      fail(ErrorCode::CorruptModel, "model file: tensors '{}' and '{}' overlap", by_offset[i - 1]->name,
+           by_offset[i]->name);
+
+  std::map<std::string_view, const TableEntry*> by_name;
+  for (const TableEntry& e : entries)
+    if (!by_name.emplace(e.name, &e).second)
+      fail(ErrorCode::CorruptModel, "model file: tensor '{}' appears twice", e.name);
+
+  const std::vector<TensorSpec> specs = expected_tensors(model.metadata_.config);
+  model.tensors_.reserve(specs.size());
+  for (const TensorSpec& spec : specs) {
+    auto it = by_name.find(spec.name);
+    if (it == by_name.end())
+      fail(ErrorCode::CorruptModel, "model file: tensor '{}' {} is missing", spec.name, shape_text(spec.dims));
+    const TableEntry& e = *it->second;
+    if (e.dims != spec.dims)
+      fail(ErrorCode::CorruptModel, "model file: tensor '{}' has shape {}, expected {} for this config", e.name,
+           shape_text(e.dims), shape_text(spec.dims));
+    const auto* values = reinterpret_cast<const float*>(base + e.offset);
+    const size_t count = e.length / sizeof(float);
+    for (size_t i = 0; i < count; ++i) {
+      const float value = values[i];
+      if (!std::isfinite(value))
+        fail(ErrorCode::CorruptModel, "model file: tensor '{}' holds a non-finite value at index {}", e.name, i);
+    }
+    model.tensors_.push_back(TensorView{e.name, e.dims, std::span<const float>(values, count)});
+    by_name.erase(it);
+  }
+  if (!by_name.empty())
+    fail(ErrorCode::CorruptModel, "model file: tensor '{}' is not a parameter of this config", by_name.begin()->first);
+
+  for (const FeatureSpec& f : model.metadata_.features)
+    if (f.role != FeatureRole::Target)
+      fail(ErrorCode::Unsupported,
+           "model feature '{}' ({} covariate) is not supported by this library: only the target", f.name,
+           to_string(f.role));
+  return model;
+}
+
+ModelFile ModelFile::open(const std::string& path) {
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) fail(ErrorCode::Io, "cannot open model file '{}': {}", path, std::strerror(errno));
+  struct stat info {};
+  if (::fstat(fd.get(), &info) != 0) fail(ErrorCode::Io, "cannot stat model file '{}': {}", path, std::strerror(errno));
+  if (!S_ISREG(info.st_mode)) fail(ErrorCode::Io, "model file '{}' is not a regular file", path);
+  const auto size = static_cast<uint64_t>(info.st_size);
+  // Too short to hold a header: say so without mapping (mmap refuses empty files anyway).
+  if (size < kPreambleSize + kChecksumSize)
+    fail(ErrorCode::CorruptModel, "model file '{}': {} bytes, shorter than the {}-byte minimum (truncated?)", path,
+         size, kPreambleSize + kChecksumSize);
+  if (size > std::numeric_limits<size_t>::max())
+    fail(ErrorCode::CorruptModel, "model file '{}' is too large to map", path);
+  void* address = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  if (address == MAP_FAILED) fail(ErrorCode::Io, "cannot map model file '{}': {}", path, std::strerror(errno));
+  auto storage = std::make_shared<Storage>();
+  auto& mapping = storage->owner.emplace<std::unique_ptr<MappedFile>>(
+      std::make_unique<MappedFile>(address, static_cast<size_t>(size)));
+  const uint8_t* data = mapping->data();
+  try {
+    return parse(std::span<const uint8_t>(data, static_cast<size_t>(size)), std::move(storage));
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::CorruptModel) throw Error(e.code(), fmt::format("'{}': {}", path, e.what()));
+    throw;
+  }
+}
+
+ModelFile ModelFile::from_buffer(std::span<const uint8_t> bytes, BufferMode mode) {
+  if (bytes.data() == nullptr && !bytes.empty()) fail(ErrorCode::NullPointer, "model buffer is null");
+  if (mode == BufferMode::Borrow) {
+    if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(float) != 0)
+      fail(ErrorCode::InvalidArgument, "a borrowed model buffer must be aligned to {} bytes (or use a copy)",
+           alignof(float));
+    return parse(bytes, nullptr);
+  }
+  // The copy is bounded by memory the caller already holds; the views are then made on the copy.
+  auto storage = std::make_shared<Storage>();
+  auto& copy = storage->owner.emplace<std::unique_ptr<AlignedCopy>>(std::make_unique<AlignedCopy>(bytes));
+  return parse(std::span<const uint8_t>(copy->data(), bytes.size()), std::move(storage));
+}
+
+const TensorView* ModelFile::find(std::string_view name) const {
+  for (const TensorView& t : tensors_)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+const TensorView& ModelFile::tensor(std::string_view name) const {
+  const TensorView* t = find(name);
+  if (!t) fail(ErrorCode::InvalidArgument, "the model has no tensor '{}'", name);
+  return *t;
+}
+
+}  // namespace invforecast

@@ -1,0 +1,255 @@
+// Datasets through the C ABI: from arrays and from a CSV file.
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "capi_support.hpp"
+
+namespace {
+
+double stat(const invf_dataset* dataset, size_t series, const char* name) {
+  double value = 0;
+  REQUIRE_OK(invf_dataset_series_stat(dataset, series, name, &value));
+  return value;
+}
+
+std::vector<double> values_of(const invf_dataset* dataset, size_t series) {
+  size_t length = 0;
+  REQUIRE_OK(invf_dataset_series_length(dataset, series, &length));
+  std::vector<double> values(length);
+  REQUIRE_OK(invf_dataset_series_values(dataset, series, values.data(), values.size()));
+  return values;
+}
+
+std::string start_of(const invf_dataset* dataset, size_t series) {
+  char date[INVF_DATE_BUFFER];
+  REQUIRE_OK(invf_dataset_series_start_date(dataset, series, date));
+  return date;
+}
+
+}  // namespace
+
+TEST_CASE("a dataset from arrays sorts series by id and fills gaps", "[capi]") {
+  invf_dataset* dataset = nullptr;
+  REQUIRE_OK(invf_dataset_create(nullptr, &dataset));
+  // "zeta" comes first but sorts last; its rows arrive out of order with 01-04 absent.
+  const std::vector<std::string> zeta_dates = {"2024-01-05", "2024-01-02", "2024-01-03"};
+  const std::vector<double> zeta_values = {5, 2, 3};
+  REQUIRE_OK(invf_dataset_add_series(dataset, "zeta", pointers(zeta_dates).data(),
+                                     zeta_values.data(), 3));
+  const auto alpha_dates = january_days(1, 4);
+  const std::vector<double> alpha_values = {0, 0, 4, 2};
+  REQUIRE_OK(invf_dataset_add_series(dataset, "alpha", pointers(alpha_dates).data(),
+                                     alpha_values.data(), 4));
+
+  size_t count = 0;
+  REQUIRE_OK(invf_dataset_series_count(dataset, &count));
+  REQUIRE(count == 2);
+  const char* id = nullptr;
+  REQUIRE_OK(invf_dataset_series_id(dataset, 0, &id));
+  REQUIRE(std::string(id) == "alpha");
+  REQUIRE_OK(invf_dataset_series_id(dataset, 1, &id));
+  REQUIRE(std::string(id) == "zeta");
+
+  REQUIRE(start_of(dataset, 1) == "2024-01-02");
+  REQUIRE(values_of(dataset, 1) == std::vector<double>{2, 3, 0, 5});
+  REQUIRE(stat(dataset, 1, "gap_days") == 1);
+  REQUIRE(stat(dataset, 1, "observed_days") == 3);
+  REQUIRE(values_of(dataset, 0) == std::vector<double>{0, 0, 4, 2});
+  REQUIRE(stat(dataset, 0, "launch_offset") == 2);
+  REQUIRE(stat(dataset, 0, "total") == 6);
+  REQUIRE(stat(dataset, 0, "mean") == 3);  // (4 + 2) / 2 days after launch
+  REQUIRE(stat(dataset, 0, "zero_fraction") == 0);
+
+  size_t warnings = 0;
+  REQUIRE_OK(invf_dataset_warning_count(dataset, &warnings));
+  REQUIRE(warnings >= 1);  // the filled day of zeta
+  const char* warning = nullptr;
+  REQUIRE_OK(invf_dataset_warning(dataset, 0, &warning));
+  REQUIRE_THAT(std::string(warning), Catch::Contains("zeta"));
+  REQUIRE_FAILS(invf_dataset_warning(dataset, warnings, &warning), INVF_ERR_INVALID_ARGUMENT,
+                "warning index");
+  invf_dataset_release(dataset);
+}
+
+TEST_CASE("repeated calls for one series join its rows", "[capi]") {
+  invf_dataset* dataset = nullptr;
+  REQUIRE_OK(invf_dataset_create(nullptr, &dataset));
+  const auto first = january_days(1, 2), second = january_days(3, 2);
+  const double a[] = {1, 2}, b[] = {3, 4};
+  REQUIRE_OK(invf_dataset_add_series(dataset, "s", pointers(first).data(), a, 2));
+  REQUIRE_OK(invf_dataset_add_series(dataset, "s", pointers(second).data(), b, 2));
+  REQUIRE(values_of(dataset, 0) == std::vector<double>{1, 2, 3, 4});
+  invf_dataset_release(dataset);
+}
+
+TEST_CASE("adding after a read rebuilds, and strings read before stay valid",
+          "[capi]") {
+  invf_dataset* dataset = nullptr;
+  REQUIRE_OK(invf_dataset_create(nullptr, &dataset));
+  const auto dates = january_days(1, 3);
+  const double values[] = {1, 2, 3};
+  REQUIRE_OK(invf_dataset_add_series(dataset, "m", pointers(dates).data(), values, 3));
+  const char* first_id = nullptr;
+  REQUIRE_OK(invf_dataset_series_id(dataset, 0, &first_id));
+  REQUIRE_OK(invf_dataset_add_series(dataset, "b", pointers(dates).data(), values, 3));
+  size_t count = 0;
+  REQUIRE_OK(invf_dataset_series_count(dataset, &count));
+  REQUIRE(count == 2);
+  const char* id = nullptr;
+  REQUIRE_OK(invf_dataset_series_id(dataset, 0, &id));
+  REQUIRE(std::string(id) == "b");
+  REQUIRE(std::string(first_id) == "m");  // the pointer from the first build
+  invf_dataset_release(dataset);
+}
+
+TEST_CASE("bad array input fails with a code and leaves the dataset as it was",
+          "[capi]") {
+  invf_dataset* dataset = nullptr;
+  REQUIRE_OK(invf_dataset_create(nullptr, &dataset));
+  const auto dates = january_days(1, 3);
+  const double good[] = {1, 2, 3};
+  REQUIRE_OK(invf_dataset_add_series(dataset, "ok", pointers(dates).data(), good, 3));
+
+  const double with_nan[] = {1, std::numeric_limits<double>::quiet_NaN(), 3};
+  REQUIRE_FAILS(invf_dataset_add_series(dataset, "x", pointers(dates).data(), with_nan, 3),
+                INVF_ERR_DATA, "values[1]");
+  const double with_inf[] = {1, 2, std::numeric_limits<double>::infinity()};
+  REQUIRE_FAILS(invf_dataset_add_series(dataset, "x", pointers(dates).data(), with_inf, 3),
+                INVF_ERR_DATA, "values[2]");
+  const double negative[] = {1, -2, 3};
+  REQUIRE_FAILS(invf_dataset_add_series(dataset, "x", pointers(dates).data(), negative, 3),
+                INVF_ERR_DATA, "negative");
+  const std::vector<std::string> bad_dates = {"2024-01-01", "2024-02-30", "2024-01-03"};
+  REQUIRE_FAILS(invf_dataset_add_series(dataset, "x", pointers(bad_dates).data(), good, 3),
+                INVF_ERR_PARSE, "2024-02-30");
+  const char* hole[] = {"2024-01-01", nullptr};
+  REQUIRE_FAILS(invf_dataset_add_series(dataset, "x", hole, good, 2), INVF_ERR_NULL_POINTER,
+                "dates[1]");
+  REQUIRE_FAILS(invf_dataset_add_series(dataset, "", pointers(dates).data(), good, 3),
+                INVF_ERR_INVALID_ARGUMENT, "series_id");
+  // A huge count with NULL arrays is refused before anything is read.
+  REQUIRE_FAILS(invf_dataset_add_series(dataset, "x", nullptr, nullptr, size_t(1) << 60),
+                INVF_ERR_NULL_POINTER, "'dates'");
+
+  size_t count = 0;
+  REQUIRE_OK(invf_dataset_series_count(dataset, &count));
+  REQUIRE(count == 1);  // only "ok": no failed call added a row
+  invf_dataset_release(dataset);
+}
+
+TEST_CASE("count 0 adds nothing", "[capi]") {
+  invf_dataset* dataset = nullptr;
+  REQUIRE_OK(invf_dataset_create(nullptr, &dataset));
+  REQUIRE_OK(invf_dataset_add_series(dataset, "none", nullptr, nullptr, 0));
+  // Nothing was added, so there is no dataset to read yet.
+  size_t count = 99;
+  REQUIRE_FAILS(invf_dataset_series_count(dataset, &count), INVF_ERR_DATA, "");
+  REQUIRE(count == 99);
+  invf_dataset_release(dataset);
+}
+
+TEST_CASE("negative sales can be clipped when the options ask", "[capi]") {
+  invf_options* options = nullptr;
+  REQUIRE_OK(invf_options_create(&options));
+  REQUIRE_OK(invf_options_set(options, "negative", "clip"));
+  invf_dataset* dataset = nullptr;
+  REQUIRE_OK(invf_dataset_create(options, &dataset));
+  invf_options_release(options);  // the dataset keeps its own copy
+  const auto dates = january_days(1, 3);
+  const double values[] = {1, -2, 3};
+  REQUIRE_OK(invf_dataset_add_series(dataset, "x", pointers(dates).data(), values, 3));
+  REQUIRE(values_of(dataset, 0) == std::vector<double>{1, 0, 3});
+  REQUIRE(stat(dataset, 0, "clipped") == 1);
+  invf_dataset_release(dataset);
+}
+
+TEST_CASE("duplicate dates fail on first read, or are summed", "[capi]") {
+  const std::vector<std::string> dates = {"2024-01-01", "2024-01-02", "2024-01-01"};
+  const double values[] = {1, 2, 5};
+  SECTION("by default an error naming the series and date") {
+    invf_dataset* dataset = nullptr;
+    REQUIRE_OK(invf_dataset_create(nullptr, &dataset));
+    REQUIRE_OK(invf_dataset_add_series(dataset, "dup", pointers(dates).data(), values, 3));
+    size_t count = 0;
+    REQUIRE_FAILS(invf_dataset_series_count(dataset, &count), INVF_ERR_DATA, "2024-01-01");
+    invf_dataset_release(dataset);
+  }
+  SECTION("summed with duplicates=sum") {
+    invf_options* options = nullptr;
+    REQUIRE_OK(invf_options_create(&options));
+    REQUIRE_OK(invf_options_set(options, "duplicates", "sum"));
+    invf_dataset* dataset = nullptr;
+    REQUIRE_OK(invf_dataset_create(options, &dataset));
+    REQUIRE_OK(invf_dataset_add_series(dataset, "dup", pointers(dates).data(), values, 3));
+    REQUIRE(values_of(dataset, 0) == std::vector<double>{6, 2});
+    invf_dataset_release(dataset);
+    invf_options_release(options);
+  }
+}
+
+TEST_CASE("covariates from arrays are kept as columns", "[capi]") {
+  invf_dataset* dataset = nullptr;
+  REQUIRE_OK(invf_dataset_create(nullptr, &dataset));
+  const auto dates = january_days(1, 3);
+  const double sales[] = {1, 2, 3};
+  const double prices[] = {2.5, std::numeric_limits<double>::quiet_NaN(), 2.5};
+  const char* events[] = {"", "holiday", nullptr};
+  REQUIRE_OK(invf_dataset_add_series(dataset, "x", pointers(dates).data(), sales, 3));
+  REQUIRE_OK(invf_dataset_add_numeric(dataset, "x", "price", pointers(dates).data(), prices, 3));
+  REQUIRE_OK(invf_dataset_add_categorical(dataset, "x", "event", pointers(dates).data(), events, 3));
+  size_t columns = 0;
+  REQUIRE_OK(invf_dataset_column_count(dataset, &columns));
+  REQUIRE(columns == 2);
+  const char* name = nullptr;
+  int numeric = -1;
+  REQUIRE_OK(invf_dataset_column_name(dataset, 0, &name, &numeric));
+  REQUIRE(std::string(name) == "price");
+  REQUIRE(numeric == 1);
+  REQUIRE_OK(invf_dataset_column_name(dataset, 1, &name, &numeric));
+  REQUIRE(std::string(name) == "event");
+  REQUIRE(numeric == 0);
+  REQUIRE_FAILS(invf_dataset_column_name(dataset, 2, &name, &numeric), INVF_ERR_INVALID_ARGUMENT,
+                "column index 2");
+  const double infinite[] = {1, std::numeric_limits<double>::infinity(), 1};
+  REQUIRE_FAILS(invf_dataset_add_numeric(dataset, "x", "price", pointers(dates).data(), infinite, 3),
+                INVF_ERR_DATA, "values[1]");
+  invf_dataset_release(dataset);
+}
+
+TEST_CASE("a dataset loaded from CSV matches the fixture", "[capi]") {
+  invf_dataset* dataset = load_small();
+  size_t count = 0;
+  REQUIRE_OK(invf_dataset_series_count(dataset, &count));
+  REQUIRE(count == 3);
+  REQUIRE(start_of(dataset, 0) == "2024-01-01");
+  const std::vector<double> a = values_of(dataset, 0);
+  REQUIRE(a.size() == 21);
+  for (size_t d = 0; d < a.size(); ++d) REQUIRE(a[d] == double(d % 7 + 1));
+  REQUIRE(start_of(dataset, 1) == "2024-01-08");
+  const std::vector<double> b = values_of(dataset, 1);
+  REQUIRE(b.size() == 14);
+  REQUIRE(b[2] == 0);  // 2024-01-10 was absent
+  REQUIRE(b[3] == 3);
+  REQUIRE(stat(dataset, 1, "gap_days") == 1);
+  // C sells 2 on every fourth day from its third: ADI 4, CV2 0, intermittent.
+  REQUIRE(stat(dataset, 2, "launch_offset") == 2);
+  REQUIRE(stat(dataset, 2, "adi") == Approx(4.0));
+  REQUIRE(stat(dataset, 2, "cv2") == Approx(0.0).margin(1e-12));
+  REQUIRE(stat(dataset, 2, "class") == 2);
+  REQUIRE(stat(dataset, 0, "class") == 0);
+
+  double small[20];
+  REQUIRE_FAILS(invf_dataset_series_values(dataset, 0, small, 20), INVF_ERR_BUFFER_TOO_SMALL,
+                "needs 21");
+  REQUIRE_FAILS(invf_dataset_add_series(dataset, "x", nullptr, nullptr, 0),
+                INVF_ERR_INVALID_ARGUMENT, "loaded from a file");
+  invf_dataset_release(dataset);
+}
+
+TEST_CASE("CSV errors carry the file's name", "[capi]") {
+  invf_dataset* dataset = nullptr;
+  REQUIRE_FAILS(invf_dataset_load_csv("/no/such/file.csv", nullptr, &dataset), INVF_ERR_IO,
+                "/no/such/file.csv");
+  REQUIRE(dataset == nullptr);
+}

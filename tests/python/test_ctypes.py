@@ -1,0 +1,232 @@
+"""Drives libinvforecast through ctypes, exactly as a Python binding would.
+
+Usage: test_ctypes.py BUILD_DIR SOURCE_DIR.  Exits non-zero on the first
+failed check (plain asserts; only the standard library is used).
+"""
+import ctypes
+import json
+import math
+import os
+import sys
+import threading
+
+build_dir, source_dir = sys.argv[1], sys.argv[2]
+lib = ctypes.CDLL(os.path.join(build_dir, "libinvforecast.so"))
+
+c_size = ctypes.c_size_t
+c_double_p = ctypes.POINTER(ctypes.c_double)
+status_p = ctypes.c_void_p  # opaque invf_status*
+handle = ctypes.c_void_p  # opaque handles
+
+PROGRESS = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, c_size, c_size)
+
+signatures = {
+    "invf_version": (None, [ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_int)]),
+    "invf_status_code": (ctypes.c_int, [status_p]),
+    "invf_status_message": (ctypes.c_char_p, [status_p]),
+    "invf_status_release": (None, [status_p]),
+    "invf_options_create": (status_p, [ctypes.POINTER(handle)]),
+    "invf_options_set": (status_p, [handle, ctypes.c_char_p, ctypes.c_char_p]),
+    "invf_options_set_progress": (status_p, [handle, PROGRESS, ctypes.c_void_p]),
+    "invf_options_release": (None, [handle]),
+    "invf_dataset_create": (status_p, [handle, ctypes.POINTER(handle)]),
+    "invf_dataset_load_csv": (status_p, [ctypes.c_char_p, handle, ctypes.POINTER(handle)]),
+    "invf_dataset_add_series": (
+        status_p, [handle, ctypes.c_char_p, ctypes.POINTER(ctypes.c_char_p), c_double_p, c_size]),
+    "invf_dataset_series_count": (status_p, [handle, ctypes.POINTER(c_size)]),
+    "invf_dataset_series_id": (status_p, [handle, c_size, ctypes.POINTER(ctypes.c_char_p)]),
+    "invf_dataset_series_values": (status_p, [handle, c_size, c_double_p, c_size]),
+    "invf_dataset_release": (None, [handle]),
+    "invf_forecaster_create": (status_p, [ctypes.c_char_p, handle, ctypes.POINTER(handle)]),
+    "invf_forecaster_forecast": (status_p, [handle, handle, c_size, ctypes.POINTER(handle)]),
+    "invf_forecaster_release": (None, [handle]),
+    "invf_forecast_series_count": (status_p, [handle, ctypes.POINTER(c_size)]),
+    "invf_forecast_quantile_count": (status_p, [handle, ctypes.POINTER(c_size)]),
+    "invf_forecast_start_date": (status_p, [handle, c_size, ctypes.c_char_p]),
+    "invf_forecast_mean": (status_p, [handle, c_size, c_double_p, c_size]),
+    "invf_forecast_quantiles": (status_p, [handle, c_size, c_double_p, c_size]),
+    "invf_forecast_release": (None, [handle]),
+    "invf_backtest_run": (status_p, [handle, ctypes.POINTER(ctypes.c_char_p), c_size, c_size,
+                                     c_size, handle, ctypes.POINTER(handle)]),
+    "invf_backtest_to_json": (status_p, [handle, ctypes.c_char_p, c_size, ctypes.POINTER(c_size)]),
+    "invf_backtest_release": (None, [handle]),
+}
+for name, (restype, argtypes) in signatures.items():
+    function = getattr(lib, name)
+    function.restype, function.argtypes = restype, argtypes
+
+
+class InvfError(Exception):
+    def __init__(self, code, message):
+        super().__init__(f"[{code}] {message}")
+        self.code, self.message = code, message
+
+
+def check(status):
+    """Raises InvfError for a non-NULL status, after releasing it."""
+    if status:
+        code = lib.invf_status_code(status)
+        message = lib.invf_status_message(status).decode()
+        lib.invf_status_release(status)
+        raise InvfError(code, message)
+
+
+def expect_error(code, fragment, function, *args):
+    try:
+        check(function(*args))
+    except InvfError as error:
+        assert error.code == code, (function.__name__, error)
+        assert fragment in error.message, (function.__name__, error)
+        return error
+    raise AssertionError(f"{function.__name__} succeeded, expected code {code}")
+
+
+INVALID_ARGUMENT, NULL_POINTER, IO, PARSE, DATA, BUFFER_TOO_SMALL = 1, 2, 3, 4, 5, 6
+CANCELLED = 9
+
+# --- version ------------------------------------------------------------------
+version, abi = ctypes.c_char_p(), ctypes.c_int(-1)
+lib.invf_version(ctypes.byref(version), ctypes.byref(abi))
+assert version.value == b"0.1.0" and abi.value == 0, (version.value, abi.value)
+lib.invf_version(None, None)
+assert lib.invf_status_code(None) == 0 and lib.invf_status_message(None) == b""
+
+# --- a dataset from arrays ----------------------------------------------------
+def c_strings(strings):
+    return (ctypes.c_char_p * len(strings))(*[s.encode() for s in strings])
+
+
+def c_doubles(values):
+    return (ctypes.c_double * len(values))(*values)
+
+
+dataset = handle()
+check(lib.invf_dataset_create(None, ctypes.byref(dataset)))
+weeks = 4
+dates = [f"2024-01-{d:02d}" for d in range(1, 7 * weeks + 1)]
+pattern = [float(d % 7 + 1) for d in range(7 * weeks)]  # 1..7 every week
+check(lib.invf_dataset_add_series(dataset, b"weekly", c_strings(dates), c_doubles(pattern),
+                                  len(dates)))
+flat = [2.0] * 10
+check(lib.invf_dataset_add_series(dataset, b"flat", c_strings(dates[:10]), c_doubles(flat), 10))
+
+count = c_size()
+check(lib.invf_dataset_series_count(dataset, ctypes.byref(count)))
+assert count.value == 2
+series_id = ctypes.c_char_p()
+check(lib.invf_dataset_series_id(dataset, 0, ctypes.byref(series_id)))
+assert series_id.value == b"flat"  # sorted by id
+values = (ctypes.c_double * 28)()
+check(lib.invf_dataset_series_values(dataset, 1, values, 28))
+assert list(values) == pattern
+
+# Bad input: the status carries code and message, the dataset is unchanged.
+nan_values = c_doubles([1.0, math.nan])
+expect_error(DATA, "values[1]", lib.invf_dataset_add_series, dataset, b"bad",
+             c_strings(dates[:2]), nan_values, 2)
+expect_error(PARSE, "2024-13-01", lib.invf_dataset_add_series, dataset, b"bad",
+             c_strings(["2024-13-01"]), c_doubles([1.0]), 1)
+expect_error(NULL_POINTER, "dates", lib.invf_dataset_add_series, dataset, b"bad", None, None, 5)
+expect_error(NULL_POINTER, "series_id", lib.invf_dataset_add_series, dataset, None,
+             c_strings(dates[:1]), c_doubles([1.0]), 1)
+expect_error(NULL_POINTER, "out", lib.invf_dataset_series_count, dataset, None)
+expect_error(NULL_POINTER, "dataset", lib.invf_dataset_series_count, None, ctypes.byref(count))
+expect_error(BUFFER_TOO_SMALL, "28", lib.invf_dataset_series_values, dataset, 1, values, 27)
+expect_error(INVALID_ARGUMENT, "index 2", lib.invf_dataset_series_id, dataset, 2,
+             ctypes.byref(series_id))
+check(lib.invf_dataset_series_count(dataset, ctypes.byref(count)))
+assert count.value == 2
+
+# --- forecast -------------------------------------------------------------------
+options = handle()
+check(lib.invf_options_create(ctypes.byref(options)))
+check(lib.invf_options_set(options, b"quantiles", b"0.1,0.5,0.9"))
+expect_error(INVALID_ARGUMENT, "colour", lib.invf_options_set, options, b"colour", b"red")
+progress_calls = []
+threads_seen = set()
+
+
+@PROGRESS
+def on_progress(user_data, stage, done, total):
+    progress_calls.append((stage.decode(), done, total))
+    threads_seen.add(threading.get_ident())
+    return 0
+
+
+check(lib.invf_options_set_progress(options, on_progress, None))
+forecaster = handle()
+check(lib.invf_forecaster_create(b"snaive", options, ctypes.byref(forecaster)))
+expect_error(INVALID_ARGUMENT, "prophet", lib.invf_forecaster_create, b"prophet", None,
+             ctypes.byref(handle()))
+forecast = handle()
+expect_error(INVALID_ARGUMENT, "horizon", lib.invf_forecaster_forecast, forecaster, dataset, 0,
+             ctypes.byref(forecast))
+assert not forecast.value  # untouched on error
+check(lib.invf_forecaster_forecast(forecaster, dataset, 14, ctypes.byref(forecast)))
+assert progress_calls[-1] == ("forecast", 2, 2), progress_calls
+assert threads_seen == {threading.get_ident()}
+
+check(lib.invf_forecast_series_count(forecast, ctypes.byref(count)))
+assert count.value == 2
+levels = c_size()
+check(lib.invf_forecast_quantile_count(forecast, ctypes.byref(levels)))
+assert levels.value == 3
+start = ctypes.create_string_buffer(11)
+check(lib.invf_forecast_start_date(forecast, 1, start))
+assert start.value == b"2024-01-29", start.value
+mean = (ctypes.c_double * 14)()
+check(lib.invf_forecast_mean(forecast, 1, mean, 14))
+assert list(mean) == pattern[:14], list(mean)  # the weekly series continues its pattern
+quantiles = (ctypes.c_double * 42)()
+expect_error(BUFFER_TOO_SMALL, "42", lib.invf_forecast_quantiles, forecast, 1, quantiles, 41)
+check(lib.invf_forecast_quantiles(forecast, 1, quantiles, 42))
+for day in range(14):
+    q = quantiles[day * 3: day * 3 + 3]
+    assert 0 <= q[0] <= q[1] <= q[2], q
+
+# --- cancelling through the callback ------------------------------------------
+@PROGRESS
+def cancel(user_data, stage, done, total):
+    return 1 if done >= 1 else 0
+
+
+check(lib.invf_options_set(options, b"threads", b"1"))
+check(lib.invf_options_set_progress(options, cancel, None))
+cancelling = handle()
+check(lib.invf_forecaster_create(b"naive", options, ctypes.byref(cancelling)))
+expect_error(CANCELLED, "cancel", lib.invf_forecaster_forecast, cancelling, dataset, 7,
+             ctypes.byref(handle()))
+
+# --- backtest and the JSON size protocol --------------------------------------
+methods = c_strings(["naive", "snaive"])
+backtest = handle()
+check(lib.invf_backtest_run(dataset, methods, 2, 7, 2, None, ctypes.byref(backtest)))
+needed = c_size()
+check(lib.invf_backtest_to_json(backtest, None, 0, ctypes.byref(needed)))
+small = ctypes.create_string_buffer(needed.value - 1)
+expect_error(BUFFER_TOO_SMALL, str(needed.value), lib.invf_backtest_to_json, backtest, small,
+             needed.value - 1, None)
+text = ctypes.create_string_buffer(needed.value)
+check(lib.invf_backtest_to_json(backtest, text, needed.value, None))
+report = json.loads(text.value.decode())
+assert [m["method"] for m in report["methods"]] == ["naive", "snaive"]
+
+# --- loading a file -----------------------------------------------------------
+loaded = handle()
+expect_error(IO, "/nonexistent/sales.csv", lib.invf_dataset_load_csv, b"/nonexistent/sales.csv",
+             None, ctypes.byref(loaded))
+fixture = os.path.join(source_dir, "tests", "fixtures", "capi_small.csv").encode()
+check(lib.invf_dataset_load_csv(fixture, None, ctypes.byref(loaded)))
+check(lib.invf_dataset_series_count(loaded, ctypes.byref(count)))
+assert count.value == 3
+
+# --- release: NULL-safe ---------------------------------------------------------
+for release, obj in [(lib.invf_backtest_release, backtest), (lib.invf_forecast_release, forecast),
+                     (lib.invf_forecaster_release, forecaster),
+                     (lib.invf_forecaster_release, cancelling),
+                     (lib.invf_options_release, options), (lib.invf_dataset_release, dataset),
+                     (lib.invf_dataset_release, loaded)]:
+    release(obj)
+    release(None)
+lib.invf_status_release(None)
+print("OK: ctypes drove version, datasets, forecasts, backtests and errors")
