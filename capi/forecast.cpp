@@ -147,6 +147,17 @@ size_t series_index(const invf_forecast& forecast, size_t series) {
   return series;
 }
 
+// A CSV field: quoted (RFC 4180) when it holds a separator, quote or line break.
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + '"';
+}
+
 void write_csv(const invf_forecast& forecast, const char* path) {
   std::FILE* file = std::fopen(path, "wb");
   if (file == nullptr)
@@ -166,10 +177,11 @@ void write_csv(const invf_forecast& forecast, const char* path) {
   char date[INVF_DATE_BUFFER];
   for (size_t s = 0; s < forecast.series.size(); ++s) {
     const SeriesForecast& result = forecast.series[s];
+    const std::string id = csv_field(forecast.series_ids[s]);
     for (size_t d = 0; d < forecast.horizon; ++d) {
       format_iso_date(forecast.start_days[s] + static_cast<Day>(d), date);
       // Shortest round-trip form: the file holds exactly what the API returns.
-      fmt::format_to(std::back_inserter(text), "{},{},{}", forecast.series_ids[s], date,
+      fmt::format_to(std::back_inserter(text), "{},{},{}", id, date,
                      result.mean[d]);
       for (size_t q = 0; q < levels; ++q)
         fmt::format_to(std::back_inserter(text), ",{}", result.quantiles[d * levels + q]);

@@ -69,7 +69,9 @@ void register_backtest(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "backtest", "Rolling-origin backtest: accuracy of methods on each series' last days");
   flags->ingest.add_to(*command);
-  command->add_option("--horizon,-H", flags->horizon, "Days per window (1 to 3660)")->required();
+  command->add_option("--horizon,-H", flags->horizon, "Days per window (1 to 3660)")
+      ->required()
+      ->type_name("DAYS");
   command->add_option("--windows,-k", flags->windows,
                       "Rolling origins, horizon days apart; the last ends on each series' last date")
       ->capture_default_str();

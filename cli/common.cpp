@@ -9,7 +9,8 @@ namespace invforecast_cli {
 
 void IngestFlags::add_to(CLI::App& command) {
   command.add_option("--data", data, "Long CSV of daily sales (series_id,date,value,...), .gz ok")
-      ->required();
+      ->required()
+      ->type_name("FILE");
   command.add_option("--duplicates", duplicates, "Repeated (series, date) rows: error or sum")
       ->check(CLI::IsMember({"error", "sum"}))
       ->capture_default_str();
@@ -42,12 +43,17 @@ void IngestFlags::apply(invf::Options& options) const {
 }
 
 void add_progress_flag(CLI::App& command, ProgressMode& mode) {
-  const std::map<std::string, ProgressMode> modes = {
-      {"auto", ProgressMode::Auto}, {"always", ProgressMode::Always}, {"never", ProgressMode::Never}};
   command
-      .add_option("--progress", mode,
-                  "Progress on stderr: auto (a terminal, after 1 s), always or never")
-      ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
+      .add_option_function<std::string>(
+          "--progress",
+          [&mode](const std::string& value) {
+            mode = value == "always" ? ProgressMode::Always
+                   : value == "never" ? ProgressMode::Never
+                                      : ProgressMode::Auto;
+          },
+          "Progress on stderr: auto (on a terminal, after 1 s), always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->type_name("WHEN")
       ->default_str("auto");
 }
 
@@ -55,7 +61,7 @@ ProgressBar::ProgressBar(ProgressMode mode)
     : mode_(mode), terminal_(isatty(STDERR_FILENO) == 1), start_(std::chrono::steady_clock::now()) {}
 
 ProgressBar::~ProgressBar() {
-  if (drawn_ && terminal_) std::fputc('\n', stderr);
+  if (line_open_) std::fputc('\n', stderr);  // a line left open by an error or a cancel
 }
 
 void ProgressBar::attach(invf::Options& options) {
@@ -73,17 +79,19 @@ bool ProgressBar::update(std::string_view stage, size_t done, size_t total) {
   if (percent == last_percent_ && stage == last_stage_) return true;
   if (!terminal_ && stage == last_stage_ && percent / 10 == last_percent_ / 10 && percent != 100)
     return true;  // a log gets one line per 10%
-  if (terminal_ && drawn_ && stage != last_stage_) std::fputc('\n', stderr);
+  if (line_open_ && stage != last_stage_) std::fputc('\n', stderr);
   last_percent_ = percent;
   last_stage_ = std::string(stage);
   constexpr int width = 30;
   const int filled = percent * width / 100;
+  // A finished stage closes its line, so that later output starts on a new one.
+  const bool close_line = !terminal_ || percent == 100;
   std::fprintf(stderr, "%s%.*s [%s%s] %3d%% (%zu/%zu)%s", terminal_ ? "\r" : "",
                static_cast<int>(stage.size()), stage.data(), std::string(filled, '#').c_str(),
                std::string(width - filled, '.').c_str(), percent, done, total,
-               terminal_ ? "" : "\n");
+               close_line ? "\n" : "");
   std::fflush(stderr);
-  drawn_ = true;
+  line_open_ = !close_line;
   return true;
 }
 

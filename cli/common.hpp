@@ -30,6 +30,7 @@ struct IngestFlags {
 // When the progress indicator is drawn.
 enum class ProgressMode { Auto, Always, Never };
 
+// Adds --progress auto|always|never, stored in `mode`.
 void add_progress_flag(CLI::App& command, ProgressMode& mode);
 
 // A one-line progress bar on stderr, redrawn in place.  In Auto mode it shows
@@ -50,7 +51,7 @@ class ProgressBar {
 
   ProgressMode mode_;
   bool terminal_;
-  bool drawn_ = false;
+  bool line_open_ = false;  // a terminal line drawn and not yet ended
   int last_percent_ = -1;
   std::string last_stage_;
   std::chrono::steady_clock::time_point start_;

@@ -51,7 +51,9 @@ void register_forecast(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "forecast", "Forecast days 1..H after each series' last date and write a long CSV");
   flags->ingest.add_to(*command);
-  command->add_option("--horizon,-H", flags->horizon, "Days to forecast (1 to 3660)")->required();
+  command->add_option("--horizon,-H", flags->horizon, "Days to forecast (1 to 3660)")
+      ->required()
+      ->type_name("DAYS");
   command
       ->add_option("--method,-m", flags->method,
                    "naive, snaive, ma, ets, croston, sba, tsb or auto (per-series choice by "
@@ -59,7 +61,8 @@ void register_forecast(CLI::App& app) {
       ->required();
   command->add_option("--out,-o", flags->out,
                       "Output CSV: series_id,date,mean,q0.1,...,q0.9, one row per series per day")
-      ->required();
+      ->required()
+      ->type_name("FILE");
   command->add_option("--quantiles", flags->quantiles,
                       "Quantile levels, ascending in (0,1), e.g. 0.05,0.5,0.95 (default 0.1..0.9)");
   command->add_flag("--strict", flags->strict,

@@ -275,6 +275,28 @@ TEST_CASE("write_csv writes one row per series per day", "[capi]") {
   invf_dataset_release(dataset);
 }
 
+TEST_CASE("write_csv quotes series ids that hold commas or quotes", "[capi]") {
+  invf_dataset* dataset = nullptr;
+  REQUIRE_OK(invf_dataset_create(nullptr, &dataset));
+  const auto dates = january_days(1, 2);
+  const double values[] = {1, 2};
+  REQUIRE_OK(invf_dataset_add_series(dataset, "shop 1, \"north\"", pointers(dates).data(), values, 2));
+  invf_forecaster* forecaster = make("naive");
+  invf_forecast* forecast = run(forecaster, dataset, 1);
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("invf_capi_quoted_" + std::to_string(::getpid()) + ".csv");
+  REQUIRE_OK(invf_forecast_write_csv(forecast, path.c_str()));
+  std::ifstream in(path);
+  std::string header, row;
+  std::getline(in, header);
+  std::getline(in, row);
+  std::filesystem::remove(path);
+  REQUIRE(row.rfind("\"shop 1, \"\"north\"\"\",2024-01-03,2,", 0) == 0);
+  invf_forecast_release(forecast);
+  invf_forecaster_release(forecaster);
+  invf_dataset_release(dataset);
+}
+
 TEST_CASE("one forecaster used by many threads gives the single-threaded result",
           "[capi]") {
   invf_dataset* dataset = bundled_sample(10);

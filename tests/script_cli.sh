@@ -44,6 +44,17 @@ assert report["per_series"][2]["launch"] == "2024-01-03"
 assert {c["name"]: c["kind"] for c in report["columns"]} == {"price": "numeric", "event": "categorical"}
 PY
 
+# The bundled M5 sample: 280 series over 1885 days, no gaps.
+"$cli" inspect --data "$source/data/m5_tiny_long.csv.gz" --json >"$work/m5.json"
+/usr/bin/python3 - "$work/m5.json" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+assert report["series"] == 280 and report["rows"] == 280 * 1885, report["series"]
+assert (report["first_date"], report["last_date"]) == ("2011-01-29", "2016-03-27")
+assert sum(report["classes"].values()) == 280
+assert all(s["length"] == 1885 for s in report["per_series"])
+PY
+
 # --- forecast ----------------------------------------------------------------
 # Checks a forecast CSV: header, rows per series, consecutive dates starting
 # the day after each series' last date.

@@ -202,6 +202,17 @@ TEST_CASE("csv errors in sliced parsing are the first in file order", "[data][cs
       CHECK_THAT(e.what(), Catch::Contains("both_errors.csv:3") && Catch::Contains("NaN"));
     }
   }
+  // An infinite covariate found late is reported with its file line.
+  const std::string infinite = header + rows + "B,2021-01-01,1,inf\n";  // line 62
+  for (size_t slices : {1, 4, 9}) {
+    try {
+      read_csv(write_temp("late_inf.csv", infinite), {}, 1, slices);
+      FAIL("expected an error");
+    } catch (const Error& e) {
+      CHECK(e.code() == ErrorCode::Data);
+      CHECK_THAT(e.what(), Catch::Contains("late_inf.csv:62") && Catch::Contains("column 'price'"));
+    }
+  }
   // Duplicates found across slices name both lines.
   std::string dup = header + rows + "A,2021-01-05,2,\n";
   for (size_t slices : {1, 4, 9}) {

@@ -140,6 +140,11 @@ TEST_CASE("builder rule violations name the origin and column", "[data][builder]
   });
   CHECK(f.code == ErrorCode::Data);
   CHECK_THAT(f.message, Catch::Contains("'price'"));
+
+  // A covariate cannot take the name of the id, date or value column.
+  f = failure_of([&] { DatasetBuilder(options).declare_column("value", true); });
+  CHECK(f.code == ErrorCode::InvalidArgument);
+  CHECK_THAT(f.message, Catch::Contains("'value'") && Catch::Contains("reserved"));
 }
 
 TEST_CASE("builder duplicates from array input, refused or summed", "[data][builder]") {
@@ -229,4 +234,63 @@ TEST_CASE("calendar features of known days", "[data][calendar]") {
   CHECK(leap.day_of_week == 3);
   CHECK(leap.month == 2);
   CHECK(leap.week_of_year == 9);
+}
+
+TEST_CASE("array input and the CSV reader build the same dataset", "[data][builder]") {
+  // tests/fixtures/data/small.csv, cell by cell through the array path.
+  DatasetBuilder b({});
+  const uint32_t src = b.add_source("arrays");
+  const Origin o{src, 0};
+  struct Row {
+    const char* series;
+    const char* date;
+    double value;
+    double price;
+    const char* event;
+    double promo;
+    const char* store;
+  };
+  const double unknown = std::nan("");
+  const Row rows[] = {{"B", "2021-01-03", 2, 1.5, "", 0, "South \"2\""},
+                      {"A", "2021-01-01", 1, 2.25, "NewYear", 1, "North, 1"},
+                      {"A", "2021-01-02", 0, unknown, "", 0, "North, 1"},
+                      {"B", "2021-01-01", 4, 1.5, "NewYear", 0, "South \"2\""},
+                      {"A", "2021-01-04", 3, 2.25, "", 1, "North, 1"},
+                      {"B", "2021-01-02", 5, 1.75, "", unknown, "South \"2\""}};
+  b.declare_column("price", true);
+  b.declare_column("event", false);
+  b.declare_column("promo", true);
+  b.declare_column("store", false);
+  for (const Row& r : rows) {
+    b.add_value(r.series, day(r.date), r.value, o);
+    b.add_numeric(r.series, "price", day(r.date), r.price, o);
+    b.add_categorical(r.series, "event", day(r.date), r.event, o);
+    b.add_numeric(r.series, "promo", day(r.date), r.promo, o);
+    b.add_categorical(r.series, "store", day(r.date), r.store, o);
+  }
+  const Dataset arrays = b.build();
+  const Dataset csv = read_csv(std::string(INVF_TEST_FIXTURES) + "/data/small.csv", {});
+
+  REQUIRE(arrays.series.size() == csv.series.size());
+  for (size_t s = 0; s < csv.series.size(); ++s) {
+    CHECK(arrays.series[s].id == csv.series[s].id);
+    CHECK(arrays.series[s].start_day == csv.series[s].start_day);
+    CHECK(arrays.series[s].values == csv.series[s].values);
+    CHECK(arrays.series[s].observed == csv.series[s].observed);
+  }
+  REQUIRE(arrays.columns.size() == csv.columns.size());
+  for (size_t c = 0; c < csv.columns.size(); ++c) {
+    const Column& x = arrays.columns[c];
+    const Column& y = csv.columns[c];
+    CHECK(x.name == y.name);
+    CHECK(x.numeric == y.numeric);
+    CHECK(x.levels == y.levels);
+    CHECK(x.category_codes == y.category_codes);
+    for (size_t s = 0; s < x.numeric_values.size(); ++s)
+      for (size_t t = 0; t < x.numeric_values[s].size(); ++t) {
+        const double p = x.numeric_values[s][t], q = y.numeric_values[s][t];
+        CHECK((p == q || (std::isnan(p) && std::isnan(q))));
+      }
+  }
+  CHECK(arrays.warnings == csv.warnings);
 }

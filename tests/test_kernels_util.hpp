@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <limits>
 #include <random>
 #include <string>
@@ -97,6 +98,12 @@ class IsaSweep {
   CpuIsa saved_;
   std::vector<CpuIsa> isas_;
 };
+
+// Number of operator new calls `work` makes on this thread.  The replacement
+// operators live in test_kernels_alloc.cpp (one definition per program: reuse
+// this for other allocation tests rather than replacing operator new again).
+// Blocks that libraries obtain with malloc directly are not seen.
+long count_allocations(const std::function<void()>& work);
 
 inline std::vector<float> to_float(const std::vector<double>& values) {
   return std::vector<float>(values.begin(), values.end());

@@ -221,10 +221,9 @@ class LineCursor {
 
 // One CSV record's fields.  Quoted fields ("a,b", "say ""hi""") are
 // supported within a line; a field with doubled quotes is unescaped into a
-// scratch string, and `in_buffer` tells which views point into the file.
+// scratch string; in_file() tells views into the file from those.
 struct Fields {
   std::vector<std::string_view> views;
-  std::vector<uint8_t> in_buffer;
   std::deque<std::string> scratch;  // a deque: growing it keeps earlier views valid
 };
 
@@ -235,7 +234,6 @@ struct SplitError {
 // Returns false with `bad` set when a quoted field is not closed properly.
 bool split_fields(std::string_view line, Fields& out, SplitError& bad) {
   out.views.clear();
-  out.in_buffer.clear();
   const char* p = line.data();
   const char* const end = line.data() + line.size();
   while (true) {
@@ -271,10 +269,8 @@ bool split_fields(std::string_view line, Fields& out, SplitError& bad) {
           if (raw[i] == '"') ++i;  // skip the second quote of a pair
         }
         out.views.emplace_back(s);
-        out.in_buffer.push_back(0);
       } else {
         out.views.push_back(raw);
-        out.in_buffer.push_back(1);
       }
       p = q + 1;
     } else {
@@ -282,14 +278,12 @@ bool split_fields(std::string_view line, Fields& out, SplitError& bad) {
       const char* stop = p;
       while (stop < end && *stop != ',') ++stop;
       out.views.emplace_back(p, static_cast<size_t>(stop - p));
-      out.in_buffer.push_back(1);
       p = stop;
     }
     if (p >= end) return true;
     ++p;  // past the comma; a trailing comma yields a final empty field
     if (p == end) {
       out.views.emplace_back(end, 0);
-      out.in_buffer.push_back(1);
       return true;
     }
   }
@@ -388,15 +382,21 @@ struct ExtraColumn {
   }
 };
 
+// A malformed row found while parsing a slice.  A slice knows only its own
+// line numbers, so the merge adds the lines before it and names the file.
+struct RowError {
+  uint64_t line;  // within the slice, from 1
+  std::string problem;
+};
+
 // The header: field names and where the required columns are.
 struct Layout {
-  const std::string* path = nullptr;
   std::vector<std::string> names;
   size_t series_field = 0, date_field = 0, value_field = 0;
   std::vector<size_t> extra_fields;
 
   [[noreturn]] void fail_at(uint64_t line, size_t field, std::string_view problem) const {
-    fail(ErrorCode::Parse, "{}:{}: column '{}': {}", *path, line, names[field], problem);
+    throw RowError{line, fmt::format("column '{}': {}", names[field], problem)};
   }
 
   void split_checked(std::string_view line, uint64_t line_number, Fields& fields) const {
@@ -405,23 +405,24 @@ struct Layout {
       fail_at(
           line_number, std::min(bad.field, names.size() - 1),
           "unterminated or malformed quoted field (line breaks inside quotes are not supported)");
-    if (fields.views.size() != names.size()) {
-      if (fields.views.size() < names.size())
-        fail(ErrorCode::Parse, "{}:{}: column '{}': missing field: expected {} fields, found {}",
-             *path, line_number, names[fields.views.size()], names.size(), fields.views.size());
-      fail(ErrorCode::Parse, "{}:{}: expected {} fields, found {} (extra field after column '{}')",
-           *path, line_number, names.size(), fields.views.size(), names.back());
-    }
+    if (fields.views.size() < names.size())
+      throw RowError{line_number,
+                     fmt::format("column '{}': missing field: expected {} fields, found {}",
+                                 names[fields.views.size()], names.size(), fields.views.size())};
+    if (fields.views.size() > names.size())
+      throw RowError{line_number,
+                     fmt::format("expected {} fields, found {} (extra field after column '{}')",
+                                 names.size(), fields.views.size(), names.back())};
   }
 };
 
-// Parses the rows of one slice of the file (whole lines).  Chunks run on
-// their own threads; the first error of a chunk ends it and is kept, so the
-// merge can report the first problem in file order.
+// Parses the rows of one slice of the file (whole lines), numbering lines
+// from 1 at the slice's start.  Chunks run on their own threads; the first
+// error of a chunk ends it and is kept, so the merge can report the first
+// problem in file order.
 class Chunk {
  public:
-  Chunk(const Layout& layout, std::string_view text, uint64_t lines_before)
-      : layout_(layout), text_(text), lines_before_(lines_before) {}
+  Chunk(const Layout& layout, std::string_view text) : layout_(layout), text_(text) {}
 
   void parse() {
     try {
@@ -438,7 +439,10 @@ class Chunk {
       LineCursor cursor(text_);
       Fields fields;
       std::string_view line;
-      while (cursor.next(line)) read_row(line, lines_before_ + cursor.line_number(), fields);
+      while (cursor.next(line)) read_row(line, cursor.line_number(), fields);
+      line_count = cursor.line_number();
+    } catch (RowError& e) {
+      row_error = std::move(e);
     } catch (...) {
       error = std::current_exception();
     }
@@ -459,11 +463,19 @@ class Chunk {
   std::vector<uint32_t> series;
   std::vector<Day> days;
   std::vector<double> values;
-  std::vector<uint64_t> lines;
+  std::vector<uint64_t> lines;  // within the slice
   std::vector<ExtraColumn> extras;
-  std::exception_ptr error;
+  uint64_t line_count = 0;  // lines in the slice, once parsed whole
+  std::optional<RowError> row_error;
+  std::exception_ptr error;  // anything else (out of memory)
 
  private:
+  // Whether a field points into this slice of the file (not into scratch
+  // space reused by the next row), so it may be kept for the next row.
+  bool in_file(std::string_view field) const {
+    return field.data() >= text_.data() && field.data() <= text_.data() + text_.size();
+  }
+
   size_t estimate_rows() const {
     const size_t sample = std::min<size_t>(text_.size(), 1u << 16);
     const auto sampled = static_cast<size_t>(std::count(text_.data(), text_.data() + sample, '\n'));
@@ -477,11 +489,10 @@ class Chunk {
     layout_.split_checked(line, line_number, fields);
 
     const std::string_view id = fields.views[layout_.series_field];
-    if (!(has_previous_id_ && fields.in_buffer[layout_.series_field] &&
-          same_text(id, previous_id_))) {
+    if (!(has_previous_id_ && in_file(id) && same_text(id, previous_id_))) {
       if (id.empty()) layout_.fail_at(line_number, layout_.series_field, "empty series id");
       previous_series_ = static_cast<uint32_t>(intern(series_index_, series_ids, id));
-      has_previous_id_ = fields.in_buffer[layout_.series_field] != 0;
+      has_previous_id_ = in_file(id);
       previous_id_ = id;
     }
 
@@ -509,7 +520,7 @@ class Chunk {
 
   void read_extra(ExtraColumn& column, const Fields& fields, uint64_t line_number) {
     const std::string_view text = fields.views[column.field];
-    const bool cacheable = fields.in_buffer[column.field] != 0;
+    const bool cacheable = in_file(text);
     if (column.has_previous && cacheable && same_text(text, column.previous)) {
       if (column.numeric) {
         column.numbers.push_back(column.previous_number);
@@ -565,20 +576,12 @@ class Chunk {
 
   const Layout& layout_;
   std::string_view text_;
-  uint64_t lines_before_;
   TextIndex series_index_;
   bool has_previous_id_ = false;
   std::string_view previous_id_;
   uint32_t previous_series_ = 0;
   DateParser dates_;
 };
-
-// Counts line breaks the way LineCursor numbers lines.
-uint64_t count_lines(std::string_view text) {
-  uint64_t lines = static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n'));
-  if (!text.empty() && text.back() != '\n') ++lines;
-  return lines;
-}
 
 class CsvReader {
  public:
@@ -590,7 +593,6 @@ class CsvReader {
         min_slice_bytes_(std::max<size_t>(min_slice_bytes, 1)),
         max_slices_(std::max<size_t>(max_slices, 1)) {
     source_ = builder_.add_source(path);
-    layout_.path = &path_;
   }
 
   Dataset read() {
@@ -615,8 +617,8 @@ class CsvReader {
     const std::string_view rows(rows_start,
                                 static_cast<size_t>(body.data() + body.size() - rows_start));
 
-    std::vector<Chunk> chunks = parse_chunks(rows, cursor.line_number());
-    merge(chunks);
+    std::vector<Chunk> chunks = parse_chunks(rows);
+    merge(chunks, cursor.line_number());
     return builder_.build();
   }
 
@@ -659,7 +661,7 @@ class CsvReader {
   // Cuts the rows into whole-line slices and parses them in parallel.  Line
   // breaks never occur inside fields (quoted line breaks are refused), so
   // every '\n' ends a record.
-  std::vector<Chunk> parse_chunks(std::string_view rows, uint64_t header_line) const {
+  std::vector<Chunk> parse_chunks(std::string_view rows) const {
     const size_t count = std::clamp<size_t>(rows.size() / min_slice_bytes_, 1, max_slices_);
     std::vector<std::string_view> slices;
     size_t start = 0;
@@ -674,19 +676,9 @@ class CsvReader {
     }
     if (slices.empty()) slices.push_back(rows);
 
-    // Line numbers are global: each slice needs the count of lines before it.
-    std::vector<uint64_t> lines_before(slices.size(), header_line);
-    if (slices.size() > 1) {
-      std::vector<uint64_t> own_lines(slices.size());
-      run_parallel(slices.size(), [&](size_t k) { own_lines[k] = count_lines(slices[k]); });
-      for (size_t k = 1; k < slices.size(); ++k)
-        lines_before[k] = lines_before[k - 1] + own_lines[k - 1];
-    }
-
     std::vector<Chunk> chunks;
     chunks.reserve(slices.size());
-    for (size_t k = 0; k < slices.size(); ++k)
-      chunks.emplace_back(layout_, slices[k], lines_before[k]);
+    for (std::string_view slice : slices) chunks.emplace_back(layout_, slice);
     run_parallel(chunks.size(), [&](size_t k) { chunks[k].parse(); });
     return chunks;
   }
@@ -702,19 +694,28 @@ class CsvReader {
   // Hands the chunks' rows to the builder in file order.  A chunk's rows all
   // precede its own error, so checking them first reports the earliest
   // problem of the file, as a sequential read would.
-  void merge(std::vector<Chunk>& chunks) {
+  void merge(std::vector<Chunk>& chunks, uint64_t header_line) {
     size_t total_rows = 0;
     for (const Chunk& chunk : chunks) total_rows += chunk.days.size();
     builder_.reserve(total_rows);
+    std::vector<uint64_t> first_infinite_line(layout_.extra_fields.size(), 0);
+    uint64_t lines_before = header_line;
     for (Chunk& chunk : chunks) {
       std::vector<uint32_t> handles(chunk.series_ids.size());
       for (size_t i = 0; i < handles.size(); ++i)
         handles[i] = builder_.series_handle(chunk.series_ids[i]);
       for (size_t r = 0; r < chunk.days.size(); ++r)
         builder_.add_value(handles[chunk.series[r]], chunk.days[r], chunk.values[r],
-                           Origin{source_, chunk.lines[r]});
+                           Origin{source_, lines_before + chunk.lines[r]});
       std::vector<uint64_t>().swap(chunk.lines);
+      if (chunk.row_error)
+        fail(ErrorCode::Parse, "{}:{}: {}", path_, lines_before + chunk.row_error->line,
+             chunk.row_error->problem);
       if (chunk.error) std::rethrow_exception(chunk.error);
+      for (size_t c = 0; c < first_infinite_line.size(); ++c)
+        if (first_infinite_line[c] == 0 && chunk.extras[c].first_infinite_line != 0)
+          first_infinite_line[c] = lines_before + chunk.extras[c].first_infinite_line;
+      lines_before += chunk.line_count;
     }
     if (total_rows == 0)
       fail(ErrorCode::Data, "{}: no data rows after the header (empty dataset)", path_);
@@ -722,20 +723,25 @@ class CsvReader {
     for (size_t c = 0; c < layout_.extra_fields.size(); ++c) {
       const std::string& name = layout_.names[layout_.extra_fields[c]];
       bool numeric = true;
-      uint64_t first_infinite_line = 0;
-      for (const Chunk& chunk : chunks) {
-        numeric = numeric && chunk.extras[c].numeric;
-        if (first_infinite_line == 0) first_infinite_line = chunk.extras[c].first_infinite_line;
-      }
+      for (const Chunk& chunk : chunks) numeric = numeric && chunk.extras[c].numeric;
       if (numeric) {
-        if (first_infinite_line != 0)
-          fail(ErrorCode::Data, "{}:{}: column '{}': infinite number", path_, first_infinite_line,
-               name);
+        if (first_infinite_line[c] != 0)
+          fail(ErrorCode::Data, "{}:{}: column '{}': infinite number", path_,
+               first_infinite_line[c], name);
+        if (chunks.size() == 1) {  // already in file order: no copy
+          builder_.attach_numeric(name, std::move(chunks[0].extras[c].numbers));
+          continue;
+        }
         std::vector<double> cells;
         cells.reserve(total_rows);
         for (const Chunk& chunk : chunks)
           cells.insert(cells.end(), chunk.extras[c].numbers.begin(), chunk.extras[c].numbers.end());
         builder_.attach_numeric(name, std::move(cells));
+        continue;
+      }
+      if (chunks.size() == 1) {  // levels already numbered in file order
+        builder_.attach_categorical(name, std::move(chunks[0].extras[c].levels),
+                                    std::move(chunks[0].extras[c].codes));
         continue;
       }
       // Categorical: number levels by first appearance in the file.

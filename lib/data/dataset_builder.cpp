@@ -177,6 +177,10 @@ void set_code(int32_t& cell, int32_t code, const Column& column, const Series& s
 
 Dataset DatasetBuilder::build() const {
   if (observations_.empty()) fail(ErrorCode::Data, "empty dataset: no sales values were given");
+  // Observations are indexed with 32 bits below.
+  if (observations_.size() >= std::numeric_limits<uint32_t>::max())
+    fail(ErrorCode::Data, "too many sales values ({}); at most {} are supported",
+         observations_.size(), std::numeric_limits<uint32_t>::max() - 1);
   const size_t series_count = series_ids_.size();
 
   // Group observations by series with a counting sort (stable: input order

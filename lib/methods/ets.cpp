@@ -536,32 +536,9 @@ class LinearProfile {
     }
     std::fill(gram_.begin(), gram_.end(), 0.0);
     std::fill(rhs_.begin(), rhs_.end(), 0.0);
-    double data_sse = 0.0;
-    const double phi = p.phi;
+    const double data_sse = trend_ ? (seasonal_ ? accumulate<true, true>(p) : accumulate<true, false>(p))
+                                   : (seasonal_ ? accumulate<false, true>(p) : accumulate<false, false>(p));
     const size_t n = y_.size();
-    size_t position = 0;
-    for (size_t t = 0; t < n; ++t) {
-      double* season = ring_.data() + position * filters_;
-      for (size_t f = 0; f < filters_; ++f) {
-        const double damped_slope = trend_ ? phi * slope_[f] : 0.0;
-        const double base = level_[f] + damped_slope;
-        const double error = (f == 0 ? y_[t] : 0.0) - (base + season[f]);
-        error_[f] = error;
-        level_[f] = base + p.alpha * error;
-        if (trend_) slope_[f] = damped_slope + p.beta * error;
-        if (seasonal_) season[f] += p.gamma * error;
-      }
-      // Column k of R is -error of filter k + 1.
-      const double e0 = error_[0];
-      data_sse += e0 * e0;
-      for (size_t i = 0; i < states_; ++i) {
-        const double r_i = error_[i + 1];
-        rhs_[i] -= r_i * e0;
-        double* row = gram_.data() + i * states_;
-        for (size_t j = 0; j <= i; ++j) row[j] += r_i * error_[j + 1];
-      }
-      if (seasonal_ && ++position == period_) position = 0;
-    }
     if (!solve()) return kInfinity;
     double explained = 0.0;
     for (size_t i = 0; i < states_; ++i) explained += rhs_[i] * solution_[i];
@@ -572,6 +549,47 @@ class LinearProfile {
   }
 
  private:
+  // Runs the K filters over the data, accumulating the normal equations
+  // (gram = R'R, rhs = R'e0); returns e0'e0.  Filter 0 is peeled off so the
+  // loop over the unit filters is uniform.
+  template <bool Trend, bool Seasonal>
+  double accumulate(const Smoothing& p) {
+    double data_sse = 0.0;
+    const size_t n = y_.size();
+    const size_t filters = filters_, states = states_;
+    double* level = level_.data();
+    double* slope = slope_.data();
+    double* error = error_.data();
+    double* gram = gram_.data();
+    double* rhs = rhs_.data();
+    size_t position = 0;
+    for (size_t t = 0; t < n; ++t) {
+      double* season = ring_.data() + position * filters;
+      for (size_t f = 0; f < filters; ++f) {
+        const double damped_slope = Trend ? p.phi * slope[f] : 0.0;
+        const double base = level[f] + damped_slope;
+        const double e = (f == 0 ? y_[t] : 0.0) - (base + (Seasonal ? season[f] : 0.0));
+        error[f] = e;
+        level[f] = base + p.alpha * e;
+        if constexpr (Trend) slope[f] = damped_slope + p.beta * e;
+        if constexpr (Seasonal) season[f] += p.gamma * e;
+      }
+      // Column k of R is -error of filter k + 1.
+      const double e0 = error[0];
+      data_sse += e0 * e0;
+      for (size_t i = 0; i < states; ++i) {
+        const double r_i = error[i + 1];
+        rhs[i] -= r_i * e0;
+        double* row = gram + i * states;
+        for (size_t j = 0; j <= i; ++j) row[j] += r_i * error[j + 1];
+      }
+      if constexpr (Seasonal) {
+        if (++position == period_) position = 0;
+      }
+    }
+    return data_sse;
+  }
+
   // Cholesky solve of gram * solution = rhs (lower triangle filled), with a
   // tiny ridge so that unidentified directions stay finite.
   bool solve() {
@@ -610,10 +628,6 @@ class LinearProfile {
   std::vector<double> level_, slope_, ring_, error_, gram_, rhs_, solution_;
 };
 
-// Restarts of refine() and the gain below which they stop.
-constexpr int kMaxRestarts = 4;
-constexpr double kRefineGain = 0.01;
-
 // Fits one form in two stages so that model selection can spend its
 // optimiser budget where it matters: optimise() runs Nelder-Mead from R's
 // starting values; refine() restarts it from the optimum with a fresh,
@@ -632,8 +646,10 @@ class FormFitter {
 
   // False when the form cannot be fitted: R's rule of fewer parameters than
   // observations minus one, three seasons for the seasonal start, and an
-  // admissible starting point.
-  bool optimise() {
+  // admissible starting point.  A multiplicative form may start from
+  // `warm_start` (parameters and states, see warm_start_from()) instead of
+  // R's starting values when that point is admissible.
+  bool optimise(const std::vector<double>* warm_start = nullptr) {
     const size_t n = y_.size();
     if (layout_.size + 1 >= n || (layout_.seasonal && n < 3 * layout_.period)) return false;
     x_.assign(profiled_ ? layout_.level_at : layout_.size, 0.0);
@@ -651,6 +667,7 @@ class FormFitter {
         largest_state = std::max(largest_state, std::abs(x_[i]));
       if (largest_state == 0.0) largest_state = 1.0;
       for (size_t i = layout_.level_at; i < layout_.size; ++i) steps_[i] = 0.1 * largest_state;
+      if (warm_start != nullptr && std::isfinite(objective(warm_start->data()))) x_ = *warm_start;
     }
     if (!std::isfinite(objective(x_.data()))) return false;
     evaluations_ += optimiser_.minimise([this](const double* point) { return objective(point); }, x_,
@@ -658,31 +675,56 @@ class FormFitter {
     return std::isfinite(best_);
   }
 
-  // Restarts until a restart gains less than kRefineGain in -2 log-likelihood.
+  // One restart from the optimum with a simplex half the size of the last.
   void refine() {
-    for (int restart = 0; restart < kMaxRestarts; ++restart) {
-      for (double& step : steps_) step *= 0.5;
-      std::vector<double> candidate = x_;
-      double value = best_;
-      evaluations_ += optimiser_.minimise([this](const double* point) { return objective(point); },
-                                          candidate, steps_, kRelativeTolerance, value);
-      if (!(value < best_)) return;
-      const double gain = best_ - value;
+    for (double& step : steps_) step *= 0.5;
+    std::vector<double> candidate = x_;
+    double value = best_;
+    evaluations_ += optimiser_.minimise([this](const double* point) { return objective(point); },
+                                        candidate, steps_, kRelativeTolerance, value);
+    if (value < best_) {
       best_ = value;
       x_ = std::move(candidate);
-      if (gain < kRefineGain) return;
     }
   }
 
   double aicc() const { return information(best_).aicc; }
+  const EtsSpec& spec() const { return spec_; }
 
-  EtsFit result() {
-    EtsFit fit = information(best_);
+  // Parameters and initial states at the current optimum, in Layout order.
+  std::vector<double> full_vector() {
     std::vector<double> full = x_;
     if (profiled_) {
       profile_(layout_.smoothing(x_.data()));  // least-squares states at the optimum
       full.insert(full.end(), profile_.solution().begin(), profile_.solution().end());
     }
+    return full;
+  }
+
+  // The same point as a start for the multiplicative-error form with the
+  // same trend and `season`: the state equations of A and M error are the
+  // same, so only a multiplicative season needs its additive states turned
+  // into factors (1 + s / level, floored at 0.01, rescaled to average 1).
+  std::vector<double> warm_start_for(EtsSeason season) {
+    std::vector<double> full = full_vector();
+    if (season != EtsSeason::Multiplicative || !layout_.seasonal) return full;
+    const size_t m = layout_.period;
+    std::vector<double> additive(m);
+    layout_.seasons(full.data(), EtsSeason::Additive, additive.data());
+    const double level = full[layout_.level_at];
+    if (!(level > 0.0)) return {};
+    double sum = 0.0;
+    for (double& s : additive) {
+      s = std::max(1.0 + s / level, 0.01);
+      sum += s;
+    }
+    for (size_t j = 1; j < m; ++j) full[layout_.season_at + j - 1] = additive[j] * static_cast<double>(m) / sum;
+    return full;
+  }
+
+  EtsFit result() {
+    EtsFit fit = information(best_);
+    const std::vector<double> full = full_vector();
     fit.spec = spec_;
     fit.period = layout_.period;
     const Smoothing p = layout_.smoothing(full.data());
@@ -786,7 +828,18 @@ EtsFit fit_ets_auto(std::span<const double> y, size_t period) {
   double best_aicc = kInfinity;
   for (const EtsSpec& spec : ets_candidate_specs(y, period)) {
     FormFitter fitter(y, spec, period);
-    if (!fitter.optimise()) continue;
+    // Multiplicative-error forms start from the fitted additive-error form
+    // with the same trend and an additive season (the candidates list the
+    // additive forms first): far fewer Nelder-Mead steps than R's start.
+    std::vector<double> warm_start;
+    if (spec.error == EtsError::Multiplicative) {
+      const EtsSeason additive_season = spec.season == EtsSeason::None ? EtsSeason::None : EtsSeason::Additive;
+      for (FormFitter& additive : fitters)
+        if (additive.spec().error == EtsError::Additive && additive.spec().trend == spec.trend &&
+            additive.spec().season == additive_season)
+          warm_start = additive.warm_start_for(spec.season);
+    }
+    if (!fitter.optimise(warm_start.empty() ? nullptr : &warm_start)) continue;
     best_aicc = std::min(best_aicc, fitter.aicc());
     fitters.push_back(std::move(fitter));
   }

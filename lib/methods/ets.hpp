@@ -8,7 +8,9 @@
 // (additive error, additive or no season) the initial states are solved
 // exactly by least squares for each candidate of the smoothing parameters,
 // which Nelder-Mead then searches alone; R searches states and parameters
-// together.  Multiplicative forms are searched jointly, as in R.
+// together.  Multiplicative forms are searched jointly, as in R; during
+// selection they start from the fitted additive-error form with the same
+// trend (the state equations are the same) rather than from R's start.
 #pragma once
 
 #include <span>

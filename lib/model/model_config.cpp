@@ -132,6 +132,13 @@ int64_t ModelConfig::num_tokens() const {
   return (padded - patch_length) / stride + 1;
 }
 
+int64_t ModelConfig::median_quantile_index() const {
+  int64_t best = 0;
+  for (size_t i = 1; i < quantiles.size(); ++i)
+    if (std::abs(quantiles[i] - 0.5) < std::abs(quantiles[best] - 0.5)) best = static_cast<int64_t>(i);
+  return best;
+}
+
 void validate_config(const ModelConfig& c) {
   using L = ConfigLimits;
   check_range("context_length", c.context_length, 1, L::max_context_length);

@@ -21,11 +21,11 @@ enum class PaddingMode { None, ReplicateEnd };
 
 // Per-series input normalisation, undone on the output.
 //  Revin:    x' = (x - mean) / sqrt(var + eps), then x' * revin.weight + revin.bias when affine.
-//  MeanAbs:  x' = x / (mean(|x|) + eps); suited to intermittent sales (no centring, no affine).
+//  MeanAbs:  x' = x / max(mean(|x|), eps); suited to intermittent sales (no centring, no affine).
 enum class NormKind { Revin, MeanAbs };
 
 // How the head's H x Q outputs become non-crossing quantiles.
-//  MedianSoftplus: with m = index of the level closest to 0.5, q[m] = r[m], q[j] = q[j-1] + softplus(r[j])
+//  MedianSoftplus: with m = median_quantile_index() (the level closest to 0.5), q[m] = r[m], q[j] = q[j-1] + softplus(r[j])
 //  for j > m and q[j] = q[j+1] - softplus(r[j]) for j < m (r = raw head output of one horizon step),
 //  then the normalisation is undone and the result clipped at zero (sales are non-negative).
 enum class QuantileHead { MedianSoftplus };
@@ -52,6 +52,8 @@ struct ModelConfig {
   // Number of patch tokens for this configuration (validate() first).
   int64_t num_tokens() const;
   int64_t num_quantiles() const { return static_cast<int64_t>(quantiles.size()); }
+  // Index of the level closest to 0.5 (the first of two equally close), the head's anchor.
+  int64_t median_quantile_index() const;
 };
 
 // Bounds on a configuration; anything beyond is treated as a corrupt file, so that a reader never

@@ -1,0 +1,131 @@
+// Forward pass of the PatchTST-style encoder (model_config.hpp documents the
+// architecture and the tensor names): per-series normalisation, patching,
+// patch + positional embedding, pre-norm transformer layers, final LayerNorm,
+// a linear head to horizon x quantiles, non-crossing quantiles undone to the
+// sales scale and clipped at zero.  Every step runs through kernels/ops.hpp,
+// on the backend the caller names.
+//
+// Memory: the model holds views into its ModelFile (no weight copies).  All
+// activations live in an EncoderWorkspace the caller keeps (one per thread),
+// sized once for tiles of a fixed number of series; a batch is processed tile
+// by tile, so a forecast of any batch size allocates nothing once the
+// workspace exists and each GEMM shape has been seen (Cpu backend; the
+// Reference backend allocates Eigen temporaries).
+//
+// Determinism: tile boundaries sit at multiples of the tile size from the
+// start of the batch whatever the number of threads, so forecast_parallel()
+// gives results bit-identical to forecast() with the same tile size.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "model/model_file.hpp"
+#include "ops.hpp"
+
+namespace invforecast {
+
+// Activation buffers of one thread for tiles of up to tile_series series of
+// one model shape.  Copyable and movable (buffers are addressed by offset).
+class EncoderWorkspace {
+ public:
+  static constexpr int64_t kDefaultTileSeries = 32;
+
+  // Throws Error(InvalidArgument) when tile_series < 1 or the buffers would
+  // exceed 1 GiB.
+  explicit EncoderWorkspace(const ModelConfig& config, int64_t tile_series = kDefaultTileSeries);
+
+  int64_t tile_series() const { return tile_series_; }
+  size_t bytes() const { return storage_.size() * sizeof(float); }
+
+ private:
+  friend class EncoderModel;
+  struct Buffer {
+    size_t offset = 0;
+  };
+  float* at(Buffer buffer) { return aligned_base() + buffer.offset; }
+  float* aligned_base();
+
+  int64_t tile_series_ = 0;
+  // The shape the buffers were sized for; a model of another shape is refused.
+  int64_t context_length_ = 0, patch_length_ = 0, tokens_ = 0, d_model_ = 0, heads_ = 0,
+          ffn_dim_ = 0, outputs_ = 0;
+  std::vector<float> storage_;
+  Buffer normalized_, center_, spread_, patches_, stream_, scratch_, qkv_, attended_, hidden_,
+      raw_head_, quantiles_, attention_;
+};
+
+class EncoderModel {
+ public:
+  // Binds every tensor of expected_tensors(config) by name.  The model keeps
+  // a copy of the ModelFile handle (shared storage, or the caller's borrowed
+  // buffer, which must outlive the model).  Throws Error(CorruptModel) when
+  // revin.weight is not positive: the output denormalisation divides by it,
+  // and a negative one would reverse the order of the quantiles.
+  explicit EncoderModel(ModelFile file);
+
+  const ModelConfig& config() const { return file_.config(); }
+  int64_t median_index() const { return median_index_; }
+  int64_t outputs_per_series() const { return config().horizon * config().num_quantiles(); }
+
+  EncoderWorkspace make_workspace(
+      int64_t tile_series = EncoderWorkspace::kDefaultTileSeries) const {
+    return EncoderWorkspace(config(), tile_series);
+  }
+
+  // context [batch, context_length] (oldest first, sales scale) ->
+  // quantiles_out [batch, horizon, quantiles], non-crossing along the last
+  // axis and >= 0.  Errors: batch < 0 or a workspace sized for another model
+  // shape (InvalidArgument), null pointers with batch > 0 (NullPointer), a
+  // non-finite context value (InvalidArgument, naming series and position),
+  // an unavailable backend (Unsupported).  quantiles_out is untouched when
+  // the arguments are refused.  Thread-safe: const, all state in workspace.
+  void forecast(kernels::Backend backend, const float* context, int64_t batch,
+                float* quantiles_out, EncoderWorkspace& workspace) const;
+
+ private:
+  struct LayerWeights {
+    const float *ln1_weight, *ln1_bias, *qkv_weight, *qkv_bias, *out_weight, *out_bias,
+        *ln2_weight, *ln2_bias, *ffn1_weight, *ffn1_bias, *ffn2_weight, *ffn2_bias;
+  };
+
+  void check_workspace(const EncoderWorkspace& workspace) const;
+  void check_inputs(const float* context, int64_t batch, const float* quantiles_out) const;
+  void forecast_tile(kernels::Backend backend, const float* context, int64_t series,
+                     float* quantiles_out, EncoderWorkspace& workspace) const;
+  void normalize(kernels::Backend backend, const float* context, int64_t series,
+                 EncoderWorkspace& ws) const;
+  void denormalize(kernels::Backend backend, int64_t series, float* quantiles_out,
+                   EncoderWorkspace& ws) const;
+  void encoder_layer(kernels::Backend backend, const LayerWeights& layer, int64_t series,
+                     EncoderWorkspace& ws) const;
+
+  friend void forecast_parallel(const EncoderModel&, kernels::Backend, const float*, int64_t,
+                                float*, std::span<EncoderWorkspace>);
+
+  ModelFile file_;
+  int64_t median_index_ = 0;
+  // RevIN's affine pair; (1, 0) when the model has none.
+  const float* revin_weight_ = &kOne;
+  const float* revin_bias_ = &kZero;
+  const float *patch_weight_ = nullptr, *patch_bias_ = nullptr, *pos_embed_ = nullptr;
+  std::vector<LayerWeights> layers_;
+  const float *final_ln_weight_ = nullptr, *final_ln_bias_ = nullptr;
+  const float *head_weight_ = nullptr, *head_bias_ = nullptr;
+
+  static constexpr float kOne = 1.0f;
+  static constexpr float kZero = 0.0f;
+};
+
+// Splits the batch over workspaces.size() threads (the calling thread runs
+// the first share), whole tiles per thread; every workspace must have the
+// same tile size.  Results are bit-identical to model.forecast() with one of
+// the workspaces.  Starting the threads allocates; the forecast itself does
+// not.  The first error raised by any thread is rethrown after all joined.
+void forecast_parallel(const EncoderModel& model, kernels::Backend backend, const float* context,
+                       int64_t batch, float* quantiles_out,
+                       std::span<EncoderWorkspace> workspaces);
+
+}  // namespace invforecast

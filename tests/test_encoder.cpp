@@ -1,0 +1,365 @@
+// The encoder forward pass (lib/model/encoder.*): parity with PyTorch on the
+// checked-in fixtures (tests/make_parity_fixture.py), the fast backend against
+// the reference on the default configuration, quantiles that never cross and
+// never go negative, determinism across threads and batch layouts, and errors.
+//
+// Parity metric, per series s: max_i |got - want| / max(max_i |want|, 1e-3),
+// i over the series' horizon x quantile outputs (sales units; the floor keeps
+// an all-zero series from dividing by zero).  NaN or infinity never passes.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "model/encoder.hpp"
+#include "model/model_file.hpp"
+
+using namespace invforecast;
+using kernels::Backend;
+
+namespace {
+
+const std::string kParityDir = std::string(INVF_TEST_FIXTURES) + "/parity/";
+
+std::vector<float> read_f32(const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  REQUIRE(in.good());
+  const auto bytes = static_cast<size_t>(in.tellg());
+  REQUIRE(bytes % sizeof(float) == 0);
+  std::vector<float> values(bytes / sizeof(float));
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(bytes));
+  REQUIRE(in.good());
+  return values;
+}
+
+// Worst per-series relative error (see the file comment).
+double max_series_error(const std::vector<float>& got, const std::vector<float>& want,
+                        int64_t per_series) {
+  if (got.size() != want.size() || want.empty()) return std::numeric_limits<double>::infinity();
+  double worst = 0.0;
+  for (size_t first = 0; first < want.size(); first += static_cast<size_t>(per_series)) {
+    double diff = 0.0, scale = 1e-3;
+    for (size_t i = first; i < first + static_cast<size_t>(per_series); ++i) {
+      const double g = got[i], w = want[i];
+      if (!std::isfinite(g) || !std::isfinite(w)) return std::numeric_limits<double>::infinity();
+      diff = std::max(diff, std::abs(g - w));
+      scale = std::max(scale, std::abs(w));
+    }
+    worst = std::max(worst, diff / scale);
+  }
+  return worst;
+}
+
+void print_error(const char* what, double error) {
+  if (std::getenv("INVF_PRINT_PARITY")) std::printf("%s: %.3g\n", what, error);
+}
+
+std::vector<float> run(const EncoderModel& model, Backend backend, const std::vector<float>& context,
+                       int64_t tile_series = EncoderWorkspace::kDefaultTileSeries) {
+  const int64_t batch = static_cast<int64_t>(context.size()) / model.config().context_length;
+  std::vector<float> out(static_cast<size_t>(batch * model.outputs_per_series()), -1.0f);
+  EncoderWorkspace ws = model.make_workspace(tile_series);
+  model.forecast(backend, context.data(), batch, out.data(), ws);
+  return out;
+}
+
+// Holds the values a model buffer was written from.
+struct RandomModel {
+  ModelMetadata metadata;
+  std::vector<std::vector<float>> values;
+  std::vector<NamedTensor> tensors;
+};
+
+// Weights in the ranges of PyTorch's default initialisation (nn.Linear uniform in +-1/sqrt(in)),
+// norm scales near 1, small biases; revin.weight positive, as the encoder requires.
+RandomModel random_model(const ModelConfig& config, unsigned seed) {
+  RandomModel m;
+  m.metadata.config = config;
+  std::mt19937 engine(seed);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  const auto ends_with = [](const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  const std::vector<TensorSpec> specs = expected_tensors(config);
+  m.values.reserve(specs.size());
+  for (const TensorSpec& spec : specs) {
+    int64_t count = 1;
+    for (int64_t d : spec.dims) count *= d;
+    std::vector<float> v(static_cast<size_t>(count));
+    const bool norm_scale = spec.name.find("ln") != std::string::npos && ends_with(spec.name, ".weight");
+    for (float& x : v) {
+      if (spec.name == "revin.weight") x = 1.0f + 0.2f * uniform(engine);
+      else if (norm_scale) x = 1.0f + 0.2f * uniform(engine);
+      else if (spec.dims.size() == 2 && spec.name != "pos_embed")
+        x = uniform(engine) / std::sqrt(static_cast<float>(spec.dims[1]));
+      else x = 0.1f * uniform(engine);
+    }
+    m.values.push_back(std::move(v));
+    m.tensors.push_back(NamedTensor{spec.name, spec.dims, m.values.back()});
+  }
+  return m;
+}
+
+EncoderModel build_model(const RandomModel& m) {
+  return EncoderModel(ModelFile::from_buffer(write_model_buffer(m.metadata, m.tensors), BufferMode::Copy));
+}
+
+ModelConfig default_config() {
+  ModelConfig c;  // context 336, patch 16, stride 8 (42 tokens), d_model 128, 8 heads, ffn 256, 3 layers
+  REQUIRE(c.num_tokens() == 42);
+  return c;
+}
+
+ModelConfig small_config(NormKind norm) {
+  ModelConfig c;
+  c.context_length = 40;
+  c.patch_length = 8;
+  c.stride = 4;
+  c.d_model = 16;
+  c.heads = 4;
+  c.ffn_dim = 24;
+  c.layers = 2;
+  c.horizon = 6;
+  c.quantiles = {0.05, 0.25, 0.5, 0.75, 0.95};
+  c.normalization = norm;
+  c.revin_affine = norm == NormKind::Revin;
+  return c;
+}
+
+// Sales-like series: Poisson counts around a random level, some intermittent, some in the
+// thousands, one all zeros.
+std::vector<float> sales(int64_t series, int64_t length, unsigned seed) {
+  std::mt19937 engine(seed);
+  std::lognormal_distribution<double> level(1.0, 1.5);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::vector<float> x(static_cast<size_t>(series * length));
+  for (int64_t s = 0; s < series; ++s) {
+    const double mean = s % 7 == 3 ? 2000.0 : level(engine);
+    const double zero_share = s % 3 == 1 ? 0.7 : 0.0;
+    std::poisson_distribution<int> count(mean);
+    for (int64_t t = 0; t < length; ++t)
+      x[static_cast<size_t>(s * length + t)] =
+          (s == 5 || unit(engine) < zero_share) ? 0.0f : static_cast<float>(count(engine));
+  }
+  return x;
+}
+
+void check_quantiles_ordered(const std::vector<float>& out, int64_t quantiles) {
+  int64_t violations = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    const bool next_in_row = (i + 1) % static_cast<size_t>(quantiles) != 0;
+    if (!std::isfinite(out[i]) || out[i] < 0.0f || (next_in_row && out[i] > out[i + 1])) ++violations;
+  }
+  CHECK(violations == 0);
+}
+
+template <class F>
+void check_error(F&& call, ErrorCode code, const std::string& substring) {
+  try {
+    call();
+    FAIL("expected an Error containing '" << substring << "'");
+  } catch (const Error& e) {
+    INFO(e.what());
+    CHECK(e.code() == code);
+    CHECK(std::string(e.what()).find(substring) != std::string::npos);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("encoder matches PyTorch on the parity fixtures", "[encoder][parity]") {
+  for (const char* name : {"revin", "meanabs"}) {
+    const EncoderModel model(ModelFile::open(kParityDir + name + ".invfm"));
+    const std::vector<float> input = read_f32(kParityDir + name + "_input.f32");
+    const std::vector<float> want = read_f32(kParityDir + name + "_output.f32");
+    const int64_t per_series = model.outputs_per_series();
+    REQUIRE(input.size() % static_cast<size_t>(model.config().context_length) == 0);
+    REQUIRE(want.size() == input.size() / static_cast<size_t>(model.config().context_length) *
+                               static_cast<size_t>(per_series));
+    // The fixture must exercise the clipping and also hold plenty of positive outputs.
+    const auto zeros = std::count(want.begin(), want.end(), 0.0f);
+    CHECK(zeros > 0);
+    CHECK(zeros < static_cast<long>(want.size()) * 3 / 5);
+
+    for (const Backend backend : {Backend::Reference, Backend::Cpu}) {
+      const double tolerance = backend == Backend::Reference ? 1e-5 : 1e-4;
+      // Whole batch in one tile, and tiles of 5 (a partial last tile).
+      for (const int64_t tile : {int64_t{32}, int64_t{5}}) {
+        INFO(name << " on " << kernels::backend_name(backend) << ", tiles of " << tile);
+        const double error = max_series_error(run(model, backend, input, tile), want, per_series);
+        print_error((std::string("parity ") + name + " " + kernels::backend_name(backend) +
+                     " tile " + std::to_string(tile)).c_str(),
+                    error);
+        CHECK(error <= tolerance);
+      }
+    }
+  }
+}
+
+TEST_CASE("encoder Cpu backend matches the reference on the default configuration",
+          "[encoder]") {
+  for (const NormKind norm : {NormKind::Revin, NormKind::MeanAbs}) {
+    ModelConfig config = default_config();
+    config.normalization = norm;
+    config.revin_affine = norm == NormKind::Revin;
+    const EncoderModel model = build_model(random_model(config, 7));
+    const std::vector<float> input = sales(40, config.context_length, 11);
+    const std::vector<float> reference = run(model, Backend::Reference, input);
+    const std::vector<float> fast = run(model, Backend::Cpu, input);
+    const double error = max_series_error(fast, reference, model.outputs_per_series());
+    print_error(norm == NormKind::Revin ? "default config revin cpu vs reference"
+                                        : "default config meanabs cpu vs reference",
+                error);
+    CHECK(error <= 1e-4);
+    check_quantiles_ordered(reference, config.num_quantiles());
+  }
+}
+
+TEST_CASE("encoder quantiles never cross and are never negative", "[encoder]") {
+  for (const NormKind norm : {NormKind::Revin, NormKind::MeanAbs}) {
+    const ModelConfig config = small_config(norm);
+    for (const unsigned seed : {1u, 2u, 3u}) {
+      RandomModel m = random_model(config, seed);
+      // Large head weights give raw outputs far from zero both ways: softplus saturates and the
+      // increments underflow or dominate, the cases where an implementation would cross.
+      for (size_t i = 0; i < m.tensors.size(); ++i)
+        if (m.tensors[i].name == "head.weight")
+          for (float& w : m.values[i]) w *= 30.0f;
+      const EncoderModel model = build_model(m);
+      std::vector<float> input = sales(50, config.context_length, seed + 100);
+      // Besides sales: series of very different scales, and a few negative values (returns).
+      std::mt19937 engine(seed);
+      std::normal_distribution<float> noise(0.0f, 1.0f);
+      for (size_t i = 0; i < input.size() / 2; ++i) input[i] = 1e4f * noise(engine);
+      for (const Backend backend : {Backend::Reference, Backend::Cpu}) {
+        INFO("seed " << seed << " on " << kernels::backend_name(backend));
+        const std::vector<float> out = run(model, backend, input);
+        check_quantiles_ordered(out, config.num_quantiles());
+        // Not all clipped: the property is checked on real spreads.
+        CHECK(std::count(out.begin(), out.end(), 0.0f) < static_cast<long>(out.size()) * 3 / 4);
+      }
+    }
+  }
+}
+
+TEST_CASE("encoder results do not depend on the thread count", "[encoder][threads]") {
+  const ModelConfig config = default_config();
+  const EncoderModel model = build_model(random_model(config, 21));
+  const int64_t batch = 103;  // 13 tiles of 8, the last one partial
+  const std::vector<float> input = sales(batch, config.context_length, 5);
+  for (const Backend backend : {Backend::Cpu, Backend::Reference}) {
+    INFO(kernels::backend_name(backend));
+    const std::vector<float> single = run(model, backend, input, 8);
+    for (const size_t threads : {size_t{2}, size_t{3}, size_t{8}}) {
+      std::vector<EncoderWorkspace> workspaces(threads, model.make_workspace(8));
+      std::vector<float> out(single.size(), -1.0f);
+      forecast_parallel(model, backend, input.data(), batch, out.data(), workspaces);
+      CHECK(std::memcmp(out.data(), single.data(), out.size() * sizeof(float)) == 0);
+    }
+  }
+}
+
+TEST_CASE("encoder forecasts a series the same alone or within a batch", "[encoder]") {
+  const ModelConfig config = small_config(NormKind::Revin);
+  const EncoderModel model = build_model(random_model(config, 31));
+  const int64_t batch = 20, per_series = model.outputs_per_series();
+  const std::vector<float> input = sales(batch, config.context_length, 9);
+  for (const Backend backend : {Backend::Reference, Backend::Cpu}) {
+    INFO(kernels::backend_name(backend));
+    const std::vector<float> together = run(model, backend, input);
+    EncoderWorkspace ws = model.make_workspace();
+    std::vector<float> alone(together.size(), -1.0f);
+    for (int64_t s = 0; s < batch; ++s)
+      model.forecast(backend, input.data() + s * config.context_length, 1,
+                     alone.data() + s * per_series, ws);
+    // GEMMs of other row counts may sum in another order: equal up to rounding.
+    CHECK(max_series_error(alone, together, per_series) <= 1e-6);
+
+    // A workspace reused after a larger batch holds stale values; they must not leak.
+    std::vector<float> again(static_cast<size_t>(3 * per_series));
+    model.forecast(backend, input.data(), 3, again.data(), ws);
+    EncoderWorkspace fresh = model.make_workspace();
+    std::vector<float> first_three(again.size());
+    model.forecast(backend, input.data(), 3, first_three.data(), fresh);
+    CHECK(std::memcmp(again.data(), first_three.data(), again.size() * sizeof(float)) == 0);
+  }
+}
+
+TEST_CASE("encoder refuses bad arguments with a clear Error", "[encoder][errors]") {
+  const ModelConfig config = small_config(NormKind::Revin);
+  const RandomModel random = random_model(config, 41);
+  const EncoderModel model = build_model(random);
+  const int64_t L = config.context_length;
+  std::vector<float> input = sales(4, L, 3);
+  std::vector<float> out(static_cast<size_t>(4 * model.outputs_per_series()), -7.0f);
+  EncoderWorkspace ws = model.make_workspace();
+
+  check_error([&] { model.forecast(Backend::Cpu, input.data(), -1, out.data(), ws); },
+              ErrorCode::InvalidArgument, "batch must be >= 0");
+  check_error([&] { model.forecast(Backend::Cpu, nullptr, 4, out.data(), ws); },
+              ErrorCode::NullPointer, "context is null");
+  check_error([&] { model.forecast(Backend::Cpu, input.data(), 4, nullptr, ws); },
+              ErrorCode::NullPointer, "quantiles_out is null");
+  check_error([&] { model.forecast(Backend::Cuda, input.data(), 4, out.data(), ws); },
+              ErrorCode::Unsupported, "not available");
+
+  ModelConfig other = config;
+  other.d_model = 32;
+  EncoderWorkspace wrong(other);
+  check_error([&] { model.forecast(Backend::Cpu, input.data(), 4, out.data(), wrong); },
+              ErrorCode::InvalidArgument, "another model shape");
+
+  input[static_cast<size_t>(2 * L + 5)] = std::numeric_limits<float>::quiet_NaN();
+  check_error([&] { model.forecast(Backend::Reference, input.data(), 4, out.data(), ws); },
+              ErrorCode::InvalidArgument, "series 2 holds a non-finite value at position 5");
+  input[static_cast<size_t>(2 * L + 5)] = std::numeric_limits<float>::infinity();
+  check_error([&] { model.forecast(Backend::Reference, input.data(), 4, out.data(), ws); },
+              ErrorCode::InvalidArgument, "non-finite");
+  input[static_cast<size_t>(2 * L + 5)] = 1.0f;
+  // Refused calls leave the output alone.
+  CHECK(std::all_of(out.begin(), out.end(), [](float v) { return v == -7.0f; }));
+
+  // A batch of zero series is valid and writes nothing, even through null pointers.
+  CHECK_NOTHROW(model.forecast(Backend::Cpu, nullptr, 0, nullptr, ws));
+
+  check_error([&] { EncoderWorkspace(config, 0); }, ErrorCode::InvalidArgument,
+              "tile_series must be >= 1");
+  check_error([&] { EncoderWorkspace(default_config(), int64_t{1} << 20); },
+              ErrorCode::InvalidArgument, "use a smaller tile");
+
+  std::vector<EncoderWorkspace> none;
+  check_error([&] { forecast_parallel(model, Backend::Cpu, input.data(), 4, out.data(), none); },
+              ErrorCode::InvalidArgument, "no workspace");
+  std::vector<EncoderWorkspace> mixed{model.make_workspace(2), model.make_workspace(3)};
+  check_error([&] { forecast_parallel(model, Backend::Cpu, input.data(), 4, out.data(), mixed); },
+              ErrorCode::InvalidArgument, "different tile sizes");
+
+  // The output denormalisation divides by revin.weight: zero or negative is refused at load.
+  for (const float weight : {0.0f, -0.5f}) {
+    RandomModel bad = random_model(config, 41);
+    bad.values[0][0] = weight;
+    REQUIRE(bad.tensors[0].name == "revin.weight");
+    check_error([&] { build_model(bad); }, ErrorCode::CorruptModel, "revin.weight");
+  }
+}
+
+TEST_CASE("encoder picks the quantile closest to 0.5 as the median", "[encoder]") {
+  ModelConfig c;
+  c.quantiles = {0.1, 0.5, 0.9};
+  CHECK(c.median_quantile_index() == 1);
+  c.quantiles = {0.05, 0.25, 0.45, 0.7};
+  CHECK(c.median_quantile_index() == 2);
+  c.quantiles = {0.2, 0.4, 0.6, 0.8};  // a tie: the first of the two
+  CHECK(c.median_quantile_index() == 1);
+  c.quantiles = {0.9};
+  CHECK(c.median_quantile_index() == 0);
+}
