@@ -1,5 +1,6 @@
 // Status objects and the library version.
 #include <new>
+#include <stdexcept>
 
 #include "boundary.hpp"
 
@@ -20,6 +21,10 @@ invf_status* status_from_current_exception() noexcept {
       return new invf_status{static_cast<invf_code>(error.code()), error.what()};
     } catch (const std::bad_alloc&) {
       return out_of_memory_status();
+    } catch (const std::length_error& error) {
+      // A size beyond what any allocation could hold, e.g. an absurd count.
+      return new invf_status{INVF_ERR_OUT_OF_MEMORY,
+                             std::string("out of memory: size too large (") + error.what() + ")"};
     } catch (const std::exception& error) {
       return new invf_status{INVF_ERR_INTERNAL, std::string("internal error: ") + error.what()};
     } catch (...) {

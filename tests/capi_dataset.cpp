@@ -138,6 +138,28 @@ TEST_CASE("bad array input fails with a code and leaves the dataset as it was",
   invf_dataset_release(dataset);
 }
 
+TEST_CASE("absurd counts fail with out-of-memory, not a crash", "[capi]") {
+  invf_dataset* dataset = nullptr;
+  REQUIRE_OK(invf_dataset_create(nullptr, &dataset));
+  const char* dates[] = {"2024-01-01"};
+  const double values[] = {1};
+  // The count is refused when room for it is requested, before any element
+  // past the first is read.  2^60 days fails to allocate (the preallocated
+  // status, which release must not free); SIZE_MAX exceeds any vector.
+  REQUIRE_FAILS(invf_dataset_add_series(dataset, "x", dates, values, size_t(1) << 60),
+                INVF_ERR_OUT_OF_MEMORY, "out of memory");
+  REQUIRE_FAILS(invf_dataset_add_series(dataset, "x", dates, values, SIZE_MAX),
+                INVF_ERR_OUT_OF_MEMORY, "out of memory");
+  invf_status* first = invf_dataset_add_series(dataset, "x", dates, values, size_t(1) << 60);
+  invf_status* second = invf_dataset_add_series(dataset, "x", dates, values, size_t(1) << 60);
+  REQUIRE(invf_status_code(first) == INVF_ERR_OUT_OF_MEMORY);
+  REQUIRE(first == second);  // the one preallocated status
+  invf_status_release(first);
+  invf_status_release(second);  // a no-op: freeing it twice would crash
+  REQUIRE(invf_status_code(second) == INVF_ERR_OUT_OF_MEMORY);
+  invf_dataset_release(dataset);
+}
+
 TEST_CASE("count 0 adds nothing", "[capi]") {
   invf_dataset* dataset = nullptr;
   REQUIRE_OK(invf_dataset_create(nullptr, &dataset));

@@ -21,6 +21,7 @@
 #include "core/error.hpp"
 #include "model/encoder.hpp"
 #include "model/model_file.hpp"
+#include "test_kernels_util.hpp"
 
 using namespace invforecast;
 using kernels::Backend;
@@ -252,14 +253,16 @@ TEST_CASE("encoder quantiles never cross and are never negative", "[encoder]") {
 }
 
 TEST_CASE("encoder results do not depend on the thread count", "[encoder][threads]") {
-  const ModelConfig config = default_config();
-  const EncoderModel model = build_model(random_model(config, 21));
-  const int64_t batch = 103;  // 13 tiles of 8, the last one partial
-  const std::vector<float> input = sales(batch, config.context_length, 5);
+  // The fast backend on the default shapes; the slower reference on a small model.
   for (const Backend backend : {Backend::Cpu, Backend::Reference}) {
+    const ModelConfig config = backend == Backend::Cpu ? default_config() : small_config(NormKind::Revin);
+    const EncoderModel model = build_model(random_model(config, 21));
+    const int64_t batch = 45;  // 6 tiles of 8, the last one partial
+    const std::vector<float> input = sales(batch, config.context_length, 5);
     INFO(kernels::backend_name(backend));
     const std::vector<float> single = run(model, backend, input, 8);
-    for (const size_t threads : {size_t{2}, size_t{3}, size_t{8}}) {
+    for (const size_t threads : {size_t{2}, size_t{4}, size_t{8}}) {
+      INFO(threads << " threads");
       std::vector<EncoderWorkspace> workspaces(threads, model.make_workspace(8));
       std::vector<float> out(single.size(), -1.0f);
       forecast_parallel(model, backend, input.data(), batch, out.data(), workspaces);
@@ -292,6 +295,39 @@ TEST_CASE("encoder forecasts a series the same alone or within a batch", "[encod
     model.forecast(backend, input.data(), 3, first_three.data(), fresh);
     CHECK(std::memcmp(again.data(), first_three.data(), again.size() * sizeof(float)) == 0);
   }
+}
+
+TEST_CASE("encoder forecasts allocate nothing beyond oneDNN's per-call context",
+          "[encoder][alloc]") {
+  using kernels::testing::count_allocations;
+  const ModelConfig config = small_config(NormKind::MeanAbs);
+  const EncoderModel model = build_model(random_model(config, 51));
+  const int64_t tile = 8, batch = 3 * tile;
+  const std::vector<float> input = sales(batch, config.context_length, 13);
+  std::vector<float> out(static_cast<size_t>(batch * model.outputs_per_series()));
+  EncoderWorkspace ws = model.make_workspace(tile);
+  model.forecast(Backend::Cpu, input.data(), batch, out.data(), ws);  // first run of each shape
+
+  // What one oneDNN matmul execution allocates (a constant, see test_kernels_alloc.cpp).
+  const int64_t d = config.d_model;
+  std::vector<float> x(static_cast<size_t>(d), 1.0f), w(static_cast<size_t>(d * d), 0.5f);
+  std::vector<float> y(x.size());
+  const auto linear = [&] {
+    kernels::linear_forward(Backend::Cpu, x.data(), w.data(), x.data(), y.data(), 1, d, d);
+  };
+  const auto fused = [&] {
+    kernels::linear_gelu_forward(Backend::Cpu, x.data(), w.data(), x.data(), y.data(), 1, d, d);
+  };
+  linear();
+  fused();
+  const long per_linear = count_allocations(linear), per_fused = count_allocations(fused);
+  // Per tile: patch embedding, qkv, attention output, second FFN layer and head are plain
+  // linears, the first FFN layer the fused one.
+  const long expected = 3 * ((2 + 3 * config.layers) * per_linear + config.layers * per_fused);
+  for (int repeat = 0; repeat < 2; ++repeat)
+    CHECK(count_allocations([&] {
+            model.forecast(Backend::Cpu, input.data(), batch, out.data(), ws);
+          }) == expected);
 }
 
 TEST_CASE("encoder refuses bad arguments with a clear Error", "[encoder][errors]") {
@@ -362,4 +398,20 @@ TEST_CASE("encoder picks the quantile closest to 0.5 as the median", "[encoder]"
   CHECK(c.median_quantile_index() == 1);
   c.quantiles = {0.9};
   CHECK(c.median_quantile_index() == 0);
+}
+
+TEST_CASE("encoder runs the frozen v1 model files", "[encoder]") {
+  const std::string dir = std::string(INVF_TEST_FIXTURES) + "/model/";
+  // Mean-absolute scaling, no padding, a single (median) quantile.
+  const EncoderModel tiny(ModelFile::open(dir + "v1_tiny_meanabs.invfm"));
+  REQUIRE(tiny.config().context_length == 12);
+  const std::vector<float> input = sales(3, 12, 77);
+  for (const Backend backend : {Backend::Reference, Backend::Cpu}) {
+    const std::vector<float> out = run(tiny, backend, input);
+    REQUIRE(out.size() == 3 * 2);
+    check_quantiles_ordered(out, 1);
+  }
+  // Its generated values give revin.weight = -0.75: a valid file, but not a usable model.
+  check_error([&] { EncoderModel(ModelFile::open(dir + "v1_small_revin.invfm")); },
+              ErrorCode::CorruptModel, "revin.weight is -0.75");
 }

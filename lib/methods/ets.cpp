@@ -515,7 +515,6 @@ class LinearProfile {
         level_(filters_), slope_(filters_), ring_(period_ * filters_), error_(filters_),
         gram_(states_ * states_), rhs_(states_), solution_(states_) {}
 
-  size_t states() const { return states_; }
   // Least-squares initial states of the last call: level, slope, seasonal
   // states of cycle positions 1..m-1.
   const std::vector<double>& solution() const { return solution_; }

@@ -35,7 +35,6 @@ class HorizonErrors {
   explicit HorizonErrors(size_t horizon) : errors_(horizon) {}
   size_t horizon() const { return errors_.size(); }
   void add(size_t step, double error) { errors_[step].push_back(error); }
-  const std::vector<double>& at(size_t step) const { return errors_[step]; }
 
   // Quantiles = mean + empirical error quantile per horizon, made valid.  A
   // horizon with fewer than kMinErrors errors borrows the errors of the

@@ -184,6 +184,33 @@ for day in range(14):
     q = quantiles[day * 3: day * 3 + 3]
     assert 0 <= q[0] <= q[1] <= q[2], q
 
+# --- one forecaster, several Python threads (ctypes drops the GIL in calls) ----
+plain = handle()
+check(lib.invf_forecaster_create(b"snaive", None, ctypes.byref(plain)))
+thread_means, thread_errors = {}, []
+
+
+def forecast_in_thread(index):
+    try:
+        result = handle()
+        check(lib.invf_forecaster_forecast(plain, dataset, 14, ctypes.byref(result)))
+        buffer = (ctypes.c_double * 14)()
+        check(lib.invf_forecast_mean(result, 1, buffer, 14))
+        thread_means[index] = list(buffer)
+        lib.invf_forecast_release(result)
+    except Exception as error:  # reported below, on the main thread
+        thread_errors.append(error)
+
+
+workers = [threading.Thread(target=forecast_in_thread, args=(i,)) for i in range(4)]
+for worker in workers:
+    worker.start()
+for worker in workers:
+    worker.join()
+assert not thread_errors, thread_errors
+assert all(thread_means[i] == pattern[:14] for i in range(4)), thread_means
+lib.invf_forecaster_release(plain)
+
 # --- cancelling through the callback ------------------------------------------
 @PROGRESS
 def cancel(user_data, stage, done, total):
