@@ -19,12 +19,20 @@ std::string fixture(const std::string& name) {
   return std::string(INVF_TEST_FIXTURES) + "/data/" + name;
 }
 
-// Writes `content` to a fresh file in a per-process temporary folder.
-std::string write_temp(const std::string& name, const std::string& content) {
-  const auto dir =
+// A per-process temporary folder, removed when the test program exits.
+struct TempFolder {
+  std::filesystem::path path =
       std::filesystem::temp_directory_path() / ("invf_test_csv_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const auto path = (dir / name).string();
+  ~TempFolder() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+} temp_folder;
+
+// Writes `content` to a fresh file in the temporary folder.
+std::string write_temp(const std::string& name, const std::string& content) {
+  std::filesystem::create_directories(temp_folder.path);
+  const auto path = (temp_folder.path / name).string();
   std::ofstream(path, std::ios::binary) << content;
   return path;
 }
