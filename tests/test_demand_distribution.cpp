@@ -142,7 +142,9 @@ TEST_CASE("lead time discretisation", "[inventory]") {
   CHECK(total == Approx(1.0).epsilon(1e-14));
   CHECK(normal.mean() == Approx(5.0).epsilon(1e-12));
   CHECK(normal.variance() == Approx(1.0 + 1.0 / 12.0).epsilon(0.01));
-  CHECK(normal.probability[4] == Approx(normal_cdf(0.5) - normal_cdf(-0.5)).epsilon(1e-6));
+  // Day 5 holds the mass of (4.5, 5.5], renormalised over the support's (0.5, 9.5].
+  CHECK(normal.probability[4] ==
+        Approx((normal_cdf(0.5) - normal_cdf(-0.5)) / (normal_cdf(4.5) - normal_cdf(-4.5))).epsilon(1e-12));
 
   const LeadTimeDistribution zero_sd = discretise_lead_time(LeadTime::normal(4.0, 0.0), "A");
   CHECK(zero_sd.min_days == 4);
@@ -256,7 +258,7 @@ TEST_CASE("protection samples: lead-time part and full interval", "[inventory]")
   const ProtectionSamples samples = sample_protection_demand(forecast, lead, 2, options, "A");
   for (size_t s = 0; s < options.samples; ++s) {
     CHECK(samples.lead_time_demand[s] == 10.0);
-    CHECK(samples.protection_demand[s] == 17.0);
+    CHECK(samples.protection_demand[s] == 18.0);
   }
   require_error([&] { sample_protection_demand(forecast, lead, 4, options, "SHORT"); }, ErrorCode::Data,
                 "needs 7");

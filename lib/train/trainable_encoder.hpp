@@ -1,0 +1,96 @@
+// The encoder of lib/model/encoder.hpp in training form: a forward pass that
+// keeps every activation the backward pass needs, and the backward pass that
+// turns the gradient of a loss on the normalised-scale quantiles into the
+// gradient of every parameter (ParameterSet, expected_tensors order).
+//
+// Scales.  The loss lives on the normalised scale of each series: with RevIN
+// statistics (mean m, std s) of the context, a target y becomes (y - m) / s,
+// and the model's quantiles on that scale are (z - beta) / gamma, z being the
+// non-crossing head output and (gamma, beta) RevIN's affine pair; with
+// mean-absolute scaling (scale a) the target is y / a and the quantiles are z.
+// The sales-scale forecast (forecast_sales) is what EncoderModel::forecast
+// returns: the same map with the statistics undone, clipped at zero.  The
+// clip is not part of the training graph (it has no useful gradient); the
+// normalisation statistics are constants, as in the kernels' design.
+//
+// Scalar type: float runs on the backend given (Reference or Cpu, through
+// kernels/ops.hpp); double runs the Reference kernels (kernels/reference.hpp)
+// in float64, for the gradient checks.
+//
+// Not thread-safe: one instance per thread (it owns its activations).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "ops.hpp"
+#include "train/parameters.hpp"
+
+namespace invforecast::train {
+
+template <class T>
+class TrainableEncoder {
+ public:
+  // Throws Error(InvalidArgument) for T = double with a backend other than
+  // Reference, and validates config.
+  TrainableEncoder(const ModelConfig& config, kernels::Backend backend);
+
+  const ModelConfig& config() const { return config_; }
+  kernels::Backend backend() const { return backend_; }
+  int64_t batch() const { return batch_; }
+  int64_t outputs_per_series() const { return config_.horizon * config_.num_quantiles(); }
+
+  // context [batch, context_length] on the sales scale, all finite (checked:
+  // Error(InvalidArgument) naming the series and position).  params must have
+  // this encoder's config (Error(InvalidArgument) otherwise).
+  void forward(const ParameterSet<T>& params, const T* context, int64_t batch);
+
+  // After forward(): quantiles on the normalised scale [batch, horizon, quantiles].
+  const std::vector<T>& predictions() const { return predictions_; }
+  // After forward(): targets [batch, horizon] (sales scale) mapped to the normalised scale.
+  void normalize_targets(const T* targets, T* out) const;
+  // After forward(): the sales-scale quantiles EncoderModel::forecast gives [batch, horizon, quantiles].
+  void forecast_sales(const ParameterSet<T>& params, T* out) const;
+
+  // After forward() with the same params: d_predictions [batch, horizon,
+  // quantiles] (gradient of the loss w.r.t. predictions()) -> grads, every
+  // tensor overwritten.  grads must have this encoder's config.
+  void backward(const ParameterSet<T>& params, const T* d_predictions, ParameterSet<T>& grads);
+
+ private:
+  struct LayerIndex {
+    size_t ln1_weight, ln1_bias, qkv_weight, qkv_bias, out_weight, out_bias, ln2_weight, ln2_bias,
+        ffn1_weight, ffn1_bias, ffn2_weight, ffn2_bias;
+  };
+  struct LayerActivations {
+    std::vector<T> ln1_mean, ln1_rstd, ln1_out, qkv, attended, lse, mid, ln2_mean, ln2_rstd,
+        ln2_out, ffn_pre, ffn_act;
+  };
+  bool revin_affine() const {
+    return config_.normalization == NormKind::Revin && config_.revin_affine;
+  }
+  void check_params(const ParameterSet<T>& params, const char* what) const;
+  void resize(int64_t batch);
+  void layer_forward(const ParameterSet<T>& params, size_t layer);
+  void layer_backward(const ParameterSet<T>& params, size_t layer, ParameterSet<T>& grads);
+
+  ModelConfig config_;
+  kernels::Backend backend_;
+  int64_t tokens_ = 0, median_index_ = 0, batch_ = 0;
+  size_t revin_weight_ = 0, revin_bias_ = 0, patch_weight_ = 0, patch_bias_ = 0, pos_embed_ = 0,
+         final_ln_weight_ = 0, final_ln_bias_ = 0, head_weight_ = 0, head_bias_ = 0;
+  std::vector<LayerIndex> layer_index_;
+
+  // Forward activations.
+  std::vector<T> context_, normalized_, center_, spread_, patches_;
+  std::vector<std::vector<T>> streams_;  // streams_[i]: input of layer i; [layers]: its output
+  std::vector<LayerActivations> layers_;
+  std::vector<T> final_mean_, final_rstd_, final_out_, raw_, head_out_, predictions_;
+  std::vector<T> ones_, zeros_;  // per-series constants for the affine-only (de)normalisation
+  // Backward scratch.
+  std::vector<T> d_stream_, d_tmp_, d_ln_, d_wide_, d_wide2_, d_qkv_, d_final_, d_raw_, d_head_,
+      d_patches_, d_normalized_;
+  std::vector<float> attention_workspace_;
+};
+
+}  // namespace invforecast::train

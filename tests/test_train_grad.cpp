@@ -1,0 +1,235 @@
+// Gradients of the training encoder (lib/train/trainable_encoder.*): the whole
+// model end to end against central finite differences in float64 (the
+// reference kernels run in double), for a random sample of entries of every
+// parameter tensor; the fast Cpu backward against the reference backward in
+// float32; the training forward against EncoderModel's inference forward.
+//
+// Finite-difference metric, per tensor: max |analytic - numeric| over the
+// sampled entries / max(max |numeric| over the tensor's samples, 1e-6).
+// Step 1e-6 (float64, loss O(1)): truncation error ~1e-12 relative, rounding
+// ~1e-16/1e-6 = 1e-10; pinball kinks are not crossed with random data at that
+// step.  INVF_PRINT_GRAD_ERRORS=1 prints the worst error per tensor.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "model/encoder.hpp"
+#include "train/loss.hpp"
+#include "train/parameters.hpp"
+#include "train/random.hpp"
+#include "train/trainable_encoder.hpp"
+#include "test_kernels_util.hpp"
+
+using namespace invforecast;
+using namespace invforecast::train;
+using kernels::Backend;
+using kernels::testing::max_relative_error;
+
+namespace {
+
+ModelConfig tiny_config() {
+  ModelConfig c;
+  c.context_length = 16;
+  c.patch_length = 4;
+  c.stride = 4;
+  c.padding = PaddingMode::ReplicateEnd;
+  c.d_model = 8;
+  c.heads = 2;
+  c.ffn_dim = 16;
+  c.layers = 2;
+  c.horizon = 3;
+  c.quantiles = {0.1, 0.5, 0.9};
+  return c;
+}
+
+// Overlapping patches without padding, mean-absolute scaling, 5 quantiles.
+ModelConfig tiny_mean_abs_config() {
+  ModelConfig c = tiny_config();
+  c.context_length = 14;
+  c.stride = 2;
+  c.padding = PaddingMode::None;
+  c.normalization = NormKind::MeanAbs;
+  c.quantiles = {0.1, 0.25, 0.5, 0.75, 0.9};
+  return c;
+}
+
+// Initial weights with every gain, bias and embedding moved off its initial
+// value, so that no gradient path is trivially zero.
+Parameters random_parameters(const ModelConfig& config, uint64_t seed) {
+  Parameters p = initialize_parameters(config, seed);
+  Random random(seed + 1);
+  for (size_t i = 0; i < p.size(); ++i) {
+    const std::string& name = p.specs()[i].name;
+    for (float& v : p.values(i)) {
+      if (name == "revin.weight") v = 1.3f;
+      else if (name == "revin.bias") v = 0.2f;
+      else if (name == "head.weight") v *= 10.0f;  // a head large enough to matter
+      else v += static_cast<float>(random.uniform(-0.2, 0.2));
+    }
+  }
+  return p;
+}
+
+std::vector<double> random_context(int64_t values, uint64_t seed) {
+  Random random(seed);
+  std::vector<double> x(static_cast<size_t>(values));
+  for (double& v : x) v = random.uniform(0.0, 10.0);
+  return x;
+}
+
+template <class T>
+double loss_of(TrainableEncoder<T>& encoder, const ParameterSet<T>& params,
+               const std::vector<T>& context, const std::vector<T>& targets, int64_t batch,
+               LossKind kind, const std::vector<double>& weights, std::vector<T>* d_predictions) {
+  encoder.forward(params, context.data(), batch);
+  std::vector<T> normalized(targets.size());
+  encoder.normalize_targets(targets.data(), normalized.data());
+  const ModelConfig& c = encoder.config();
+  const LossShape shape{batch, c.horizon, c.quantiles, c.median_quantile_index()};
+  if (d_predictions) d_predictions->assign(encoder.predictions().size(), T(0));
+  return weighted_loss(kind, shape, encoder.predictions().data(), normalized.data(),
+                       weights.data(), d_predictions ? d_predictions->data() : nullptr);
+}
+
+// Returns the worst per-tensor error (see the file comment).
+double finite_difference_check(const ModelConfig& config, LossKind kind, uint64_t seed) {
+  const int64_t batch = 3;
+  ParameterSet<double> params = random_parameters(config, seed).cast<double>();
+  const std::vector<double> context = random_context(batch * config.context_length, seed + 2);
+  const std::vector<double> targets = random_context(batch * config.horizon, seed + 3);
+  const std::vector<double> weights = {1.0, 0.5, 2.0};
+
+  TrainableEncoder<double> encoder(config, Backend::Reference);
+  std::vector<double> d_pred;
+  loss_of(encoder, params, context, targets, batch, kind, weights, &d_pred);
+  ParameterSet<double> grads(config);
+  encoder.backward(params, d_pred.data(), grads);
+
+  const double step = 1e-6;
+  const bool print = std::getenv("INVF_PRINT_GRAD_ERRORS") != nullptr;
+  Random pick(seed + 4);
+  double worst = 0.0;
+  for (size_t t = 0; t < params.size(); ++t) {
+    std::vector<double>& values = params.values(t);
+    const size_t samples = std::min<size_t>(values.size(), 6);
+    double max_diff = 0.0, max_numeric = 1e-6;
+    for (size_t k = 0; k < samples; ++k) {
+      const size_t i = values.size() <= 6 ? k : pick.below(values.size());
+      const double saved = values[i];
+      values[i] = saved + step;
+      const double up = loss_of(encoder, params, context, targets, batch, kind, weights, nullptr);
+      values[i] = saved - step;
+      const double down = loss_of(encoder, params, context, targets, batch, kind, weights, nullptr);
+      values[i] = saved;
+      const double numeric = (up - down) / (2.0 * step);
+      max_diff = std::max(max_diff, std::abs(numeric - grads.values(t)[i]));
+      max_numeric = std::max(max_numeric, std::abs(numeric));
+    }
+    const double error = max_diff / max_numeric;
+    if (print)
+      std::printf("grad %-8s %-26s max|numeric| %.3g  error %.3g\n",
+                  std::string(to_string(kind)).c_str(), params.specs()[t].name.c_str(),
+                  max_numeric, error);
+    worst = std::max(worst, error);
+  }
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE("training encoder gradients match finite differences in float64", "[train][grad]") {
+  SECTION("RevIN with affine, end padding, pinball loss") {
+    CHECK(finite_difference_check(tiny_config(), LossKind::Pinball, 11) < 1e-6);
+  }
+  SECTION("RevIN with affine, MSE on the median") {
+    CHECK(finite_difference_check(tiny_config(), LossKind::MedianMse, 12) < 1e-6);
+  }
+  SECTION("RevIN with affine, MAE on the median") {
+    CHECK(finite_difference_check(tiny_config(), LossKind::MedianMae, 13) < 1e-6);
+  }
+  SECTION("mean-absolute scaling, overlapping patches, pinball loss") {
+    CHECK(finite_difference_check(tiny_mean_abs_config(), LossKind::Pinball, 14) < 1e-6);
+  }
+}
+
+TEST_CASE("training encoder Cpu backward matches the reference backward", "[train][grad]") {
+  for (const ModelConfig& config : {tiny_config(), tiny_mean_abs_config()}) {
+    const int64_t batch = 5;
+    const Parameters params = random_parameters(config, 21);
+    const std::vector<double> context64 = random_context(batch * config.context_length, 22);
+    const std::vector<double> targets64 = random_context(batch * config.horizon, 23);
+    const std::vector<float> context(context64.begin(), context64.end());
+    const std::vector<float> targets(targets64.begin(), targets64.end());
+    const std::vector<double> weights(static_cast<size_t>(batch), 1.0);
+
+    auto gradients = [&](Backend backend) {
+      TrainableEncoder<float> encoder(config, backend);
+      std::vector<float> d_pred;
+      loss_of(encoder, params, context, targets, batch, LossKind::Pinball, weights, &d_pred);
+      Parameters grads(config);
+      encoder.backward(params, d_pred.data(), grads);
+      return grads;
+    };
+    const Parameters reference = gradients(Backend::Reference);
+    const Parameters cpu = gradients(Backend::Cpu);
+    for (size_t t = 0; t < reference.size(); ++t) {
+      INFO(reference.specs()[t].name);
+      CHECK(max_relative_error(cpu.values(t), reference.values(t)) < 1e-4);
+    }
+  }
+}
+
+TEST_CASE("training forward matches EncoderModel's inference forward", "[train]") {
+  for (const ModelConfig& config : {tiny_config(), tiny_mean_abs_config()}) {
+    const int64_t batch = 4;
+    const Parameters params = random_parameters(config, 31);
+    const std::vector<double> context64 = random_context(batch * config.context_length, 32);
+    const std::vector<float> context(context64.begin(), context64.end());
+    const EncoderModel model(
+        ModelFile::from_buffer(to_model_buffer(params, default_metadata(params)), BufferMode::Copy));
+    for (Backend backend : {Backend::Reference, Backend::Cpu}) {
+      INFO(kernels::backend_name(backend));
+      const int64_t outputs = model.outputs_per_series();
+      std::vector<float> want(static_cast<size_t>(batch * outputs));
+      EncoderWorkspace ws = model.make_workspace();
+      model.forecast(backend, context.data(), batch, want.data(), ws);
+
+      TrainableEncoder<float> encoder(config, backend);
+      encoder.forward(params, context.data(), batch);
+      std::vector<float> got(want.size());
+      encoder.forecast_sales(params, got.data());
+      CHECK(max_relative_error(got, want) < 1e-5);
+    }
+  }
+}
+
+TEST_CASE("training encoder refuses mismatched parameters and bad input", "[train]") {
+  const ModelConfig config = tiny_config();
+  TrainableEncoder<float> encoder(config, Backend::Reference);
+  ModelConfig other = config;
+  other.d_model = 16;
+  const Parameters wrong = initialize_parameters(other, 1);
+  std::vector<float> context(static_cast<size_t>(config.context_length), 1.0f);
+  try {
+    encoder.forward(wrong, context.data(), 1);
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::InvalidArgument);
+    CHECK(std::string(e.what()).find("another model configuration") != std::string::npos);
+  }
+  const Parameters params = initialize_parameters(config, 1);
+  context[7] = NAN;
+  try {
+    encoder.forward(params, context.data(), 1);
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::InvalidArgument);
+    CHECK(std::string(e.what()).find("position 7") != std::string::npos);
+  }
+  CHECK_THROWS_AS(TrainableEncoder<double>(config, Backend::Cpu), Error);
+}
