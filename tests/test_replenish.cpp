@@ -146,6 +146,35 @@ TEST_CASE("deterministic demand gives exactly the sum", "[inventory]") {
   }
 }
 
+TEST_CASE("zero demand: nothing to stock, cover unbounded", "[inventory]") {
+  SkuInventory sku;
+  sku.sku = "Z1";
+  sku.on_hand = 3.0;
+  sku.lead_time = LeadTime::fixed(2);
+  for (ServiceMeasure measure : {ServiceMeasure::CycleServiceLevel, ServiceMeasure::FillRate}) {
+    sku.service_measure = measure;
+    const auto decision = replenish(sku, constant_forecast({0, 0, 0}), ReplenishOptions{});
+    CHECK(decision.order_up_to == 0.0);
+    CHECK(decision.order_quantity == 0.0);
+    CHECK(decision.expected_fill_rate == 1.0);
+    CHECK(decision.stockout_probability == 0.0);
+    CHECK(std::isinf(decision.days_of_cover));
+  }
+}
+
+TEST_CASE("names of measures, regimes and dependence models", "[inventory]") {
+  CHECK(parse_service_measure("service_level") == ServiceMeasure::CycleServiceLevel);
+  CHECK(parse_service_measure("fill_rate") == ServiceMeasure::FillRate);
+  CHECK(parse_stockout_regime("lost_sales") == StockoutRegime::LostSales);
+  CHECK(parse_stockout_regime("backorder") == StockoutRegime::Backorder);
+  CHECK(parse_dependence("independent") == Dependence::Independent);
+  CHECK(parse_dependence("comonotonic") == Dependence::Comonotonic);
+  CHECK(parse_dependence("gaussian_copula") == Dependence::GaussianCopula);
+  require_error([] { parse_service_measure("csl"); }, ErrorCode::InvalidArgument, {"'csl'", "fill_rate"});
+  require_error([] { parse_stockout_regime("lost"); }, ErrorCode::InvalidArgument, {"'lost'", "backorder"});
+  require_error([] { parse_dependence("copula"); }, ErrorCode::InvalidArgument, {"'copula'", "gaussian_copula"});
+}
+
 TEST_CASE("fill-rate target against the normal loss function", "[inventory]") {
   const double mu = 20.0, sigma = 8.0;
   const int lead = 5, review = 7;

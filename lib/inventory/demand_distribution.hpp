@@ -102,12 +102,14 @@ struct ProtectionSamples {
   std::vector<double> protection_demand;
 };
 
-// The forecast must cover max lead time + review_days (Error(Data) otherwise).
+// The forecast must have passed validate_daily_quantiles() and cover the
+// longest lead time + review_days (Error(Data) otherwise).
 ProtectionSamples sample_protection_demand(const DailyQuantiles& forecast,
                                            const LeadTimeDistribution& lead_time, int review_days,
                                            const SamplingOptions& options, std::string_view sku);
 
-// Samples of demand over days first_day..first_day+days-1 (fixed window).
+// Samples of demand over days first_day..first_day+days-1 (fixed window) of
+// a validated forecast; Error(Data) when the forecast is shorter.
 std::vector<double> sample_window_demand(const DailyQuantiles& forecast, size_t first_day,
                                          size_t days, const SamplingOptions& options,
                                          std::string_view sku);

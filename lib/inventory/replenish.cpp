@@ -93,6 +93,26 @@ std::string sampling_method(const SamplingOptions& options) {
 
 }  // namespace
 
+ServiceMeasure parse_service_measure(std::string_view name) {
+  if (name == "service_level") return ServiceMeasure::CycleServiceLevel;
+  if (name == "fill_rate") return ServiceMeasure::FillRate;
+  fail(ErrorCode::InvalidArgument, "unknown service measure '{}' (service_level, fill_rate)", name);
+}
+
+StockoutRegime parse_stockout_regime(std::string_view name) {
+  if (name == "lost_sales") return StockoutRegime::LostSales;
+  if (name == "backorder") return StockoutRegime::Backorder;
+  fail(ErrorCode::InvalidArgument, "unknown stockout regime '{}' (lost_sales, backorder)", name);
+}
+
+Dependence parse_dependence(std::string_view name) {
+  if (name == "independent") return Dependence::Independent;
+  if (name == "comonotonic") return Dependence::Comonotonic;
+  if (name == "gaussian_copula") return Dependence::GaussianCopula;
+  fail(ErrorCode::InvalidArgument,
+       "unknown dependence '{}' (independent, comonotonic, gaussian_copula)", name);
+}
+
 double round_order_quantity(double needed, double position, double moq, double pack_size,
                             double max_stock, bool& capped) {
   capped = false;

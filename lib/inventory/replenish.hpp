@@ -31,6 +31,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "inventory/demand_distribution.hpp"
@@ -142,6 +143,11 @@ struct NewsvendorDecision {
 
 NewsvendorDecision newsvendor(const NewsvendorInput& input, const DailyQuantiles& forecast,
                               const ReplenishOptions& options);
+
+// Names used by the CLI and the C ABI; Error(InvalidArgument) lists the valid ones.
+ServiceMeasure parse_service_measure(std::string_view name);  // "service_level", "fill_rate"
+StockoutRegime parse_stockout_regime(std::string_view name);  // "lost_sales", "backorder"
+Dependence parse_dependence(std::string_view name);  // "independent", "comonotonic", "gaussian_copula"
 
 // The rounding rule shared by both modes: nothing when `needed` <= 0; else
 // `needed` rounded up to a pack multiple and at least the MOQ; when that
