@@ -8,7 +8,9 @@
 // sampled entries / max(max |numeric| over the tensor's samples, 1e-6).
 // Step 1e-6 (float64, loss O(1)): truncation error ~1e-12 relative, rounding
 // ~1e-16/1e-6 = 1e-10; pinball kinks are not crossed with random data at that
-// step.  INVF_PRINT_GRAD_ERRORS=1 prints the worst error per tensor.
+// step.  Worst measured: 5e-7 (a tensor whose gradients are ~1e-4, where the
+// absolute error ~6e-11 is rounding); a wrong backward gives errors ~1e-1 and
+// more, so the bound is 1e-5.  INVF_PRINT_GRAD_ERRORS=1 prints every tensor.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -19,11 +21,11 @@
 
 #include "core/error.hpp"
 #include "model/encoder.hpp"
+#include "test_kernels_util.hpp"
 #include "train/loss.hpp"
 #include "train/parameters.hpp"
 #include "train/random.hpp"
 #include "train/trainable_encoder.hpp"
-#include "test_kernels_util.hpp"
 
 using namespace invforecast;
 using namespace invforecast::train;
@@ -54,6 +56,7 @@ ModelConfig tiny_mean_abs_config() {
   c.stride = 2;
   c.padding = PaddingMode::None;
   c.normalization = NormKind::MeanAbs;
+  c.revin_affine = false;
   c.quantiles = {0.1, 0.25, 0.5, 0.75, 0.9};
   return c;
 }
@@ -66,10 +69,14 @@ Parameters random_parameters(const ModelConfig& config, uint64_t seed) {
   for (size_t i = 0; i < p.size(); ++i) {
     const std::string& name = p.specs()[i].name;
     for (float& v : p.values(i)) {
-      if (name == "revin.weight") v = 1.3f;
-      else if (name == "revin.bias") v = 0.2f;
-      else if (name == "head.weight") v *= 10.0f;  // a head large enough to matter
-      else v += static_cast<float>(random.uniform(-0.2, 0.2));
+      if (name == "revin.weight")
+        v = 1.3f;
+      else if (name == "revin.bias")
+        v = 0.2f;
+      else if (name == "head.weight")
+        v *= 10.0f;  // a head large enough to matter
+      else
+        v += static_cast<float>(random.uniform(-0.2, 0.2));
     }
   }
   return p;
@@ -92,8 +99,8 @@ double loss_of(TrainableEncoder<T>& encoder, const ParameterSet<T>& params,
   const ModelConfig& c = encoder.config();
   const LossShape shape{batch, c.horizon, c.quantiles, c.median_quantile_index()};
   if (d_predictions) d_predictions->assign(encoder.predictions().size(), T(0));
-  return weighted_loss(kind, shape, encoder.predictions().data(), normalized.data(),
-                       weights.data(), d_predictions ? d_predictions->data() : nullptr);
+  return weighted_loss(kind, shape, encoder.predictions().data(), normalized.data(), weights.data(),
+                       d_predictions ? d_predictions->data() : nullptr);
 }
 
 // Returns the worst per-tensor error (see the file comment).
@@ -122,9 +129,11 @@ double finite_difference_check(const ModelConfig& config, LossKind kind, uint64_
       const size_t i = values.size() <= 6 ? k : pick.below(values.size());
       const double saved = values[i];
       values[i] = saved + step;
-      const double up = loss_of(encoder, params, context, targets, batch, kind, weights, nullptr);
+      const double up = loss_of(encoder, params, context, targets, batch, kind, weights,
+                                static_cast<std::vector<double>*>(nullptr));
       values[i] = saved - step;
-      const double down = loss_of(encoder, params, context, targets, batch, kind, weights, nullptr);
+      const double down = loss_of(encoder, params, context, targets, batch, kind, weights,
+                                  static_cast<std::vector<double>*>(nullptr));
       values[i] = saved;
       const double numeric = (up - down) / (2.0 * step);
       max_diff = std::max(max_diff, std::abs(numeric - grads.values(t)[i]));
@@ -133,8 +142,8 @@ double finite_difference_check(const ModelConfig& config, LossKind kind, uint64_
     const double error = max_diff / max_numeric;
     if (print)
       std::printf("grad %-8s %-26s max|numeric| %.3g  error %.3g\n",
-                  std::string(to_string(kind)).c_str(), params.specs()[t].name.c_str(),
-                  max_numeric, error);
+                  std::string(to_string(kind)).c_str(), params.specs()[t].name.c_str(), max_numeric,
+                  error);
     worst = std::max(worst, error);
   }
   return worst;
@@ -144,16 +153,16 @@ double finite_difference_check(const ModelConfig& config, LossKind kind, uint64_
 
 TEST_CASE("training encoder gradients match finite differences in float64", "[train][grad]") {
   SECTION("RevIN with affine, end padding, pinball loss") {
-    CHECK(finite_difference_check(tiny_config(), LossKind::Pinball, 11) < 1e-6);
+    CHECK(finite_difference_check(tiny_config(), LossKind::Pinball, 11) < 1e-5);
   }
   SECTION("RevIN with affine, MSE on the median") {
-    CHECK(finite_difference_check(tiny_config(), LossKind::MedianMse, 12) < 1e-6);
+    CHECK(finite_difference_check(tiny_config(), LossKind::MedianMse, 12) < 1e-5);
   }
   SECTION("RevIN with affine, MAE on the median") {
-    CHECK(finite_difference_check(tiny_config(), LossKind::MedianMae, 13) < 1e-6);
+    CHECK(finite_difference_check(tiny_config(), LossKind::MedianMae, 13) < 1e-5);
   }
   SECTION("mean-absolute scaling, overlapping patches, pinball loss") {
-    CHECK(finite_difference_check(tiny_mean_abs_config(), LossKind::Pinball, 14) < 1e-6);
+    CHECK(finite_difference_check(tiny_mean_abs_config(), LossKind::Pinball, 14) < 1e-5);
   }
 }
 
@@ -177,10 +186,16 @@ TEST_CASE("training encoder Cpu backward matches the reference backward", "[trai
     };
     const Parameters reference = gradients(Backend::Reference);
     const Parameters cpu = gradients(Backend::Cpu);
+    double worst = 0.0;
     for (size_t t = 0; t < reference.size(); ++t) {
       INFO(reference.specs()[t].name);
-      CHECK(max_relative_error(cpu.values(t), reference.values(t)) < 1e-4);
+      const double error = max_relative_error(cpu.values(t), reference.values(t));
+      worst = std::max(worst, error);
+      CHECK(error < 1e-4);
     }
+    if (std::getenv("INVF_PRINT_GRAD_ERRORS"))
+      std::printf("Cpu vs Reference backward (%s): worst relative error %.3g\n",
+                  std::string(to_string(config.normalization)).c_str(), worst);
   }
 }
 
@@ -190,8 +205,8 @@ TEST_CASE("training forward matches EncoderModel's inference forward", "[train]"
     const Parameters params = random_parameters(config, 31);
     const std::vector<double> context64 = random_context(batch * config.context_length, 32);
     const std::vector<float> context(context64.begin(), context64.end());
-    const EncoderModel model(
-        ModelFile::from_buffer(to_model_buffer(params, default_metadata(params)), BufferMode::Copy));
+    const EncoderModel model(ModelFile::from_buffer(
+        to_model_buffer(params, default_metadata(params)), BufferMode::Copy));
     for (Backend backend : {Backend::Reference, Backend::Cpu}) {
       INFO(kernels::backend_name(backend));
       const int64_t outputs = model.outputs_per_series();
@@ -203,7 +218,12 @@ TEST_CASE("training forward matches EncoderModel's inference forward", "[train]"
       encoder.forward(params, context.data(), batch);
       std::vector<float> got(want.size());
       encoder.forecast_sales(params, got.data());
-      CHECK(max_relative_error(got, want) < 1e-5);
+      const double error = max_relative_error(got, want);
+      if (std::getenv("INVF_PRINT_GRAD_ERRORS"))
+        std::printf("training vs inference forward (%s, %s): relative error %.3g\n",
+                    std::string(to_string(config.normalization)).c_str(),
+                    kernels::backend_name(backend), error);
+      CHECK(error < 1e-5);
     }
   }
 }

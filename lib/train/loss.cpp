@@ -37,8 +37,8 @@ double loss_sum(LossKind kind, const LossShape& shape, const T* predictions, con
   for (int64_t s = 0; s < shape.series; ++s) {
     const double w = weights ? weights[s] : 1.0;
     if (!(w >= 0.0) || !std::isfinite(w))
-      fail(ErrorCode::InvalidArgument, "loss: weight of series {} is {}, it must be finite and >= 0",
-           s, w);
+      fail(ErrorCode::InvalidArgument,
+           "loss: weight of series {} is {}, it must be finite and >= 0", s, w);
     const T* p = predictions + s * H * Q;
     const T* y = targets + s * H;
     T* d = d_predictions ? d_predictions + s * H * Q : nullptr;

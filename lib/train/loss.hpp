@@ -41,7 +41,7 @@ double loss_sum(LossKind kind, const LossShape& shape, const T* predictions, con
 
 // The weighted mean and its gradient in one call (total weight must be > 0).
 template <class T>
-double weighted_loss(LossKind kind, const LossShape& shape, const T* predictions,
-                     const T* targets, const double* weights, T* d_predictions);
+double weighted_loss(LossKind kind, const LossShape& shape, const T* predictions, const T* targets,
+                     const double* weights, T* d_predictions);
 
 }  // namespace invforecast::train

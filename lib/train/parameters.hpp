@@ -45,7 +45,8 @@ class ParameterSet {
   ParameterSet<U> cast() const {
     ParameterSet<U> out(config_);
     for (size_t i = 0; i < values_.size(); ++i)
-      for (size_t j = 0; j < values_[i].size(); ++j) out.values(i)[j] = static_cast<U>(values_[i][j]);
+      for (size_t j = 0; j < values_[i].size(); ++j)
+        out.values(i)[j] = static_cast<U>(values_[i][j]);
     return out;
   }
 

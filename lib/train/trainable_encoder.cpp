@@ -24,73 +24,94 @@ struct Ops {
 
   void linear(const T* x, const T* w, const T* b, T* y, int64_t rows, int64_t in,
               int64_t out) const {
-    if constexpr (kFloat) kern::linear_forward(backend, x, w, b, y, rows, in, out);
-    else kern::reference::linear_forward(x, w, b, y, rows, in, out);
+    if constexpr (kFloat)
+      kern::linear_forward(backend, x, w, b, y, rows, in, out);
+    else
+      kern::reference::linear_forward(x, w, b, y, rows, in, out);
   }
   void linear_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, int64_t rows,
                        int64_t in, int64_t out) const {
-    if constexpr (kFloat) kern::linear_backward(backend, x, w, dy, dx, dw, db, rows, in, out);
-    else kern::reference::linear_backward(x, w, dy, dx, dw, db, rows, in, out);
+    if constexpr (kFloat)
+      kern::linear_backward(backend, x, w, dy, dx, dw, db, rows, in, out);
+    else
+      kern::reference::linear_backward(x, w, dy, dx, dw, db, rows, in, out);
   }
   void gelu(const T* x, T* y, int64_t rows, int64_t cols) const {
-    if constexpr (kFloat) kern::bias_gelu_forward(backend, x, nullptr, y, rows, cols);
-    else kern::reference::bias_gelu_forward<T>(x, nullptr, y, rows, cols);
+    if constexpr (kFloat)
+      kern::bias_gelu_forward(backend, x, nullptr, y, rows, cols);
+    else
+      kern::reference::bias_gelu_forward<T>(x, nullptr, y, rows, cols);
   }
   void gelu_backward(const T* x, const T* dy, T* dx, int64_t rows, int64_t cols) const {
-    if constexpr (kFloat) kern::bias_gelu_backward(backend, x, nullptr, dy, dx, nullptr, rows, cols);
-    else kern::reference::bias_gelu_backward<T>(x, nullptr, dy, dx, nullptr, rows, cols);
+    if constexpr (kFloat)
+      kern::bias_gelu_backward(backend, x, nullptr, dy, dx, nullptr, rows, cols);
+    else
+      kern::reference::bias_gelu_backward<T>(x, nullptr, dy, dx, nullptr, rows, cols);
   }
   void layer_norm(const T* x, const T* g, const T* b, T* y, T* mean, T* rstd, int64_t rows,
                   int64_t cols, double eps) const {
     if constexpr (kFloat)
-      kern::layer_norm_forward(backend, x, g, b, y, mean, rstd, rows, cols, static_cast<float>(eps));
-    else kern::reference::layer_norm_forward(x, g, b, y, mean, rstd, rows, cols, T(eps));
+      kern::layer_norm_forward(backend, x, g, b, y, mean, rstd, rows, cols,
+                               static_cast<float>(eps));
+    else
+      kern::reference::layer_norm_forward(x, g, b, y, mean, rstd, rows, cols, T(eps));
   }
-  void layer_norm_backward(const T* x, const T* g, const T* dy, const T* mean, const T* rstd,
-                           T* dx, T* dg, T* db, int64_t rows, int64_t cols) const {
+  void layer_norm_backward(const T* x, const T* g, const T* dy, const T* mean, const T* rstd, T* dx,
+                           T* dg, T* db, int64_t rows, int64_t cols) const {
     if constexpr (kFloat)
       kern::layer_norm_backward(backend, x, g, dy, mean, rstd, dx, dg, db, rows, cols);
-    else kern::reference::layer_norm_backward(x, g, dy, mean, rstd, dx, dg, db, rows, cols);
+    else
+      kern::reference::layer_norm_backward(x, g, dy, mean, rstd, dx, dg, db, rows, cols);
   }
   void attention(const kern::AttentionDims& d, const T* q, const T* k, const T* v, T* out,
                  T* lse) const {
-    if constexpr (kFloat) kern::attention_forward(backend, d, q, k, v, out, lse, attention_workspace);
-    else kern::reference::attention_forward(d, q, k, v, out, lse);
+    if constexpr (kFloat)
+      kern::attention_forward(backend, d, q, k, v, out, lse, attention_workspace);
+    else
+      kern::reference::attention_forward(d, q, k, v, out, lse);
   }
   void attention_backward(const kern::AttentionDims& d, const T* q, const T* k, const T* v,
                           const T* out, const T* lse, const T* dout, T* dq, T* dk, T* dv) const {
     if constexpr (kFloat)
       kern::attention_backward(backend, d, q, k, v, out, lse, dout, dq, dk, dv,
                                attention_workspace);
-    else kern::reference::attention_backward(d, q, k, v, out, lse, dout, dq, dk, dv);
+    else
+      kern::reference::attention_backward(d, q, k, v, out, lse, dout, dq, dk, dv);
   }
   void quantile_head(const T* raw, T* q, int64_t rows, int64_t nq, int64_t m) const {
-    if constexpr (kFloat) kern::quantile_head_forward(backend, raw, q, rows, nq, m);
-    else kern::reference::quantile_head_forward(raw, q, rows, nq, m);
+    if constexpr (kFloat)
+      kern::quantile_head_forward(backend, raw, q, rows, nq, m);
+    else
+      kern::reference::quantile_head_forward(raw, q, rows, nq, m);
   }
   void quantile_head_backward(const T* raw, const T* dq, T* draw, int64_t rows, int64_t nq,
                               int64_t m) const {
-    if constexpr (kFloat) kern::quantile_head_backward(backend, raw, dq, draw, rows, nq, m);
-    else kern::reference::quantile_head_backward(raw, dq, draw, rows, nq, m);
+    if constexpr (kFloat)
+      kern::quantile_head_backward(backend, raw, dq, draw, rows, nq, m);
+    else
+      kern::reference::quantile_head_backward(raw, dq, draw, rows, nq, m);
   }
   void revin_normalize(const T* x, const T* g, const T* b, T* y, T* mean, T* sd, int64_t rows,
                        int64_t len, double eps) const {
     if constexpr (kFloat)
       kern::revin_normalize_forward(backend, x, g, b, y, mean, sd, rows, len, 1,
                                     static_cast<float>(eps));
-    else kern::reference::revin_normalize_forward(x, g, b, y, mean, sd, rows, len, int64_t{1}, T(eps));
+    else
+      kern::reference::revin_normalize_forward(x, g, b, y, mean, sd, rows, len, int64_t{1}, T(eps));
   }
   void revin_normalize_backward(const T* x, const T* mean, const T* sd, const T* dy, T* dg, T* db,
                                 int64_t rows, int64_t len) const {
     if constexpr (kFloat)
       kern::revin_normalize_backward(backend, x, mean, sd, dy, dg, db, rows, len, 1);
-    else kern::reference::revin_normalize_backward(x, mean, sd, dy, dg, db, rows, len, int64_t{1});
+    else
+      kern::reference::revin_normalize_backward(x, mean, sd, dy, dg, db, rows, len, int64_t{1});
   }
   void revin_denormalize(const T* z, const T* g, const T* b, const T* mean, const T* sd, T* y,
                          int64_t rows, int64_t len) const {
     if constexpr (kFloat)
       kern::revin_denormalize_forward(backend, z, g, b, mean, sd, y, rows, len, 1);
-    else kern::reference::revin_denormalize_forward(z, g, b, mean, sd, y, rows, len, int64_t{1});
+    else
+      kern::reference::revin_denormalize_forward(z, g, b, mean, sd, y, rows, len, int64_t{1});
   }
   void revin_denormalize_backward(const T* z, const T* g, const T* b, const T* sd, const T* dy,
                                   T* dz, T* dg, T* db, int64_t rows, int64_t len) const {
@@ -103,11 +124,14 @@ struct Ops {
   void mean_abs_scale(const T* x, T* y, T* scale, int64_t rows, int64_t len, double eps) const {
     if constexpr (kFloat)
       kern::mean_abs_scale_forward(backend, x, y, scale, rows, len, static_cast<float>(eps));
-    else kern::reference::mean_abs_scale_forward(x, y, scale, rows, len, T(eps));
+    else
+      kern::reference::mean_abs_scale_forward(x, y, scale, rows, len, T(eps));
   }
   void mean_abs_unscale(const T* z, const T* scale, T* y, int64_t rows, int64_t len) const {
-    if constexpr (kFloat) kern::mean_abs_unscale(backend, z, scale, y, rows, len);
-    else kern::reference::mean_abs_unscale(z, scale, y, rows, len);
+    if constexpr (kFloat)
+      kern::mean_abs_unscale(backend, z, scale, y, rows, len);
+    else
+      kern::reference::mean_abs_unscale(z, scale, y, rows, len);
   }
 };
 
@@ -139,13 +163,13 @@ TrainableEncoder<T>::TrainableEncoder(const ModelConfig& config, kern::Backend b
   pos_embed_ = names.index_of("pos_embed");
   for (int64_t i = 0; i < config_.layers; ++i) {
     const std::string p = fmt::format("layers.{}.", i);
-    layer_index_.push_back(LayerIndex{
-        names.index_of(p + "ln1.weight"), names.index_of(p + "ln1.bias"),
-        names.index_of(p + "attn.qkv.weight"), names.index_of(p + "attn.qkv.bias"),
-        names.index_of(p + "attn.out.weight"), names.index_of(p + "attn.out.bias"),
-        names.index_of(p + "ln2.weight"), names.index_of(p + "ln2.bias"),
-        names.index_of(p + "ffn1.weight"), names.index_of(p + "ffn1.bias"),
-        names.index_of(p + "ffn2.weight"), names.index_of(p + "ffn2.bias")});
+    layer_index_.push_back(
+        LayerIndex{names.index_of(p + "ln1.weight"), names.index_of(p + "ln1.bias"),
+                   names.index_of(p + "attn.qkv.weight"), names.index_of(p + "attn.qkv.bias"),
+                   names.index_of(p + "attn.out.weight"), names.index_of(p + "attn.out.bias"),
+                   names.index_of(p + "ln2.weight"), names.index_of(p + "ln2.bias"),
+                   names.index_of(p + "ffn1.weight"), names.index_of(p + "ffn1.bias"),
+                   names.index_of(p + "ffn2.weight"), names.index_of(p + "ffn2.bias")});
   }
   final_ln_weight_ = names.index_of("final_ln.weight");
   final_ln_bias_ = names.index_of("final_ln.bias");
@@ -170,8 +194,9 @@ template <class T>
 void TrainableEncoder<T>::resize(int64_t batch) {
   batch_ = batch;
   const auto B = static_cast<size_t>(batch), L = static_cast<size_t>(config_.context_length),
-             P = static_cast<size_t>(config_.patch_length), D = static_cast<size_t>(config_.d_model),
-             F = static_cast<size_t>(config_.ffn_dim), out = static_cast<size_t>(outputs_per_series());
+             P = static_cast<size_t>(config_.patch_length),
+             D = static_cast<size_t>(config_.d_model), F = static_cast<size_t>(config_.ffn_dim),
+             out = static_cast<size_t>(outputs_per_series());
   const size_t R = B * static_cast<size_t>(tokens_);
   const size_t lse = B * static_cast<size_t>(config_.heads) * static_cast<size_t>(tokens_);
   context_.resize(B * L);
@@ -208,8 +233,12 @@ void TrainableEncoder<T>::resize(int64_t batch) {
   d_patches_.resize(R * P);
   d_normalized_.resize(B * L);
   if constexpr (std::is_same_v<T, float>) {
-    const kern::AttentionDims dims{batch, tokens_, config_.heads, config_.d_model / config_.heads,
-                                   3 * config_.d_model, config_.d_model};
+    const kern::AttentionDims dims{batch,
+                                   tokens_,
+                                   config_.heads,
+                                   config_.d_model / config_.heads,
+                                   3 * config_.d_model,
+                                   config_.d_model};
     attention_workspace_.resize(static_cast<size_t>(kern::attention_workspace_floats(dims)));
   }
 }
@@ -217,7 +246,8 @@ void TrainableEncoder<T>::resize(int64_t batch) {
 template <class T>
 void TrainableEncoder<T>::forward(const ParameterSet<T>& params, const T* context, int64_t batch) {
   check_params(params, "parameters");
-  if (batch < 1) fail(ErrorCode::InvalidArgument, "trainable encoder: batch must be >= 1, got {}", batch);
+  if (batch < 1)
+    fail(ErrorCode::InvalidArgument, "trainable encoder: batch must be >= 1, got {}", batch);
   if (!context) fail(ErrorCode::NullPointer, "trainable encoder: context is null");
   const int64_t L = config_.context_length, P = config_.patch_length, N = tokens_,
                 D = config_.d_model;
@@ -225,7 +255,8 @@ void TrainableEncoder<T>::forward(const ParameterSet<T>& params, const T* contex
     for (int64_t t = 0; t < L; ++t)
       if (!std::isfinite(static_cast<double>(context[s * L + t])))
         fail(ErrorCode::InvalidArgument,
-             "trainable encoder: context of series {} holds a non-finite value at position {}", s, t);
+             "trainable encoder: context of series {} holds a non-finite value at position {}", s,
+             t);
   resize(batch);
   const Ops<T> ops{backend_, attention_workspace_.data()};
   std::copy(context, context + batch * L, context_.begin());
@@ -252,7 +283,8 @@ void TrainableEncoder<T>::forward(const ParameterSet<T>& params, const T* contex
   ops.linear(patches_.data(), params.values(patch_weight_).data(),
              params.values(patch_bias_).data(), stream, R, P, D);
   const T* pos = params.values(pos_embed_).data();
-  for (int64_t s = 0; s < batch; ++s) add_in_place(stream + s * N * D, pos, static_cast<size_t>(N * D));
+  for (int64_t s = 0; s < batch; ++s)
+    add_in_place(stream + s * N * D, pos, static_cast<size_t>(N * D));
 
   for (size_t l = 0; l < layers_.size(); ++l) layer_forward(params, l);
 

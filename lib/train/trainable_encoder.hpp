@@ -49,7 +49,8 @@ class TrainableEncoder {
   const std::vector<T>& predictions() const { return predictions_; }
   // After forward(): targets [batch, horizon] (sales scale) mapped to the normalised scale.
   void normalize_targets(const T* targets, T* out) const;
-  // After forward(): the sales-scale quantiles EncoderModel::forecast gives [batch, horizon, quantiles].
+  // After forward(): the sales-scale quantiles EncoderModel::forecast gives [batch, horizon,
+  // quantiles].
   void forecast_sales(const ParameterSet<T>& params, T* out) const;
 
   // After forward() with the same params: d_predictions [batch, horizon,
