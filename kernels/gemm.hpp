@@ -18,4 +18,19 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const flo
 
 const char* gemm_library();
 
+// Caps the threads one GEMM may use on the calling thread for this object's
+// lifetime, then restores the previous cap.  Layers that split a batch over
+// their own threads hold one per worker with 1 thread, so oneDNN's OpenMP
+// team does not oversubscribe the cores (and spin) under each worker.
+class ScopedGemmThreads {
+ public:
+  explicit ScopedGemmThreads(int threads);
+  ~ScopedGemmThreads();
+  ScopedGemmThreads(const ScopedGemmThreads&) = delete;
+  ScopedGemmThreads& operator=(const ScopedGemmThreads&) = delete;
+
+ private:
+  int previous_;
+};
+
 }  // namespace invforecast::kernels::cpu

@@ -32,6 +32,10 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const flo
 
 const char* gemm_library() { return "eigen"; }
 
+// Eigen is built without OpenMP here: every GEMM is single-threaded already.
+ScopedGemmThreads::ScopedGemmThreads(int threads) : previous_(threads) {}
+ScopedGemmThreads::~ScopedGemmThreads() = default;
+
 }  // namespace invforecast::kernels::cpu
 
 #endif  // INVF_WITH_ONEDNN

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include <omp.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "core/error.hpp"
@@ -132,5 +133,12 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const flo
 }
 
 const char* gemm_library() { return "onednn"; }
+
+// Debian's oneDNN runs on OpenMP (libgomp); its team size follows the
+// calling thread's OpenMP cap.
+ScopedGemmThreads::ScopedGemmThreads(int threads) : previous_(omp_get_max_threads()) {
+  omp_set_num_threads(threads);
+}
+ScopedGemmThreads::~ScopedGemmThreads() { omp_set_num_threads(previous_); }
 
 }  // namespace invforecast::kernels::cpu

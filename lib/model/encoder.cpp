@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <optional>
 #include <thread>
 
 #include "core/error.hpp"
+#include "gemm.hpp"
 
 namespace invforecast {
 
@@ -285,6 +287,9 @@ void forecast_parallel(const EncoderModel& model, kern::Backend backend, const f
   const int64_t L = model.config().context_length, outputs = model.outputs_per_series();
   // Worker w runs tiles [w * tiles / threads, (w + 1) * tiles / threads).
   auto run_share = [&](int64_t worker) {
+    // Our threads already fill the cores: each GEMM stays on its worker.
+    std::optional<kernels::cpu::ScopedGemmThreads> one_gemm_thread;
+    if (threads > 1) one_gemm_thread.emplace(1);
     const int64_t first = worker * tiles / threads * tile;
     const int64_t end = std::min(batch, (worker + 1) * tiles / threads * tile);
     EncoderWorkspace& ws = workspaces[static_cast<size_t>(worker)];

@@ -8,10 +8,12 @@
 #include <functional>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 
 #include "core/error.hpp"
+#include "gemm.hpp"
 #include "train/trainable_encoder.hpp"
 #include "train/window_sampler.hpp"
 
@@ -57,7 +59,12 @@ class SharePool {
       ++generation_;
     }
     start_.notify_all();
-    guarded(0);
+    {
+      // While shares run on every core, each GEMM stays on its own thread.
+      std::optional<kernels::cpu::ScopedGemmThreads> one_gemm_thread;
+      if (!pool_.empty()) one_gemm_thread.emplace(1);
+      guarded(0);
+    }
     std::unique_lock<std::mutex> lock(mutex_);
     done_.wait(lock, [this] { return pending_ == 0; });
     work_ = nullptr;
@@ -74,6 +81,7 @@ class SharePool {
     }
   }
   void loop(int share) {
+    kernels::cpu::ScopedGemmThreads one_gemm_thread(1);
     uint64_t seen = 0;
     for (;;) {
       {
