@@ -1,16 +1,14 @@
 #include "eval/backtest.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <exception>
 #include <limits>
 #include <optional>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 
 namespace invforecast {
 namespace {
@@ -100,63 +98,6 @@ SeriesScore score_series(const Forecaster& method, const ForecastOptions& option
   score.metrics[kCoverage] = interval ? ratio_or_nan(score.coverage_sum, score.scored_days) : kNaN;
   score.metrics[kBias] = ratio_or_nan(score.bias_sum, score.scored_days);
   return score;
-}
-
-size_t worker_count(int requested, size_t items) {
-  size_t count = requested > 0 ? static_cast<size_t>(requested) : std::thread::hardware_concurrency();
-  return std::clamp<size_t>(count, 1, std::max<size_t>(items, 1));
-}
-
-// Runs work(i) for i in [0, count) on `threads` threads, the calling thread
-// included; only the calling thread reports progress (the C API promises it).
-// The first failure (lowest index among those that ran) is rethrown after all
-// threads have stopped.
-template <typename Work>
-void for_each_series(size_t count, int threads, const ProgressFn& progress, std::string_view stage,
-                     Work work) {
-  std::atomic<size_t> next{0};
-  std::atomic<size_t> done{0};
-  std::atomic<bool> stop{false};
-  std::vector<std::exception_ptr> errors(count);
-  auto run_one = [&]() -> bool {
-    if (stop.load()) return false;
-    const size_t i = next.fetch_add(1);
-    if (i >= count) return false;
-    try {
-      work(i);
-    } catch (...) {
-      errors[i] = std::current_exception();
-      stop.store(true);
-    }
-    done.fetch_add(1);
-    return true;
-  };
-
-  struct Pool {
-    std::atomic<bool>& stop;
-    std::vector<std::thread> threads;
-    ~Pool() {
-      stop.store(stop.load() || std::uncaught_exceptions() > 0);
-      for (auto& t : threads) t.join();
-    }
-  };
-  size_t reported = 0;
-  {
-    Pool pool{stop, {}};
-    const size_t helpers = worker_count(threads, count) - 1;
-    for (size_t t = 0; t < helpers; ++t)
-      pool.threads.emplace_back([&] { while (run_one()) {} });
-    report_progress(progress, stage, 0, count);
-    while (run_one()) {
-      const size_t now = done.load();
-      if (now == reported) continue;
-      report_progress(progress, stage, now, count);
-      reported = now;
-    }
-  }
-  for (auto& error : errors)
-    if (error) std::rethrow_exception(error);
-  if (reported != count) report_progress(progress, stage, count, count);
 }
 
 // WRMSSE weights and their basis (see backtest.hpp).
@@ -277,7 +218,7 @@ BacktestReport run_backtest(const Dataset& dataset, const std::vector<std::strin
   for (size_t k = 0; k < methods.size(); ++k) {
     const Forecaster& forecaster = *forecasters[k];
     std::vector<SeriesScore> scores(series_count);
-    for_each_series(series_count, forecast_options.threads, options.progress,
+    parallel_for(series_count, forecast_options.threads, options.progress,
                     fmt::format("backtest {}", methods[k]), [&](size_t i) {
                       scores[i] = score_series(forecaster, forecast_options, dataset.series[i],
                                                horizon, windows, interval);
