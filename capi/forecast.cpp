@@ -12,11 +12,14 @@
 #include "boundary.hpp"
 #include "handles.hpp"
 #include "methods/forecaster.hpp"
+#include "model_runtime.hpp"
 
+// Either a built-in method (impl) or a neural model (model).
 struct invf_forecaster {
   std::string method;
   invforecast::Options options;
   std::unique_ptr<invforecast::Forecaster> impl;
+  std::shared_ptr<const invforecast::capi::ModelRuntime> model;
 };
 
 struct invf_forecast {
@@ -137,6 +140,78 @@ std::vector<SeriesForecast> forecast_every_series(const Forecaster& method, cons
   return results;
 }
 
+// Forecasts every series from its last context_length days with the encoder,
+// in chunks so that the buffers stay small and progress is reported.  A
+// series shorter than the context is left-padded with zeros (no sales before
+// its first date) with a warning, or refused under strict.
+std::vector<SeriesForecast> forecast_with_model(const ModelRuntime& runtime,
+                                                const Options& options, const Dataset& data,
+                                                size_t horizon) {
+  const ModelConfig& config = runtime.model().config();
+  const auto model_horizon = static_cast<size_t>(config.horizon);
+  if (horizon > model_horizon)
+    fail(ErrorCode::InvalidArgument,
+         "horizon {} exceeds the model's horizon of {} days (the model forecasts no further)",
+         horizon, model_horizon);
+  const auto context_length = static_cast<size_t>(config.context_length);
+  const auto levels = static_cast<size_t>(config.num_quantiles());
+  const size_t count = data.series.size();
+
+  std::vector<SeriesForecast> results(count);
+  for (size_t s = 0; s < count; ++s) {
+    const Series& series = data.series[s];
+    if (series.values.size() >= context_length) continue;
+    if (options.forecast.strict)
+      fail(ErrorCode::SeriesTooShort,
+           "series '{}' has {} days of history; the model reads the last {} (strict mode)",
+           series.id, series.values.size(), context_length);
+    results[s].warning = fmt::format(
+        "series '{}': {} days of history, fewer than the model's context of {}; left-padded "
+        "with {} days of zero sales",
+        series.id, series.values.size(), context_length, context_length - series.values.size());
+  }
+
+  constexpr size_t chunk = 1024;
+  const size_t rows = std::min(chunk, count);
+  std::vector<float> context(rows * context_length);
+  std::vector<float> out(rows * model_horizon * levels);
+  constexpr std::string_view stage = "forecast";
+  report_progress(options.progress, stage, 0, count);
+  for (size_t first = 0; first < count; first += chunk) {
+    const size_t n = std::min(chunk, count - first);
+    for (size_t i = 0; i < n; ++i) {
+      const std::vector<double>& values = data.series[first + i].values;
+      const size_t kept = std::min(values.size(), context_length);
+      float* row = context.data() + i * context_length;
+      const size_t pad = context_length - kept;
+      std::fill(row, row + pad, 0.0f);
+      std::transform(values.end() - static_cast<ptrdiff_t>(kept), values.end(), row + pad,
+                     [](double v) { return static_cast<float>(v); });
+    }
+    runtime.forecast(options.forecast.backend, options.forecast.threads, context.data(),
+                     static_cast<int64_t>(n), out.data());
+    for (size_t i = 0; i < n; ++i) {
+      SeriesForecast& result = results[first + i];
+      result.method = "model";
+      result.interval_method = "encoder quantiles";
+      result.mean.resize(horizon);
+      result.quantiles.resize(horizon * levels);
+      const float* series_out = out.data() + i * model_horizon * levels;
+      for (size_t d = 0; d < horizon; ++d) {
+        double sum = 0.0;
+        for (size_t q = 0; q < levels; ++q) {
+          const double value = series_out[d * levels + q];
+          result.quantiles[d * levels + q] = value;
+          sum += value;
+        }
+        result.mean[d] = sum / static_cast<double>(levels);
+      }
+    }
+    report_progress(options.progress, stage, first + n, count);
+  }
+  return results;
+}
+
 const invf_forecast& forecast_ref(const invf_forecast* forecast) {
   require(forecast, "forecast");
   return *forecast;
@@ -215,6 +290,19 @@ invf_status* invf_forecaster_create(const char* method, const invf_options* opti
   });
 }
 
+invf_status* invf_forecaster_create_model(const invf_model* model, const invf_options* options,
+                                          invf_forecaster** out) {
+  return guarded([&] {
+    require(model, "model");
+    require(out, "out");
+    auto forecaster = std::make_unique<invf_forecaster>();
+    forecaster->method = "model";
+    forecaster->options = options_or_defaults(options);
+    forecaster->model = model->runtime;
+    *out = forecaster.release();
+  });
+}
+
 void invf_forecaster_release(invf_forecaster* forecaster) { delete forecaster; }
 
 invf_status* invf_forecaster_forecast(const invf_forecaster* forecaster,
@@ -228,8 +316,14 @@ invf_status* invf_forecaster_forecast(const invf_forecaster* forecaster,
     const Dataset& data = built_dataset(*dataset);
     auto result = std::make_unique<invf_forecast>();
     result->horizon = horizon;
-    result->levels = forecaster->options.forecast.quantiles;
-    result->series = forecast_every_series(*forecaster->impl, forecaster->options, data, horizon);
+    if (forecaster->model) {
+      result->levels = forecaster->model->model().config().quantiles;
+      result->series = forecast_with_model(*forecaster->model, forecaster->options, data, horizon);
+    } else {
+      result->levels = forecaster->options.forecast.quantiles;
+      result->series =
+          forecast_every_series(*forecaster->impl, forecaster->options, data, horizon);
+    }
     result->series_ids.reserve(data.series.size());
     result->start_days.reserve(data.series.size());
     for (size_t s = 0; s < data.series.size(); ++s) {

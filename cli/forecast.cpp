@@ -11,6 +11,7 @@ struct ForecastFlags {
   IngestFlags ingest;
   long long horizon = 0;
   std::string method;
+  std::string model;  // model file, for --method model
   std::string out;
   std::string quantiles;
   bool strict = false;
@@ -23,6 +24,15 @@ void run_forecast(const ForecastFlags& flags) {
     throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
                       "--horizon must be a positive number of days, got " +
                           std::to_string(flags.horizon));
+  const bool neural = flags.method == "model";
+  if (neural && flags.model.empty())
+    throw invf::Error(INVF_ERR_INVALID_ARGUMENT, "--method model needs --model FILE");
+  if (!neural && !flags.model.empty())
+    throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
+                      "--model is only used with --method model, not " + flags.method);
+  if (neural && !flags.quantiles.empty())
+    throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
+                      "--quantiles does not apply to --method model: the levels are the model's");
   invf::Options options;
   flags.ingest.apply(options);
   if (!flags.quantiles.empty()) options.set("quantiles", flags.quantiles);
@@ -31,8 +41,10 @@ void run_forecast(const ForecastFlags& flags) {
   ProgressBar bar(flags.progress);
   bar.attach(options);
 
-  // The method is checked before the data is read, so a typo fails fast.
-  const invf::Forecaster forecaster(flags.method, &options);
+  // The method (or model file) is checked before the data is read, so a typo fails fast.
+  const invf::Forecaster forecaster =
+      neural ? invf::Forecaster::from_model(invf::Model::load(flags.model, &options), &options)
+             : invf::Forecaster(flags.method, &options);
   const invf::Dataset dataset = invf::Dataset::load_csv(flags.ingest.data, &options);
   const invf::Forecast forecast =
       forecaster.forecast(dataset, static_cast<size_t>(flags.horizon));
@@ -56,9 +68,16 @@ void register_forecast(CLI::App& app) {
       ->type_name("DAYS");
   command
       ->add_option("--method,-m", flags->method,
-                   "naive, snaive, ma, ets, croston, sba, tsb or auto (per-series choice by "
-                   "backtest)")
+                   "naive, snaive, ma, ets, croston, sba, tsb, auto (per-series choice by "
+                   "backtest) or model (a neural model file, see --model)")
       ->required();
+  command
+      ->add_option("--model", flags->model,
+                   "Model file (invforecast format) for --method model; it reads each series' "
+                   "last context_length days (shorter ones are left-padded with zeros, with a "
+                   "warning) and forecasts up to its own horizon. --set backend=reference picks "
+                   "the reference kernels")
+      ->type_name("FILE");
   command->add_option("--out,-o", flags->out,
                       "Output CSV: series_id,date,mean,q0.1,...,q0.9, one row per series per day")
       ->required()

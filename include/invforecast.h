@@ -115,6 +115,9 @@ INVF_API void invf_options_release(invf_options* options);
  *                    "snaive,ets,croston,sba,tsb,ma"
  *   "auto_windows"   rolling origins "auto" selects on, default "3"
  *   "threads"        integer >= 0, 0 (default) = all hardware threads
+ * Neural models (invf_model_*, invf_forecaster_create_model):
+ *   "backend"        "cpu" (default: oneDNN GEMMs and AVX2 kernels chosen at
+ *                    run time) | "reference" (plain Eigen, slow, for checks)
  */
 INVF_API invf_status* invf_options_set(invf_options* options, const char* key, const char* value);
 /* Progress reporting for long calls (fit, forecast, backtest).  `stage`
@@ -278,6 +281,89 @@ INVF_API invf_status* invf_backtest_series_metric(const invf_backtest* backtest,
  * nothing; the message states the size. */
 INVF_API invf_status* invf_backtest_to_json(const invf_backtest* backtest, char* buffer,
                                             size_t capacity, size_t* needed);
+
+/* ------------------------------------------------------------------------ */
+/* Neural model: a trained forecasting encoder (invforecast model file v1)   */
+
+/* A loaded model: a PatchTST-style transformer encoder that maps the last
+ * `context_length` days of a series to `horizon` days x `quantile_count`
+ * quantiles.  Immutable once loaded: one handle may be used by any number of
+ * threads at once (each call takes its own activation buffers).  Objects
+ * made from it (forecasters) share its weights and keep them alive, so the
+ * handle may be released while they are still in use. */
+typedef struct invf_model invf_model;
+
+/* Loads a model file by mapping it read-only (mmap); the file must not be
+ * truncated or rewritten while the model lives.  `options` (copied; NULL =
+ * defaults) supplies "backend" and "threads" for invf_model_forecast.
+ * Every size in the file is checked before use: a truncated or damaged file,
+ * a checksum mismatch, a newer format version, a tensor of the wrong shape
+ * or absurd dimensions fail with INVF_ERR_CORRUPT_MODEL and a message naming
+ * what is wrong; a missing or unreadable file with INVF_ERR_IO; a model that
+ * needs inputs this library does not support with INVF_ERR_UNSUPPORTED. */
+INVF_API invf_status* invf_model_load(const char* path, const invf_options* options,
+                                      invf_model** out);
+/* The same from `size` bytes at `data` (appliances without a file system).
+ * The bytes are copied once into storage the model owns, so the caller may
+ * free `data` as soon as the call returns; `data` needs no alignment. */
+INVF_API invf_status* invf_model_load_buffer(const void* data, size_t size,
+                                             const invf_options* options, invf_model** out);
+INVF_API void invf_model_release(invf_model* model);
+
+/* An integer of the model's configuration by key:
+ *   "context_length" (days of history the model reads), "patch_length",
+ *   "stride", "tokens" (patches per series), "d_model", "heads", "ffn_dim",
+ *   "layers", "horizon" (days forecast), "quantile_count",
+ *   "format_version" (of the file it was loaded from).
+ * An unknown key fails with INVF_ERR_INVALID_ARGUMENT. */
+INVF_API invf_status* invf_model_config_int(const invf_model* model, const char* key,
+                                            int64_t* out);
+/* Copies the model's quantile levels (ascending, in (0,1)) into `buffer` of
+ * `capacity` >= quantile_count doubles. */
+INVF_API invf_status* invf_model_quantile_levels(const invf_model* model, double* buffer,
+                                                 size_t capacity);
+
+/* Forecasts `batch` series at once.  `context` holds batch x context_length
+ * floats, series-major, oldest day first: the raw daily sales (units, finite,
+ * >= 0) of the last `context_length` days of each series; the model
+ * normalises each series itself and undoes it on the output.
+ * `context_length` must equal the model's (INVF_ERR_INVALID_ARGUMENT
+ * otherwise): a shorter history is never padded silently here; pad it
+ * yourself, or use invf_forecaster_create_model, whose rule is stated there.
+ * `out` receives batch x horizon x quantile_count floats:
+ * out[(s * horizon + d) * quantile_count + q] for series s, day d, level q;
+ * non-negative and non-decreasing in q.  `out_capacity` (in floats) below
+ * that fails with INVF_ERR_BUFFER_TOO_SMALL.  A NaN, infinite or negative
+ * sales value fails with INVF_ERR_DATA naming the series and day.  On error
+ * `out` is left untouched.  batch 0 does nothing (pointers may be NULL).
+ * Series are split across the "threads" given at load time; the result does
+ * not depend on the thread count (bit for bit).  The library keeps a pool
+ * of activation buffers per model, reused by later calls, so once warm a
+ * call allocates no activation memory: only a few small objects (worker
+ * threads and their bookkeeping). */
+INVF_API invf_status* invf_model_forecast(const invf_model* model, const float* context,
+                                          size_t batch, size_t context_length, float* out,
+                                          size_t out_capacity);
+
+/* A forecaster (method name "model") that runs `model` over a dataset with
+ * invf_forecaster_forecast, giving an invf_forecast like the built-in methods
+ * (so invf_forecast_write_csv and every reader work unchanged):
+ * - Each series is forecast from its last context_length days.  A series
+ *   with fewer days is left-padded with zeros (as if nothing had sold before
+ *   its first date) and a warning names it; with option "strict" = "true" it
+ *   fails with INVF_ERR_SERIES_TOO_SHORT instead.
+ * - The horizon asked of invf_forecaster_forecast must not exceed the
+ *   model's horizon (INVF_ERR_INVALID_ARGUMENT); a shorter one keeps the
+ *   model's first days.
+ * - Quantile levels are the model's (option "quantiles" does not apply); the
+ *   mean is the average of the model's quantiles of the day.  The method
+ *   reads "model", the interval method "encoder quantiles".
+ * `options` (copied) supplies "backend", "threads", "strict" and the
+ * progress callback.  The forecaster shares the model's weights: `model`
+ * may be released before the forecaster. */
+INVF_API invf_status* invf_forecaster_create_model(const invf_model* model,
+                                                   const invf_options* options,
+                                                   invf_forecaster** out);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -7,6 +7,7 @@
 #define INVFORECAST_HPP
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <stdexcept>
@@ -307,6 +308,8 @@ class Forecast {
   detail::Handle<invf_forecast, invf_forecast_release> handle_;
 };
 
+class Model;
+
 class Forecaster {
  public:
   explicit Forecaster(const std::string& method, const Options* options = nullptr)
@@ -325,7 +328,13 @@ class Forecaster {
 
   const invf_forecaster* get() const noexcept { return handle_.get(); }
 
+  // Method "model": runs a neural model over datasets (invf_forecaster_create_model).
+  static Forecaster from_model(const Model& model, const Options* options = nullptr);
+
  private:
+  Forecaster(invf_forecaster* raw, std::shared_ptr<const ProgressFunction> progress)
+      : progress_(std::move(progress)), handle_(raw) {}
+
   std::shared_ptr<const ProgressFunction> progress_;
   detail::Handle<invf_forecaster, invf_forecaster_release> handle_;
 };
@@ -381,6 +390,64 @@ class Backtest {
 
   detail::Handle<invf_backtest, invf_backtest_release> handle_;
 };
+
+// A neural forecasting model (invforecast model file).  Const members may run
+// on many threads at once.
+class Model {
+ public:
+  static Model load(const std::string& path, const Options* options = nullptr) {
+    invf_model* raw = nullptr;
+    detail::check(invf_model_load(path.c_str(), options ? options->get() : nullptr, &raw));
+    return Model(raw);
+  }
+  // The bytes are copied; `data` may be freed after the call.
+  static Model load_buffer(const void* data, size_t size, const Options* options = nullptr) {
+    invf_model* raw = nullptr;
+    detail::check(invf_model_load_buffer(data, size, options ? options->get() : nullptr, &raw));
+    return Model(raw);
+  }
+
+  // See invf_model_config_int for the keys ("context_length", "horizon", ...).
+  int64_t config(const std::string& key) const {
+    int64_t value = 0;
+    detail::check(invf_model_config_int(handle_.get(), key.c_str(), &value));
+    return value;
+  }
+  std::vector<double> quantile_levels() const {
+    std::vector<double> levels(static_cast<size_t>(config("quantile_count")));
+    detail::check(invf_model_quantile_levels(handle_.get(), levels.data(), levels.size()));
+    return levels;
+  }
+  // context: batch x context_length raw sales, oldest first; returns
+  // batch x horizon x quantile_count.
+  std::vector<float> forecast(const std::vector<float>& context) const {
+    const auto length = static_cast<size_t>(config("context_length"));
+    if (length == 0 || context.size() % length != 0)
+      throw Error(INVF_ERR_INVALID_ARGUMENT,
+                  "forecast: " + std::to_string(context.size()) +
+                      " values are not a whole number of contexts of " + std::to_string(length));
+    const size_t batch = context.size() / length;
+    std::vector<float> out(batch * static_cast<size_t>(config("horizon")) *
+                           static_cast<size_t>(config("quantile_count")));
+    detail::check(invf_model_forecast(handle_.get(), context.data(), batch, length, out.data(),
+                                      out.size()));
+    return out;
+  }
+
+  const invf_model* get() const noexcept { return handle_.get(); }
+
+ private:
+  explicit Model(invf_model* raw) : handle_(raw) {}
+
+  detail::Handle<invf_model, invf_model_release> handle_;
+};
+
+inline Forecaster Forecaster::from_model(const Model& model, const Options* options) {
+  invf_forecaster* raw = nullptr;
+  detail::check(
+      invf_forecaster_create_model(model.get(), options ? options->get() : nullptr, &raw));
+  return Forecaster(raw, options ? options->progress() : nullptr);
+}
 
 }  // namespace invf
 

@@ -10,7 +10,8 @@ bash scripts/build.sh
 data=data/m5_tiny_long.csv.gz
 cli=build/bin/invforecast
 mkdir -p demo-output
-"$cli" inspect --data "$data" | head -n 20
+"$cli" inspect --data "$data" > demo-output/inspect.txt
+head -n 20 demo-output/inspect.txt
 "$cli" backtest --data "$data" --horizon 28 --windows 1 \
   --method naive,snaive,ma,ets,croston,sba,tsb,auto
 "$cli" forecast --data "$data" --horizon 30 --method auto --out demo-output/forecast.csv

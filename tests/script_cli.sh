@@ -102,6 +102,35 @@ check_forecast "$work/q.csv" 5 "series_id,date,mean,q0.05,q0.5,q0.95" || fail "c
   >/dev/null 2>"$work/progress"
 grep -q '100% (3/3)' "$work/progress" || fail "--progress always shows no completion"
 
+# --- forecast with a neural model (model files from tests/fixtures) ----------
+# v1_tiny_meanabs: context 12 days, horizon 2, the median only; every series of
+# the data is at least 12 days long, so no warning.
+tiny="$source/tests/fixtures/model/v1_tiny_meanabs.invfm"
+"$cli" forecast --data "$data" -H 2 -m model --model "$tiny" --out "$work/model.csv" \
+  >"$work/model_out" 2>"$work/model_err" || fail "forecast model: $(cat "$work/model_err")"
+check_forecast "$work/model.csv" 2 "series_id,date,mean,q0.5" || fail "forecast model: bad CSV"
+grep -q "3 series x 2 days, method model" "$work/model_out" || fail "forecast model: summary"
+# Only the data's gap warning (B misses a day), nothing about padding.
+if grep -v "^invforecast: warning: filled 1 missing day" "$work/model_err" | grep -q .; then
+  fail "forecast model: unexpected stderr: $(cat "$work/model_err")"
+fi
+# One level: the mean is that quantile.
+awk -F, 'NR > 1 && $3 != $4 {exit 1}' "$work/model.csv" || fail "forecast model: mean != q0.5"
+# The reference kernels give the same forecast up to float rounding.
+"$cli" forecast --data "$data" -H 2 -m model --model "$tiny" --set backend=reference \
+  --out "$work/model_ref.csv" >/dev/null 2>&1 || fail "forecast model on the reference backend"
+paste -d, "$work/model.csv" "$work/model_ref.csv" | awk -F, 'NR > 1 {
+  d = $3 - $7; if (d < 0) d = -d; s = ($3 < 0 ? -$3 : $3); if (d > 1e-4 * (s > 1 ? s : 1)) exit 1 }' ||
+  fail "forecast model: cpu and reference backends differ"
+# The parity model reads 48 days: every series is left-padded, with a warning each.
+meanabs="$source/tests/fixtures/parity/meanabs.invfm"
+"$cli" forecast --data "$data" -H 5 -m model --model "$meanabs" --threads 2 \
+  --out "$work/model5.csv" >/dev/null 2>"$work/model5_err" || fail "forecast model (padded)"
+check_forecast "$work/model5.csv" 5 "series_id,date,mean,q0.05,q0.25,q0.5,q0.75,q0.95" ||
+  fail "forecast model (padded): bad CSV"
+[ "$(grep -c "left-padded" "$work/model5_err")" -eq 3 ] || fail "padding warnings: $(cat "$work/model5_err")"
+grep -q "'B': 14 days of history" "$work/model5_err" || fail "padding warning of B"
+
 # --- backtest ----------------------------------------------------------------
 "$cli" backtest --data "$data" --horizon 7 --windows 2 --method naive,snaive >"$work/bt"
 grep -qE '^method +MASE +RMSSE +WRMSSE +sMAPE +WQL +cov80 +bias$' "$work/bt" ||
@@ -142,6 +171,13 @@ expect_error "out" forecast --data "$data" -H 7 -m naive
 expect_error "duplicates" forecast --data "$data" -H 7 -m naive --duplicates merge --out "$work/x.csv"
 expect_error "quantiles" forecast --data "$data" -H 7 -m naive --quantiles 0.9,0.1 --out "$work/x.csv"
 expect_error "cannot open" forecast --data "$data" -H 7 -m naive --out /nonexistent-dir/x.csv
+expect_error "needs --model" forecast --data "$data" -H 2 -m model --out "$work/x.csv"
+expect_error "only used with --method model" forecast --data "$data" -H 2 -m naive --model "$tiny" --out "$work/x.csv"
+expect_error "horizon of 2" forecast --data "$data" -H 3 -m model --model "$tiny" --out "$work/x.csv"
+expect_error "series 'A' has 21 days" forecast --data "$data" -H 5 -m model --model "$meanabs" --strict --out "$work/x.csv"
+expect_error "nonexistent.invfm" forecast --data "$data" -H 2 -m model --model "$work/nonexistent.invfm" --out "$work/x.csv"
+expect_error "model file" forecast --data "$data" -H 2 -m model --model "$data" --out "$work/x.csv"
+expect_error "backend" forecast --data "$data" -H 2 -m model --model "$tiny" --set backend=gpu --out "$work/x.csv"
 expect_error "unknown command .frobnicate." frobnicate
 expect_error "subcommand" --threads 2
 echo "OK"

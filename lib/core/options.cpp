@@ -104,6 +104,9 @@ void Options::set(std::string_view key, std::string_view value) {
     forecast.auto_windows = parse_int(key, value, 1, 100);
   } else if (key == "threads") {
     forecast.threads = parse_int(key, value, 0, 4096);
+  } else if (key == "backend") {
+    forecast.backend = parse_choice<ModelBackend>(
+        key, value, {{"cpu", ModelBackend::Cpu}, {"reference", ModelBackend::Reference}});
   } else {
     fail(ErrorCode::InvalidArgument, "unknown option '{}'", key);
   }

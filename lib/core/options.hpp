@@ -14,6 +14,8 @@ enum class DuplicatePolicy { Error, Sum };
 enum class NegativePolicy { Error, Clip };
 enum class MissingDayPolicy { Zero, Error };
 enum class OutlierPolicy { None, Clip };
+// Which implementation runs a neural model (kernels::Backend Cpu / Reference).
+enum class ModelBackend { Cpu, Reference };
 
 struct IngestOptions {
   DuplicatePolicy duplicates = DuplicatePolicy::Error;
@@ -37,6 +39,7 @@ struct ForecastOptions {
   std::vector<std::string> auto_methods = {"snaive", "ets", "croston", "sba", "tsb", "ma"};
   int auto_windows = 3;
   int threads = 0;  // 0 = hardware concurrency
+  ModelBackend backend = ModelBackend::Cpu;  // neural models only
 };
 
 struct Options {

@@ -1,0 +1,190 @@
+// invf_model: loading a model file, querying its configuration, forecasting
+// batches of raw series.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <string_view>
+#include <thread>
+
+#include "boundary.hpp"
+#include "gemm.hpp"
+#include "handles.hpp"
+#include "model_runtime.hpp"
+
+namespace invforecast::capi {
+
+void ModelRuntime::forecast(ModelBackend backend, int threads, const float* context,
+                            int64_t batch, float* out) const {
+  if (batch == 0) return;
+  const int64_t tile = EncoderWorkspace::kDefaultTileSeries;
+  const int64_t tiles = (batch + tile - 1) / tile;
+  const int64_t wanted =
+      threads > 0 ? threads : std::max<int64_t>(1, std::thread::hardware_concurrency());
+  const auto workers = static_cast<size_t>(std::min(wanted, tiles));
+
+  WorkspaceSet set;
+  {
+    std::lock_guard lock(pool_mutex_);
+    if (!idle_sets_.empty()) {
+      set = std::move(idle_sets_.back());
+      idle_sets_.pop_back();
+    }
+  }
+  // Returned to the pool whether the forecast succeeds or throws.
+  struct GiveBack {
+    const ModelRuntime& runtime;
+    WorkspaceSet& set;
+    ~GiveBack() {
+      if (set.empty()) return;
+      try {
+        std::lock_guard lock(runtime.pool_mutex_);
+        runtime.idle_sets_.push_back(std::move(set));
+      } catch (...) {
+        // Out of memory growing the pool: the buffers are simply freed.
+      }
+    }
+  } give_back{*this, set};
+  while (set.size() < workers) set.push_back(model_.make_workspace(tile));
+  const kernels::Backend kernel_backend =
+      backend == ModelBackend::Reference ? kernels::Backend::Reference : kernels::Backend::Cpu;
+  // One worker (a single tile, or threads = 1): its GEMMs may use the threads
+  // asked for, and no more (oneDNN's OpenMP team would otherwise take every
+  // core whatever "threads" says).  Several workers cap themselves at one.
+  std::optional<kernels::cpu::ScopedGemmThreads> gemm_threads;
+  if (workers == 1) gemm_threads.emplace(static_cast<int>(wanted));
+  forecast_parallel(model_, kernel_backend, context, batch, out,
+                    std::span<EncoderWorkspace>(set.data(), workers));
+}
+
+namespace {
+
+const invf_model& model_ref(const invf_model* model) {
+  require(model, "model");
+  return *model;
+}
+
+std::unique_ptr<invf_model> make_handle(ModelFile file, const invf_options* options) {
+  auto handle = std::make_unique<invf_model>();
+  const ForecastOptions& settings = options_or_defaults(options).forecast;
+  handle->backend = settings.backend;
+  handle->threads = settings.threads;
+  handle->runtime = std::make_shared<const ModelRuntime>(std::move(file));
+  return handle;
+}
+
+int64_t config_value(const invf_model& model, std::string_view key) {
+  const ModelConfig& c = model.runtime->model().config();
+  if (key == "context_length") return c.context_length;
+  if (key == "patch_length") return c.patch_length;
+  if (key == "stride") return c.stride;
+  if (key == "tokens") return c.num_tokens();
+  if (key == "d_model") return c.d_model;
+  if (key == "heads") return c.heads;
+  if (key == "ffn_dim") return c.ffn_dim;
+  if (key == "layers") return c.layers;
+  if (key == "horizon") return c.horizon;
+  if (key == "quantile_count") return c.num_quantiles();
+  if (key == "format_version") return kModelFormatVersion;
+  fail(ErrorCode::InvalidArgument,
+       "unknown model configuration key '{}' (expected context_length, patch_length, stride, "
+       "tokens, d_model, heads, ffn_dim, layers, horizon, quantile_count or format_version)",
+       key);
+}
+
+// a * b, refusing a product that does not fit in size_t.
+size_t checked_product(size_t a, size_t b, const char* what) {
+  if (b != 0 && a > std::numeric_limits<size_t>::max() / b)
+    fail(ErrorCode::InvalidArgument, "{}: {} x {} overflows", what, a, b);
+  return a * b;
+}
+
+void check_sales(const float* context, size_t batch, size_t length) {
+  for (size_t s = 0; s < batch; ++s)
+    for (size_t t = 0; t < length; ++t) {
+      const float value = context[s * length + t];
+      if (!std::isfinite(value))
+        fail(ErrorCode::Data, "context of series {} holds {} at day {}: sales must be finite", s,
+             value, t);
+      if (value < 0.0f)
+        fail(ErrorCode::Data, "context of series {} holds {} at day {}: sales must be >= 0", s,
+             value, t);
+    }
+}
+
+}  // namespace
+}  // namespace invforecast::capi
+
+using namespace invforecast;
+using namespace invforecast::capi;
+
+extern "C" {
+
+invf_status* invf_model_load(const char* path, const invf_options* options, invf_model** out) {
+  return guarded([&] {
+    require(path, "path");
+    require(out, "out");
+    *out = make_handle(ModelFile::open(path), options).release();
+  });
+}
+
+invf_status* invf_model_load_buffer(const void* data, size_t size, const invf_options* options,
+                                    invf_model** out) {
+  return guarded([&] {
+    require(data, "data");
+    require(out, "out");
+    const std::span<const uint8_t> bytes(static_cast<const uint8_t*>(data), size);
+    *out = make_handle(ModelFile::from_buffer(bytes, BufferMode::Copy), options).release();
+  });
+}
+
+void invf_model_release(invf_model* model) { delete model; }
+
+invf_status* invf_model_config_int(const invf_model* model, const char* key, int64_t* out) {
+  return guarded([&] {
+    const invf_model& m = model_ref(model);
+    require(key, "key");
+    require(out, "out");
+    *out = config_value(m, key);
+  });
+}
+
+invf_status* invf_model_quantile_levels(const invf_model* model, double* buffer,
+                                        size_t capacity) {
+  return guarded([&] {
+    const invf_model& m = model_ref(model);
+    require(buffer, "buffer");
+    const std::vector<double>& levels = m.runtime->model().config().quantiles;
+    require_capacity(capacity, levels.size(), "the quantile levels");
+    std::copy(levels.begin(), levels.end(), buffer);
+  });
+}
+
+invf_status* invf_model_forecast(const invf_model* model, const float* context, size_t batch,
+                                 size_t context_length, float* out, size_t out_capacity) {
+  return guarded([&] {
+    const invf_model& m = model_ref(model);
+    const EncoderModel& encoder = m.runtime->model();
+    const auto expected_length = static_cast<size_t>(encoder.config().context_length);
+    if (context_length != expected_length)
+      fail(ErrorCode::InvalidArgument,
+           "context_length {} does not match the model's context of {} days (pad or cut the "
+           "history to exactly that length)",
+           context_length, expected_length);
+    if (batch == 0) return;
+    require(context, "context");
+    require(out, "out");
+    // Both arrays must be addressable: sizes past that are caller mistakes, not allocations.
+    const size_t inputs = checked_product(batch, context_length, "batch x context_length");
+    const size_t outputs = checked_product(
+        batch, static_cast<size_t>(encoder.outputs_per_series()), "batch x horizon x quantiles");
+    constexpr size_t max_floats = std::numeric_limits<ptrdiff_t>::max() / sizeof(float);
+    if (inputs > max_floats || outputs > max_floats)
+      fail(ErrorCode::InvalidArgument, "batch {} is too large for this address space", batch);
+    require_capacity(out_capacity, outputs, "the forecast (batch * horizon * quantile_count)");
+    check_sales(context, batch, context_length);
+    m.runtime->forecast(m.backend, m.threads, context, static_cast<int64_t>(batch), out);
+  });
+}
+
+}  // extern "C"
