@@ -1,15 +1,11 @@
 // invf_forecaster and invf_forecast: fitting every series and reading results.
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
-#include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <exception>
-#include <mutex>
-#include <thread>
 
 #include "boundary.hpp"
+#include "core/parallel.hpp"
 #include "handles.hpp"
 #include "methods/forecaster.hpp"
 #include "model_runtime.hpp"
@@ -34,109 +30,16 @@ struct invf_forecast {
 namespace invforecast::capi {
 namespace {
 
-size_t worker_count(int requested, size_t work_items) {
-  size_t threads = requested > 0 ? static_cast<size_t>(requested)
-                                 : std::max<size_t>(1, std::thread::hardware_concurrency());
-  return std::min(threads, work_items);
-}
-
-// Forecasts every series of `data`.  Series are handed out to worker threads
-// one at a time and each result lands in its own slot, so the output does not
-// depend on the thread count.  The calling thread only reports progress (the
-// callback must run on it) and waits.  When several series fail, the error of
-// the first in dataset order is raised: every series before it was claimed
-// before it, so all of them ran.
+// Forecasts every series of `data` (see parallel_for: results do not depend
+// on the thread count; the first failing series in dataset order is raised).
 std::vector<SeriesForecast> forecast_every_series(const Forecaster& method, const Options& options,
                                                   const Dataset& data, size_t horizon) {
-  const size_t count = data.series.size();
-  std::vector<SeriesForecast> results(count);
-  auto forecast_one = [&](size_t i) {
-    const Series& s = data.series[i];
-    results[i] = forecast_series(method, options.forecast, s.id, s.values, horizon);
-  };
-  constexpr std::string_view stage = "forecast";
-  report_progress(options.progress, stage, 0, count);
-  const size_t threads = worker_count(options.forecast.threads, count);
-  if (threads <= 1) {
-    for (size_t i = 0; i < count; ++i) {
-      forecast_one(i);
-      report_progress(options.progress, stage, i + 1, count);
-    }
-    return results;
-  }
-
-  std::atomic<size_t> next{0};
-  std::atomic<bool> stop{false};
-  std::mutex mutex;
-  std::condition_variable changed;
-  size_t done = 0, running = 0, first_failure = count;
-  std::exception_ptr failure, cancellation;
-
-  auto worker = [&] {
-    while (!stop.load(std::memory_order_relaxed)) {
-      const size_t i = next.fetch_add(1);
-      if (i >= count) break;
-      std::exception_ptr error;
-      try {
-        forecast_one(i);
-      } catch (...) {
-        error = std::current_exception();
-      }
-      std::lock_guard lock(mutex);
-      ++done;
-      if (error && i < first_failure) {
-        first_failure = i;
-        failure = error;
-        stop = true;
-      }
-      changed.notify_one();
-    }
-    std::lock_guard lock(mutex);
-    --running;
-    changed.notify_one();
-  };
-
-  std::vector<std::jthread> pool;
-  pool.reserve(threads);
-  try {
-    for (size_t t = 0; t < threads; ++t) {
-      {
-        std::lock_guard lock(mutex);
-        ++running;
-      }
-      try {
-        pool.emplace_back(worker);
-      } catch (...) {
-        std::lock_guard lock(mutex);
-        --running;
-        throw;
-      }
-    }
-  } catch (...) {
-    stop = true;  // the started workers finish their series and exit; ~jthread joins
-    throw;
-  }
-
-  std::unique_lock lock(mutex);
-  size_t reported = 0;
-  while (true) {
-    changed.wait(lock, [&] { return running == 0 || (!stop && done != reported); });
-    if (running == 0) break;
-    reported = done;
-    lock.unlock();
-    try {
-      report_progress(options.progress, stage, reported, count);
-    } catch (...) {
-      cancellation = std::current_exception();
-      stop = true;
-    }
-    lock.lock();
-  }
-  lock.unlock();
-  pool.clear();  // joins; every worker has already left its loop
-  if (cancellation) std::rethrow_exception(cancellation);
-  if (failure) std::rethrow_exception(failure);
-  if (reported != count) report_progress(options.progress, stage, count, count);
+  std::vector<SeriesForecast> results(data.series.size());
+  parallel_for(results.size(), options.forecast.threads, options.progress, "forecast",
+               [&](size_t i) {
+                 const Series& s = data.series[i];
+                 results[i] = forecast_series(method, options.forecast, s.id, s.values, horizon);
+               });
   return results;
 }
 
