@@ -1,0 +1,418 @@
+#include "inventory/simulator.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <exception>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+
+namespace invforecast {
+namespace {
+
+// Order placed and not yet received.
+struct PendingOrder {
+  size_t arrival_index = 0;
+  double quantity = 0.0;
+};
+
+SkuInventory inventory_template(std::string_view sku, const SimulationOptions& options) {
+  SkuInventory inventory;
+  inventory.sku = std::string(sku);
+  inventory.lead_time = LeadTime::fixed(options.lead_time_days);
+  inventory.review_period_days = options.review_period_days;
+  inventory.service_measure = options.service_measure;
+  inventory.service_target = options.service_target;
+  inventory.costs = options.costs;
+  inventory.moq = options.moq;
+  inventory.pack_size = options.pack_size;
+  inventory.max_stock = options.max_stock;
+  inventory.regime = options.regime;
+  return inventory;
+}
+
+void validate_options(const SimulationOptions& options) {
+  if (options.test_days == 0) fail(ErrorCode::InvalidArgument, "simulate: test_days must be at least 1");
+  if (options.review_period_days < 1)
+    fail(ErrorCode::InvalidArgument, "simulate: review_period must be at least 1 day, got {}",
+         options.review_period_days);
+  if (options.lead_time_days < 1)
+    fail(ErrorCode::InvalidArgument, "simulate: lead_time must be at least 1 day, got {}",
+         options.lead_time_days);
+  if (options.forecast.quantiles.empty())
+    fail(ErrorCode::InvalidArgument, "simulate: at least one forecast quantile level is needed");
+  validate_sampling_options(options.sampling);
+  // The inventory settings are checked by replenish() itself, once, on a
+  // zero forecast at the forecast's levels, so its rules and messages stay
+  // in one place.
+  const size_t horizon = static_cast<size_t>(options.lead_time_days + options.review_period_days);
+  const DailyQuantiles zero{options.forecast.quantiles,
+                            std::vector<double>(horizon * options.forecast.quantiles.size(), 0.0)};
+  SamplingOptions one_sample = options.sampling;
+  one_sample.samples = 1;
+  replenish(inventory_template("simulation settings", options), zero, {one_sample, {}});
+}
+
+double round_up_to_pack(double quantity, const SimulationOptions& options) {
+  bool capped = false;
+  return round_order_quantity(quantity, 0.0, 0.0, options.pack_size, options.max_stock, capped);
+}
+
+void finish_ratios(PolicyOutcome& outcome) {
+  outcome.fill_rate = outcome.demand > 0.0 ? outcome.served / outcome.demand : 1.0;
+  outcome.cycle_service_level =
+      outcome.cycles > 0
+          ? static_cast<double>(outcome.cycles_without_stockout) / static_cast<double>(outcome.cycles)
+          : 1.0;
+  outcome.total_cost = outcome.holding_cost + outcome.shortage_cost + outcome.order_cost;
+}
+
+size_t worker_count(int requested, size_t items) {
+  const size_t count =
+      requested > 0 ? static_cast<size_t>(requested) : std::thread::hardware_concurrency();
+  return std::clamp<size_t>(count, 1, std::max<size_t>(items, 1));
+}
+
+// Runs work(i) for i in [0, count) on `threads` threads (the caller's
+// included, which alone reports progress).  After a failure no new item
+// starts; the failure of the lowest index is rethrown once all have stopped.
+template <typename Work>
+void parallel_for(size_t count, int threads, const ProgressFn& progress, std::string_view stage,
+                  Work work) {
+  std::atomic<size_t> next{0};
+  std::atomic<size_t> done{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::exception_ptr> errors(count);
+  auto run_one = [&]() -> bool {
+    if (stop.load()) return false;
+    const size_t i = next.fetch_add(1);
+    if (i >= count) return false;
+    try {
+      work(i);
+    } catch (...) {
+      errors[i] = std::current_exception();
+      stop.store(true);
+    }
+    done.fetch_add(1);
+    return true;
+  };
+  std::vector<std::thread> helpers;
+  size_t reported = 0;
+  try {
+    for (size_t t = 1; t < worker_count(threads, count); ++t)
+      helpers.emplace_back([&] { while (run_one()) {} });
+    report_progress(progress, stage, 0, count);
+    while (run_one()) {
+      const size_t now = done.load();
+      if (now == reported) continue;
+      report_progress(progress, stage, now, count);
+      reported = now;
+    }
+  } catch (...) {  // a cancelled progress callback: stop the helpers first
+    stop.store(true);
+    for (auto& helper : helpers) helper.join();
+    throw;
+  }
+  for (auto& helper : helpers) helper.join();
+  for (auto& error : errors)
+    if (error) std::rethrow_exception(error);
+  if (reported != count) report_progress(progress, stage, count, count);
+}
+
+std::string policy_description(const SimulationOptions& options) {
+  const std::string service =
+      options.service_measure == ServiceMeasure::CycleServiceLevel
+          ? fmt::format("cycle service level {}", options.service_target)
+          : fmt::format("fill rate {}", options.service_target);
+  return fmt::format(
+      "last {} days of each series replayed; review every {} days, order up to S from the "
+      "forecast made with {} before the review ({}); fixed lead time {} days; {}; moq {}, "
+      "pack {}, max stock {}; start on hand = first S rounded up to a pack; {} replenishment "
+      "samples, seed {}",
+      options.test_days, options.review_period_days,
+      options.history_days > 0 ? fmt::format("the {} days", options.history_days) : "all days",
+      service, options.lead_time_days,
+      options.regime == StockoutRegime::LostSales ? "lost sales" : "backorders", options.moq,
+      options.pack_size, options.max_stock, options.sampling.samples, options.sampling.seed);
+}
+
+nlohmann::ordered_json number_or_null(double value) {
+  return std::isfinite(value) ? nlohmann::ordered_json(value) : nlohmann::ordered_json(nullptr);
+}
+
+nlohmann::ordered_json outcome_json(const PolicyOutcome& o) {
+  nlohmann::ordered_json j;
+  j["fill_rate"] = number_or_null(o.fill_rate);
+  j["cycle_service_level"] = number_or_null(o.cycle_service_level);
+  j["stockout_days"] = o.stockout_days;
+  j["avg_inventory"] = number_or_null(o.avg_inventory);
+  j["orders"] = o.orders;
+  j["holding_cost"] = number_or_null(o.holding_cost);
+  j["shortage_cost"] = number_or_null(o.shortage_cost);
+  j["order_cost"] = number_or_null(o.order_cost);
+  j["total_cost"] = number_or_null(o.total_cost);
+  j["demand"] = number_or_null(o.demand);
+  j["served"] = number_or_null(o.served);
+  j["short_units"] = number_or_null(o.short_units);
+  j["ordered_units"] = number_or_null(o.ordered_units);
+  j["cycles"] = o.cycles;
+  j["cycles_without_stockout"] = o.cycles_without_stockout;
+  j["ending_backorders"] = number_or_null(o.ending_backorders);
+  return j;
+}
+
+// simulate_series() without the option checks, which run once per report.
+SeriesSimulation replay_series(const Forecaster& method, std::string_view series_id,
+                               std::span<const double> values, const SimulationOptions& options) {
+  SeriesSimulation result;
+  result.series_id = std::string(series_id);
+  const size_t test_days = options.test_days;
+  if (values.size() <= test_days) return result;  // no history before the first test day
+  result.simulated = true;
+
+  const size_t lead = static_cast<size_t>(options.lead_time_days);
+  const size_t review = static_cast<size_t>(options.review_period_days);
+  const size_t horizon = lead + review;
+  const size_t levels = options.forecast.quantiles.size();
+  const size_t first = values.size() - test_days;
+  const bool backorder = options.regime == StockoutRegime::Backorder;
+  const ReplenishOptions replenish_options{options.sampling, {}};
+  SkuInventory inventory = inventory_template(series_id, options);
+
+  PolicyOutcome& outcome = result.outcome;
+  std::vector<PendingOrder> pending;
+  double on_hand = 0.0;
+  double backorders = 0.0;
+  double on_hand_sum = 0.0;
+  bool cycle_had_stockout = false;
+  if (options.record_days) result.days.reserve(test_days);
+
+  for (size_t k = 0; k < test_days; ++k) {
+    const size_t t = first + k;
+    DayRecord day;
+    day.index = t;
+
+    // 1. Arrivals, which first pay back what is owed.
+    for (auto it = pending.begin(); it != pending.end();) {
+      if (it->arrival_index == t) {
+        day.arrived += it->quantity;
+        it = pending.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    on_hand += day.arrived;
+    const double paid_back = std::min(on_hand, backorders);
+    on_hand -= paid_back;
+    backorders -= paid_back;
+
+    // 2. Review: forecast from the days strictly before t, then order.
+    if (k % review == 0) {
+      if (k > 0) {
+        ++outcome.cycles;
+        if (!cycle_had_stockout) ++outcome.cycles_without_stockout;
+      }
+      cycle_had_stockout = false;
+      const size_t history_start =
+          options.history_days > 0 && t > options.history_days ? t - options.history_days : 0;
+      SeriesForecast forecast = forecast_series(method, options.forecast, series_id,
+                                                values.subspan(history_start, t - history_start),
+                                                horizon);
+      if (forecast.quantiles.size() != horizon * levels)
+        fail(ErrorCode::Internal, "method '{}' returned {} quantiles for series '{}', expected {}",
+             forecast.method, forecast.quantiles.size(), series_id, horizon * levels);
+      if (!forecast.warning.empty() && result.forecast_warnings++ == 0)
+        result.first_warning = fmt::format("day {}: {}", t, forecast.warning);
+      const DailyQuantiles daily{options.forecast.quantiles, std::move(forecast.quantiles)};
+
+      inventory.on_hand = on_hand;
+      inventory.backorders = backorders;
+      inventory.open_orders.clear();
+      for (const PendingOrder& order : pending)
+        inventory.open_orders.push_back({order.quantity, static_cast<int>(order.arrival_index - t)});
+      const ReplenishDecision decision = replenish(inventory, daily, replenish_options);
+      day.review = true;
+      day.order_up_to = decision.order_up_to;
+      if (k == 0) {
+        // Start in the steady state: stocked up to S, nothing to order.
+        on_hand = round_up_to_pack(decision.order_up_to, options);
+        result.initial_on_hand = on_hand;
+      } else if (decision.order_quantity > 0.0) {
+        day.order_quantity = decision.order_quantity;
+        pending.push_back({t + lead, decision.order_quantity});
+        ++outcome.orders;
+        outcome.ordered_units += decision.order_quantity;
+      }
+    }
+    day.on_hand_start = on_hand;
+
+    // 3. Demand.
+    day.demand = values[t];
+    day.served = std::min(on_hand, day.demand);
+    day.short_units = day.demand - day.served;
+    on_hand -= day.served;
+    if (backorder) backorders += day.short_units;
+    outcome.demand += day.demand;
+    outcome.served += day.served;
+    outcome.short_units += day.short_units;
+    if (day.short_units > 0.0) {
+      ++outcome.stockout_days;
+      cycle_had_stockout = true;
+    }
+
+    // 4. End of day.
+    day.on_hand_end = on_hand;
+    day.backorders_end = backorders;
+    on_hand_sum += on_hand;
+    if (options.record_days) result.days.push_back(day);
+  }
+  ++outcome.cycles;
+  if (!cycle_had_stockout) ++outcome.cycles_without_stockout;
+
+  outcome.avg_inventory = on_hand_sum / static_cast<double>(test_days);
+  outcome.holding_cost = options.costs.holding_per_unit_day * on_hand_sum;
+  outcome.shortage_cost = options.costs.shortage_per_unit * outcome.short_units;
+  outcome.order_cost = options.costs.fixed_per_order * static_cast<double>(outcome.orders);
+  outcome.ending_backorders = backorders;
+  finish_ratios(outcome);
+  return result;
+}
+
+}  // namespace
+
+SeriesSimulation simulate_series(const Forecaster& method, std::string_view series_id,
+                                 std::span<const double> values, const SimulationOptions& options) {
+  validate_options(options);
+  return replay_series(method, series_id, values, options);
+}
+
+SimulationReport simulate_forecasters(const Dataset& dataset,
+                                      std::span<const Forecaster* const> methods,
+                                      const SimulationOptions& options) {
+  if (methods.empty()) fail(ErrorCode::InvalidArgument, "simulate: no method given");
+  validate_options(options);
+
+  SimulationReport report;
+  report.test_days = options.test_days;
+  report.review_period_days = options.review_period_days;
+  report.lead_time_days = options.lead_time_days;
+  report.service_target = options.service_target;
+  report.policy = policy_description(options);
+
+  const size_t series_count = dataset.series.size();
+  report.methods.resize(methods.size());
+  for (size_t m = 0; m < methods.size(); ++m) {
+    report.methods[m].method = std::string(methods[m]->name());
+    report.methods[m].series.resize(series_count);
+  }
+  // (method, series) pairs balance better than series alone when one method
+  // is much slower than the others.
+  parallel_for(methods.size() * series_count, options.forecast.threads, options.progress,
+               "simulate", [&](size_t item) {
+                 const size_t m = item / series_count;
+                 const Series& series = dataset.series[item % series_count];
+                 report.methods[m].series[item % series_count] =
+                     replay_series(*methods[m], series.id, series.values, options);
+               });
+
+  for (MethodSimulation& method : report.methods) {
+    PolicyOutcome& total = method.aggregate;
+    for (const SeriesSimulation& series : method.series) {
+      if (!series.simulated) {
+        method.warnings.push_back(fmt::format(
+            "series '{}' skipped: it needs more than the {} test days to have any history",
+            series.series_id, options.test_days));
+        continue;
+      }
+      if (series.forecast_warnings > 0)
+        method.warnings.push_back(fmt::format("series '{}': {} forecasts with a warning, first: {}",
+                                              series.series_id, series.forecast_warnings,
+                                              series.first_warning));
+      ++method.simulated_series;
+      const PolicyOutcome& o = series.outcome;
+      total.demand += o.demand;
+      total.served += o.served;
+      total.short_units += o.short_units;
+      total.cycles += o.cycles;
+      total.cycles_without_stockout += o.cycles_without_stockout;
+      total.stockout_days += o.stockout_days;
+      total.avg_inventory += o.avg_inventory;
+      total.holding_cost += o.holding_cost;
+      total.shortage_cost += o.shortage_cost;
+      total.order_cost += o.order_cost;
+      total.orders += o.orders;
+      total.ordered_units += o.ordered_units;
+      total.ending_backorders += o.ending_backorders;
+    }
+    finish_ratios(total);
+  }
+  return report;
+}
+
+SimulationReport simulate_policy(const Dataset& dataset, const std::vector<std::string>& methods,
+                                 const SimulationOptions& options) {
+  if (methods.empty()) fail(ErrorCode::InvalidArgument, "simulate: no method given");
+  // Unknown names fail here, before any work.
+  std::vector<std::unique_ptr<Forecaster>> owned;
+  std::vector<const Forecaster*> forecasters;
+  for (const std::string& name : methods) {
+    owned.push_back(make_forecaster(name, options.forecast));
+    forecasters.push_back(owned.back().get());
+  }
+  SimulationReport report = simulate_forecasters(dataset, forecasters, options);
+  // Report under the names asked for (a factory may name itself differently).
+  for (size_t m = 0; m < methods.size(); ++m) report.methods[m].method = methods[m];
+  return report;
+}
+
+std::string SimulationReport::to_json(bool per_series) const {
+  using Json = nlohmann::ordered_json;
+  Json root;
+  root["test_days"] = test_days;
+  root["review_period"] = review_period_days;
+  root["lead_time"] = lead_time_days;
+  root["service_target"] = service_target;
+  root["policy"] = policy;
+  Json list = Json::array();
+  for (const MethodSimulation& method : methods) {
+    Json entry;
+    entry["method"] = method.method;
+    entry["series"] = method.simulated_series;
+    entry.update(outcome_json(method.aggregate));
+    entry["warnings"] = method.warnings;
+    if (per_series) {
+      Json rows = Json::array();
+      for (const SeriesSimulation& series : method.series) {
+        if (!series.simulated) continue;
+        Json row;
+        row["series_id"] = series.series_id;
+        row["initial_on_hand"] = number_or_null(series.initial_on_hand);
+        row.update(outcome_json(series.outcome));
+        rows.push_back(std::move(row));
+      }
+      entry["per_series"] = std::move(rows);
+    }
+    list.push_back(std::move(entry));
+  }
+  root["methods"] = std::move(list);
+  // Series ids come from user files: replace invalid UTF-8 rather than fail.
+  return root.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string SimulationReport::to_table() const {
+  std::string out = fmt::format("{:<12} {:>7} {:>9} {:>9} {:>13} {:>13} {:>8} {:>12} {:>12}\n",
+                                "method", "series", "fill_rate", "cycle_sl", "stockout_days",
+                                "avg_inventory", "orders", "holding", "shortage");
+  for (const MethodSimulation& method : methods) {
+    const PolicyOutcome& o = method.aggregate;
+    out += fmt::format("{:<12} {:>7} {:>9.4f} {:>9.4f} {:>13} {:>13.2f} {:>8} {:>12.2f} {:>12.2f}\n",
+                       method.method, method.simulated_series, o.fill_rate, o.cycle_service_level,
+                       o.stockout_days, o.avg_inventory, o.orders, o.holding_cost, o.shortage_cost);
+  }
+  return out;
+}
+
+}  // namespace invforecast
