@@ -1,14 +1,12 @@
 #include "inventory/simulator.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <exception>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/parallel.hpp"
 
 namespace invforecast {
 namespace {
@@ -68,58 +66,6 @@ void finish_ratios(PolicyOutcome& outcome) {
           ? static_cast<double>(outcome.cycles_without_stockout) / static_cast<double>(outcome.cycles)
           : 1.0;
   outcome.total_cost = outcome.holding_cost + outcome.shortage_cost + outcome.order_cost;
-}
-
-size_t worker_count(int requested, size_t items) {
-  const size_t count =
-      requested > 0 ? static_cast<size_t>(requested) : std::thread::hardware_concurrency();
-  return std::clamp<size_t>(count, 1, std::max<size_t>(items, 1));
-}
-
-// Runs work(i) for i in [0, count) on `threads` threads (the caller's
-// included, which alone reports progress).  After a failure no new item
-// starts; the failure of the lowest index is rethrown once all have stopped.
-template <typename Work>
-void parallel_for(size_t count, int threads, const ProgressFn& progress, std::string_view stage,
-                  Work work) {
-  std::atomic<size_t> next{0};
-  std::atomic<size_t> done{0};
-  std::atomic<bool> stop{false};
-  std::vector<std::exception_ptr> errors(count);
-  auto run_one = [&]() -> bool {
-    if (stop.load()) return false;
-    const size_t i = next.fetch_add(1);
-    if (i >= count) return false;
-    try {
-      work(i);
-    } catch (...) {
-      errors[i] = std::current_exception();
-      stop.store(true);
-    }
-    done.fetch_add(1);
-    return true;
-  };
-  std::vector<std::thread> helpers;
-  size_t reported = 0;
-  try {
-    for (size_t t = 1; t < worker_count(threads, count); ++t)
-      helpers.emplace_back([&] { while (run_one()) {} });
-    report_progress(progress, stage, 0, count);
-    while (run_one()) {
-      const size_t now = done.load();
-      if (now == reported) continue;
-      report_progress(progress, stage, now, count);
-      reported = now;
-    }
-  } catch (...) {  // a cancelled progress callback: stop the helpers first
-    stop.store(true);
-    for (auto& helper : helpers) helper.join();
-    throw;
-  }
-  for (auto& helper : helpers) helper.join();
-  for (auto& error : errors)
-    if (error) std::rethrow_exception(error);
-  if (reported != count) report_progress(progress, stage, count, count);
 }
 
 std::string policy_description(const SimulationOptions& options) {
