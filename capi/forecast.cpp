@@ -18,15 +18,6 @@ struct invf_forecaster {
   std::shared_ptr<const invforecast::capi::ModelRuntime> model;
 };
 
-struct invf_forecast {
-  size_t horizon = 0;
-  std::vector<double> levels;
-  std::vector<std::string> series_ids;
-  std::vector<invforecast::Day> start_days;  // forecast day 1 of each series
-  std::vector<invforecast::SeriesForecast> series;
-  std::vector<std::string> warnings;
-};
-
 namespace invforecast::capi {
 namespace {
 

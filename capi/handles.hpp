@@ -6,9 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "core/date.hpp"
 #include "core/options.hpp"
 #include "data/dataset.hpp"
 #include "invforecast.h"
+#include "methods/forecaster.hpp"
 
 struct invf_options {
   invforecast::Options options;
@@ -25,6 +27,17 @@ struct invf_dataset {
   // Builds superseded by later additions.  Their ids, column names and
   // warnings stay alive because strings handed out point into them.
   mutable std::vector<std::unique_ptr<invforecast::Dataset>> retired;
+};
+
+// Forecasts of every series: made by a forecaster, or read back from the CSV
+// it writes (capi/forecast_csv.cpp).
+struct invf_forecast {
+  size_t horizon = 0;
+  std::vector<double> levels;
+  std::vector<std::string> series_ids;
+  std::vector<invforecast::Day> start_days;  // forecast day 1 of each series
+  std::vector<invforecast::SeriesForecast> series;
+  std::vector<std::string> warnings;
 };
 
 namespace invforecast::capi {

@@ -118,6 +118,9 @@ INVF_API void invf_options_release(invf_options* options);
  * Neural models (invf_model_*, invf_forecaster_create_model):
  *   "backend"        "cpu" (default: oneDNN GEMMs and AVX2 kernels chosen at
  *                    run time) | "reference" (plain Eigen, slow, for checks)
+ * Replenishment and policy simulation (invf_replenish, invf_simulate):
+ *   "service_level", "fill_rate", "regime", "samples", "seed", "dependence",
+ *   "copula_rho", "lead_time", "review_period", "history_days": see there.
  */
 INVF_API invf_status* invf_options_set(invf_options* options, const char* key, const char* value);
 /* Progress reporting for long calls (fit, forecast, backtest).  `stage`
@@ -364,6 +367,165 @@ INVF_API invf_status* invf_model_forecast(const invf_model* model, const float* 
 INVF_API invf_status* invf_forecaster_create_model(const invf_model* model,
                                                    const invf_options* options,
                                                    invf_forecaster** out);
+
+/* ------------------------------------------------------------------------ */
+/* Replenishment: order decisions from a forecast                            */
+
+/* Reads a forecast back from the CSV that invf_forecast_write_csv (and
+ * `invforecast forecast`) writes: header series_id,date,mean,q<level>,...
+ * with levels strictly ascending in (0,1); each series' rows contiguous, on
+ * consecutive days; every series with the same number of days (the
+ * horizon); values finite, >= 0, quantiles non-decreasing in the level.
+ * Series keep the file's order; invf_forecast_method reads "csv".  Errors
+ * name the file and line: INVF_ERR_IO, INVF_ERR_PARSE (header, field count,
+ * number or date syntax), INVF_ERR_DATA (negative, crossing, gaps, unequal
+ * horizons, no rows). */
+INVF_API invf_status* invf_forecast_load_csv(const char* path, invf_forecast** out);
+
+/* Stock states of SKUs (stock-keeping units).  Each SKU is matched by id to
+ * the forecast series of the same series_id; day 1 of that forecast is the
+ * first day of the lead time of an order placed now.  Fields (the columns of
+ * the state CSV, and the keys of invf_inventory_add_sku), in units or days:
+ *   "on_hand"        required, >= 0
+ *   "lead_time_mean" required, days >= 1 (a whole number when sd is 0)
+ *   "lead_time_sd"   default 0 (fixed lead time); > 0: a normal lead time
+ *                    discretised to whole days >= 1 and mixed over
+ *   "review_period"  whole days >= 1, default 1 (decide every day)
+ *   "moq"            minimum order quantity, default 0; a multiple of pack_size
+ *   "pack_size"      > 0, default 1: orders are whole packs
+ *   "max_stock"      capacity for on hand + pipeline + order; default none
+ *   "on_order"       units already ordered, assumed to arrive within the
+ *                    lead time (counted fully in the inventory position);
+ *                    default 0
+ *   "backorders"     units owed to customers (backorder regime only), default 0
+ *   "holding_cost", "shortage_cost", "order_cost": per unit-day, per unit
+ *                    short, per order; default 0 (only expected_cycle_cost
+ *                    uses them)
+ * SKU ids are unique.  Values are checked by invf_replenish, whose errors
+ * name the SKU and field. */
+typedef struct invf_inventory invf_inventory;
+
+/* An empty inventory to fill with invf_inventory_add_sku. */
+INVF_API invf_status* invf_inventory_create(invf_inventory** out);
+/* Loads a state CSV: a header with "sku" and the field names above (any
+ * order; an unknown or repeated column is INVF_ERR_PARSE), one row per SKU;
+ * an empty optional cell takes the default.  Errors name the file and line.
+ * Such an inventory accepts no adds. */
+INVF_API invf_status* invf_inventory_load_csv(const char* path, invf_inventory** out);
+INVF_API void invf_inventory_release(invf_inventory* inventory);
+/* Adds SKU `sku` with `count` fields: keys[i] (names above) = values[i]
+ * (finite).  A missing required field, an unknown or repeated key or a SKU
+ * already present fail (INVF_ERR_INVALID_ARGUMENT / INVF_ERR_DATA) and add
+ * nothing. */
+INVF_API invf_status* invf_inventory_add_sku(invf_inventory* inventory, const char* sku,
+                                             const char* const* keys, const double* values,
+                                             size_t count);
+INVF_API invf_status* invf_inventory_sku_count(const invf_inventory* inventory, size_t* out);
+INVF_API invf_status* invf_inventory_sku_id(const invf_inventory* inventory, size_t sku,
+                                            const char** out);
+
+typedef struct invf_replenishment invf_replenishment;
+
+/* One decision per SKU of `inventory` (same order), for a periodic-review
+ * order-up-to policy: demand over the protection interval (lead time +
+ * review period) is built by Monte Carlo from the daily quantile forecasts
+ * (a sum of daily quantiles is not a quantile of the sum), mixed over an
+ * uncertain lead time; invf_replenishment_method states the assumptions.
+ * Option keys (invf_options_set):
+ *   "service_level"  cycle service level target in (0,1), default 0.95
+ *   "fill_rate"      fill-rate target in (0,1) instead (the key set last wins)
+ *   "regime"         "lost_sales" (default) | "backorder"
+ *   "samples"        Monte Carlo paths, default 20000
+ *   "seed"           integer; the same inputs and seed give the same result
+ *   "dependence"     between the days of a path: "independent" (default) |
+ *                    "comonotonic" | "gaussian_copula" (with "copula_rho" in
+ *                    [0,1], equal correlation between days)
+ *   "threads"        as for forecasting (the result does not depend on it)
+ * SKUs with no forecast series fail with INVF_ERR_DATA naming them; a
+ * forecast shorter than a SKU's longest lead time + review period fails
+ * with INVF_ERR_DATA; bad fields with INVF_ERR_INVALID_ARGUMENT naming the
+ * SKU and field. */
+INVF_API invf_status* invf_replenish(const invf_forecast* forecast,
+                                     const invf_inventory* inventory,
+                                     const invf_options* options, invf_replenishment** out);
+INVF_API void invf_replenishment_release(invf_replenishment* replenishment);
+INVF_API invf_status* invf_replenishment_sku_count(const invf_replenishment* replenishment,
+                                                   size_t* out);
+INVF_API invf_status* invf_replenishment_sku_id(const invf_replenishment* replenishment,
+                                                size_t sku, const char** out);
+/* A number of a SKU's decision by key (D_L: lead-time demand, D_P: demand
+ * over the protection interval, both from day 1 of the forecast):
+ *   "on_hand", "demand_mean", "demand_sd" (of D_P), "lead_time_demand_mean",
+ *   "lead_time_demand_sd", "review_demand_mean", "lead_time_mean",
+ *   "lead_time_sd" (days, after discretising), "protection_days" (longest
+ *   lead time + review period), "safety_stock" (reorder point - E[D_L]),
+ *   "reorder_point" (the target met over D_L), "order_up_to" (the target
+ *   met over D_P), "cycle_safety_stock" (order_up_to - E[D_P]), "pipeline"
+ *   (on order, counted), "inventory_position" (on hand - backorders +
+ *   pipeline), "unrounded_order" (max(0, order_up_to - position)),
+ *   "order_quantity" (rounded up to whole packs, at least the MOQ, cut to
+ *   max_stock; 0 when nothing is needed or the cut falls below the MOQ),
+ *   "capped_by_max_stock" (0 or 1), "expected_fill_rate" and
+ *   "stockout_probability" (of position + order over D_P),
+ *   "expected_shortage", "expected_ending_stock", "expected_cycle_cost",
+ *   "mean_daily_demand", "days_of_cover" (on hand / mean daily demand;
+ *   infinite when that is 0).
+ * An unknown key fails with INVF_ERR_INVALID_ARGUMENT. */
+INVF_API invf_status* invf_replenishment_value(const invf_replenishment* replenishment,
+                                               size_t sku, const char* key, double* out);
+/* The method and its assumptions, in words. */
+INVF_API invf_status* invf_replenishment_method(const invf_replenishment* replenishment,
+                                                size_t sku, const char** out);
+/* Writes the CSV sku,on_hand,demand_mean,demand_sd,safety_stock,
+ * reorder_point,order_up_to,order_quantity,expected_fill_rate,
+ * stockout_probability,days_of_cover (values as invf_replenishment_value;
+ * "inf" for an infinite days_of_cover). */
+INVF_API invf_status* invf_replenishment_write_csv(const invf_replenishment* replenishment,
+                                                   const char* path);
+
+/* ------------------------------------------------------------------------ */
+/* Policy simulator: replenishment decisions replayed on actual demand       */
+
+typedef struct invf_simulation invf_simulation;
+
+/* Replays the last `test_days` days (1 to 3660) of every series of
+ * `dataset` under a periodic-review order-up-to policy, once per method in
+ * `methods` (names as for invf_forecaster_create).  Each review day t, the
+ * method forecasts from the days before t only; invf_replenish's rule turns
+ * that forecast and the stock (on hand, open orders, backorders) into an
+ * order, which arrives `lead_time` days later; then day t's actual demand
+ * is served from stock, the rest lost or backordered.  Start: on hand = the
+ * first decision's order-up-to level.  Series with no history before the
+ * test period are skipped with a warning.  Option keys: "service_level" or
+ * "fill_rate", "regime", "seed", "dependence", "copula_rho" (as for
+ * invf_replenish), "samples" (default 2000 here), "lead_time" (fixed days,
+ * default 2), "review_period" (days, default 1), "history_days" (fit on the
+ * last N days before each decision; default 0 = all), the forecasting keys
+ * and "threads" (the result does not depend on it) and the progress
+ * callback. */
+INVF_API invf_status* invf_simulate(const invf_dataset* dataset, const char* const* methods,
+                                    size_t method_count, size_t test_days,
+                                    const invf_options* options, invf_simulation** out);
+INVF_API void invf_simulation_release(invf_simulation* simulation);
+INVF_API invf_status* invf_simulation_method_count(const invf_simulation* simulation,
+                                                   size_t* out);
+INVF_API invf_status* invf_simulation_method_name(const invf_simulation* simulation,
+                                                  size_t method, const char** out);
+/* A measure of a method over all simulated series by key: "series"
+ * (simulated), "fill_rate" (units served on the day / units demanded),
+ * "cycle_service_level" (share of review cycles without a stockout day),
+ * "stockout_days", "avg_inventory" (mean end-of-day on hand, summed over
+ * series), "orders", "ordered_units", "demand", "served", "short_units",
+ * "holding_cost", "shortage_cost", "order_cost", "total_cost",
+ * "ending_backorders".  An unknown key fails with INVF_ERR_INVALID_ARGUMENT. */
+INVF_API invf_status* invf_simulation_value(const invf_simulation* simulation, size_t method,
+                                            const char* key, double* out);
+/* The report as JSON: {"test_days", "review_period", "lead_time",
+ * "service_target", "policy", "methods": [{"method", "series", "fill_rate",
+ * "cycle_service_level", "stockout_days", "avg_inventory", "orders", ...}]}.
+ * Buffer rules as for invf_backtest_to_json. */
+INVF_API invf_status* invf_simulation_to_json(const invf_simulation* simulation, char* buffer,
+                                              size_t capacity, size_t* needed);
 
 #ifdef __cplusplus
 } /* extern "C" */

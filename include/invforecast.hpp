@@ -237,6 +237,13 @@ class Dataset {
 
 class Forecast {
  public:
+  // Reads the CSV that write_csv() writes (invf_forecast_load_csv).
+  static Forecast load_csv(const std::string& path) {
+    invf_forecast* raw = nullptr;
+    detail::check(invf_forecast_load_csv(path.c_str(), &raw));
+    return Forecast(raw);
+  }
+
   size_t series_count() const {
     size_t count = 0;
     detail::check(invf_forecast_series_count(handle_.get(), &count));
@@ -448,6 +455,143 @@ inline Forecaster Forecaster::from_model(const Model& model, const Options* opti
       invf_forecaster_create_model(model.get(), options ? options->get() : nullptr, &raw));
   return Forecaster(raw, options ? options->progress() : nullptr);
 }
+
+// SKU stock states (invf_inventory): fields by name, see invforecast.h.
+class Inventory {
+ public:
+  Inventory() {
+    invf_inventory* raw = nullptr;
+    detail::check(invf_inventory_create(&raw));
+    handle_.reset(raw);
+  }
+
+  static Inventory load_csv(const std::string& path) {
+    invf_inventory* raw = nullptr;
+    detail::check(invf_inventory_load_csv(path.c_str(), &raw));
+    return Inventory(raw);
+  }
+
+  // fields: e.g. {{"on_hand", 12}, {"lead_time_mean", 3}, {"pack_size", 6}}.
+  void add_sku(const std::string& sku, const std::vector<std::pair<std::string, double>>& fields) {
+    std::vector<const char*> keys;
+    std::vector<double> values;
+    for (const auto& [key, value] : fields) {
+      keys.push_back(key.c_str());
+      values.push_back(value);
+    }
+    detail::check(
+        invf_inventory_add_sku(handle_.get(), sku.c_str(), keys.data(), values.data(), keys.size()));
+  }
+
+  size_t sku_count() const {
+    size_t count = 0;
+    detail::check(invf_inventory_sku_count(handle_.get(), &count));
+    return count;
+  }
+  std::string sku_id(size_t sku) const {
+    const char* id = nullptr;
+    detail::check(invf_inventory_sku_id(handle_.get(), sku, &id));
+    return id;
+  }
+
+  const invf_inventory* get() const noexcept { return handle_.get(); }
+
+ private:
+  explicit Inventory(invf_inventory* raw) : handle_(raw) {}
+
+  detail::Handle<invf_inventory, invf_inventory_release> handle_;
+};
+
+// Order decisions per SKU (invf_replenish).
+class Replenishment {
+ public:
+  static Replenishment run(const Forecast& forecast, const Inventory& inventory,
+                           const Options* options = nullptr) {
+    invf_replenishment* raw = nullptr;
+    detail::check(invf_replenish(forecast.get(), inventory.get(),
+                                 options ? options->get() : nullptr, &raw));
+    return Replenishment(raw);
+  }
+
+  size_t sku_count() const {
+    size_t count = 0;
+    detail::check(invf_replenishment_sku_count(handle_.get(), &count));
+    return count;
+  }
+  std::string sku_id(size_t sku) const {
+    const char* id = nullptr;
+    detail::check(invf_replenishment_sku_id(handle_.get(), sku, &id));
+    return id;
+  }
+  // See invf_replenishment_value for the keys ("order_quantity", ...).
+  double value(size_t sku, const std::string& key) const {
+    double out = 0.0;
+    detail::check(invf_replenishment_value(handle_.get(), sku, key.c_str(), &out));
+    return out;
+  }
+  std::string method(size_t sku) const {
+    const char* text = nullptr;
+    detail::check(invf_replenishment_method(handle_.get(), sku, &text));
+    return text;
+  }
+  void write_csv(const std::string& path) const {
+    detail::check(invf_replenishment_write_csv(handle_.get(), path.c_str()));
+  }
+
+  const invf_replenishment* get() const noexcept { return handle_.get(); }
+
+ private:
+  explicit Replenishment(invf_replenishment* raw) : handle_(raw) {}
+
+  detail::Handle<invf_replenishment, invf_replenishment_release> handle_;
+};
+
+// The policy simulator (invf_simulate): one outcome per method.
+class Simulation {
+ public:
+  static Simulation run(const Dataset& dataset, const std::vector<std::string>& methods,
+                        size_t test_days, const Options* options = nullptr) {
+    std::vector<const char*> names;
+    names.reserve(methods.size());
+    for (const std::string& m : methods) names.push_back(m.c_str());
+    invf_simulation* raw = nullptr;
+    detail::check(invf_simulate(dataset.get(), names.data(), names.size(), test_days,
+                                options ? options->get() : nullptr, &raw));
+    return Simulation(raw);
+  }
+
+  size_t method_count() const {
+    size_t count = 0;
+    detail::check(invf_simulation_method_count(handle_.get(), &count));
+    return count;
+  }
+  std::string method_name(size_t method) const {
+    const char* name = nullptr;
+    detail::check(invf_simulation_method_name(handle_.get(), method, &name));
+    return name;
+  }
+  // See invf_simulation_value for the keys ("fill_rate", ...).
+  double value(size_t method, const std::string& key) const {
+    double out = 0.0;
+    detail::check(invf_simulation_value(handle_.get(), method, key.c_str(), &out));
+    return out;
+  }
+  std::string to_json() const {
+    size_t needed = 0;
+    detail::check(invf_simulation_to_json(handle_.get(), nullptr, 0, &needed));
+    std::string json(needed, '\0');
+    detail::check(invf_simulation_to_json(handle_.get(), json.data(), json.size(), &needed));
+    json.resize(needed - 1);  // drop the NUL
+    return json;
+  }
+
+  const invf_simulation* get() const noexcept { return handle_.get(); }
+
+ private:
+  explicit Simulation(invf_simulation* raw) : handle_(raw) {}
+
+  detail::Handle<invf_simulation, invf_simulation_release> handle_;
+};
 
 }  // namespace invf
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The invforecast command-line tool: help, inspect, forecast, backtest, and
-# its error contract (exit 1 with one "invforecast: error:" line, never a signal).
+# The invforecast command-line tool: help, inspect, forecast, backtest, replenish,
+# simulate, and its error contract (exit 1 with one "invforecast: error:" line, never a signal).
 set -euo pipefail
 build=${INVF_BUILD_DIR:?INVF_BUILD_DIR not set}
 source=${INVF_SOURCE_DIR:?INVF_SOURCE_DIR not set}
@@ -180,4 +180,72 @@ expect_error "model file" forecast --data "$data" -H 2 -m model --model "$data" 
 expect_error "backend" forecast --data "$data" -H 2 -m model --model "$tiny" --set backend=gpu --out "$work/x.csv"
 expect_error "unknown command .frobnicate." frobnicate
 expect_error "subcommand" --threads 2
+# --- replenish ---------------------------------------------------------------
+# snaive forecast of capi_small (A repeats 1..7 from Monday 2024-01-22, with
+# quantiles all equal to the mean), then orders for the states in
+# tests/fixtures/inventory/state_capi_small.csv.
+state="$source/tests/fixtures/inventory/state_capi_small.csv"
+grep -q "^  replenish " "$work/help" || fail "--help does not list replenish"
+"$cli" replenish --help >"$work/help_replenish" || fail "replenish --help exited non-zero"
+grep -q -- '--service-level' "$work/help_replenish" || fail "replenish --help lacks --service-level"
+"$cli" forecast --data "$data" -H 14 -m snaive --out "$work/rf.csv" >/dev/null 2>&1 ||
+  fail "forecast for replenish"
+"$cli" replenish --forecast "$work/rf.csv" --inventory "$state" --service-level 0.95 \
+  --out "$work/orders.csv" >"$work/replenish_out" 2>"$work/replenish_err" ||
+  fail "replenish: $(cat "$work/replenish_err")"
+[ ! -s "$work/replenish_err" ] || fail "replenish: unexpected stderr: $(cat "$work/replenish_err")"
+grep -q "3 SKUs" "$work/replenish_out" || fail "replenish summary: $(cat "$work/replenish_out")"
+[ "$(head -1 "$work/orders.csv")" = "sku,on_hand,demand_mean,demand_sd,safety_stock,reorder_point,order_up_to,order_quantity,expected_fill_rate,stockout_probability,days_of_cover" ] ||
+  fail "replenish header: $(head -1 "$work/orders.csv")"
+[ "$(wc -l <"$work/orders.csv")" -eq 4 ] || fail "replenish rows"
+# A: lead time 3, review 1: reorder point 1+2+3 = 6, order-up-to 1+2+3+4 = 10,
+# 2 on hand: order 8; days of cover 2 / (10 / 4 days) = 0.8.
+grep -qx 'A,2,10,0,0,6,10,8,1,0,0.8' "$work/orders.csv" || fail "replenish row of A: $(grep '^A' "$work/orders.csv")"
+# B: MOQ 12 in packs of 6: a whole number of packs, at least 12.
+awk -F, '$1 == "B" { if ($8 < 12 || $8 % 6 != 0) exit 1; found = 1 } END { exit !found }' \
+  "$work/orders.csv" || fail "replenish row of B: packs and MOQ"
+# Fill rate 0.98 of A's review-period demand E[D_R] = 4 allows 0.08 units
+# short per cycle: order-up-to 10 - 0.08 = 9.92, reorder point 5.92, order 8.
+"$cli" replenish --forecast "$work/rf.csv" --inventory "$state" --fill-rate 0.98 \
+  --regime backorder --out "$work/orders_fill.csv" >/dev/null || fail "replenish --fill-rate"
+awk -F, '$1 == "A" { d1 = $6 - 5.92; d2 = $7 - 9.92; if (d1 < 0) d1 = -d1; if (d2 < 0) d2 = -d2
+  if (d1 > 1e-9 || d2 > 1e-9 || $8 != 8) exit 1; found = 1 } END { exit !found }' \
+  "$work/orders_fill.csv" || fail "replenish --fill-rate row of A: $(grep '^A' "$work/orders_fill.csv")"
+
+printf 'sku,on_hand,lead_time_mean\nA,1,2\nZZ,1,2\n' >"$work/state_missing.csv"
+printf 'sku,on_hand,lead_time_mean\nA,1,2\nB,x,2\n' >"$work/state_bad.csv"
+printf 'sku,on_hand,lead_time_mean,review_period\nA,1,10,7\n' >"$work/state_long.csv"
+expect_error "no forecast series: 'ZZ'" replenish --forecast "$work/rf.csv" --inventory "$work/state_missing.csv" --service-level 0.9 --out "$work/x.csv"
+expect_error "state_bad.csv:3: column 'on_hand'" replenish --forecast "$work/rf.csv" --inventory "$work/state_bad.csv" --service-level 0.9 --out "$work/x.csv"
+expect_error "forecast covers 14 days but the protection interval needs 17" replenish --forecast "$work/rf.csv" --inventory "$work/state_long.csv" --service-level 0.9 --out "$work/x.csv"
+expect_error "service_level.*must be in \(0, 1\)" replenish --forecast "$work/rf.csv" --inventory "$state" --service-level 1.5 --out "$work/x.csv"
+expect_error "exactly one service target" replenish --forecast "$work/rf.csv" --inventory "$state" --out "$work/x.csv"
+expect_error "expected the header" replenish --forecast "$data" --inventory "$state" --service-level 0.9 --out "$work/x.csv"
+expect_error "nonexistent.csv" replenish --forecast "$work/nonexistent.csv" --inventory "$state" --service-level 0.9 --out "$work/x.csv"
+# --- simulate ----------------------------------------------------------------
+"$cli" simulate --help >"$work/help_simulate" || fail "simulate --help exited non-zero"
+grep -q -- '--test-days' "$work/help_simulate" || fail "simulate --help lacks --test-days"
+"$cli" simulate --data "$data" --method naive,snaive --test-days 7 --service-level 0.9,0.95 \
+  --lead-time 2 >"$work/sim" 2>"$work/sim_err" || fail "simulate: $(cat "$work/sim_err")"
+[ "$(grep -cE '^method +series +fill_rate +cycle_sl +stockouts +avg_inventory +orders$' "$work/sim")" -eq 2 ] ||
+  fail "simulate table headers: $(cat "$work/sim")"
+grep -q '^service_level 0.95, lead time 2' "$work/sim" || fail "simulate title"
+[ "$(grep -cE '^(naive|snaive) +3 +[01]\.[0-9]{4} +[01]\.[0-9]{4} +[0-9]+ ' "$work/sim")" -eq 4 ] ||
+  fail "simulate rows: $(cat "$work/sim")"
+"$cli" simulate --data "$data" -m naive,snaive --test-days 7 --service-level 0.9 --json >"$work/sim.json"
+/usr/bin/python3 - "$work/sim.json" <<'PY'
+import json, sys
+reports = json.load(open(sys.argv[1]))
+assert len(reports) == 1 and reports[0]["test_days"] == 7 and reports[0]["lead_time"] == 2, reports
+methods = reports[0]["methods"]
+assert [m["method"] for m in methods] == ["naive", "snaive"], methods
+for m in methods:
+    for key in ("fill_rate", "cycle_service_level", "stockout_days", "avg_inventory", "orders"):
+        assert key in m, (key, m)
+    assert 0 <= m["fill_rate"] <= 1 and 0 <= m["cycle_service_level"] <= 1, m
+PY
+expect_error "test-days" simulate --data "$data" -m naive --test-days 0 --service-level 0.9
+expect_error "prophet" simulate --data "$data" -m naive,prophet --test-days 7 --service-level 0.9
+expect_error "exactly one service target" simulate --data "$data" -m naive --test-days 7
+expect_error "service_level.*must be in \(0, 1\)" simulate --data "$data" -m naive --test-days 7 --service-level 0.9,1
 echo "OK"

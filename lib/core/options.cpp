@@ -107,6 +107,40 @@ void Options::set(std::string_view key, std::string_view value) {
   } else if (key == "backend") {
     forecast.backend = parse_choice<ModelBackend>(
         key, value, {{"cpu", ModelBackend::Cpu}, {"reference", ModelBackend::Reference}});
+  } else if (key == "service_level" || key == "fill_rate") {
+    const double target = parse_number(key, value);
+    if (!(target > 0.0 && target < 1.0))
+      fail(ErrorCode::InvalidArgument, "option '{}': must be in (0, 1), got {}", key, value);
+    inventory.fill_rate_target = key == "fill_rate";
+    inventory.service_target = target;
+  } else if (key == "regime") {
+    inventory.backorder =
+        parse_choice<bool>(key, value, {{"lost_sales", false}, {"backorder", true}});
+  } else if (key == "samples") {
+    inventory.samples = static_cast<size_t>(parse_int(key, value, 1, 10'000'000));
+  } else if (key == "seed") {
+    std::uint64_t seed = 0;
+    const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seed);
+    if (ec != std::errc{} || ptr != value.data() + value.size())
+      fail(ErrorCode::InvalidArgument, "option 'seed': '{}' is not a non-negative integer", value);
+    inventory.seed = seed;
+  } else if (key == "dependence") {
+    inventory.dependence = std::string(parse_choice<std::string_view>(
+        key, value,
+        {{"independent", "independent"},
+         {"comonotonic", "comonotonic"},
+         {"gaussian_copula", "gaussian_copula"}}));
+  } else if (key == "copula_rho") {
+    const double rho = parse_number(key, value);
+    if (!(rho >= 0.0 && rho <= 1.0))
+      fail(ErrorCode::InvalidArgument, "option 'copula_rho': must be in [0, 1], got {}", value);
+    inventory.copula_rho = rho;
+  } else if (key == "lead_time") {
+    inventory.lead_time_days = parse_int(key, value, 1, 3660);
+  } else if (key == "review_period") {
+    inventory.review_period_days = parse_int(key, value, 1, 3660);
+  } else if (key == "history_days") {
+    inventory.history_days = parse_int(key, value, 0, 1'000'000);
   } else {
     fail(ErrorCode::InvalidArgument, "unknown option '{}'", key);
   }

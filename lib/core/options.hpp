@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,9 +44,26 @@ struct ForecastOptions {
   ModelBackend backend = ModelBackend::Cpu;  // neural models only
 };
 
+// Replenishment settings (invf_replenish).  Unset fields keep the engine's
+// defaults (lib/inventory), so those are stated in one place only.
+struct InventoryOptions {
+  bool fill_rate_target = false;        // "fill_rate" set last, else "service_level"
+  std::optional<double> service_target;  // in (0, 1)
+  bool backorder = false;               // "regime": lost_sales (default) | backorder
+  std::optional<size_t> samples;
+  std::optional<std::uint64_t> seed;
+  std::string dependence = "independent";  // independent | comonotonic | gaussian_copula
+  std::optional<double> copula_rho;        // in [0, 1]
+  // Policy simulator (invf_simulate) only.
+  std::optional<int> lead_time_days;     // fixed, >= 1
+  std::optional<int> review_period_days;  // >= 1
+  std::optional<int> history_days;       // 0 = all history
+};
+
 struct Options {
   IngestOptions ingest;
   ForecastOptions forecast;
+  InventoryOptions inventory;
   ProgressFn progress;  // may be empty
 
   // Throws Error(InvalidArgument) naming the key for an unknown key or a bad value.

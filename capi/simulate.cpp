@@ -1,0 +1,153 @@
+// invf_simulate: the policy simulator (lib/inventory/simulator.hpp) over a
+// dataset, one report per forecasting method.
+#include <cstring>
+#include <optional>
+
+#include "boundary.hpp"
+#include "handles.hpp"
+#include "inventory/simulator.hpp"
+
+struct invf_simulation {
+  invforecast::SimulationReport report;
+  std::string json;  // rendered once, so concurrent readers share it
+};
+
+namespace invforecast::capi {
+namespace {
+
+// Test periods beyond ten years of days are refused before any work.
+constexpr size_t kMaxTestDays = 3660;
+
+SimulationOptions simulation_options(const Options& settings, size_t test_days) {
+  const InventoryOptions& inventory = settings.inventory;
+  SimulationOptions options;
+  options.test_days = test_days;
+  if (inventory.lead_time_days) options.lead_time_days = *inventory.lead_time_days;
+  if (inventory.review_period_days) options.review_period_days = *inventory.review_period_days;
+  if (inventory.history_days) options.history_days = static_cast<size_t>(*inventory.history_days);
+  if (inventory.fill_rate_target) options.service_measure = ServiceMeasure::FillRate;
+  if (inventory.service_target) options.service_target = *inventory.service_target;
+  options.regime = inventory.backorder ? StockoutRegime::Backorder : StockoutRegime::LostSales;
+  if (inventory.samples) options.sampling.samples = *inventory.samples;
+  if (inventory.seed) options.sampling.seed = *inventory.seed;
+  options.sampling.dependence = parse_dependence(inventory.dependence);
+  if (inventory.copula_rho) options.sampling.copula_rho = *inventory.copula_rho;
+  options.forecast = settings.forecast;
+  options.progress = settings.progress;
+  return options;
+}
+
+const SimulationReport& report_of(const invf_simulation* simulation) {
+  require(simulation, "simulation");
+  return simulation->report;
+}
+
+std::optional<double> outcome_value(const MethodSimulation& method, std::string_view key) {
+  const PolicyOutcome& o = method.aggregate;
+  if (key == "series") return static_cast<double>(method.simulated_series);
+  if (key == "fill_rate") return o.fill_rate;
+  if (key == "cycle_service_level") return o.cycle_service_level;
+  if (key == "stockout_days") return static_cast<double>(o.stockout_days);
+  if (key == "avg_inventory") return o.avg_inventory;
+  if (key == "orders") return static_cast<double>(o.orders);
+  if (key == "ordered_units") return o.ordered_units;
+  if (key == "demand") return o.demand;
+  if (key == "served") return o.served;
+  if (key == "short_units") return o.short_units;
+  if (key == "holding_cost") return o.holding_cost;
+  if (key == "shortage_cost") return o.shortage_cost;
+  if (key == "order_cost") return o.order_cost;
+  if (key == "total_cost") return o.total_cost;
+  if (key == "ending_backorders") return o.ending_backorders;
+  return std::nullopt;
+}
+
+}  // namespace
+}  // namespace invforecast::capi
+
+using namespace invforecast;
+using namespace invforecast::capi;
+
+extern "C" {
+
+invf_status* invf_simulate(const invf_dataset* dataset, const char* const* methods,
+                           size_t method_count, size_t test_days, const invf_options* options,
+                           invf_simulation** out) {
+  return guarded([&] {
+    require(dataset, "dataset");
+    require(methods, "methods");
+    require(out, "out");
+    if (method_count == 0) fail(ErrorCode::InvalidArgument, "method_count is 0: name a method");
+    if (test_days == 0 || test_days > kMaxTestDays)
+      fail(ErrorCode::InvalidArgument, "test_days {} is out of range: expected 1 to {}", test_days,
+           kMaxTestDays);
+    const Options& settings = options_or_defaults(options);
+    std::vector<std::string> names;
+    for (size_t m = 0; m < method_count; ++m) {
+      if (methods[m] == nullptr) fail(ErrorCode::NullPointer, "argument 'methods[{}]' is NULL", m);
+      make_forecaster(methods[m], settings.forecast);  // rejects unknown names before any work
+      names.emplace_back(methods[m]);
+    }
+    auto simulation = std::make_unique<invf_simulation>();
+    simulation->report =
+        simulate_policy(built_dataset(*dataset), names, simulation_options(settings, test_days));
+    simulation->json = simulation->report.to_json(false);
+    *out = simulation.release();
+  });
+}
+
+void invf_simulation_release(invf_simulation* simulation) { delete simulation; }
+
+invf_status* invf_simulation_method_count(const invf_simulation* simulation, size_t* out) {
+  return guarded([&] {
+    const SimulationReport& report = report_of(simulation);
+    require(out, "out");
+    *out = report.methods.size();
+  });
+}
+
+invf_status* invf_simulation_method_name(const invf_simulation* simulation, size_t method,
+                                         const char** out) {
+  return guarded([&] {
+    const SimulationReport& report = report_of(simulation);
+    require(out, "out");
+    require_index(method, report.methods.size(), "method");
+    *out = report.methods[method].method.c_str();
+  });
+}
+
+invf_status* invf_simulation_value(const invf_simulation* simulation, size_t method,
+                                   const char* key, double* out) {
+  return guarded([&] {
+    const SimulationReport& report = report_of(simulation);
+    require(key, "key");
+    require(out, "out");
+    require_index(method, report.methods.size(), "method");
+    const std::optional<double> value = outcome_value(report.methods[method], key);
+    if (!value) fail(ErrorCode::InvalidArgument, "unknown simulation value '{}'", key);
+    *out = *value;
+  });
+}
+
+invf_status* invf_simulation_to_json(const invf_simulation* simulation, char* buffer,
+                                     size_t capacity, size_t* needed) {
+  return guarded([&] {
+    require(simulation, "simulation");
+    const std::string& json = simulation->json;
+    const size_t size = json.size() + 1;
+    if (buffer == nullptr && capacity > 0) require(buffer, "buffer");
+    // Size query: reporting the need is all that was asked.
+    if (buffer == nullptr) {
+      require(needed, "needed");
+      *needed = size;
+      return;
+    }
+    if (capacity < size)
+      fail(ErrorCode::BufferTooSmall, "buffer of {} bytes is too small: the JSON report needs {}",
+           capacity, size);
+    std::memcpy(buffer, json.c_str(), size);
+    if (needed != nullptr) *needed = size;
+  });
+}
+
+}  // extern "C"
