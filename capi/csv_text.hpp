@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "data/csv_fields.hpp"
 
 namespace invforecast::capi {
 
@@ -27,25 +28,24 @@ class CsvText {
     bytes << file.rdbuf();
     if (file.bad()) fail(ErrorCode::Io, "{}: cannot read", path);
     text_ = std::move(bytes).str();
+    cursor_.emplace(text_);
   }
+  CsvText(const CsvText&) = delete;  // the cursor points into text_
+  CsvText& operator=(const CsvText&) = delete;
 
   // Reads the next non-empty line into `fields`; false at the end of the file.
   bool next(std::vector<std::string>& fields) {
-    while (position_ < text_.size()) {
-      size_t end = text_.find('\n', position_);
-      if (end == std::string::npos) end = text_.size();
-      std::string_view line(text_.data() + position_, end - position_);
-      position_ = end + 1;
-      ++line_;
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      if (line.empty()) continue;
-      split(line, fields);
-      return true;
-    }
-    return false;
+    std::string_view record;
+    if (!cursor_->next(record)) return false;
+    csv::SplitError bad{};
+    if (!csv::split_fields(record, split_, bad))
+      fail(ErrorCode::Parse, "{}:{}: field {}: malformed quoted field", path_, line(),
+           bad.field + 1);
+    fields.assign(split_.views.begin(), split_.views.end());
+    return true;
   }
 
-  size_t line() const { return line_; }
+  size_t line() const { return cursor_->line_number(); }
   const std::string& path() const { return path_; }
 
   // A finite number, or Error(Parse) naming the file, line and column.
@@ -55,44 +55,16 @@ class CsvText {
     const char* last = first + field.size();
     const auto [ptr, ec] = std::from_chars(first, last, value);
     if (field.empty() || ec != std::errc{} || ptr != last || !std::isfinite(value))
-      fail(ErrorCode::Parse, "{}:{}: column '{}': '{}' is not a finite number", path_, line_,
+      fail(ErrorCode::Parse, "{}:{}: column '{}': '{}' is not a finite number", path_, line(),
            column, field);
     return value;
   }
 
  private:
-  void split(std::string_view line, std::vector<std::string>& fields) const {
-    fields.clear();
-    std::string field;
-    bool quoted = false;
-    for (size_t i = 0; i < line.size(); ++i) {
-      const char c = line[i];
-      if (quoted) {
-        if (c != '"') {
-          field += c;
-        } else if (i + 1 < line.size() && line[i + 1] == '"') {
-          field += '"';
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else if (c == '"' && field.empty()) {
-        quoted = true;
-      } else if (c == ',') {
-        fields.push_back(std::move(field));
-        field.clear();
-      } else {
-        field += c;
-      }
-    }
-    if (quoted) fail(ErrorCode::Parse, "{}:{}: unterminated quoted field", path_, line_);
-    fields.push_back(std::move(field));
-  }
-
   std::string path_;
   std::string text_;
-  size_t position_ = 0;
-  size_t line_ = 0;
+  std::optional<csv::LineCursor> cursor_;  // over text_, set once it is read
+  csv::Fields split_;
 };
 
 }  // namespace invforecast::capi
