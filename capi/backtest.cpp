@@ -5,6 +5,7 @@
 #include "eval/backtest.hpp"
 #include "handles.hpp"
 #include "methods/forecaster.hpp"
+#include "model_forecaster.hpp"
 
 struct invf_backtest {
   invforecast::BacktestReport report;
@@ -61,6 +62,54 @@ invf_status* invf_backtest_run(const invf_dataset* dataset, const char* const* m
     }
     auto backtest = std::make_unique<invf_backtest>();
     backtest->report = run_backtest(built_dataset(*dataset), names, horizon, windows, settings);
+    backtest->json = backtest->report.to_json();
+    *out = backtest.release();
+  });
+}
+
+invf_status* invf_backtest_run_forecasters(const invf_dataset* dataset,
+                                           const invf_forecaster* const* forecasters,
+                                           size_t count, size_t horizon, size_t windows,
+                                           const invf_options* options, invf_backtest** out) {
+  return guarded([&] {
+    require(dataset, "dataset");
+    require(forecasters, "forecasters");
+    require(out, "out");
+    if (count == 0) fail(ErrorCode::InvalidArgument, "count is 0: give a forecaster");
+    require_horizon(horizon);
+    if (windows == 0 || windows > kMaxWindows)
+      fail(ErrorCode::InvalidArgument, "windows {} is out of range: expected 1 to {}", windows,
+           kMaxWindows);
+    const Options& settings = options_or_defaults(options);
+    std::vector<std::unique_ptr<ModelForecaster>> models;
+    std::vector<const Forecaster*> methods;
+    std::vector<std::string> names;
+    for (size_t m = 0; m < count; ++m) {
+      const invf_forecaster* forecaster = forecasters[m];
+      if (forecaster == nullptr)
+        fail(ErrorCode::NullPointer, "argument 'forecasters[{}]' is NULL", m);
+      const std::vector<double>& levels = forecaster->model
+                                              ? forecaster->model->model().config().quantiles
+                                              : forecaster->options.forecast.quantiles;
+      // Every method is scored on the same levels (WQL, coverage).
+      if (levels != settings.forecast.quantiles)
+        fail(ErrorCode::InvalidArgument,
+             "forecaster {} ('{}') forecasts quantile levels {}, the backtest's options ask for "
+             "{}: set option 'quantiles' to the model's levels",
+             m, forecaster->method, fmt::join(levels, ","),
+             fmt::join(settings.forecast.quantiles, ","));
+      if (forecaster->model) {
+        models.push_back(std::make_unique<ModelForecaster>(forecaster->model,
+                                                           forecaster->options.forecast.backend));
+        methods.push_back(models.back().get());
+      } else {
+        methods.push_back(forecaster->impl.get());
+      }
+      names.push_back(forecaster->method);
+    }
+    auto backtest = std::make_unique<invf_backtest>();
+    backtest->report =
+        run_backtest(built_dataset(*dataset), methods, names, horizon, windows, settings);
     backtest->json = backtest->report.to_json();
     *out = backtest.release();
   });

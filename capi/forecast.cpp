@@ -8,15 +8,7 @@
 #include "core/parallel.hpp"
 #include "handles.hpp"
 #include "methods/forecaster.hpp"
-#include "model_runtime.hpp"
-
-// Either a built-in method (impl) or a neural model (model).
-struct invf_forecaster {
-  std::string method;
-  invforecast::Options options;
-  std::unique_ptr<invforecast::Forecaster> impl;
-  std::shared_ptr<const invforecast::capi::ModelRuntime> model;
-};
+#include "model_forecaster.hpp"
 
 namespace invforecast::capi {
 namespace {
@@ -189,6 +181,7 @@ invf_status* invf_forecaster_create_model(const invf_model* model, const invf_op
   return guarded([&] {
     require(model, "model");
     require(out, "out");
+    require_forecasting_model(*model->runtime);
     auto forecaster = std::make_unique<invf_forecaster>();
     forecaster->method = "model";
     forecaster->options = options_or_defaults(options);

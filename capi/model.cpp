@@ -3,12 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <optional>
 #include <string_view>
 #include <thread>
 
 #include "boundary.hpp"
-#include "gemm.hpp"
 #include "handles.hpp"
 #include "model_runtime.hpp"
 
@@ -48,13 +46,29 @@ void ModelRuntime::forecast(ModelBackend backend, int threads, const float* cont
   while (set.size() < workers) set.push_back(model_.make_workspace(tile));
   const kernels::Backend kernel_backend =
       backend == ModelBackend::Reference ? kernels::Backend::Reference : kernels::Backend::Cpu;
-  // One worker (a single tile, or threads = 1): its GEMMs may use the threads
-  // asked for, and no more (oneDNN's OpenMP team would otherwise take every
-  // core whatever "threads" says).  Several workers cap themselves at one.
-  std::optional<kernels::cpu::ScopedGemmThreads> gemm_threads;
-  if (workers == 1) gemm_threads.emplace(static_cast<int>(wanted));
+  // The encoder's kernels are single-threaded (no oneDNN, no OpenMP team):
+  // the workers are the only threads.
   forecast_parallel(model_, kernel_backend, context, batch, out,
                     std::span<EncoderWorkspace>(set.data(), workers));
+}
+
+void require_forecasting_model(const ModelRuntime& runtime) {
+  const auto& provenance = runtime.model().file().metadata().provenance;
+  const auto objective = provenance.find("objective");
+  if (objective != provenance.end() && objective->second == "masked_patch")
+    fail(ErrorCode::InvalidArgument,
+         "this model was only pre-trained (masked patch reconstruction); its forecast head is "
+         "untrained: fine-tune it first (invf_train with it as init, or invforecast train "
+         "--init)");
+}
+
+std::unique_ptr<invf_model> make_model_handle(ModelFile file, const invf_options* options) {
+  auto handle = std::make_unique<invf_model>();
+  const ForecastOptions& settings = options_or_defaults(options).forecast;
+  handle->backend = settings.backend;
+  handle->threads = settings.threads;
+  handle->runtime = std::make_shared<const ModelRuntime>(std::move(file));
+  return handle;
 }
 
 namespace {
@@ -64,14 +78,6 @@ const invf_model& model_ref(const invf_model* model) {
   return *model;
 }
 
-std::unique_ptr<invf_model> make_handle(ModelFile file, const invf_options* options) {
-  auto handle = std::make_unique<invf_model>();
-  const ForecastOptions& settings = options_or_defaults(options).forecast;
-  handle->backend = settings.backend;
-  handle->threads = settings.threads;
-  handle->runtime = std::make_shared<const ModelRuntime>(std::move(file));
-  return handle;
-}
 
 int64_t config_value(const invf_model& model, std::string_view key) {
   const ModelConfig& c = model.runtime->model().config();
@@ -124,7 +130,7 @@ invf_status* invf_model_load(const char* path, const invf_options* options, invf
   return guarded([&] {
     require(path, "path");
     require(out, "out");
-    *out = make_handle(ModelFile::open(path), options).release();
+    *out = make_model_handle(ModelFile::open(path), options).release();
   });
 }
 
@@ -134,7 +140,7 @@ invf_status* invf_model_load_buffer(const void* data, size_t size, const invf_op
     require(data, "data");
     require(out, "out");
     const std::span<const uint8_t> bytes(static_cast<const uint8_t*>(data), size);
-    *out = make_handle(ModelFile::from_buffer(bytes, BufferMode::Copy), options).release();
+    *out = make_model_handle(ModelFile::from_buffer(bytes, BufferMode::Copy), options).release();
   });
 }
 
@@ -183,6 +189,7 @@ invf_status* invf_model_forecast(const invf_model* model, const float* context, 
       fail(ErrorCode::InvalidArgument, "batch {} is too large for this address space", batch);
     require_capacity(out_capacity, outputs, "the forecast (batch * horizon * quantile_count)");
     check_sales(context, batch, context_length);
+    require_forecasting_model(*m.runtime);
     m.runtime->forecast(m.backend, m.threads, context, static_cast<int64_t>(batch), out);
   });
 }

@@ -36,9 +36,28 @@ class ModelRuntime {
 
 }  // namespace invforecast::capi
 
+namespace invforecast::train {
+struct LoraAdapter;
+}
+
+struct invf_options;
+
 struct invf_model {
   // Shared with the forecasters made from the handle.
   std::shared_ptr<const invforecast::capi::ModelRuntime> runtime;
+  // Set for a model made by a LoRA fine-tune or loaded with an adapter: the
+  // adapter alone, for invf_model_save_adapter (runtime holds base + adapter).
+  std::shared_ptr<const invforecast::train::LoraAdapter> adapter;
   invforecast::ModelBackend backend = invforecast::ModelBackend::Cpu;
   int threads = 0;
 };
+
+namespace invforecast::capi {
+// Throws Error(InvalidArgument) for a model that was only pre-trained
+// (objective masked_patch): its forecast head was never trained.
+void require_forecasting_model(const ModelRuntime& runtime);
+
+// A handle over a validated model file; "backend" and "threads" from
+// `options` (NULL = defaults).
+std::unique_ptr<invf_model> make_model_handle(ModelFile file, const invf_options* options);
+}  // namespace invforecast::capi

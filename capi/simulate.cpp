@@ -1,14 +1,18 @@
-// invf_simulate: the policy simulator (lib/inventory/simulator.hpp) over a
-// dataset, one report per forecasting method.
+// invf_simulate and invf_simulate_forecasters: the policy simulator
+// (lib/inventory/simulator.hpp) over a dataset, one row per (service
+// target, method).
 #include <cstring>
+#include <memory>
 #include <optional>
 
 #include "boundary.hpp"
 #include "handles.hpp"
 #include "inventory/simulator.hpp"
+#include "model_forecaster.hpp"
 
 struct invf_simulation {
-  invforecast::SimulationReport report;
+  std::vector<invforecast::SimulationReport> reports;  // one per service target
+  size_t methods = 0;                                  // rows = reports x methods
   std::string json;  // rendered once, so concurrent readers share it
 };
 
@@ -23,6 +27,7 @@ SimulationOptions simulation_options(const Options& settings, size_t test_days) 
   SimulationOptions options;
   options.test_days = test_days;
   if (inventory.lead_time_days) options.lead_time_days = *inventory.lead_time_days;
+  if (inventory.lead_time_sd) options.lead_time_sd = *inventory.lead_time_sd;
   if (inventory.review_period_days) options.review_period_days = *inventory.review_period_days;
   if (inventory.history_days) options.history_days = static_cast<size_t>(*inventory.history_days);
   if (inventory.fill_rate_target) options.service_measure = ServiceMeasure::FillRate;
@@ -37,13 +42,26 @@ SimulationOptions simulation_options(const Options& settings, size_t test_days) 
   return options;
 }
 
-const SimulationReport& report_of(const invf_simulation* simulation) {
+const invf_simulation& simulation_ref(const invf_simulation* simulation) {
   require(simulation, "simulation");
-  return simulation->report;
+  return *simulation;
 }
 
-std::optional<double> outcome_value(const MethodSimulation& method, std::string_view key) {
+size_t row_count(const invf_simulation& simulation) {
+  return simulation.reports.size() * simulation.methods;
+}
+
+// Row r is method r % methods under target r / methods.
+const MethodSimulation& row(const invf_simulation& simulation, size_t r) {
+  require_index(r, row_count(simulation), "method");
+  return simulation.reports[r / simulation.methods].methods[r % simulation.methods];
+}
+
+std::optional<double> outcome_value(const invf_simulation& simulation, size_t r,
+                                    std::string_view key) {
+  const MethodSimulation& method = row(simulation, r);
   const PolicyOutcome& o = method.aggregate;
+  if (key == "service_target") return simulation.reports[r / simulation.methods].service_target;
   if (key == "series") return static_cast<double>(method.simulated_series);
   if (key == "fill_rate") return o.fill_rate;
   if (key == "cycle_service_level") return o.cycle_service_level;
@@ -62,6 +80,31 @@ std::optional<double> outcome_value(const MethodSimulation& method, std::string_
   return std::nullopt;
 }
 
+void check_test_days(size_t test_days) {
+  if (test_days == 0 || test_days > kMaxTestDays)
+    fail(ErrorCode::InvalidArgument, "test_days {} is out of range: expected 1 to {}", test_days,
+         kMaxTestDays);
+}
+
+std::unique_ptr<invf_simulation> run_simulation(const invf_dataset& dataset,
+                                                std::span<const SimulationMethod> methods,
+                                                size_t test_days, const Options& settings) {
+  auto simulation = std::make_unique<invf_simulation>();
+  simulation->reports = simulate_methods(built_dataset(dataset), methods,
+                                         simulation_options(settings, test_days),
+                                         settings.inventory.service_targets);
+  simulation->methods = methods.size();
+  if (simulation->reports.size() == 1) {
+    simulation->json = simulation->reports.front().to_json(false);
+  } else {
+    simulation->json = "[";
+    for (size_t i = 0; i < simulation->reports.size(); ++i)
+      simulation->json += (i == 0 ? "" : ",") + simulation->reports[i].to_json(false);
+    simulation->json += "]";
+  }
+  return simulation;
+}
+
 }  // namespace
 }  // namespace invforecast::capi
 
@@ -78,21 +121,47 @@ invf_status* invf_simulate(const invf_dataset* dataset, const char* const* metho
     require(methods, "methods");
     require(out, "out");
     if (method_count == 0) fail(ErrorCode::InvalidArgument, "method_count is 0: name a method");
-    if (test_days == 0 || test_days > kMaxTestDays)
-      fail(ErrorCode::InvalidArgument, "test_days {} is out of range: expected 1 to {}", test_days,
-           kMaxTestDays);
+    check_test_days(test_days);
     const Options& settings = options_or_defaults(options);
-    std::vector<std::string> names;
+    // Unknown names fail here, before any work.
+    std::vector<std::unique_ptr<Forecaster>> owned;
+    std::vector<SimulationMethod> named;
     for (size_t m = 0; m < method_count; ++m) {
       if (methods[m] == nullptr) fail(ErrorCode::NullPointer, "argument 'methods[{}]' is NULL", m);
-      make_forecaster(methods[m], settings.forecast);  // rejects unknown names before any work
-      names.emplace_back(methods[m]);
+      owned.push_back(make_forecaster(methods[m], settings.forecast));
+      named.push_back({owned.back().get(), methods[m], {}});
     }
-    auto simulation = std::make_unique<invf_simulation>();
-    simulation->report =
-        simulate_policy(built_dataset(*dataset), names, simulation_options(settings, test_days));
-    simulation->json = simulation->report.to_json(false);
-    *out = simulation.release();
+    *out = run_simulation(*dataset, named, test_days, settings).release();
+  });
+}
+
+invf_status* invf_simulate_forecasters(const invf_dataset* dataset,
+                                       const invf_forecaster* const* forecasters, size_t count,
+                                       size_t test_days, const invf_options* options,
+                                       invf_simulation** out) {
+  return guarded([&] {
+    require(dataset, "dataset");
+    require(forecasters, "forecasters");
+    require(out, "out");
+    if (count == 0) fail(ErrorCode::InvalidArgument, "count is 0: give a forecaster");
+    check_test_days(test_days);
+    const Options& settings = options_or_defaults(options);
+    std::vector<std::unique_ptr<ModelForecaster>> models;
+    std::vector<SimulationMethod> methods;
+    for (size_t m = 0; m < count; ++m) {
+      const invf_forecaster* forecaster = forecasters[m];
+      if (forecaster == nullptr)
+        fail(ErrorCode::NullPointer, "argument 'forecasters[{}]' is NULL", m);
+      if (forecaster->model) {
+        models.push_back(std::make_unique<ModelForecaster>(forecaster->model,
+                                                           forecaster->options.forecast.backend));
+        methods.push_back({models.back().get(), forecaster->method, models.back()->quantile_levels()});
+      } else {
+        methods.push_back(
+            {forecaster->impl.get(), forecaster->method, forecaster->options.forecast.quantiles});
+      }
+    }
+    *out = run_simulation(*dataset, methods, test_days, settings).release();
   });
 }
 
@@ -100,30 +169,28 @@ void invf_simulation_release(invf_simulation* simulation) { delete simulation; }
 
 invf_status* invf_simulation_method_count(const invf_simulation* simulation, size_t* out) {
   return guarded([&] {
-    const SimulationReport& report = report_of(simulation);
+    const invf_simulation& s = simulation_ref(simulation);
     require(out, "out");
-    *out = report.methods.size();
+    *out = row_count(s);
   });
 }
 
 invf_status* invf_simulation_method_name(const invf_simulation* simulation, size_t method,
                                          const char** out) {
   return guarded([&] {
-    const SimulationReport& report = report_of(simulation);
+    const invf_simulation& s = simulation_ref(simulation);
     require(out, "out");
-    require_index(method, report.methods.size(), "method");
-    *out = report.methods[method].method.c_str();
+    *out = row(s, method).method.c_str();
   });
 }
 
 invf_status* invf_simulation_value(const invf_simulation* simulation, size_t method,
                                    const char* key, double* out) {
   return guarded([&] {
-    const SimulationReport& report = report_of(simulation);
+    const invf_simulation& s = simulation_ref(simulation);
     require(key, "key");
     require(out, "out");
-    require_index(method, report.methods.size(), "method");
-    const std::optional<double> value = outcome_value(report.methods[method], key);
+    const std::optional<double> value = outcome_value(s, method, key);
     if (!value) fail(ErrorCode::InvalidArgument, "unknown simulation value '{}'", key);
     *out = *value;
   });

@@ -1,4 +1,5 @@
 // invforecast backtest: rolling-origin accuracy of one or more methods.
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -12,6 +13,7 @@ struct BacktestFlags {
   long long horizon = 0;
   long long windows = 1;
   std::string methods;
+  std::string model;  // model file, for method "model"
   std::string quantiles;
   bool strict = false;
   int threads = 0;
@@ -30,18 +32,40 @@ void run_backtest(const BacktestFlags& flags) {
   const std::vector<std::string> methods = split_list(flags.methods);
   if (methods.empty())
     throw invf::Error(INVF_ERR_INVALID_ARGUMENT, "--method names no method");
+  const bool neural = std::find(methods.begin(), methods.end(), "model") != methods.end();
+  if (neural != !flags.model.empty())
+    throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
+                      neural ? "method model needs --model FILE"
+                             : "--model is only used when --method lists model");
   invf::Options options;
   flags.ingest.apply(options);
-  if (!flags.quantiles.empty()) options.set("quantiles", flags.quantiles);
   if (flags.strict) options.set("strict", "true");
   options.set("threads", std::to_string(flags.threads));
-  for (const std::string& method : methods) invf::Forecaster check(method, &options);
+  // The methods and the model are checked before the data is read, so a typo fails fast.
+  std::unique_ptr<invf::Model> model;
+  if (neural) {
+    model = std::make_unique<invf::Model>(invf::Model::load(flags.model, &options));
+    // Every method is scored on the same levels: by default the model's.
+    if (flags.quantiles.empty()) {
+      std::string levels;
+      for (double level : model->quantile_levels())
+        levels += (levels.empty() ? "" : ",") + std::to_string(level);
+      options.set("quantiles", levels);
+    }
+  }
+  if (!flags.quantiles.empty()) options.set("quantiles", flags.quantiles);
+  std::vector<invf::Forecaster> forecasters;
+  for (const std::string& method : methods)
+    forecasters.push_back(method == "model" ? invf::Forecaster::from_model(*model, &options)
+                                            : invf::Forecaster(method, &options));
   ProgressBar bar(flags.progress);
   bar.attach(options);
 
   const invf::Dataset dataset = invf::Dataset::load_csv(flags.ingest.data, &options);
+  std::vector<const invf::Forecaster*> pointers;
+  for (const invf::Forecaster& f : forecasters) pointers.push_back(&f);
   const invf::Backtest backtest =
-      invf::Backtest::run(dataset, methods, static_cast<size_t>(flags.horizon),
+      invf::Backtest::run_forecasters(dataset, pointers, static_cast<size_t>(flags.horizon),
                           static_cast<size_t>(flags.windows), &options);
   if (flags.json) {
     std::printf("%s\n", backtest.to_json().c_str());
@@ -77,8 +101,13 @@ void register_backtest(CLI::App& app) {
       ->capture_default_str();
   command
       ->add_option("--method,-m", flags->methods,
-                   "Comma-separated methods: naive, snaive, ma, ets, croston, sba, tsb, auto")
+                   "Comma-separated methods: naive, snaive, ma, ets, croston, sba, tsb, auto, "
+                   "model (see --model)")
       ->required();
+  command->add_option("--model", flags->model,
+                      "Model file for method model; train it on data that ends before the "
+                      "scored days, or the figures flatter it")
+      ->type_name("FILE");
   command->add_option("--quantiles", flags->quantiles, "Quantile levels for WQL (default 0.1..0.9)");
   command->add_flag("--strict", flags->strict,
                     "Fail on a series too short for a method instead of falling back");

@@ -73,5 +73,6 @@ void register_forecast(CLI::App& app);
 void register_backtest(CLI::App& app);
 void register_replenish(CLI::App& app);
 void register_simulate(CLI::App& app);
+void register_train(CLI::App& app);
 
 }  // namespace invforecast_cli

@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   invforecast_cli::register_backtest(app);
   invforecast_cli::register_replenish(app);
   invforecast_cli::register_simulate(app);
+  invforecast_cli::register_train(app);
 
   // CLI11 would only say that a subcommand is required.
   if (argc > 1 && argv[1][0] != '-') {
@@ -40,7 +41,7 @@ int main(int argc, char** argv) {
       app.get_subcommand(argv[1]);
     } catch (const CLI::OptionNotFound&) {
       return report_error(std::string("unknown command '") + argv[1] +
-                          "' (expected inspect, forecast, backtest, replenish or simulate; see --help)");
+                          "' (expected inspect, forecast, backtest, replenish, simulate or train; see --help)");
     }
   }
   try {

@@ -1,5 +1,6 @@
 // invforecast replenish: order decisions per SKU from a forecast CSV and a
-// stock-state CSV.
+// stock-state CSV (order-up-to policy, or one-shot newsvendor buys), with
+// optional open orders from a second CSV.
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -12,7 +13,9 @@ namespace {
 struct ReplenishFlags {
   std::string forecast;
   std::string inventory;
+  std::string open_orders;
   std::string out;
+  std::string mode = "order_up_to";
   double service_level = NAN;
   double fill_rate = NAN;
   std::string regime = "lost_sales";
@@ -26,7 +29,12 @@ struct ReplenishFlags {
 void run_replenish(const ReplenishFlags& flags) {
   const bool has_level = !std::isnan(flags.service_level);
   const bool has_fill = !std::isnan(flags.fill_rate);
-  if (has_level == has_fill)
+  const bool newsvendor = flags.mode == "newsvendor";
+  if (newsvendor && (has_level || has_fill))
+    throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
+                      "--mode newsvendor takes no service target: the critical ratio of "
+                      "shortage_cost and overage_cost sets it");
+  if (!newsvendor && has_level == has_fill)
     throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
                       "give exactly one service target: --service-level or --fill-rate");
   if (flags.samples <= 0)
@@ -35,9 +43,11 @@ void run_replenish(const ReplenishFlags& flags) {
   invf::Options options;
   // Shortest round-trip text, so the library sees exactly the value given.
   char target[32];
-  std::snprintf(target, sizeof target, "%.17g", has_level ? flags.service_level : flags.fill_rate);
-  options.set(has_level ? "service_level" : "fill_rate", target)
-      .set("regime", flags.regime)
+  if (!newsvendor) {
+    std::snprintf(target, sizeof target, "%.17g", has_level ? flags.service_level : flags.fill_rate);
+    options.set(has_level ? "service_level" : "fill_rate", target);
+  }
+  options.set("regime", flags.regime)
       .set("dependence", flags.dependence)
       .set("samples", std::to_string(flags.samples))
       .set("seed", std::to_string(flags.seed))
@@ -50,9 +60,12 @@ void run_replenish(const ReplenishFlags& flags) {
     options.set("copula_rho", target);
   }
 
-  const invf::Inventory inventory = invf::Inventory::load_csv(flags.inventory);
+  invf::Inventory inventory = invf::Inventory::load_csv(flags.inventory);
+  if (!flags.open_orders.empty()) inventory.load_open_orders_csv(flags.open_orders);
   const invf::Forecast forecast = invf::Forecast::load_csv(flags.forecast);
-  const invf::Replenishment orders = invf::Replenishment::run(forecast, inventory, &options);
+  const invf::Replenishment orders = newsvendor
+                                         ? invf::Replenishment::newsvendor(forecast, inventory, &options)
+                                         : invf::Replenishment::run(forecast, inventory, &options);
   orders.write_csv(flags.out);
   size_t ordering = 0;
   double units = 0.0;
@@ -80,18 +93,36 @@ void register_replenish(CLI::App& app) {
   command
       ->add_option("--inventory", flags->inventory,
                    "State CSV: sku,on_hand,lead_time_mean[,lead_time_sd,review_period,moq,"
-                   "pack_size,max_stock,on_order,backorders,holding_cost,shortage_cost,order_cost]")
+                   "pack_size,max_stock,on_order,backorders,holding_cost,shortage_cost,order_cost,"
+                   "service_level|fill_rate (per-SKU target),overage_cost (newsvendor)]; "
+                   "lead_time_samples (e.g. 3;4;6) may replace lead_time_mean/sd")
       ->required()
       ->type_name("FILE");
+  command
+      ->add_option("--open-orders", flags->open_orders,
+                   "Open-orders CSV: sku,quantity,arrival_day (days from today, 0 = today) or "
+                   "sku,quantity,arrival_date; an order counts only if it arrives before the end "
+                   "of the protection interval (lead time + review period)")
+      ->type_name("FILE");
+  command
+      ->add_option("--mode", flags->mode,
+                   "order_up_to: periodic-review order-up-to decisions; newsvendor: one-shot buy "
+                   "for forecast days L+1..L+R at the critical ratio "
+                   "shortage_cost/(shortage_cost+overage_cost)")
+      ->check(CLI::IsMember({"order_up_to", "newsvendor"}))
+      ->capture_default_str();
   command
       ->add_option("--out,-o", flags->out,
                    "Output CSV: sku,on_hand,demand_mean,demand_sd,safety_stock,reorder_point,"
                    "order_up_to,order_quantity,expected_fill_rate,stockout_probability,"
-                   "days_of_cover")
+                   "days_of_cover (newsvendor: sku,on_hand,pipeline,demand_mean,demand_sd,"
+                   "critical_ratio,target_stock,order_quantity,stockout_probability,"
+                   "expected_sales,expected_leftover,expected_lost_sales)")
       ->required()
       ->type_name("FILE");
   command->add_option("--service-level", flags->service_level,
-                      "Cycle service level target in (0,1): P(no stockout in a cycle)");
+                      "Cycle service level target in (0,1): P(no stockout in a cycle); a SKU's "
+                      "service_level or fill_rate column overrides it");
   command->add_option("--fill-rate", flags->fill_rate,
                       "Fill-rate target in (0,1): share of demand served from stock");
   command->add_option("--regime", flags->regime, "Unmet demand: lost_sales or backorder")

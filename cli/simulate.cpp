@@ -1,8 +1,11 @@
 // invforecast simulate: replays the last test days of every series through
-// the replenishment policy with each method's forecasts.
+// the replenishment policy with each method's forecasts (built-in methods and
+// a neural model file), for one or more service targets.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "common.hpp"
 
@@ -12,10 +15,12 @@ namespace {
 struct SimulateFlags {
   IngestFlags ingest;
   std::string methods;
+  std::string model;  // model file, for method "model"
   long long test_days = 0;
   std::vector<double> service_levels;
   double fill_rate = NAN;
   long long lead_time = 2;
+  double lead_time_sd = 0.0;
   long long review_period = 1;
   std::string regime = "lost_sales";
   long long samples = 2000;
@@ -45,46 +50,63 @@ void run_simulate(const SimulateFlags& flags) {
   if (flags.lead_time <= 0 || flags.review_period <= 0 || flags.samples <= 0 || flags.history_days < 0)
     throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
                       "--lead-time, --review-period and --samples must be positive, --history-days >= 0");
+  const bool neural = std::find(methods.begin(), methods.end(), "model") != methods.end();
+  if (neural && flags.model.empty())
+    throw invf::Error(INVF_ERR_INVALID_ARGUMENT, "--method model needs --model FILE");
+  if (!neural && !flags.model.empty())
+    throw invf::Error(INVF_ERR_INVALID_ARGUMENT, "--model is only used with --method model");
   invf::Options options;
   flags.ingest.apply(options);
   options.set("threads", std::to_string(flags.threads))
       .set("lead_time", std::to_string(flags.lead_time))
+      .set("lead_time_sd", exact_text(flags.lead_time_sd))
       .set("review_period", std::to_string(flags.review_period))
       .set("regime", flags.regime)
       .set("samples", std::to_string(flags.samples))
       .set("history_days", std::to_string(flags.history_days));
-  // Targets are checked before the (slow) simulation starts.
-  std::vector<std::pair<std::string, std::string>> targets;
-  if (has_fill) targets.emplace_back("fill_rate", exact_text(flags.fill_rate));
-  for (double level : flags.service_levels) targets.emplace_back("service_level", exact_text(level));
-  for (const auto& [key, value] : targets) invf::Options().set(key, value);
-  for (const std::string& method : methods) invf::Forecaster check(method, &options);
+  // All targets in one run: each method forecasts each decision day once.
+  std::string key = has_fill ? "fill_rate" : "service_level";
+  std::string targets = has_fill ? exact_text(flags.fill_rate) : "";
+  for (double level : flags.service_levels) targets += (targets.empty() ? "" : ",") + exact_text(level);
+  options.set(key, targets);
+  // Methods and the model file are checked before the data is read, so a typo fails fast.
+  std::optional<invf::Model> model;
+  if (neural) model.emplace(invf::Model::load(flags.model, &options));
+  std::vector<invf::Forecaster> forecasters;
+  forecasters.reserve(methods.size());
+  for (const std::string& method : methods)
+    forecasters.push_back(method == "model" ? invf::Forecaster::from_model(*model, &options)
+                                            : invf::Forecaster(method, &options));
+  std::vector<const invf::Forecaster*> pointers;
+  for (const invf::Forecaster& forecaster : forecasters) pointers.push_back(&forecaster);
   ProgressBar bar(flags.progress);
   bar.attach(options);
   const invf::Dataset dataset = invf::Dataset::load_csv(flags.ingest.data, &options);
 
-  if (flags.json) std::printf("[");
-  for (size_t t = 0; t < targets.size(); ++t) {
-    options.set(targets[t].first, targets[t].second);
-    const invf::Simulation simulation =
-        invf::Simulation::run(dataset, methods, static_cast<size_t>(flags.test_days), &options);
-    if (flags.json) {
-      std::printf("%s%s", t == 0 ? "" : ",", simulation.to_json().c_str());
-      continue;
-    }
-    std::printf("%s%s %g, lead time %lld, review %lld, last %lld days\n", t == 0 ? "" : "\n",
-                targets[t].first.c_str(), std::stod(targets[t].second), flags.lead_time,
-                flags.review_period, flags.test_days);
-    std::printf("%-10s %7s %9s %9s %9s %13s %8s\n", "method", "series", "fill_rate", "cycle_sl",
-                "stockouts", "avg_inventory", "orders");
-    for (size_t m = 0; m < simulation.method_count(); ++m)
-      std::printf("%-10s %7.0f %9.4f %9.4f %9.0f %13.2f %8.0f\n",
-                  simulation.method_name(m).c_str(), simulation.value(m, "series"),
-                  simulation.value(m, "fill_rate"), simulation.value(m, "cycle_service_level"),
-                  simulation.value(m, "stockout_days"), simulation.value(m, "avg_inventory"),
-                  simulation.value(m, "orders"));
+  const invf::Simulation simulation =
+      invf::Simulation::run(dataset, pointers, static_cast<size_t>(flags.test_days), &options);
+  if (flags.json) {
+    // Always an array of reports, one per target.
+    const std::string json = simulation.to_json();
+    const bool several = flags.service_levels.size() > 1;
+    std::printf("%s%s%s\n", several ? "" : "[", json.c_str(), several ? "" : "]");
+    return;
   }
-  if (flags.json) std::printf("]\n");
+  const size_t rows = simulation.method_count();
+  for (size_t r = 0; r < rows; ++r) {
+    if (r % methods.size() == 0) {
+      std::printf("%s%s %g, lead time %lld", r == 0 ? "" : "\n", key.c_str(),
+                  simulation.value(r, "service_target"), flags.lead_time);
+      if (flags.lead_time_sd > 0.0) std::printf(" (sd %g)", flags.lead_time_sd);
+      std::printf(", review %lld, last %lld days\n", flags.review_period, flags.test_days);
+      std::printf("%-10s %7s %9s %9s %9s %13s %8s\n", "method", "series", "fill_rate", "cycle_sl",
+                  "stockouts", "avg_inventory", "orders");
+    }
+    std::printf("%-10s %7.0f %9.4f %9.4f %9.0f %13.2f %8.0f\n", simulation.method_name(r).c_str(),
+                simulation.value(r, "series"), simulation.value(r, "fill_rate"),
+                simulation.value(r, "cycle_service_level"), simulation.value(r, "stockout_days"),
+                simulation.value(r, "avg_inventory"), simulation.value(r, "orders"));
+  }
 }
 
 }  // namespace
@@ -97,8 +119,14 @@ void register_simulate(CLI::App& app) {
   flags->ingest.add_to(*command);
   command
       ->add_option("--method,-m", flags->methods,
-                   "Comma-separated methods: naive, snaive, ma, ets, croston, sba, tsb, auto")
+                   "Comma-separated methods: naive, snaive, ma, ets, croston, sba, tsb, auto, "
+                   "model (a neural model file, see --model)")
       ->required();
+  command
+      ->add_option("--model", flags->model,
+                   "Model file (invforecast format) for method model; each decision day it reads "
+                   "the last context_length days before that day")
+      ->type_name("FILE");
   command
       ->add_option("--test-days", flags->test_days,
                    "The last N days of each series are replayed; each decision uses only the days "
@@ -106,10 +134,16 @@ void register_simulate(CLI::App& app) {
       ->required()
       ->type_name("DAYS");
   command->add_option("--service-level", flags->service_levels,
-                      "Cycle service level target(s) in (0,1), comma-separated for several runs")
+                      "Cycle service level target(s) in (0,1), comma-separated: each method "
+                      "forecasts once per decision day for all of them")
       ->delimiter(',');
   command->add_option("--fill-rate", flags->fill_rate, "Fill-rate target in (0,1) instead");
-  command->add_option("--lead-time", flags->lead_time, "Fixed lead time in days")
+  command->add_option("--lead-time", flags->lead_time, "Lead time in days (the mean with --lead-time-sd)")
+      ->capture_default_str();
+  command
+      ->add_option("--lead-time-sd", flags->lead_time_sd,
+                   "Uncertain lead time: each order's lead time drawn from Normal(--lead-time, "
+                   "this) in whole days >= 1, repeatably; decisions mix over it (0 = fixed)")
       ->capture_default_str();
   command->add_option("--review-period", flags->review_period, "Days between reviews")
       ->capture_default_str();

@@ -115,12 +115,15 @@ INVF_API void invf_options_release(invf_options* options);
  *                    "snaive,ets,croston,sba,tsb,ma"
  *   "auto_windows"   rolling origins "auto" selects on, default "3"
  *   "threads"        integer >= 0, 0 (default) = all hardware threads
- * Neural models (invf_model_*, invf_forecaster_create_model):
+ * Neural models (invf_model_*, invf_forecaster_create_model, invf_train):
  *   "backend"        "cpu" (default: oneDNN GEMMs and AVX2 kernels chosen at
  *                    run time) | "reference" (plain Eigen, slow, for checks)
- * Replenishment and policy simulation (invf_replenish, invf_simulate):
+ *   training keys: see invf_train
+ * Replenishment and policy simulation (invf_replenish, invf_newsvendor,
+ * invf_simulate, invf_simulate_forecasters):
  *   "service_level", "fill_rate", "regime", "samples", "seed", "dependence",
- *   "copula_rho", "lead_time", "review_period", "history_days": see there.
+ *   "copula_rho", "lead_time", "lead_time_sd", "review_period",
+ *   "history_days": see there.
  */
 INVF_API invf_status* invf_options_set(invf_options* options, const char* key, const char* value);
 /* Progress reporting for long calls (fit, forecast, backtest).  `stage`
@@ -263,6 +266,20 @@ typedef struct invf_backtest invf_backtest;
 INVF_API invf_status* invf_backtest_run(const invf_dataset* dataset, const char* const* methods,
                                         size_t method_count, size_t horizon, size_t windows,
                                         const invf_options* options, invf_backtest** out);
+/* The same with forecasters the caller made: built-in methods
+ * (invf_forecaster_create) and neural models (invf_forecaster_create_model)
+ * side by side, each reported under its method name ("model" for a model).
+ * Each forecaster's own options apply to it; `options` gives "threads",
+ * the progress callback and the quantile levels scored ("quantiles"), which
+ * every forecaster must produce (a model's are its own: set "quantiles" to
+ * them, else INVF_ERR_INVALID_ARGUMENT).  A model sees only the days before
+ * each origin, like every method; it must not have been trained on the
+ * scored days for the figures to mean anything. */
+INVF_API invf_status* invf_backtest_run_forecasters(const invf_dataset* dataset,
+                                                   const invf_forecaster* const* forecasters,
+                                                   size_t count, size_t horizon, size_t windows,
+                                                   const invf_options* options,
+                                                   invf_backtest** out);
 INVF_API void invf_backtest_release(invf_backtest* backtest);
 
 INVF_API invf_status* invf_backtest_method_count(const invf_backtest* backtest, size_t* out);
@@ -369,6 +386,91 @@ INVF_API invf_status* invf_forecaster_create_model(const invf_model* model,
                                                    invf_forecaster** out);
 
 /* ------------------------------------------------------------------------ */
+/* Training: the engine fits its own encoder, no Python in the path         */
+
+/* What invf_train reports while it runs (all counts 1-based where they are
+ * positions).  val_loss is NaN before the first validation or without one. */
+typedef struct invf_train_progress {
+  size_t epoch, epochs;     /* epoch in progress (or just finished) and planned */
+  size_t step, total_steps; /* optimiser steps done and planned */
+  double train_loss;        /* mean batch loss of the epoch so far (normalised scale) */
+  double val_loss;          /* latest validation loss */
+  double samples_per_second;
+  double eta_seconds;
+  int epoch_end;            /* 1 for the report after an epoch's validation */
+} invf_train_progress;
+/* Return 0 to go on, non-zero to cancel: invf_train then fails with
+ * INVF_ERR_CANCELLED (and, with "checkpoint" set, the last epoch's
+ * checkpoint stays on disk for "resume").  Called on the training thread. */
+typedef int (*invf_train_fn)(void* user_data, const invf_train_progress* progress);
+
+/* Trains a forecasting encoder on every series of `dataset` (one global
+ * model) and returns it as a model handle, ready for invf_model_forecast,
+ * invf_forecaster_create_model and invf_model_save.
+ *
+ * `init` NULL: a new model from the configuration keys below, weights drawn
+ * from "seed".  `init` non-NULL: training starts from its weights and uses
+ * its configuration (the configuration keys must then be unset); "finetune"
+ * says what is updated.  `progress` may be NULL.  The result is bit-identical
+ * for the same data, options, seed, thread count and backend.
+ *
+ * Option keys (invf_options_set), besides "backend", "threads", "quantiles":
+ *   model (new models only): "context_length" (336), "patch_length" (16),
+ *     "stride" (8), "d_model" (128), "heads" (8), "ffn_dim" (256),
+ *     "layers" (3), "horizon" (28), "normalization" "revin" | "meanabs",
+ *     "norm_eps" (1e-5; added to the variance, in squared sales units)
+ *   optimisation: "epochs" (10), "steps_per_epoch" (100), "batch_size" (64),
+ *     "learning_rate" (1e-3), "min_learning_rate" (1e-5), "warmup_steps"
+ *     (-1 = 5% of all steps), "weight_decay" (0.01), "clip_norm" (1.0),
+ *     "loss" "pinball" | "mae" | "mse", "seed" (1),
+ *     "sampling" "uniform" | "volume" | "revenue", "min_history" (28)
+ *   validation: "holdout_days" (-1 = the horizon; 0 = none), "patience" (3)
+ *   transfer: "objective" "forecast" | "masked_patch" (self-supervised
+ *     pre-training: the result is a base for a later fine-tune, and
+ *     forecasting with it fails with INVF_ERR_INVALID_ARGUMENT),
+ *     "mask_ratio" (0.4), "finetune" "full" | "head" | "lora" (with
+ *     `init`), "lora_rank" (8), "lora_alpha" (16)
+ *   checkpoints: "checkpoint" a path written after every epoch (weights,
+ *     optimiser state, position), "resume" "true" to continue from it
+ * Errors: INVF_ERR_INVALID_ARGUMENT (bad or conflicting options, or a
+ * checkpoint written with other settings: the message names the setting),
+ * INVF_ERR_SERIES_TOO_SHORT (no series has a whole window), INVF_ERR_INTERNAL
+ * (a non-finite loss: training diverged; lower "learning_rate"),
+ * INVF_ERR_CANCELLED, INVF_ERR_IO (checkpoint not writable or missing for
+ * "resume"), INVF_ERR_CORRUPT_MODEL (a damaged checkpoint). */
+INVF_API invf_status* invf_train(const invf_dataset* dataset, const invf_model* init,
+                                 const invf_options* options, invf_train_fn progress,
+                                 void* user_data, invf_model** out);
+
+/* Writes the model in the invforecast model format (written to a temporary
+ * name, then renamed into place).  A model from a LoRA fine-tune is written
+ * merged (base + adapter), a standalone file. */
+INVF_API invf_status* invf_model_save(const invf_model* model, const char* path);
+/* The same into `buffer` of `capacity` bytes; `*needed` (if not NULL) gets
+ * the size.  capacity 0 with buffer NULL only reports the size; a smaller
+ * capacity fails with INVF_ERR_BUFFER_TOO_SMALL and writes nothing. */
+INVF_API invf_status* invf_model_save_buffer(const invf_model* model, void* buffer,
+                                             size_t capacity, size_t* needed);
+/* A model trained with "finetune" = "lora" keeps its low-rank adapter apart:
+ * this writes only the adapter (a small file that names its base model's
+ * checksum).  Other models fail with INVF_ERR_INVALID_ARGUMENT. */
+INVF_API invf_status* invf_model_save_adapter(const invf_model* model, const char* path);
+/* Loads an adapter file over `base`, giving a new model (base + adapter).
+ * `options` NULL keeps the base's "backend" and "threads"; otherwise they
+ * come from `options`.  An adapter made for another base fails with
+ * INVF_ERR_INVALID_ARGUMENT; a damaged file with INVF_ERR_CORRUPT_MODEL; a
+ * missing one with INVF_ERR_IO. */
+INVF_API invf_status* invf_model_load_adapter(const invf_model* base, const char* path,
+                                              const invf_options* options, invf_model** out);
+/* A training-provenance value of the model by key (e.g. "objective",
+ * "epochs_run", "best_epoch", "best_val_loss", "steps", "seed", "finetune";
+ * only reproducible facts, so the same training gives the same file);
+ * `*out` stays valid while the model lives.  INVF_ERR_INVALID_ARGUMENT when
+ * the model has no such entry. */
+INVF_API invf_status* invf_model_provenance(const invf_model* model, const char* key,
+                                            const char** out);
+
+/* ------------------------------------------------------------------------ */
 /* Replenishment: order decisions from a forecast                            */
 
 /* Reads a forecast back from the CSV that invf_forecast_write_csv (and
@@ -383,24 +485,37 @@ INVF_API invf_status* invf_forecaster_create_model(const invf_model* model,
 INVF_API invf_status* invf_forecast_load_csv(const char* path, invf_forecast** out);
 
 /* Stock states of SKUs (stock-keeping units).  Each SKU is matched by id to
- * the forecast series of the same series_id; day 1 of that forecast is the
- * first day of the lead time of an order placed now.  Fields (the columns of
- * the state CSV, and the keys of invf_inventory_add_sku), in units or days:
+ * the forecast series of the same series_id; day 1 of that forecast is
+ * today, the first day of the lead time of an order placed now (an order
+ * with lead time L arrives at the start of day L + 1).  Fields (the columns
+ * of the state CSV, and the keys of invf_inventory_add_sku), in units or days:
  *   "on_hand"        required, >= 0
- *   "lead_time_mean" required, days >= 1 (a whole number when sd is 0)
+ *   "lead_time_mean" required (unless lead_time_samples is given), days >= 1
+ *                    (a whole number when sd is 0)
  *   "lead_time_sd"   default 0 (fixed lead time); > 0: a normal lead time
  *                    discretised to whole days >= 1 and mixed over
+ *   "lead_time_samples"  state CSV only (invf_inventory_set_lead_time_samples
+ *                    for arrays): past lead times in whole days >= 1
+ *                    separated by ';' ("3;4;4;6"); the lead time is their
+ *                    empirical distribution, mixed over; instead of
+ *                    lead_time_mean and lead_time_sd (not both)
  *   "review_period"  whole days >= 1, default 1 (decide every day)
  *   "moq"            minimum order quantity, default 0; a multiple of pack_size
  *   "pack_size"      > 0, default 1: orders are whole packs
  *   "max_stock"      capacity for on hand + pipeline + order; default none
- *   "on_order"       units already ordered, assumed to arrive within the
- *                    lead time (counted fully in the inventory position);
- *                    default 0
+ *   "on_order"       units already ordered, assumed to arrive today (arrival
+ *                    day 0, counted fully in the inventory position);
+ *                    default 0.  Open orders with arrival dates: see
+ *                    invf_inventory_add_open_order.
  *   "backorders"     units owed to customers (backorder regime only), default 0
  *   "holding_cost", "shortage_cost", "order_cost": per unit-day, per unit
  *                    short, per order; default 0 (only expected_cycle_cost
- *                    uses them)
+ *                    uses them; invf_newsvendor takes shortage_cost as the
+ *                    underage cost)
+ *   "service_level" or "fill_rate"  (at most one per SKU) the SKU's own
+ *                    target in (0,1), which overrides the options' one
+ *   "overage_cost"   invf_newsvendor only: cost per unit left over at the
+ *                    end of the selling period (cost - salvage), > 0
  * SKU ids are unique.  Values are checked by invf_replenish, whose errors
  * name the SKU and field. */
 typedef struct invf_inventory invf_inventory;
@@ -420,6 +535,30 @@ INVF_API void invf_inventory_release(invf_inventory* inventory);
 INVF_API invf_status* invf_inventory_add_sku(invf_inventory* inventory, const char* sku,
                                              const char* const* keys, const double* values,
                                              size_t count);
+/* Replaces the lead time of SKU `sku` by the empirical distribution of
+ * `count` >= 1 past lead times days[i] (whole days >= 1).  An unknown SKU
+ * fails with INVF_ERR_DATA.  Works on any inventory. */
+INVF_API invf_status* invf_inventory_set_lead_time_samples(invf_inventory* inventory,
+                                                           const char* sku, const int* days,
+                                                           size_t count);
+/* Adds an open order of SKU `sku`: `quantity` units (finite, >= 0) arriving
+ * `arrival_day` days from now (0 = today, before today's demand; at most
+ * 3660), i.e. available from forecast day arrival_day + 1 on.  Rule: an open
+ * order counts in the inventory position when it arrives within the
+ * protection interval, arrival_day < longest lead time + review period;
+ * later orders cover none of it and are not counted (invf_replenishment_value
+ * "pipeline_later" reports them).  An unknown SKU fails with INVF_ERR_DATA.
+ * Works on any inventory, also one loaded from a file. */
+INVF_API invf_status* invf_inventory_add_open_order(invf_inventory* inventory, const char* sku,
+                                                    double quantity, int arrival_day);
+/* Adds the open orders of a CSV with the header sku,quantity and exactly
+ * one of arrival_day (as above) or arrival_date (YYYY-MM-DD: the SKU's
+ * forecast day 1 is today, so arrival_day = arrival_date - that date; a
+ * date before it fails in invf_replenish with INVF_ERR_DATA).  A SKU may
+ * have several rows.  Errors name the file and line; a failing file adds
+ * nothing. */
+INVF_API invf_status* invf_inventory_load_open_orders_csv(invf_inventory* inventory,
+                                                          const char* path);
 INVF_API invf_status* invf_inventory_sku_count(const invf_inventory* inventory, size_t* out);
 INVF_API invf_status* invf_inventory_sku_id(const invf_inventory* inventory, size_t sku,
                                             const char** out);
@@ -432,8 +571,11 @@ typedef struct invf_replenishment invf_replenishment;
  * (a sum of daily quantiles is not a quantile of the sum), mixed over an
  * uncertain lead time; invf_replenishment_method states the assumptions.
  * Option keys (invf_options_set):
- *   "service_level"  cycle service level target in (0,1), default 0.95
+ *   "service_level"  cycle service level target in (0,1), default 0.95,
+ *                    for SKUs without their own service_level / fill_rate
  *   "fill_rate"      fill-rate target in (0,1) instead (the key set last wins)
+ *                    (a comma-separated list is for the simulator; here it
+ *                    fails with INVF_ERR_INVALID_ARGUMENT)
  *   "regime"         "lost_sales" (default) | "backorder"
  *   "samples"        Monte Carlo paths, default 20000
  *   "seed"           integer; the same inputs and seed give the same result
@@ -448,6 +590,23 @@ typedef struct invf_replenishment invf_replenishment;
 INVF_API invf_status* invf_replenish(const invf_forecast* forecast,
                                      const invf_inventory* inventory,
                                      const invf_options* options, invf_replenishment** out);
+/* Newsvendor mode: one-shot buys (promotion stock, perishables), one per SKU
+ * of `inventory`.  The buy placed now arrives after the SKU's lead time L
+ * (fixed: lead_time_sd 0, no samples; else INVF_ERR_INVALID_ARGUMENT) and
+ * must last the selling period of review_period R days, forecast days
+ * L+1..L+R.  Demand over those days is built by Monte Carlo as in
+ * invf_replenish; the target stock is its quantile at the critical ratio
+ * cu / (cu + co), cu = shortage_cost (> 0, per unit of demand not met),
+ * co = overage_cost (> 0, per unit left over).  Stock = on_hand + open
+ * orders arriving before the period ends; demand before the period is not
+ * netted, so give as on_hand what will be left at its start.  The order is
+ * max(0, target - stock), rounded to packs and the MOQ, capped by
+ * max_stock; backorders must be 0.  Options "samples", "seed",
+ * "dependence", "copula_rho", "threads" apply.  The result is read with
+ * the invf_replenishment_* calls (keys listed at invf_replenishment_value). */
+INVF_API invf_status* invf_newsvendor(const invf_forecast* forecast,
+                                      const invf_inventory* inventory,
+                                      const invf_options* options, invf_replenishment** out);
 INVF_API void invf_replenishment_release(invf_replenishment* replenishment);
 INVF_API invf_status* invf_replenishment_sku_count(const invf_replenishment* replenishment,
                                                    size_t* out);
@@ -462,7 +621,8 @@ INVF_API invf_status* invf_replenishment_sku_id(const invf_replenishment* replen
  *   "reorder_point" (the target met over D_L), "order_up_to" (the target
  *   met over D_P), "cycle_safety_stock" (order_up_to - E[D_P]), "pipeline"
  *   (on order, counted), "inventory_position" (on hand - backorders +
- *   pipeline), "unrounded_order" (max(0, order_up_to - position)),
+ *   pipeline), "pipeline_later" (open orders arriving after the protection
+ *   interval, not counted), "unrounded_order" (max(0, order_up_to - position)),
  *   "order_quantity" (rounded up to whole packs, at least the MOQ, cut to
  *   max_stock; 0 when nothing is needed or the cut falls below the MOQ),
  *   "capped_by_max_stock" (0 or 1), "expected_fill_rate" and
@@ -470,6 +630,11 @@ INVF_API invf_status* invf_replenishment_sku_id(const invf_replenishment* replen
  *   "expected_shortage", "expected_ending_stock", "expected_cycle_cost",
  *   "mean_daily_demand", "days_of_cover" (on hand / mean daily demand;
  *   infinite when that is 0).
+ * Keys of a newsvendor result: "on_hand", "pipeline" (open orders counted
+ * as stock), "demand_mean", "demand_sd" (over the selling period),
+ * "critical_ratio", "target_stock", "unrounded_order", "order_quantity",
+ * "capped_by_max_stock", "stockout_probability", "expected_sales",
+ * "expected_leftover", "expected_lost_sales" (of stock + order).
  * An unknown key fails with INVF_ERR_INVALID_ARGUMENT. */
 INVF_API invf_status* invf_replenishment_value(const invf_replenishment* replenishment,
                                                size_t sku, const char* key, double* out);
@@ -479,7 +644,10 @@ INVF_API invf_status* invf_replenishment_method(const invf_replenishment* replen
 /* Writes the CSV sku,on_hand,demand_mean,demand_sd,safety_stock,
  * reorder_point,order_up_to,order_quantity,expected_fill_rate,
  * stockout_probability,days_of_cover (values as invf_replenishment_value;
- * "inf" for an infinite days_of_cover). */
+ * "inf" for an infinite days_of_cover); for a newsvendor result
+ * sku,on_hand,pipeline,demand_mean,demand_sd,critical_ratio,target_stock,
+ * order_quantity,stockout_probability,expected_sales,expected_leftover,
+ * expected_lost_sales. */
 INVF_API invf_status* invf_replenishment_write_csv(const invf_replenishment* replenishment,
                                                    const char* path);
 
@@ -497,21 +665,46 @@ typedef struct invf_simulation invf_simulation;
  * is served from stock, the rest lost or backordered.  Start: on hand = the
  * first decision's order-up-to level.  Series with no history before the
  * test period are skipped with a warning.  Option keys: "service_level" or
- * "fill_rate", "regime", "seed", "dependence", "copula_rho" (as for
- * invf_replenish), "samples" (default 2000 here), "lead_time" (fixed days,
- * default 2), "review_period" (days, default 1), "history_days" (fit on the
- * last N days before each decision; default 0 = all), the forecasting keys
- * and "threads" (the result does not depend on it) and the progress
- * callback. */
+ * "fill_rate" (one target, or a comma-separated list: each method then
+ * forecasts each decision day once and the forecasts are replayed under
+ * every target), "regime", "seed", "dependence", "copula_rho" (as for
+ * invf_replenish), "samples" (default 2000 here), "lead_time" (days,
+ * default 2), "lead_time_sd" (default 0 = fixed; > 0: each order's lead
+ * time is drawn from Normal(lead_time, lead_time_sd) in whole days >= 1,
+ * repeatably for a "seed", the same draws for every method and target, and
+ * decisions mix over that distribution), "review_period" (days, default
+ * 1), "history_days" (fit on the last N days before each decision; default
+ * 0 = all), the forecasting keys and "threads" (the result does not depend
+ * on it) and the progress callback.
+ * Result rows: one per (service target, method), target-major: row
+ * t * method_count + m; invf_simulation_value "service_target" tells the
+ * target of a row. */
 INVF_API invf_status* invf_simulate(const invf_dataset* dataset, const char* const* methods,
                                     size_t method_count, size_t test_days,
                                     const invf_options* options, invf_simulation** out);
+/* The same with forecasters made by the caller: built-in ones
+ * (invf_forecaster_create, keeping the settings and quantile levels they
+ * were made with) and neural models (invf_forecaster_create_model, reported
+ * as "model"), so the model is compared with the built-in methods on the
+ * business outcome.  A model forecasts each decision day from the last
+ * context_length days before it (left-padded with zeros when fewer), and
+ * its horizon must cover the longest lead time + review period
+ * (INVF_ERR_INVALID_ARGUMENT otherwise).  Only data before each decision
+ * day reaches any forecaster.  `options` as for invf_simulate (its
+ * forecasting keys apply only to "strict"). */
+INVF_API invf_status* invf_simulate_forecasters(const invf_dataset* dataset,
+                                                const invf_forecaster* const* forecasters,
+                                                size_t count, size_t test_days,
+                                                const invf_options* options,
+                                                invf_simulation** out);
 INVF_API void invf_simulation_release(invf_simulation* simulation);
+/* Rows of the result (methods x service targets). */
 INVF_API invf_status* invf_simulation_method_count(const invf_simulation* simulation,
                                                    size_t* out);
 INVF_API invf_status* invf_simulation_method_name(const invf_simulation* simulation,
                                                   size_t method, const char** out);
-/* A measure of a method over all simulated series by key: "series"
+/* A measure of a row over all simulated series by key: "service_target",
+ * "series"
  * (simulated), "fill_rate" (units served on the day / units demanded),
  * "cycle_service_level" (share of review cycles without a stockout day),
  * "stockout_days", "avg_inventory" (mean end-of-day on hand, summed over
@@ -522,8 +715,10 @@ INVF_API invf_status* invf_simulation_value(const invf_simulation* simulation, s
                                             const char* key, double* out);
 /* The report as JSON: {"test_days", "review_period", "lead_time",
  * "service_target", "policy", "methods": [{"method", "series", "fill_rate",
- * "cycle_service_level", "stockout_days", "avg_inventory", "orders", ...}]}.
- * Buffer rules as for invf_backtest_to_json. */
+ * "cycle_service_level", "stockout_days", "avg_inventory", "orders", ...}]},
+ * with "lead_time_sd" and "service_measure" ("service_level" | "fill_rate");
+ * with several service targets, a JSON array of such objects, one per
+ * target in order.  Buffer rules as for invf_backtest_to_json. */
 INVF_API invf_status* invf_simulation_to_json(const invf_simulation* simulation, char* buffer,
                                               size_t capacity, size_t* needed);
 

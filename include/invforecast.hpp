@@ -358,6 +358,19 @@ class Backtest {
                                     options ? options->get() : nullptr, &raw));
     return Backtest(raw);
   }
+  // Forecasters made by the caller (built-in methods and models side by side).
+  static Backtest run_forecasters(const Dataset& dataset,
+                                  const std::vector<const Forecaster*>& forecasters,
+                                  size_t horizon, size_t windows, const Options* options = nullptr) {
+    std::vector<const invf_forecaster*> handles;
+    handles.reserve(forecasters.size());
+    for (const Forecaster* f : forecasters) handles.push_back(f ? f->get() : nullptr);
+    invf_backtest* raw = nullptr;
+    detail::check(invf_backtest_run_forecasters(dataset.get(), handles.data(), handles.size(),
+                                                horizon, windows,
+                                                options ? options->get() : nullptr, &raw));
+    return Backtest(raw);
+  }
 
   size_t method_count() const {
     size_t count = 0;
@@ -441,13 +454,67 @@ class Model {
     return out;
   }
 
+  // Training progress: return false to cancel (train() then throws
+  // INVF_ERR_CANCELLED).  An exception thrown by it cancels too.
+  using TrainProgressFunction = std::function<bool(const invf_train_progress&)>;
+
+  // Trains a model on `dataset` (see invf_train for the option keys); from
+  // `init`'s weights when given.
+  static Model train(const Dataset& dataset, const Model* init, const Options* options = nullptr,
+                     TrainProgressFunction progress = nullptr);
+
+  void save(const std::string& path) const {
+    detail::check(invf_model_save(handle_.get(), path.c_str()));
+  }
+  std::vector<unsigned char> save_buffer() const {
+    size_t needed = 0;
+    detail::check(invf_model_save_buffer(handle_.get(), nullptr, 0, &needed));
+    std::vector<unsigned char> bytes(needed);
+    detail::check(invf_model_save_buffer(handle_.get(), bytes.data(), bytes.size(), &needed));
+    return bytes;
+  }
+  // A new model: this one with the adapter file at `path` merged in.
+  Model load_adapter(const std::string& path, const Options* options = nullptr) const {
+    invf_model* raw = nullptr;
+    detail::check(invf_model_load_adapter(handle_.get(), path.c_str(),
+                                          options ? options->get() : nullptr, &raw));
+    return Model(raw);
+  }
+  // Only for a model from a LoRA fine-tune (see invf_model_save_adapter).
+  void save_adapter(const std::string& path) const {
+    detail::check(invf_model_save_adapter(handle_.get(), path.c_str()));
+  }
+  // See invf_model_provenance ("objective", "epochs_run", "best_val_loss", ...).
+  std::string provenance(const std::string& key) const {
+    const char* value = nullptr;
+    detail::check(invf_model_provenance(handle_.get(), key.c_str(), &value));
+    return value;
+  }
+
   const invf_model* get() const noexcept { return handle_.get(); }
 
  private:
   explicit Model(invf_model* raw) : handle_(raw) {}
+  static int train_trampoline(void* user_data, const invf_train_progress* progress) {
+    try {
+      return (*static_cast<TrainProgressFunction*>(user_data))(*progress) ? 0 : 1;
+    } catch (...) {
+      return 1;
+    }
+  }
 
   detail::Handle<invf_model, invf_model_release> handle_;
 };
+
+inline Model Model::train(const Dataset& dataset, const Model* init, const Options* options,
+                         TrainProgressFunction progress) {
+  invf_model* raw = nullptr;
+  detail::check(invf_train(dataset.get(), init ? init->get() : nullptr,
+                           options ? options->get() : nullptr,
+                           progress ? &Model::train_trampoline : nullptr,
+                           progress ? &progress : nullptr, &raw));
+  return Model(raw);
+}
 
 inline Forecaster Forecaster::from_model(const Model& model, const Options* options) {
   invf_forecaster* raw = nullptr;
@@ -483,6 +550,21 @@ class Inventory {
         invf_inventory_add_sku(handle_.get(), sku.c_str(), keys.data(), values.data(), keys.size()));
   }
 
+  // Past lead times in whole days: the SKU's lead time becomes their
+  // empirical distribution.
+  void set_lead_time_samples(const std::string& sku, const std::vector<int>& days) {
+    detail::check(
+        invf_inventory_set_lead_time_samples(handle_.get(), sku.c_str(), days.data(), days.size()));
+  }
+  // An open order arriving `arrival_day` days from now (0 = today).
+  void add_open_order(const std::string& sku, double quantity, int arrival_day) {
+    detail::check(invf_inventory_add_open_order(handle_.get(), sku.c_str(), quantity, arrival_day));
+  }
+  // CSV sku,quantity,arrival_day or sku,quantity,arrival_date.
+  void load_open_orders_csv(const std::string& path) {
+    detail::check(invf_inventory_load_open_orders_csv(handle_.get(), path.c_str()));
+  }
+
   size_t sku_count() const {
     size_t count = 0;
     detail::check(invf_inventory_sku_count(handle_.get(), &count));
@@ -510,6 +592,14 @@ class Replenishment {
     invf_replenishment* raw = nullptr;
     detail::check(invf_replenish(forecast.get(), inventory.get(),
                                  options ? options->get() : nullptr, &raw));
+    return Replenishment(raw);
+  }
+  // One-shot buys (invf_newsvendor); read with the same getters.
+  static Replenishment newsvendor(const Forecast& forecast, const Inventory& inventory,
+                                  const Options* options = nullptr) {
+    invf_replenishment* raw = nullptr;
+    detail::check(invf_newsvendor(forecast.get(), inventory.get(),
+                                  options ? options->get() : nullptr, &raw));
     return Replenishment(raw);
   }
 
@@ -546,7 +636,8 @@ class Replenishment {
   detail::Handle<invf_replenishment, invf_replenishment_release> handle_;
 };
 
-// The policy simulator (invf_simulate): one outcome per method.
+// The policy simulator (invf_simulate): one outcome row per (service target,
+// method).
 class Simulation {
  public:
   static Simulation run(const Dataset& dataset, const std::vector<std::string>& methods,
@@ -557,6 +648,17 @@ class Simulation {
     invf_simulation* raw = nullptr;
     detail::check(invf_simulate(dataset.get(), names.data(), names.size(), test_days,
                                 options ? options->get() : nullptr, &raw));
+    return Simulation(raw);
+  }
+  // With forecasters, the model among them (invf_simulate_forecasters).
+  static Simulation run(const Dataset& dataset, const std::vector<const Forecaster*>& forecasters,
+                        size_t test_days, const Options* options = nullptr) {
+    std::vector<const invf_forecaster*> handles;
+    handles.reserve(forecasters.size());
+    for (const Forecaster* f : forecasters) handles.push_back(f != nullptr ? f->get() : nullptr);
+    invf_simulation* raw = nullptr;
+    detail::check(invf_simulate_forecasters(dataset.get(), handles.data(), handles.size(),
+                                            test_days, options ? options->get() : nullptr, &raw));
     return Simulation(raw);
   }
 

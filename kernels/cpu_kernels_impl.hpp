@@ -205,9 +205,11 @@ void transpose_head(const float* src, int64_t ld_src, int64_t n, int64_t dh, flo
 
 // One register block of small_gemm: R rows by NC vectors of columns from j0,
 // accumulated over the whole inner dimension, then scaled and stored.
-template <int R, int NC>
-void gemm_block(int64_t inner, float alpha, const float* a, int64_t a_row, int64_t a_col,
-                const float* b, int64_t ldb, float* c, int64_t ldc, int64_t j0, int64_t cols) {
+// Full blocks (every vector inside cols) load without masks: a branch per
+// load in the inner loop made the compiler keep the accumulators in memory.
+template <int R, int NC, bool kFull>
+void gemm_block_of(int64_t inner, float alpha, const float* a, int64_t a_row, int64_t a_col,
+                   const float* b, int64_t ldb, float* c, int64_t ldc, int64_t j0, int64_t cols) {
   Reg acc[R][NC];
   int64_t count[NC];
   for (int nc = 0; nc < NC; ++nc) {
@@ -217,7 +219,9 @@ void gemm_block(int64_t inner, float alpha, const float* a, int64_t a_row, int64
   }
   for (int64_t k = 0; k < inner; ++k) {
     Reg bk[NC];
-    for (int nc = 0; nc < NC; ++nc) bk[nc] = V::load_n(b + k * ldb + j0 + nc * W, count[nc], 0.0f);
+    for (int nc = 0; nc < NC; ++nc)
+      bk[nc] = kFull ? V::load(b + k * ldb + j0 + nc * W)
+                     : V::load_n(b + k * ldb + j0 + nc * W, count[nc], 0.0f);
     for (int r = 0; r < R; ++r) {
       const Reg ar = V::set1(a[r * a_row + k * a_col]);
       for (int nc = 0; nc < NC; ++nc) acc[r][nc] = V::fmadd(ar, bk[nc], acc[r][nc]);
@@ -229,14 +233,26 @@ void gemm_block(int64_t inner, float alpha, const float* a, int64_t a_row, int64
       V::store_n(c + r * ldc + j0 + nc * W, V::mul(acc[r][nc], scale), count[nc]);
 }
 
+template <int R, int NC>
+void gemm_block(int64_t inner, float alpha, const float* a, int64_t a_row, int64_t a_col,
+                const float* b, int64_t ldb, float* c, int64_t ldc, int64_t j0, int64_t cols) {
+  if (cols - j0 >= NC * W)
+    gemm_block_of<R, NC, true>(inner, alpha, a, a_row, a_col, b, ldb, c, ldc, j0, cols);
+  else
+    gemm_block_of<R, NC, false>(inner, alpha, a, a_row, a_col, b, ldb, c, ldc, j0, cols);
+}
+
+// Blocks of 6 rows (12 accumulators at NC = 2; 42 tokens are 7 blocks).
 template <int NC>
 void gemm_column_panel(int64_t m, int64_t inner, float alpha, const float* a, int64_t a_row,
                        int64_t a_col, const float* b, int64_t ldb, float* c, int64_t ldc,
                        int64_t j0, int64_t cols) {
   int64_t i = 0;
-  for (; i + 4 <= m; i += 4)
-    gemm_block<4, NC>(inner, alpha, a + i * a_row, a_row, a_col, b, ldb, c + i * ldc, ldc, j0, cols);
+  for (; i + 6 <= m; i += 6)
+    gemm_block<6, NC>(inner, alpha, a + i * a_row, a_row, a_col, b, ldb, c + i * ldc, ldc, j0, cols);
   switch (m - i) {
+    case 5: gemm_block<5, NC>(inner, alpha, a + i * a_row, a_row, a_col, b, ldb, c + i * ldc, ldc, j0, cols); break;
+    case 4: gemm_block<4, NC>(inner, alpha, a + i * a_row, a_row, a_col, b, ldb, c + i * ldc, ldc, j0, cols); break;
     case 3: gemm_block<3, NC>(inner, alpha, a + i * a_row, a_row, a_col, b, ldb, c + i * ldc, ldc, j0, cols); break;
     case 2: gemm_block<2, NC>(inner, alpha, a + i * a_row, a_row, a_col, b, ldb, c + i * ldc, ldc, j0, cols); break;
     case 1: gemm_block<1, NC>(inner, alpha, a + i * a_row, a_row, a_col, b, ldb, c + i * ldc, ldc, j0, cols); break;
@@ -259,15 +275,17 @@ void small_gemm(int64_t m, int64_t cols, int64_t inner, float alpha, const float
 
 // Workspace of one (batch, head), in floats (ops.cpp sizes it the same way):
 // the score tile [n, np], K^T and V^T [dh, np], a panel of 4 score-gradient
-// rows (backward) or the rows' 1 / sum (forward).
+// rows (backward) or the rows' 1 / sum and maxima (forward).
 struct AttentionWorkspace {
   float* tile;
   float* kt;
   float* vt;
   float* panel;
   float* row_scale;
+  float* row_max;
   AttentionWorkspace(float* base, int64_t np, int64_t dh)
-      : tile(base), kt(base + np * np), vt(kt + dh * np), panel(vt + dh * np), row_scale(panel) {}
+      : tile(base), kt(base + np * np), vt(kt + dh * np), panel(vt + dh * np), row_scale(panel),
+        row_max(panel + np) {}
 };
 constexpr int64_t kPanelRows = 4;
 
@@ -284,20 +302,25 @@ void attention_forward(const AttentionDims& dims, const float* q, const float* k
       const int64_t in_off = b * n * ld + h * dh;
       transpose_head(k + in_off, ld, n, dh, ws.kt, np);
       small_gemm(n, np, dh, scale, q + in_off, ld, 1, ws.kt, np, ws.tile, np);
+      // Softmax in three passes over the tile (row maxima, exponentials, row
+      // sums) rather than row by row: no exponential then waits on a row's
+      // reductions, so the pipeline overlaps them.
       for (int64_t i = 0; i < n; ++i) {
         float* p = ws.tile + i * np;
-        fill(p + n, np - n, -kInfinity);
-        const float m = max_value(p, np);
-        const Reg vm = V::set1(m);
-        Reg acc = V::zero();
-        for (int64_t j0 = 0; j0 < np; j0 += W) {
-          const Reg e = V::exp(V::sub(V::load(p + j0), vm));
-          acc = V::add(acc, e);
-          V::store(p + j0, e);
-        }
-        const float l = V::reduce_add(acc);
+        fill(p + n, np - n, -kInfinity);  // keeps exp_nonpositive in its domain
+        ws.row_max[i] = max_value(p, np);
+      }
+      for (int64_t i = 0; i < n; ++i) {
+        float* p = ws.tile + i * np;
+        const Reg vm = V::set1(ws.row_max[i]);
+        for (int64_t j0 = 0; j0 < np; j0 += W)
+          V::store(p + j0, V::exp_nonpositive(V::sub(V::load(p + j0), vm)));
+      }
+      // The padding columns are left out of the sums and of O = P V below.
+      for (int64_t i = 0; i < n; ++i) {
+        const float l = sum(ws.tile + i * np, n);
         ws.row_scale[i] = 1.0f / l;
-        if (lse) lse[(b * dims.heads + h) * n + i] = m + std::log(l);
+        if (lse) lse[(b * dims.heads + h) * n + i] = ws.row_max[i] + std::log(l);
       }
       // O = diag(1/l) E V: normalising the n x dh output is cheaper than the n x n tile.
       float* o = out + b * n * ldo + h * dh;

@@ -30,6 +30,8 @@ struct ScalarVec {
   static float reduce_max(Reg a) { return a; }
 
   static Reg exp(Reg x) { return std::exp(x); }
+  // e^x for x <= 0 (Avx2Vec has a faster form for this range).
+  static Reg exp_nonpositive(Reg x) { return std::exp(x); }
   // Standard normal CDF and density.
   static Reg normal_cdf(Reg x) { return 0.5f * std::erfc(-x * 0.70710678118654752f); }
   static Reg normal_pdf(Reg x) { return 0.39894228040143268f * std::exp(-0.5f * x * x); }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "core/error.hpp"
 #include "cpu_kernels.hpp"
@@ -121,6 +122,65 @@ void linear_gelu_forward(Backend backend, const float* x, const float* w, const 
       [&] {
         if (rows > 0) cpu::gemm(false, true, rows, out, in, x, w, b, y, cpu::Epilogue::Gelu);
       });
+}
+
+PackedLinear::PackedLinear(const float* w, const float* b, int64_t in_features,
+                           int64_t out_features)
+    : w_(w), b_(b), in_(in_features), out_(out_features) {
+  constexpr const char* op = "PackedLinear";
+  require_positive(in_features, op, "in_features");
+  require_positive(out_features, op, "out_features");
+  require(w, op, "w");
+  packed_ = cpu::PackedMatrix(w, b, out_features, in_features);
+}
+
+namespace {
+
+enum class PackedForm { Plain, Gelu, Residual };
+
+void packed_linear(Backend backend, const PackedLinear& layer, const float* x, float* y,
+                   int64_t rows, PackedForm form, const char* op) {
+  require_rows(rows, op);
+  if (!layer.weight())
+    fail(ErrorCode::InvalidArgument, "{}: the PackedLinear holds no weights", op);
+  require_rows_data(x, rows, op, "x");
+  require_rows_data(y, rows, op, "y");
+  if (rows == 0) return;
+  const int64_t in = layer.in_features(), out = layer.out_features();
+  dispatch(
+      backend, op,
+      [&] {
+        if (form != PackedForm::Residual) {
+          reference::linear_forward(x, layer.weight(), layer.bias(), y, rows, in, out);
+          if (form == PackedForm::Gelu) reference::bias_gelu_forward<float>(y, nullptr, y, rows, out);
+          return;
+        }
+        std::vector<float> product(static_cast<size_t>(rows * out));
+        reference::linear_forward(x, layer.weight(), layer.bias(), product.data(), rows, in, out);
+        for (size_t i = 0; i < product.size(); ++i) y[i] += product[i];
+      },
+      [&] {
+        cpu::packed_gemm(rows, x, in, layer.packed(), y, out,
+                         form == PackedForm::Gelu ? cpu::Epilogue::Gelu : cpu::Epilogue::None,
+                         form == PackedForm::Residual);
+      });
+}
+
+}  // namespace
+
+void linear_forward(Backend backend, const PackedLinear& layer, const float* x, float* y,
+                    int64_t rows) {
+  packed_linear(backend, layer, x, y, rows, PackedForm::Plain, "linear_forward");
+}
+
+void linear_gelu_forward(Backend backend, const PackedLinear& layer, const float* x, float* y,
+                         int64_t rows) {
+  packed_linear(backend, layer, x, y, rows, PackedForm::Gelu, "linear_gelu_forward");
+}
+
+void linear_residual_forward(Backend backend, const PackedLinear& layer, const float* x, float* y,
+                             int64_t rows) {
+  packed_linear(backend, layer, x, y, rows, PackedForm::Residual, "linear_residual_forward");
 }
 
 void linear_backward(Backend backend, const float* x, const float* w, const float* dy, float* dx,

@@ -6,24 +6,34 @@
 //     Reference  plain Eigen (kernels/reference.hpp), readable first and
 //                templated on the scalar type, so gradient tests run it in
 //                float64;
-//     Cpu        the fast path: oneDNN matmul for GEMMs (kernels/gemm_*.cpp,
-//                primitives cached per shape) and our own kernels for the
-//                rest (kernels/cpu_kernels_impl.hpp), compiled once per ISA
+//     Cpu        the fast path, our own kernels compiled once per ISA
 //                (scalar, AVX2+FMA) and chosen at run time by CPU feature
 //                detection; INVF_CPU_ISA=scalar|avx2 forces one
-//                (kernels/cpu_isa.hpp);
+//                (kernels/cpu_isa.hpp):
+//                - GEMMs on a model's fixed weights (the PackedLinear ops,
+//                  the whole inference forward): our register-blocked GEMM
+//                  on weights packed once at load (kernels/gemm_packed_*),
+//                  bias, GELU and residual fused into its epilogue;
+//                - GEMMs on weights that change (training: linear_forward /
+//                  linear_backward on raw pointers): oneDNN matmul,
+//                  primitives cached per shape (kernels/gemm_onednn.cpp),
+//                  or Eigen in builds without oneDNN (gemm_eigen.cpp);
+//                - the rest (kernels/cpu_kernels_impl.hpp);
 //     Cuda       reserved: every op answers Error(Unsupported) today, so a
 //                CUDA backend slots in here without touching the layers.
 // - One op = one function here that checks shapes and pointers once and
 //   dispatches (kernels/ops.cpp), a reference implementation and a fast one.
 // - Tensors are raw float pointers, row-major, with explicit int64_t dims.
 //   Ops write into caller-provided buffers and overwrite them (gradients
-//   included: nothing accumulates across calls).  The Cpu backend never
-//   allocates in steady state (oneDNN primitives and their memory handles
-//   are cached per shape and thread on first use); the Reference backend may
-//   allocate Eigen temporaries.
+//   included: nothing accumulates across calls), except
+//   linear_residual_forward, which adds to y by definition.  On the Cpu
+//   backend the PackedLinear ops and our own kernels never allocate; the
+//   raw-pointer GEMMs allocate oneDNN's small per-call execution context
+//   (tests/test_kernels_alloc.cpp); the Reference backend may allocate
+//   Eigen temporaries.
 // - Ops are single-threaded and re-entrant (oneDNN may use its own OpenMP
-//   threads inside a GEMM); the layers above split batches across threads.
+//   threads inside a raw-pointer GEMM); the layers above split batches
+//   across threads.
 // - Statistics of the per-series normalisations (mean, std, scale) are
 //   treated as constants in backward passes, as RevIN does (detached): the
 //   series values are data, never parameters.
@@ -32,6 +42,8 @@
 #pragma once
 
 #include <cstdint>
+
+#include "gemm.hpp"
 
 namespace invforecast::kernels {
 
@@ -50,6 +62,53 @@ void linear_forward(Backend backend, const float* x, const float* w, const float
 // (linear_forward without bias, then bias_gelu_forward).
 void linear_gelu_forward(Backend backend, const float* x, const float* w, const float* b, float* y,
                          int64_t rows, int64_t in_features, int64_t out_features);
+// A linear layer's weights prepared once for many forward calls (a model's
+// fixed weights, at load): the Reference backend reads w and b as given (they
+// must outlive this object), the Cpu backend a copy packed for its own GEMM
+// kernel (cpu::PackedMatrix), so its calls allocate nothing and never pay
+// for packing.  Copyable.
+class PackedLinear {
+ public:
+  PackedLinear() = default;
+  // w [out, in], b [out] or null.  Throws Error(InvalidArgument) unless in
+  // and out are >= 1, Error(NullPointer) when w is null.
+  PackedLinear(const float* w, const float* b, int64_t in_features, int64_t out_features);
+
+  int64_t in_features() const { return in_; }
+  int64_t out_features() const { return out_; }
+  const float* weight() const { return w_; }
+  const float* bias() const { return b_; }
+  const cpu::PackedMatrix& packed() const { return packed_; }
+
+ private:
+  const float* w_ = nullptr;
+  const float* b_ = nullptr;
+  int64_t in_ = 0, out_ = 0;
+  cpu::PackedMatrix packed_;
+};
+
+// The three inference forms on packed weights, x [rows, in], y [rows, out]:
+//   linear_forward           y = x w^T + b
+//   linear_gelu_forward      y = gelu(x w^T + b)
+//   linear_residual_forward  y += x w^T + b   (a residual connection in one pass)
+// Cpu backend: cpu::packed_gemm for every shape (gemm.hpp).  This is the one
+// dispatch point between our GEMM and oneDNN for inference, and it has no
+// shape-dependent switch: measured at the encoder's shapes (1 thread),
+// packed_gemm is within 3% of oneDNN's matmul at 1344 rows (a tile of 32
+// series; about 110 GFLOP/s both), ahead at 42 rows (110 vs 102), and 2.8x
+// faster for the head at batch 1 (one row, k 5376); only the patch
+// embedding (k 16, 0.5% of the flops) runs slower (78 vs 104 GFLOP/s at
+// 1344 rows), not worth a second path.  Keeping one kernel
+// also keeps a row's result independent of the rows around it (so of the
+// batch size and tiling), and never allocates.  Throws
+// Error(InvalidArgument) for an empty PackedLinear.
+void linear_forward(Backend backend, const PackedLinear& layer, const float* x, float* y,
+                    int64_t rows);
+void linear_gelu_forward(Backend backend, const PackedLinear& layer, const float* x, float* y,
+                         int64_t rows);
+void linear_residual_forward(Backend backend, const PackedLinear& layer, const float* x, float* y,
+                             int64_t rows);
+
 // dx = dy w, dw = dy^T x, db = column sums of dy; any of dx/dw/db may be null.
 void linear_backward(Backend backend, const float* x, const float* w, const float* dy, float* dx,
                      float* dw, float* db, int64_t rows, int64_t in_features,

@@ -268,3 +268,20 @@ TEST_CASE("protection samples: lead-time part and full interval", "[inventory]")
   require_error([&] { sample_protection_demand(forecast, lead, 2, options, "A"); },
                 ErrorCode::InvalidArgument, "samples");
 }
+
+TEST_CASE("lead time inverse CDF: days_at", "[inventory]") {
+  const LeadTimeDistribution lead_time = discretise_lead_time(LeadTime::empirical({2, 3, 3, 5}), "L1");
+  REQUIRE(lead_time.min_days == 2);
+  CHECK(lead_time.days_at(1e-9) == 2);
+  CHECK(lead_time.days_at(0.25) == 2);
+  CHECK(lead_time.days_at(0.2500001) == 3);
+  CHECK(lead_time.days_at(0.75) == 3);
+  CHECK(lead_time.days_at(0.76) == 5);  // no mass on 4 days
+  CHECK(lead_time.days_at(1.0) == 5);
+  // Drawing by inversion of evenly spaced levels reproduces the probabilities.
+  const LeadTimeDistribution normal = discretise_lead_time(LeadTime::normal(6.0, 2.0), "L2");
+  std::vector<double> counts(normal.probability.size(), 0.0);
+  const int n = 100000;
+  for (int i = 0; i < n; ++i) counts[static_cast<size_t>(normal.days_at((i + 0.5) / n) - normal.min_days)] += 1.0;
+  for (size_t k = 0; k < counts.size(); ++k) CHECK(counts[k] / n == Approx(normal.probability[k]).margin(2e-5));
+}

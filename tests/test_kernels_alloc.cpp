@@ -1,7 +1,9 @@
-// Allocation discipline: once a shape has run on a thread, our Cpu-backend
-// kernels allocate nothing, and oneDNN GEMMs only their fixed per-call
-// execution context (the layers' steady-state forecast loop relies on it).
-// Also home of the program's replacement operator new that counts allocations.
+// Allocation discipline: the Cpu backend's inference ops (our own kernels and
+// the packed GEMM the forecast loop runs on) allocate nothing, not even on
+// their first call; oneDNN GEMMs, which only training uses now, allocate
+// their fixed per-call execution context.  The encoder's whole forecast is
+// checked in test_encoder.cpp.  Also home of the program's replacement
+// operator new that counts allocations.
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -71,7 +73,33 @@ TEST_CASE("cpu ops allocate nothing once a shape has run", "[kernels][alloc]") {
   CHECK(count_allocations(own_kernels) == 0);
 }
 
-TEST_CASE("oneDNN GEMMs allocate only oneDNN's small per-call execution context", "[kernels][alloc]") {
+TEST_CASE("packed linear ops allocate nothing on any ISA", "[kernels][alloc]") {
+  // The encoder's shapes, from batch-1 latency to a full tile, and the head's long k.
+  struct Shape {
+    int64_t in, out;
+  };
+  IsaSweep sweep;
+  for (const CpuIsa isa : sweep.isas()) {
+    set_active_cpu_isa(isa);
+    for (const Shape shape : {Shape{16, 128}, Shape{128, 384}, Shape{256, 128}, Shape{42 * 128, 252}}) {
+      const auto w = random_values(shape.out * shape.in, 1, 0.1), b = random_values(shape.out, 2);
+      const PackedLinear layer(w.data(), b.data(), shape.in, shape.out);
+      for (int64_t rows : {1, 7, 42, 1344}) {
+        if (shape.in > 1024 && rows > 42) continue;  // the head has one row per series
+        const auto x = random_values(rows * shape.in, 3);
+        std::vector<float> y(rows * shape.out, 0.0f);
+        INFO(cpu_isa_name(isa) << " in " << shape.in << " out " << shape.out << " rows " << rows);
+        CHECK(count_allocations([&] {
+                linear_forward(Backend::Cpu, layer, x.data(), y.data(), rows);
+                linear_gelu_forward(Backend::Cpu, layer, x.data(), y.data(), rows);
+                linear_residual_forward(Backend::Cpu, layer, x.data(), y.data(), rows);
+              }) == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("oneDNN GEMMs (training) allocate only oneDNN's small per-call execution context", "[kernels][alloc]") {
   // oneDNN 2.6 builds an execution context (a few small heap blocks) inside
   // every primitive execute; no public API avoids it.  What we own must add
   // nothing: after the first call of a shape, the count is a small constant,

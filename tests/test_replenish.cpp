@@ -135,6 +135,15 @@ TEST_CASE("deterministic demand gives exactly the sum", "[inventory]") {
     CHECK(decision.expected_fill_rate == 1.0);
     CHECK(decision.days_of_cover == Approx(5.0 / (22.0 / 6.0)).epsilon(1e-12));
   }
+  // Protection interval: days 1..6.  An order arriving on day a is there from
+  // day a + 1 on: a = 5 covers day 6 and counts, a = 6 covers nothing.
+  sku.open_orders = {{3.0, 5}, {11.0, 6}};
+  const auto boundary = replenish(sku, forecast, ReplenishOptions{});
+  CHECK(boundary.longest_protection_days == 6);
+  CHECK(boundary.pipeline_counted == 3.0);
+  CHECK(boundary.pipeline_later == 11.0);
+  CHECK(boundary.inventory_position == 8.0);
+  CHECK(boundary.order_quantity == 14.0);
   // Fill rate 0.95 needs shortage <= 0.05 * 5 units per cycle: S = 22 - 0.25.
   sku.service_measure = ServiceMeasure::FillRate;
   for (StockoutRegime regime : {StockoutRegime::LostSales, StockoutRegime::Backorder}) {

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <functional>
 #include <numeric>
@@ -417,4 +418,140 @@ TEST_CASE("bad simulation settings are clear errors", "[simulator]") {
   options = base_options(7, 2, 1);
   options.sampling.samples = 0;
   require_error(run, ErrorCode::InvalidArgument, "samples must be positive");
+}
+
+namespace {
+
+// Forecasts every day as the last observed value v with quantiles
+// v * (0.5 + level), so higher targets need more stock; counts its calls.
+class SpreadForecaster : public Forecaster {
+ public:
+  explicit SpreadForecaster(std::vector<double> levels) : levels_(std::move(levels)) {}
+  std::string_view name() const override { return "spread"; }
+  size_t min_history() const override { return 1; }
+  SeriesForecast forecast(std::span<const double> history, size_t horizon) const override {
+    ++calls;
+    SeriesForecast out;
+    out.method = "spread";
+    out.mean.assign(horizon, history.back());
+    for (size_t d = 0; d < horizon; ++d)
+      for (double level : levels_) out.quantiles.push_back(history.back() * (0.5 + level));
+    return out;
+  }
+  mutable std::atomic<size_t> calls{0};
+
+ private:
+  std::vector<double> levels_;
+};
+
+Dataset two_series_dataset() {
+  Dataset dataset;
+  Series a;
+  a.id = "a";
+  for (int d = 0; d < 60; ++d) a.values.push_back((d * 5) % 9);
+  Series b;
+  b.id = "b";
+  for (int d = 0; d < 60; ++d) b.values.push_back(d % 7 == 6 ? 12.0 : (d * 3) % 4);
+  dataset.series = {a, b};
+  return dataset;
+}
+
+}  // namespace
+
+TEST_CASE("several targets: one forecast per review day, outcomes as separate runs", "[simulator]") {
+  const Dataset dataset = two_series_dataset();
+  SimulationOptions options = base_options(21, 2, 3);
+  options.forecast.threads = 2;
+  const SpreadForecaster method(options.forecast.quantiles);
+  const SimulationMethod methods[] = {{&method, "spread", {}}};
+  const std::vector<double> targets = {0.6, 0.85, 0.97};
+  const std::vector<SimulationReport> reports = simulate_methods(dataset, methods, options, targets);
+  // 21 test days, review every 3 days: 7 reviews per series, for all targets.
+  CHECK(method.calls == 2 * 7);
+  REQUIRE(reports.size() == 3);
+  for (size_t i = 0; i < targets.size(); ++i) {
+    options.service_target = targets[i];
+    const Forecaster* single[] = {&method};
+    const SimulationReport alone = simulate_forecasters(dataset, single, options);
+    CHECK(reports[i].service_target == targets[i]);
+    CHECK(reports[i].to_json(true) == alone.to_json(true));
+    if (i > 0)
+      CHECK(reports[i].methods[0].aggregate.avg_inventory >
+            reports[i - 1].methods[0].aggregate.avg_inventory);
+  }
+  CHECK(method.calls == 2 * 7 * 4);
+}
+
+TEST_CASE("a method with its own quantile levels, and a series that never sold", "[simulator]") {
+  // Like a neural model: forecasts at the level 0.5 only, while the options
+  // name nine levels.  The never-sold series is forecast as zero at 0.5.
+  Dataset dataset = two_series_dataset();
+  Series idle;
+  idle.id = "idle";
+  idle.values.assign(40, 0.0);
+  idle.values.back() = 3.0;  // sells only on the last test day
+  dataset.series.push_back(idle);
+  SimulationOptions options = base_options(7, 1, 1);
+  const SpreadForecaster median({0.5});
+  const SimulationMethod methods[] = {{&median, "median", {0.5}}};
+  const std::vector<SimulationReport> reports = simulate_methods(dataset, methods, options, {});
+  REQUIRE(reports.size() == 1);
+  const MethodSimulation& result = reports[0].methods[0];
+  CHECK(result.method == "median");
+  CHECK(result.simulated_series == 3);
+  const SeriesSimulation& never = result.series[2];
+  CHECK(never.outcome.avg_inventory == 0.0);
+  CHECK(never.outcome.short_units == 3.0);
+  CHECK(never.forecast_warnings == 7);
+  // Without the levels the forecasts do not match the options' nine levels.
+  const SimulationMethod unmatched[] = {{&median, "median", {}}};
+  require_error([&] { simulate_methods(dataset, unmatched, options, {}); }, ErrorCode::Internal,
+                "returned 2 quantiles");
+}
+
+TEST_CASE("uncertain lead times: drawn per order, repeatable, distributed as stated", "[simulator]") {
+  // Constant demand 5 and a forecast without spread: every review orders the
+  // 5 units sold, so there is one order a day and its lead time is a draw.
+  const size_t test_days = 3000;
+  const auto values = series_of(30, 5.0, std::vector<double>(test_days, 5.0));
+  SimulationOptions options = base_options(test_days, 4, 1);
+  options.lead_time_sd = 1.5;
+  options.sampling.samples = 200;
+  const LastValueForecaster method(options.forecast.quantiles.size());
+  const SeriesSimulation result = simulate_series(method, "steady", values, options);
+  const LeadTimeDistribution stated = discretise_lead_time(LeadTime::normal(4.0, 1.5), "steady");
+
+  std::vector<double> counts(stated.probability.size(), 0.0);
+  std::vector<double> due(values.size() + 64, 0.0);
+  size_t orders = 0;
+  for (const DayRecord& day : result.days) {
+    CHECK(day.arrived == due[day.index]);  // what was due arrives, no more
+    if (day.order_quantity > 0.0) {
+      REQUIRE(day.order_lead_time >= stated.min_days);
+      REQUIRE(day.order_lead_time <= stated.max_days());
+      counts[static_cast<size_t>(day.order_lead_time - stated.min_days)] += 1.0;
+      due[day.index + static_cast<size_t>(day.order_lead_time)] += day.order_quantity;
+      ++orders;
+    }
+    // The decision mixes over the lead time: S is above the fixed-mean 5 * (4 + 1).
+    CHECK(day.order_up_to > 25.0);
+  }
+  REQUIRE(orders > 2900);
+  for (size_t k = 0; k < counts.size(); ++k)
+    CHECK(counts[k] / static_cast<double>(orders) == Approx(stated.probability[k]).margin(0.03));
+
+  const SeriesSimulation again = simulate_series(method, "steady", values, options);
+  REQUIRE(again.days.size() == result.days.size());
+  for (size_t k = 0; k < again.days.size(); ++k) CHECK(same_record(again.days[k], result.days[k]));
+  options.sampling.seed += 1;
+  const SeriesSimulation reseeded = simulate_series(method, "steady", values, options);
+  size_t different = 0;
+  for (size_t k = 0; k < reseeded.days.size(); ++k)
+    different += reseeded.days[k].order_lead_time != result.days[k].order_lead_time ? 1 : 0;
+  CHECK(different > test_days / 4);
+
+  options = base_options(7, 2, 1);
+  options.lead_time_sd = -1.0;
+  require_error([&] { simulate_series(method, "steady", values, options); }, ErrorCode::InvalidArgument,
+                "lead_time_sd must be a finite number >= 0");
 }

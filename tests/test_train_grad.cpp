@@ -2,7 +2,10 @@
 // model end to end against central finite differences in float64 (the
 // reference kernels run in double), for a random sample of entries of every
 // parameter tensor; the fast Cpu backward against the reference backward in
-// float32; the training forward against EncoderModel's inference forward.
+// float32; the training forward against EncoderModel's inference forward;
+// the same checks for the masked pre-training pass (lib/train/pretrain.*:
+// masked forward, reconstruction head, masked squared error) and the masking's
+// semantics.
 //
 // Finite-difference metric, per tensor: max |analytic - numeric| over the
 // sampled entries / max(max |numeric| over the tensor's samples, 1e-6).
@@ -24,6 +27,7 @@
 #include "test_kernels_util.hpp"
 #include "train/loss.hpp"
 #include "train/parameters.hpp"
+#include "train/pretrain.hpp"
 #include "train/random.hpp"
 #include "train/trainable_encoder.hpp"
 
@@ -252,4 +256,193 @@ TEST_CASE("training encoder refuses mismatched parameters and bad input", "[trai
     CHECK(std::string(e.what()).find("position 7") != std::string::npos);
   }
   CHECK_THROWS_AS(TrainableEncoder<double>(config, Backend::Cpu), Error);
+}
+
+// ---------------------------------------------------------------------------
+// Masked patch reconstruction (pre-training).
+
+namespace {
+
+// Masks [batch, tokens] with 1 to tokens - 1 masked tokens per series, drawn from seed.
+std::vector<uint8_t> random_masks(int64_t batch, int64_t tokens, uint64_t seed) {
+  Random random(seed);
+  std::vector<uint8_t> masks(static_cast<size_t>(batch * tokens));
+  for (int64_t s = 0; s < batch; ++s)
+    draw_token_mask(random, tokens, 1 + static_cast<int64_t>(random.below(tokens - 1)),
+                    masks.data() + s * tokens);
+  return masks;
+}
+
+ReconstructionHead<double> random_head(const ModelConfig& config, uint64_t seed) {
+  const ReconstructionHead<float> head = initialize_reconstruction_head(config, seed);
+  ReconstructionHead<double> out{{head.weight.begin(), head.weight.end()}, {}};
+  Random random(seed + 1);
+  for (float b : head.bias) out.bias.push_back(b + random.uniform(-0.3, 0.3));
+  return out;
+}
+
+// Central differences over sampled entries of every model tensor and of the
+// reconstruction head; returns the worst per-tensor error (file comment).
+// The forecast head's gradient must be exactly zero (it is not in the graph).
+double masked_finite_difference_check(const ModelConfig& config, uint64_t seed) {
+  const int64_t batch = 3, tokens = config.num_tokens();
+  ParameterSet<double> params = random_parameters(config, seed).cast<double>();
+  ReconstructionHead<double> head = random_head(config, seed + 5);
+  const std::vector<double> context = random_context(batch * config.context_length, seed + 2);
+  const std::vector<uint8_t> masks = random_masks(batch, tokens, seed + 3);
+  const std::vector<double> weights = {1.0, 0.5, 2.0};
+  const double grad_scale = 1.0 / 3.5;
+
+  MaskedReconstruction<double> pass(config, Backend::Reference);
+  ParameterSet<double> grads(config);
+  ReconstructionHead<double> head_grads;
+  pass.run(params, head, context.data(), masks.data(), batch, weights.data(), grad_scale, &grads,
+           &head_grads);
+  auto loss = [&] {
+    return grad_scale * pass.run(params, head, context.data(), masks.data(), batch,
+                                 weights.data(), grad_scale, nullptr, nullptr);
+  };
+
+  const double step = 1e-6;
+  const bool print = std::getenv("INVF_PRINT_GRAD_ERRORS") != nullptr;
+  Random pick(seed + 4);
+  double worst = 0.0;
+  auto check = [&](const std::string& name, std::vector<double>& values,
+                   const std::vector<double>& analytic) {
+    const size_t samples = std::min<size_t>(values.size(), 6);
+    double max_diff = 0.0, max_numeric = 1e-6;
+    for (size_t k = 0; k < samples; ++k) {
+      const size_t i = values.size() <= 6 ? k : pick.below(values.size());
+      const double saved = values[i];
+      values[i] = saved + step;
+      const double up = loss();
+      values[i] = saved - step;
+      const double down = loss();
+      values[i] = saved;
+      const double numeric = (up - down) / (2.0 * step);
+      max_diff = std::max(max_diff, std::abs(numeric - analytic[i]));
+      max_numeric = std::max(max_numeric, std::abs(numeric));
+    }
+    const double error = max_diff / max_numeric;
+    if (print)
+      std::printf("grad masked %-26s max|numeric| %.3g  error %.3g\n", name.c_str(), max_numeric,
+                  error);
+    worst = std::max(worst, error);
+  };
+  for (size_t t = 0; t < params.size(); ++t) {
+    const std::string& name = params.specs()[t].name;
+    if (name.starts_with("head.")) {
+      for (double g : grads.values(t)) REQUIRE(g == 0.0);
+      continue;
+    }
+    check(name, params.values(t), grads.values(t));
+  }
+  check("reconstruction.weight", head.weight, head_grads.weight);
+  check("reconstruction.bias", head.bias, head_grads.bias);
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE("masked reconstruction gradients match finite differences in float64",
+          "[train][grad][pretrain]") {
+  SECTION("RevIN with affine, end padding") {
+    CHECK(masked_finite_difference_check(tiny_config(), 41) < 1e-5);
+  }
+  SECTION("mean-absolute scaling, overlapping patches") {
+    CHECK(masked_finite_difference_check(tiny_mean_abs_config(), 42) < 1e-5);
+  }
+}
+
+TEST_CASE("masked reconstruction Cpu backward matches the reference backward",
+          "[train][grad][pretrain]") {
+  for (const ModelConfig& config : {tiny_config(), tiny_mean_abs_config()}) {
+    const int64_t batch = 5;
+    const Parameters params = random_parameters(config, 51);
+    const ReconstructionHead<float> head = initialize_reconstruction_head(config, 52);
+    const std::vector<double> context64 = random_context(batch * config.context_length, 53);
+    const std::vector<float> context(context64.begin(), context64.end());
+    const std::vector<uint8_t> masks = random_masks(batch, config.num_tokens(), 54);
+
+    struct Result {
+      double loss;
+      Parameters grads;
+      ReconstructionHead<float> head_grads;
+    };
+    auto gradients = [&](Backend backend) {
+      MaskedReconstruction<float> pass(config, backend);
+      Result r{0.0, Parameters(config), {}};
+      r.loss = pass.run(params, head, context.data(), masks.data(), batch, nullptr, 1.0 / batch,
+                        &r.grads, &r.head_grads);
+      return r;
+    };
+    const Result reference = gradients(Backend::Reference);
+    const Result cpu = gradients(Backend::Cpu);
+    CHECK(cpu.loss == Approx(reference.loss).epsilon(1e-5));
+    double worst = 0.0;
+    for (size_t t = 0; t < reference.grads.size(); ++t) {
+      INFO(reference.grads.specs()[t].name);
+      if (reference.grads.specs()[t].name.starts_with("head.")) {
+        // Not in the graph: exact zeros on both backends.
+        CHECK(cpu.grads.values(t) == std::vector<float>(cpu.grads.values(t).size(), 0.0f));
+        CHECK(reference.grads.values(t) == cpu.grads.values(t));
+        continue;
+      }
+      const double error = max_relative_error(cpu.grads.values(t), reference.grads.values(t));
+      worst = std::max(worst, error);
+      CHECK(error < 1e-4);
+    }
+    for (const auto& [got, want] : {std::pair{&cpu.head_grads.weight, &reference.head_grads.weight},
+                                    std::pair{&cpu.head_grads.bias, &reference.head_grads.bias}}) {
+      const double error = max_relative_error(*got, *want);
+      worst = std::max(worst, error);
+      CHECK(error < 1e-4);
+    }
+    if (std::getenv("INVF_PRINT_GRAD_ERRORS"))
+      std::printf("masked Cpu vs Reference backward (%s): worst relative error %.3g\n",
+                  std::string(to_string(config.normalization)).c_str(), worst);
+  }
+}
+
+TEST_CASE("masked patches reveal nothing of their values to the encoder", "[train][pretrain]") {
+  // tiny_mean_abs_config: 14 days, patches of 4 with stride 2 -> 6 tokens; token t covers days
+  // [2t, 2t + 4).  Token 2 masked hides days 4..7, which tokens 1 and 3 also cover.
+  const ModelConfig config = tiny_mean_abs_config();
+  const int64_t tokens = config.num_tokens(), L = config.context_length;
+  REQUIRE(tokens == 6);
+  const ParameterSet<double> params = random_parameters(config, 61).cast<double>();
+  std::vector<double> context = random_context(L, 62);
+  std::vector<uint8_t> mask(static_cast<size_t>(tokens), 0);
+  mask[2] = 1;
+  TrainableEncoder<double> encoder(config, Backend::Reference);
+  auto outputs = [&](const uint8_t* m) {
+    encoder.forward_tokens(params, context.data(), 1, m);
+    return encoder.token_outputs();
+  };
+  const std::vector<double> masked = outputs(mask.data());
+  const std::vector<double> plain = outputs(nullptr);
+  // Swapping two hidden days keeps the scale (mean |x|): with the mask nothing changes (up to
+  // the scale's summation order), without it the outputs do.
+  std::swap(context[4], context[7]);
+  REQUIRE(context[4] != context[7]);
+  CHECK(max_relative_error(outputs(mask.data()), masked) < 1e-12);
+  CHECK(max_relative_error(outputs(nullptr), plain) > 1e-3);
+  // Every token masked: the encoder sees only zeros, whatever the context.
+  const std::vector<uint8_t> all(static_cast<size_t>(tokens), 1);
+  const std::vector<double> blank = outputs(all.data());
+  context = random_context(L, 63);
+  CHECK(outputs(all.data()) == blank);
+  // The reconstruction targets are the unmasked patches on the loss scale (x / mean |x|).
+  std::vector<double> patches(static_cast<size_t>(tokens * config.patch_length));
+  encoder.normalized_patches(patches.data());
+  double mean_abs = 0.0;
+  for (double v : context) mean_abs += std::abs(v);
+  mean_abs /= static_cast<double>(L);
+  CHECK(patches[2 * 4 + 1] == Approx(context[5] / mean_abs).epsilon(1e-12));
+  CHECK(patches[5 * 4 + 3] == Approx(context[13] / mean_abs).epsilon(1e-12));
+  // forward_tokens() runs no forecast head, so the forecast backward has nothing to start from.
+  ParameterSet<double> grads(config);
+  const std::vector<double> d_predictions(static_cast<size_t>(encoder.outputs_per_series()), 1.0);
+  CHECK_THROWS_WITH(encoder.backward(params, d_predictions.data(), grads),
+                    Catch::Matchers::Contains("the last pass was forward_tokens()"));
 }

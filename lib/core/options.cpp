@@ -108,11 +108,16 @@ void Options::set(std::string_view key, std::string_view value) {
     forecast.backend = parse_choice<ModelBackend>(
         key, value, {{"cpu", ModelBackend::Cpu}, {"reference", ModelBackend::Reference}});
   } else if (key == "service_level" || key == "fill_rate") {
-    const double target = parse_number(key, value);
-    if (!(target > 0.0 && target < 1.0))
-      fail(ErrorCode::InvalidArgument, "option '{}': must be in (0, 1), got {}", key, value);
+    std::vector<double> targets;
+    for (std::string_view part : split(value, ',')) {
+      const double target = parse_number(key, part);
+      if (!(target > 0.0 && target < 1.0))
+        fail(ErrorCode::InvalidArgument, "option '{}': must be in (0, 1), got {}", key, part);
+      targets.push_back(target);
+    }
     inventory.fill_rate_target = key == "fill_rate";
-    inventory.service_target = target;
+    inventory.service_target = targets.front();
+    inventory.service_targets = std::move(targets);
   } else if (key == "regime") {
     inventory.backorder =
         parse_choice<bool>(key, value, {{"lost_sales", false}, {"backorder", true}});
@@ -137,11 +142,15 @@ void Options::set(std::string_view key, std::string_view value) {
     inventory.copula_rho = rho;
   } else if (key == "lead_time") {
     inventory.lead_time_days = parse_int(key, value, 1, 3660);
+  } else if (key == "lead_time_sd") {
+    const double sd = parse_number(key, value);
+    if (sd < 0.0) fail(ErrorCode::InvalidArgument, "option 'lead_time_sd': must be >= 0, got {}", value);
+    inventory.lead_time_sd = sd;
   } else if (key == "review_period") {
     inventory.review_period_days = parse_int(key, value, 1, 3660);
   } else if (key == "history_days") {
     inventory.history_days = parse_int(key, value, 0, 1'000'000);
-  } else {
+  } else if (!set_training_option(training, key, value)) {
     fail(ErrorCode::InvalidArgument, "unknown option '{}'", key);
   }
 }

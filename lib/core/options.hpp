@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/training_options.hpp"
+
 namespace invforecast {
 
 enum class DuplicatePolicy { Error, Sum };
@@ -48,14 +50,16 @@ struct ForecastOptions {
 // defaults (lib/inventory), so those are stated in one place only.
 struct InventoryOptions {
   bool fill_rate_target = false;        // "fill_rate" set last, else "service_level"
-  std::optional<double> service_target;  // in (0, 1)
+  std::optional<double> service_target;  // in (0, 1); the first of service_targets
+  std::vector<double> service_targets;   // every target given (a list runs the simulator once per target)
   bool backorder = false;               // "regime": lost_sales (default) | backorder
   std::optional<size_t> samples;
   std::optional<std::uint64_t> seed;
   std::string dependence = "independent";  // independent | comonotonic | gaussian_copula
   std::optional<double> copula_rho;        // in [0, 1]
   // Policy simulator (invf_simulate) only.
-  std::optional<int> lead_time_days;     // fixed, >= 1
+  std::optional<int> lead_time_days;     // fixed, >= 1 (the mean with lead_time_sd)
+  std::optional<double> lead_time_sd;    // >= 0: uncertain lead time per order
   std::optional<int> review_period_days;  // >= 1
   std::optional<int> history_days;       // 0 = all history
 };
@@ -64,6 +68,7 @@ struct Options {
   IngestOptions ingest;
   ForecastOptions forecast;
   InventoryOptions inventory;
+  TrainingSettings training;  // invf_train
   ProgressFn progress;  // may be empty
 
   // Throws Error(InvalidArgument) naming the key for an unknown key or a bad value.

@@ -193,6 +193,22 @@ std::string BacktestReport::to_json() const {
 
 BacktestReport run_backtest(const Dataset& dataset, const std::vector<std::string>& methods,
                             size_t horizon, size_t windows, const Options& options) {
+  // Unknown method names fail here, before any work.
+  std::vector<std::unique_ptr<Forecaster>> owned;
+  std::vector<const Forecaster*> forecasters;
+  for (const std::string& name : methods) {
+    owned.push_back(make_forecaster(name, options.forecast));
+    forecasters.push_back(owned.back().get());
+  }
+  return run_backtest(dataset, forecasters, methods, horizon, windows, options);
+}
+
+BacktestReport run_backtest(const Dataset& dataset, std::span<const Forecaster* const> forecasters,
+                            std::span<const std::string> methods, size_t horizon, size_t windows,
+                            const Options& options) {
+  if (forecasters.size() != methods.size())
+    fail(ErrorCode::InvalidArgument, "backtest: {} forecasters for {} method names",
+         forecasters.size(), methods.size());
   if (horizon == 0) fail(ErrorCode::InvalidArgument, "backtest: horizon must be at least 1");
   if (windows == 0) fail(ErrorCode::InvalidArgument, "backtest: windows must be at least 1");
   if (windows > std::numeric_limits<size_t>::max() / horizon)
@@ -200,9 +216,6 @@ BacktestReport run_backtest(const Dataset& dataset, const std::vector<std::strin
   if (methods.empty()) fail(ErrorCode::InvalidArgument, "backtest: no method given");
 
   const ForecastOptions& forecast_options = options.forecast;
-  // Unknown method names fail here, before any work.
-  std::vector<std::unique_ptr<Forecaster>> forecasters;
-  for (const std::string& name : methods) forecasters.push_back(make_forecaster(name, forecast_options));
 
   BacktestReport report;
   report.horizon = horizon;

@@ -107,5 +107,11 @@ std::vector<WindowForecast> rolling_forecasts(const Forecaster& method,
 // Error(SeriesTooShort) in strict mode.
 BacktestReport run_backtest(const Dataset& dataset, const std::vector<std::string>& methods,
                             size_t horizon, size_t windows, const Options& options);
+// The same with forecasters the caller made (e.g. a neural model), reported
+// under `methods` (one name each).  Their quantile levels must be
+// options.forecast.quantiles, on which the metrics are computed.
+BacktestReport run_backtest(const Dataset& dataset, std::span<const Forecaster* const> forecasters,
+                            std::span<const std::string> methods, size_t horizon, size_t windows,
+                            const Options& options);
 
 }  // namespace invforecast

@@ -183,6 +183,15 @@ double LeadTimeDistribution::variance() const {
   return total;
 }
 
+int LeadTimeDistribution::days_at(double u) const {
+  double cumulative = 0.0;
+  for (size_t k = 0; k < probability.size(); ++k) {
+    cumulative += probability[k];
+    if (cumulative >= u) return min_days + static_cast<int>(k);
+  }
+  return max_days();
+}
+
 LeadTimeDistribution discretise_lead_time(const LeadTime& lead_time, std::string_view sku) {
   LeadTimeDistribution out;
   switch (lead_time.kind) {

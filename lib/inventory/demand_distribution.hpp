@@ -73,6 +73,9 @@ struct LeadTimeDistribution {
   int max_days() const { return min_days + static_cast<int>(probability.size()) - 1; }
   double mean() const;
   double variance() const;
+  // Inverse CDF: the smallest whole-day lead time k with P(L <= k) >= u, for
+  // u in (0, 1) (u at or above the total mass gives max_days()).
+  int days_at(double u) const;
 };
 
 // Fixed: one point (must be >= 1).  Normal: P(L = k) proportional to

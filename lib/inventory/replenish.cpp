@@ -175,8 +175,10 @@ ReplenishDecision replenish(const SkuInventory& inventory, const DailyQuantiles&
   out.safety_stock = out.reorder_point - lead_demand.mean();
   out.cycle_safety_stock = out.order_up_to - protection_demand.mean();
 
+  // Arrival day a means available from forecast day a + 1 on, so an order
+  // covers part of the protection interval (days 1..longest) only if a < longest.
   for (const OpenOrder& order : inventory.open_orders)
-    (order.arrival_day <= out.longest_protection_days ? out.pipeline_counted : out.pipeline_later) +=
+    (order.arrival_day < out.longest_protection_days ? out.pipeline_counted : out.pipeline_later) +=
         order.quantity;
   out.inventory_position = inventory.on_hand - inventory.backorders + out.pipeline_counted;
   out.unrounded_order = std::max(0.0, out.order_up_to - out.inventory_position);

@@ -18,8 +18,11 @@
 //   - safety stock = s - E[D_L] (reorder point minus mean lead-time demand);
 //     cycle safety stock = S - E[D_P];
 //   - inventory position = on hand - backorders + open orders arriving within
-//     the longest protection interval (longest lead time + R); later orders
-//     are reported but not counted;
+//     the longest protection interval (longest lead time + R): day 1 of the
+//     forecast is today, an open order with arrival_day a is available from
+//     forecast day a + 1 on (a = 0: before today's demand), so it counts when
+//     a < longest lead time + R; later orders cover none of the interval and
+//     are reported (pipeline_later) but not counted;
 //   - order now = S - position if positive, rounded up to a pack multiple, at
 //     least the MOQ, and cut to a pack multiple that keeps the position at or
 //     below max_stock (nothing if that cut falls below the MOQ);
@@ -43,7 +46,7 @@ enum class StockoutRegime { LostSales, Backorder };
 
 struct OpenOrder {
   double quantity = 0.0;
-  int arrival_day = 0;  // days from now; 0 = arrives today
+  int arrival_day = 0;  // days from now; 0 = arrives today, before today's demand
 };
 
 // Optional costs; zero means not given.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <memory>
 
 #include <nlohmann/json.hpp>
 
@@ -17,10 +19,15 @@ struct PendingOrder {
   double quantity = 0.0;
 };
 
+LeadTime simulated_lead_time(const SimulationOptions& options) {
+  return options.lead_time_sd > 0.0 ? LeadTime::normal(options.lead_time_days, options.lead_time_sd)
+                                    : LeadTime::fixed(options.lead_time_days);
+}
+
 SkuInventory inventory_template(std::string_view sku, const SimulationOptions& options) {
   SkuInventory inventory;
   inventory.sku = std::string(sku);
-  inventory.lead_time = LeadTime::fixed(options.lead_time_days);
+  inventory.lead_time = simulated_lead_time(options);
   inventory.review_period_days = options.review_period_days;
   inventory.service_measure = options.service_measure;
   inventory.service_target = options.service_target;
@@ -40,18 +47,44 @@ void validate_options(const SimulationOptions& options) {
   if (options.lead_time_days < 1)
     fail(ErrorCode::InvalidArgument, "simulate: lead_time must be at least 1 day, got {}",
          options.lead_time_days);
+  if (!(std::isfinite(options.lead_time_sd) && options.lead_time_sd >= 0.0))
+    fail(ErrorCode::InvalidArgument, "simulate: lead_time_sd must be a finite number >= 0, got {}",
+         options.lead_time_sd);
   if (options.forecast.quantiles.empty())
     fail(ErrorCode::InvalidArgument, "simulate: at least one forecast quantile level is needed");
   validate_sampling_options(options.sampling);
   // The inventory settings are checked by replenish() itself, once, on a
   // zero forecast at the forecast's levels, so its rules and messages stay
   // in one place.
-  const size_t horizon = static_cast<size_t>(options.lead_time_days + options.review_period_days);
+  const SkuInventory settings = inventory_template("simulation settings", options);
+  const size_t horizon = static_cast<size_t>(
+      discretise_lead_time(settings.lead_time, settings.sku).max_days() + options.review_period_days);
   const DailyQuantiles zero{options.forecast.quantiles,
                             std::vector<double>(horizon * options.forecast.quantiles.size(), 0.0)};
   SamplingOptions one_sample = options.sampling;
   one_sample.samples = 1;
-  replenish(inventory_template("simulation settings", options), zero, {one_sample, {}});
+  replenish(settings, zero, {one_sample, {}});
+}
+
+std::uint64_t mix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// FNV-1a: a stable hash of the series id, so a series' draws do not depend
+// on its position in the dataset.
+std::uint64_t id_hash(std::string_view id) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;
+  for (const char c : id) hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+  return hash;
+}
+
+// Uniform in (0, 1) for the order placed on day `index` of a series.
+double order_uniform(std::uint64_t seed, std::uint64_t series_hash, size_t index) {
+  const std::uint64_t bits = mix64(mix64(seed ^ series_hash) ^ static_cast<std::uint64_t>(index));
+  return (static_cast<double>(bits >> 11) + 0.5) * 0x1.0p-53;
 }
 
 double round_up_to_pack(double quantity, const SimulationOptions& options) {
@@ -68,19 +101,24 @@ void finish_ratios(PolicyOutcome& outcome) {
   outcome.total_cost = outcome.holding_cost + outcome.shortage_cost + outcome.order_cost;
 }
 
-std::string policy_description(const SimulationOptions& options) {
-  const std::string service =
-      options.service_measure == ServiceMeasure::CycleServiceLevel
-          ? fmt::format("cycle service level {}", options.service_target)
-          : fmt::format("fill rate {}", options.service_target);
+std::string policy_description(const SimulationOptions& options, double target) {
+  const std::string service = options.service_measure == ServiceMeasure::CycleServiceLevel
+                                  ? fmt::format("cycle service level {}", target)
+                                  : fmt::format("fill rate {}", target);
+  const std::string lead_time =
+      options.lead_time_sd > 0.0
+          ? fmt::format("lead time per order drawn from Normal({}, {}) in whole days >= 1, "
+                        "decisions mixed over it",
+                        options.lead_time_days, options.lead_time_sd)
+          : fmt::format("fixed lead time {} days", options.lead_time_days);
   return fmt::format(
       "last {} days of each series replayed; review every {} days, order up to S from the "
-      "forecast made with {} before the review ({}); fixed lead time {} days; {}; moq {}, "
+      "forecast made with {} before the review ({}); {}; {}; moq {}, "
       "pack {}, max stock {}; start on hand = first S rounded up to a pack; {} replenishment "
       "samples, seed {}",
       options.test_days, options.review_period_days,
       options.history_days > 0 ? fmt::format("the {} days", options.history_days) : "all days",
-      service, options.lead_time_days,
+      service, lead_time,
       options.regime == StockoutRegime::LostSales ? "lost sales" : "backorders", options.moq,
       options.pack_size, options.max_stock, options.sampling.samples, options.sampling.seed);
 }
@@ -110,23 +148,74 @@ nlohmann::ordered_json outcome_json(const PolicyOutcome& o) {
   return j;
 }
 
-// simulate_series() without the option checks, which run once per report.
-SeriesSimulation replay_series(const Forecaster& method, std::string_view series_id,
-                               std::span<const double> values, const SimulationOptions& options) {
+// What one method needs to forecast: the forecaster and its settings (the
+// quantile levels of its forecasts included).
+struct PreparedMethod {
+  const Forecaster* forecaster = nullptr;
+  ForecastOptions forecast;
+};
+
+PreparedMethod prepare_method(const Forecaster& forecaster, std::span<const double> levels,
+                              const SimulationOptions& options) {
+  PreparedMethod prepared{&forecaster, options.forecast};
+  if (!levels.empty()) prepared.forecast.quantiles.assign(levels.begin(), levels.end());
+  return prepared;
+}
+
+// The forecasts of one series for every review day of the test period,
+// made once and replayed under every service target.
+struct ReviewForecasts {
+  std::vector<DailyQuantiles> daily;  // one per review, in order
+  size_t warnings = 0;
+  std::string first_warning;
+};
+
+ReviewForecasts forecast_reviews(const PreparedMethod& method, std::string_view series_id,
+                                 std::span<const double> values, const SimulationOptions& options,
+                                 size_t horizon) {
+  ReviewForecasts out;
+  const size_t levels = method.forecast.quantiles.size();
+  const size_t first = values.size() - options.test_days;
+  const auto review = static_cast<size_t>(options.review_period_days);
+  for (size_t k = 0; k < options.test_days; k += review) {
+    const size_t t = first + k;
+    // Only the days strictly before the decision day t reach the forecaster.
+    const size_t history_start =
+        options.history_days > 0 && t > options.history_days ? t - options.history_days : 0;
+    SeriesForecast forecast = forecast_series(*method.forecaster, method.forecast, series_id,
+                                              values.subspan(history_start, t - history_start),
+                                              horizon);
+    if (forecast.quantiles.size() != horizon * levels)
+      fail(ErrorCode::Internal, "method '{}' returned {} quantiles for series '{}', expected {}",
+           forecast.method, forecast.quantiles.size(), series_id, horizon * levels);
+    if (!forecast.warning.empty() && out.warnings++ == 0)
+      out.first_warning = fmt::format("day {}: {}", t, forecast.warning);
+    out.daily.push_back({method.forecast.quantiles, std::move(forecast.quantiles)});
+  }
+  return out;
+}
+
+// The day-by-day replay of one series under one service target, with the
+// forecasts already made.
+SeriesSimulation replay_series(std::string_view series_id, std::span<const double> values,
+                               const SimulationOptions& options, double target,
+                               const ReviewForecasts& forecasts,
+                               const LeadTimeDistribution& lead_time) {
   SeriesSimulation result;
   result.series_id = std::string(series_id);
-  const size_t test_days = options.test_days;
-  if (values.size() <= test_days) return result;  // no history before the first test day
   result.simulated = true;
+  result.forecast_warnings = forecasts.warnings;
+  result.first_warning = forecasts.first_warning;
 
-  const size_t lead = static_cast<size_t>(options.lead_time_days);
+  const size_t test_days = options.test_days;
   const size_t review = static_cast<size_t>(options.review_period_days);
-  const size_t horizon = lead + review;
-  const size_t levels = options.forecast.quantiles.size();
   const size_t first = values.size() - test_days;
   const bool backorder = options.regime == StockoutRegime::Backorder;
+  const bool uncertain_lead_time = options.lead_time_sd > 0.0;
+  const std::uint64_t series_hash = id_hash(series_id);
   const ReplenishOptions replenish_options{options.sampling, {}};
   SkuInventory inventory = inventory_template(series_id, options);
+  inventory.service_target = target;
 
   PolicyOutcome& outcome = result.outcome;
   std::vector<PendingOrder> pending;
@@ -155,31 +244,20 @@ SeriesSimulation replay_series(const Forecaster& method, std::string_view series
     on_hand -= paid_back;
     backorders -= paid_back;
 
-    // 2. Review: forecast from the days strictly before t, then order.
+    // 2. Review: the forecast made from the days strictly before t, then order.
     if (k % review == 0) {
       if (k > 0) {
         ++outcome.cycles;
         if (!cycle_had_stockout) ++outcome.cycles_without_stockout;
       }
       cycle_had_stockout = false;
-      const size_t history_start =
-          options.history_days > 0 && t > options.history_days ? t - options.history_days : 0;
-      SeriesForecast forecast = forecast_series(method, options.forecast, series_id,
-                                                values.subspan(history_start, t - history_start),
-                                                horizon);
-      if (forecast.quantiles.size() != horizon * levels)
-        fail(ErrorCode::Internal, "method '{}' returned {} quantiles for series '{}', expected {}",
-             forecast.method, forecast.quantiles.size(), series_id, horizon * levels);
-      if (!forecast.warning.empty() && result.forecast_warnings++ == 0)
-        result.first_warning = fmt::format("day {}: {}", t, forecast.warning);
-      const DailyQuantiles daily{options.forecast.quantiles, std::move(forecast.quantiles)};
-
       inventory.on_hand = on_hand;
       inventory.backorders = backorders;
       inventory.open_orders.clear();
       for (const PendingOrder& order : pending)
         inventory.open_orders.push_back({order.quantity, static_cast<int>(order.arrival_index - t)});
-      const ReplenishDecision decision = replenish(inventory, daily, replenish_options);
+      const ReplenishDecision decision =
+          replenish(inventory, forecasts.daily[k / review], replenish_options);
       day.review = true;
       day.order_up_to = decision.order_up_to;
       if (k == 0) {
@@ -187,8 +265,12 @@ SeriesSimulation replay_series(const Forecaster& method, std::string_view series
         on_hand = round_up_to_pack(decision.order_up_to, options);
         result.initial_on_hand = on_hand;
       } else if (decision.order_quantity > 0.0) {
+        const int lead = uncertain_lead_time
+                             ? lead_time.days_at(order_uniform(options.sampling.seed, series_hash, t))
+                             : options.lead_time_days;
         day.order_quantity = decision.order_quantity;
-        pending.push_back({t + lead, decision.order_quantity});
+        day.order_lead_time = lead;
+        pending.push_back({t + static_cast<size_t>(lead), decision.order_quantity});
         ++outcome.orders;
         outcome.ordered_units += decision.order_quantity;
       }
@@ -227,91 +309,146 @@ SeriesSimulation replay_series(const Forecaster& method, std::string_view series
   return result;
 }
 
+// One series with one method under every target (results in target order).
+std::vector<SeriesSimulation> simulate_one(const PreparedMethod& method, std::string_view series_id,
+                                           std::span<const double> values,
+                                           const SimulationOptions& options,
+                                           std::span<const double> targets,
+                                           const LeadTimeDistribution& lead_time) {
+  std::vector<SeriesSimulation> results(targets.size());
+  if (values.size() <= options.test_days) {  // no history before the first test day
+    for (SeriesSimulation& result : results) result.series_id = std::string(series_id);
+    return results;
+  }
+  const size_t horizon = static_cast<size_t>(lead_time.max_days() + options.review_period_days);
+  const ReviewForecasts forecasts = forecast_reviews(method, series_id, values, options, horizon);
+  for (size_t i = 0; i < targets.size(); ++i)
+    results[i] = replay_series(series_id, values, options, targets[i], forecasts, lead_time);
+  return results;
+}
+
+LeadTimeDistribution lead_time_distribution(const SimulationOptions& options) {
+  return discretise_lead_time(simulated_lead_time(options), "simulation settings");
+}
+
+void aggregate(MethodSimulation& method, const SimulationOptions& options) {
+  PolicyOutcome& total = method.aggregate;
+  for (const SeriesSimulation& series : method.series) {
+    if (!series.simulated) {
+      method.warnings.push_back(fmt::format(
+          "series '{}' skipped: it needs more than the {} test days to have any history",
+          series.series_id, options.test_days));
+      continue;
+    }
+    if (series.forecast_warnings > 0)
+      method.warnings.push_back(fmt::format("series '{}': {} forecasts with a warning, first: {}",
+                                            series.series_id, series.forecast_warnings,
+                                            series.first_warning));
+    ++method.simulated_series;
+    const PolicyOutcome& o = series.outcome;
+    total.demand += o.demand;
+    total.served += o.served;
+    total.short_units += o.short_units;
+    total.cycles += o.cycles;
+    total.cycles_without_stockout += o.cycles_without_stockout;
+    total.stockout_days += o.stockout_days;
+    total.avg_inventory += o.avg_inventory;
+    total.holding_cost += o.holding_cost;
+    total.shortage_cost += o.shortage_cost;
+    total.order_cost += o.order_cost;
+    total.orders += o.orders;
+    total.ordered_units += o.ordered_units;
+    total.ending_backorders += o.ending_backorders;
+  }
+  finish_ratios(total);
+}
+
 }  // namespace
 
 SeriesSimulation simulate_series(const Forecaster& method, std::string_view series_id,
                                  std::span<const double> values, const SimulationOptions& options) {
   validate_options(options);
-  return replay_series(method, series_id, values, options);
+  const double target = options.service_target;
+  return simulate_one(prepare_method(method, {}, options), series_id, values, options,
+                      std::span<const double>(&target, 1), lead_time_distribution(options))
+      .front();
 }
 
-SimulationReport simulate_forecasters(const Dataset& dataset,
-                                      std::span<const Forecaster* const> methods,
-                                      const SimulationOptions& options) {
+std::vector<SimulationReport> simulate_methods(const Dataset& dataset,
+                                               std::span<const SimulationMethod> methods,
+                                               const SimulationOptions& options,
+                                               std::span<const double> service_targets) {
   if (methods.empty()) fail(ErrorCode::InvalidArgument, "simulate: no method given");
-  validate_options(options);
+  std::vector<double> targets(service_targets.begin(), service_targets.end());
+  if (targets.empty()) targets.push_back(options.service_target);
+  for (const double target : targets) {
+    SimulationOptions checked = options;
+    checked.service_target = target;
+    validate_options(checked);
+  }
+  std::vector<PreparedMethod> prepared;
+  for (const SimulationMethod& method : methods) {
+    if (method.forecaster == nullptr)
+      fail(ErrorCode::InvalidArgument, "simulate: method '{}' has no forecaster", method.name);
+    prepared.push_back(prepare_method(*method.forecaster, method.quantile_levels, options));
+  }
+  const LeadTimeDistribution lead_time = lead_time_distribution(options);
 
-  SimulationReport report;
-  report.test_days = options.test_days;
-  report.review_period_days = options.review_period_days;
-  report.lead_time_days = options.lead_time_days;
-  report.service_target = options.service_target;
-  report.policy = policy_description(options);
-
+  std::vector<SimulationReport> reports(targets.size());
   const size_t series_count = dataset.series.size();
-  report.methods.resize(methods.size());
-  for (size_t m = 0; m < methods.size(); ++m) {
-    report.methods[m].method = std::string(methods[m]->name());
-    report.methods[m].series.resize(series_count);
+  for (size_t i = 0; i < targets.size(); ++i) {
+    SimulationReport& report = reports[i];
+    report.test_days = options.test_days;
+    report.review_period_days = options.review_period_days;
+    report.lead_time_days = options.lead_time_days;
+    report.lead_time_sd = options.lead_time_sd;
+    report.service_measure = options.service_measure;
+    report.service_target = targets[i];
+    report.policy = policy_description(options, targets[i]);
+    report.methods.resize(methods.size());
+    for (size_t m = 0; m < methods.size(); ++m) {
+      report.methods[m].method = methods[m].name;
+      report.methods[m].series.resize(series_count);
+    }
   }
   // (method, series) pairs balance better than series alone when one method
   // is much slower than the others.
   parallel_for(methods.size() * series_count, options.forecast.threads, options.progress,
                "simulate", [&](size_t item) {
                  const size_t m = item / series_count;
-                 const Series& series = dataset.series[item % series_count];
-                 report.methods[m].series[item % series_count] =
-                     replay_series(*methods[m], series.id, series.values, options);
+                 const size_t s = item % series_count;
+                 const Series& series = dataset.series[s];
+                 std::vector<SeriesSimulation> results =
+                     simulate_one(prepared[m], series.id, series.values, options, targets, lead_time);
+                 for (size_t i = 0; i < targets.size(); ++i)
+                   reports[i].methods[m].series[s] = std::move(results[i]);
                });
+  for (SimulationReport& report : reports)
+    for (MethodSimulation& method : report.methods) aggregate(method, options);
+  return reports;
+}
 
-  for (MethodSimulation& method : report.methods) {
-    PolicyOutcome& total = method.aggregate;
-    for (const SeriesSimulation& series : method.series) {
-      if (!series.simulated) {
-        method.warnings.push_back(fmt::format(
-            "series '{}' skipped: it needs more than the {} test days to have any history",
-            series.series_id, options.test_days));
-        continue;
-      }
-      if (series.forecast_warnings > 0)
-        method.warnings.push_back(fmt::format("series '{}': {} forecasts with a warning, first: {}",
-                                              series.series_id, series.forecast_warnings,
-                                              series.first_warning));
-      ++method.simulated_series;
-      const PolicyOutcome& o = series.outcome;
-      total.demand += o.demand;
-      total.served += o.served;
-      total.short_units += o.short_units;
-      total.cycles += o.cycles;
-      total.cycles_without_stockout += o.cycles_without_stockout;
-      total.stockout_days += o.stockout_days;
-      total.avg_inventory += o.avg_inventory;
-      total.holding_cost += o.holding_cost;
-      total.shortage_cost += o.shortage_cost;
-      total.order_cost += o.order_cost;
-      total.orders += o.orders;
-      total.ordered_units += o.ordered_units;
-      total.ending_backorders += o.ending_backorders;
-    }
-    finish_ratios(total);
-  }
-  return report;
+SimulationReport simulate_forecasters(const Dataset& dataset,
+                                      std::span<const Forecaster* const> methods,
+                                      const SimulationOptions& options) {
+  std::vector<SimulationMethod> named;
+  for (const Forecaster* method : methods)
+    named.push_back({method, method != nullptr ? std::string(method->name()) : std::string(), {}});
+  return std::move(simulate_methods(dataset, named, options, {}).front());
 }
 
 SimulationReport simulate_policy(const Dataset& dataset, const std::vector<std::string>& methods,
                                  const SimulationOptions& options) {
   if (methods.empty()) fail(ErrorCode::InvalidArgument, "simulate: no method given");
-  // Unknown names fail here, before any work.
+  // Unknown names fail here, before any work; reported under the names asked
+  // for (a factory may name itself differently).
   std::vector<std::unique_ptr<Forecaster>> owned;
-  std::vector<const Forecaster*> forecasters;
+  std::vector<SimulationMethod> named;
   for (const std::string& name : methods) {
     owned.push_back(make_forecaster(name, options.forecast));
-    forecasters.push_back(owned.back().get());
+    named.push_back({owned.back().get(), name, {}});
   }
-  SimulationReport report = simulate_forecasters(dataset, forecasters, options);
-  // Report under the names asked for (a factory may name itself differently).
-  for (size_t m = 0; m < methods.size(); ++m) report.methods[m].method = methods[m];
-  return report;
+  return std::move(simulate_methods(dataset, named, options, {}).front());
 }
 
 std::string SimulationReport::to_json(bool per_series) const {
@@ -320,6 +457,9 @@ std::string SimulationReport::to_json(bool per_series) const {
   root["test_days"] = test_days;
   root["review_period"] = review_period_days;
   root["lead_time"] = lead_time_days;
+  root["lead_time_sd"] = lead_time_sd;
+  root["service_measure"] =
+      service_measure == ServiceMeasure::FillRate ? "fill_rate" : "service_level";
   root["service_target"] = service_target;
   root["policy"] = policy;
   Json list = Json::array();

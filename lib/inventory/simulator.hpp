@@ -5,12 +5,12 @@
 //
 // One day t of the test period (t indexes the series' values), in order:
 //   1. orders due on day t arrive (an order placed on day u arrives on day
-//      u + lead_time_days, fixed) and, under backorders, first fill the
-//      backorders owed;
+//      u + its lead time) and, under backorders, first fill the backorders
+//      owed;
 //   2. on a review day (the first test day, then every review_period_days
-//      days) the method forecasts days t..t+L+R-1 from values[0, t) only
-//      (strictly before the decision day: forecast_series() on the prefix,
-//      or on its last history_days days),
+//      days) the method forecasts days t..t+Lmax+R-1 (Lmax: the longest lead
+//      time) from values[0, t) only (strictly before the decision day:
+//      forecast_series() on the prefix, or on its last history_days days),
 //      and replenish() turns the forecast, the on-hand stock, the backorders
 //      and the open orders into an order, which is placed at once;
 //   3. day t's demand values[t] is served from on-hand stock; what is not
@@ -44,6 +44,20 @@
 // the aggregate too).  Series with fewer than test_days + 1 days (no history
 // before the first test day) are skipped with a warning.
 //
+// Lead time: fixed at lead_time_days when lead_time_sd is 0.  With
+// lead_time_sd > 0 it is uncertain: Normal(lead_time_days, lead_time_sd)
+// discretised to whole days >= 1 (discretise_lead_time); each order's lead
+// time is drawn from that distribution by inversion of a uniform that is a
+// hash of (sampling.seed, series id, order day), so a run is repeatable, the
+// draws do not depend on the method, the service target or the thread count
+// (common random numbers), and orders may cross.  Decisions mix over the
+// same distribution (replenish() with LeadTime::normal).
+//
+// Several service targets (simulate_methods with a list): the forecasts do
+// not depend on the policy (each uses only the actual demand before its
+// day), so each method forecasts each review day of a series once and the
+// cached forecasts are replayed under every target.
+//
 // Determinism: each decision's Monte Carlo uses the same seed
 // (options.sampling), each series depends on that series only, and the work
 // is split over (method, series) pairs on ForecastOptions::threads threads
@@ -68,7 +82,8 @@ namespace invforecast {
 struct SimulationOptions {
   size_t test_days = 28;
   int review_period_days = 1;
-  int lead_time_days = 2;  // fixed, whole days >= 1
+  int lead_time_days = 2;     // whole days >= 1: the lead time, or its mean
+  double lead_time_sd = 0.0;  // > 0: uncertain lead time (see above)
   ServiceMeasure service_measure = ServiceMeasure::CycleServiceLevel;
   double service_target = 0.95;  // in (0, 1)
   StockoutRegime regime = StockoutRegime::LostSales;
@@ -116,7 +131,8 @@ struct DayRecord {
   double on_hand_start = 0.0;   // after arrivals and backorder fills
   bool review = false;
   double order_up_to = 0.0;     // review days only
-  double order_quantity = 0.0;  // placed today, arrives on index + lead time
+  double order_quantity = 0.0;  // placed today, arrives on index + order_lead_time
+  int order_lead_time = 0;      // days, when an order was placed
   double demand = 0.0;
   double served = 0.0;
   double short_units = 0.0;
@@ -146,11 +162,14 @@ struct SimulationReport {
   size_t test_days = 0;
   int review_period_days = 0;
   int lead_time_days = 0;
+  double lead_time_sd = 0.0;
+  ServiceMeasure service_measure = ServiceMeasure::CycleServiceLevel;
   double service_target = 0.0;
   std::string policy;  // the policy and its assumptions, in words
   std::vector<MethodSimulation> methods;
 
-  // {"test_days", "review_period", "lead_time", "service_target", "policy",
+  // {"test_days", "review_period", "lead_time", "lead_time_sd",
+  //  "service_measure" ("service_level" | "fill_rate"), "service_target", "policy",
   //  "methods": [{"method", "series", "fill_rate", "cycle_service_level",
   //  "stockout_days", "avg_inventory", "orders", ...costs and units...,
   //  "warnings", "per_series": [...] (when per_series)}]}.
@@ -169,9 +188,28 @@ SeriesSimulation simulate_series(const Forecaster& method, std::string_view seri
 // progress asks to stop.
 SimulationReport simulate_policy(const Dataset& dataset, const std::vector<std::string>& methods,
                                  const SimulationOptions& options);
-// The same with forecasters made by the caller (not owned).
+// The same with forecasters made by the caller (not owned), reported under
+// their own names, with forecasts at options.forecast.quantiles.
 SimulationReport simulate_forecasters(const Dataset& dataset,
                                       std::span<const Forecaster* const> methods,
                                       const SimulationOptions& options);
+
+// A method of simulate_methods: a forecaster (not owned), the name to report,
+// and the quantile levels its forecasts carry (empty: options.forecast
+// .quantiles; a neural model has its own).  A series that never sold before
+// a decision day gets the zero forecast at these levels.
+struct SimulationMethod {
+  const Forecaster* forecaster = nullptr;
+  std::string name;
+  std::vector<double> quantile_levels;
+};
+
+// One report per service target (in the order given; empty = the single
+// options.service_target, under options.service_measure), each method
+// forecasting each review day once for all targets (see above).
+std::vector<SimulationReport> simulate_methods(const Dataset& dataset,
+                                               std::span<const SimulationMethod> methods,
+                                               const SimulationOptions& options,
+                                               std::span<const double> service_targets);
 
 }  // namespace invforecast

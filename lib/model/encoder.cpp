@@ -3,11 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
-#include <optional>
 #include <thread>
 
 #include "core/error.hpp"
-#include "gemm.hpp"
 
 namespace invforecast {
 
@@ -104,24 +102,27 @@ EncoderModel::EncoderModel(ModelFile file) : file_(std::move(file)) {
            "negative value would reverse the order of the quantiles)",
            *revin_weight_);
   }
-  patch_weight_ = data_of(file_, "patch_embed.weight");
-  patch_bias_ = data_of(file_, "patch_embed.bias");
+  const int64_t D = c.d_model;
+  patch_embed_ = kern::PackedLinear(data_of(file_, "patch_embed.weight"),
+                                    data_of(file_, "patch_embed.bias"), c.patch_length, D);
   pos_embed_ = data_of(file_, "pos_embed");
   layers_.reserve(static_cast<size_t>(c.layers));
   for (int64_t i = 0; i < c.layers; ++i) {
     const std::string p = fmt::format("layers.{}.", i);
+    const auto linear = [&](const std::string& name, int64_t in, int64_t out) {
+      return kern::PackedLinear(data_of(file_, p + name + ".weight"),
+                                data_of(file_, p + name + ".bias"), in, out);
+    };
     layers_.push_back(LayerWeights{
         data_of(file_, p + "ln1.weight"), data_of(file_, p + "ln1.bias"),
-        data_of(file_, p + "attn.qkv.weight"), data_of(file_, p + "attn.qkv.bias"),
-        data_of(file_, p + "attn.out.weight"), data_of(file_, p + "attn.out.bias"),
+        linear("attn.qkv", D, 3 * D), linear("attn.out", D, D),
         data_of(file_, p + "ln2.weight"), data_of(file_, p + "ln2.bias"),
-        data_of(file_, p + "ffn1.weight"), data_of(file_, p + "ffn1.bias"),
-        data_of(file_, p + "ffn2.weight"), data_of(file_, p + "ffn2.bias")});
+        linear("ffn1", D, c.ffn_dim), linear("ffn2", c.ffn_dim, D)});
   }
   final_ln_weight_ = data_of(file_, "final_ln.weight");
   final_ln_bias_ = data_of(file_, "final_ln.bias");
-  head_weight_ = data_of(file_, "head.weight");
-  head_bias_ = data_of(file_, "head.bias");
+  head_ = kern::PackedLinear(data_of(file_, "head.weight"), data_of(file_, "head.bias"),
+                             c.num_tokens() * D, c.horizon * c.num_quantiles());
 }
 
 void EncoderModel::check_workspace(const EncoderWorkspace& ws) const {
@@ -210,21 +211,17 @@ void EncoderModel::encoder_layer(kern::Backend backend, const LayerWeights& w, i
   // x += out_proj(attention(qkv(LN1(x))))
   kern::layer_norm_forward(backend, stream, w.ln1_weight, w.ln1_bias, scratch, nullptr, nullptr,
                            rows, d, ln_eps);
-  kern::linear_forward(backend, scratch, w.qkv_weight, w.qkv_bias, qkv, rows, d, 3 * d);
+  kern::linear_forward(backend, w.qkv, scratch, qkv, rows);
   const kern::AttentionDims dims{series, c.num_tokens(), c.heads, d / c.heads, 3 * d, d};
   kern::attention_forward(backend, dims, qkv, qkv + d, qkv + 2 * d, ws.at(ws.attended_), nullptr,
                           ws.at(ws.attention_));
-  kern::linear_forward(backend, ws.at(ws.attended_), w.out_weight, w.out_bias, scratch, rows, d, d);
-  add_in_place(stream, scratch, rows * d);
+  kern::linear_residual_forward(backend, w.out, ws.at(ws.attended_), stream, rows);
 
   // x += ffn2(gelu(ffn1(LN2(x))))
   kern::layer_norm_forward(backend, stream, w.ln2_weight, w.ln2_bias, scratch, nullptr, nullptr,
                            rows, d, ln_eps);
-  kern::linear_gelu_forward(backend, scratch, w.ffn1_weight, w.ffn1_bias, ws.at(ws.hidden_), rows,
-                            d, c.ffn_dim);
-  kern::linear_forward(backend, ws.at(ws.hidden_), w.ffn2_weight, w.ffn2_bias, scratch, rows,
-                       c.ffn_dim, d);
-  add_in_place(stream, scratch, rows * d);
+  kern::linear_gelu_forward(backend, w.ffn1, scratch, ws.at(ws.hidden_), rows);
+  kern::linear_residual_forward(backend, w.ffn2, ws.at(ws.hidden_), stream, rows);
 }
 
 void EncoderModel::forecast_tile(kern::Backend backend, const float* context, int64_t series,
@@ -248,7 +245,7 @@ void EncoderModel::forecast_tile(kern::Backend backend, const float* context, in
   }
 
   float* stream = ws.at(ws.stream_);
-  kern::linear_forward(backend, patches, patch_weight_, patch_bias_, stream, rows, P, D);
+  kern::linear_forward(backend, patch_embed_, patches, stream, rows);
   for (int64_t s = 0; s < series; ++s) add_in_place(stream + s * N * D, pos_embed_, N * D);
 
   for (const LayerWeights& layer : layers_) encoder_layer(backend, layer, series, ws);
@@ -257,9 +254,7 @@ void EncoderModel::forecast_tile(kern::Backend backend, const float* context, in
   kern::layer_norm_forward(backend, stream, final_ln_weight_, final_ln_bias_, final_tokens,
                            nullptr, nullptr, rows, D, static_cast<float>(c.layer_norm_eps));
   // Each series' tokens are contiguous, so [series, N*D] is the token-major flattening.
-  const int64_t outputs = outputs_per_series();
-  kern::linear_forward(backend, final_tokens, head_weight_, head_bias_, ws.at(ws.raw_head_),
-                       series, N * D, outputs);
+  kern::linear_forward(backend, head_, final_tokens, ws.at(ws.raw_head_), series);
   kern::quantile_head_forward(backend, ws.at(ws.raw_head_), ws.at(ws.quantiles_),
                               series * c.horizon, c.num_quantiles(), median_index_);
   denormalize(backend, series, quantiles_out, ws);
@@ -284,12 +279,16 @@ void forecast_parallel(const EncoderModel& model, kern::Backend backend, const f
   const int64_t tiles = (batch + tile - 1) / tile;
   const auto threads = std::min(static_cast<int64_t>(workspaces.size()), tiles);
   if (threads == 0) return;
+  // One thread: no pool and no error list, so the forecast allocates nothing.
   const int64_t L = model.config().context_length, outputs = model.outputs_per_series();
+  if (threads == 1) {
+    for (int64_t s = 0; s < batch; s += tile)
+      model.forecast_tile(backend, context + s * L, std::min(tile, batch - s),
+                          quantiles_out + s * outputs, workspaces[0]);
+    return;
+  }
   // Worker w runs tiles [w * tiles / threads, (w + 1) * tiles / threads).
   auto run_share = [&](int64_t worker) {
-    // Our threads already fill the cores: each GEMM stays on its worker.
-    std::optional<kernels::cpu::ScopedGemmThreads> one_gemm_thread;
-    if (threads > 1) one_gemm_thread.emplace(1);
     const int64_t first = worker * tiles / threads * tile;
     const int64_t end = std::min(batch, (worker + 1) * tiles / threads * tile);
     EncoderWorkspace& ws = workspaces[static_cast<size_t>(worker)];

@@ -5,12 +5,14 @@
 // sales scale and clipped at zero.  Every step runs through kernels/ops.hpp,
 // on the backend the caller names.
 //
-// Memory: the model holds views into its ModelFile (no weight copies).  All
-// activations live in an EncoderWorkspace the caller keeps (one per thread),
-// sized once for tiles of a fixed number of series; a batch is processed tile
-// by tile, so a forecast of any batch size allocates nothing once the
-// workspace exists and each GEMM shape has been seen (Cpu backend; the
-// Reference backend allocates Eigen temporaries).
+// Memory: the model holds views into its ModelFile, plus one copy of each
+// linear layer's weight packed at construction for the Cpu backend's GEMM
+// (kernels/gemm.hpp; about the size of the file).  All activations live in
+// an EncoderWorkspace the caller keeps (one per thread), sized once for
+// tiles of a fixed number of series; a batch is processed tile by tile, so a
+// forecast of any batch size allocates nothing once the workspace exists,
+// from the first call on (Cpu backend, asserted in tests/test_encoder.cpp;
+// the Reference backend allocates Eigen temporaries).
 //
 // Determinism: tile boundaries sit at multiples of the tile size from the
 // start of the batch whatever the number of threads, so forecast_parallel()
@@ -67,6 +69,7 @@ class EncoderModel {
   explicit EncoderModel(ModelFile file);
 
   const ModelConfig& config() const { return file_.config(); }
+  const ModelFile& file() const { return file_; }
   int64_t median_index() const { return median_index_; }
   int64_t outputs_per_series() const { return config().horizon * config().num_quantiles(); }
 
@@ -86,9 +89,13 @@ class EncoderModel {
                 float* quantiles_out, EncoderWorkspace& workspace) const;
 
  private:
+  // Linear layers are packed once here for the Cpu backend's GEMM kernel
+  // (kernels::PackedLinear); the Reference backend reads the file's tensors.
   struct LayerWeights {
-    const float *ln1_weight, *ln1_bias, *qkv_weight, *qkv_bias, *out_weight, *out_bias,
-        *ln2_weight, *ln2_bias, *ffn1_weight, *ffn1_bias, *ffn2_weight, *ffn2_bias;
+    const float *ln1_weight, *ln1_bias;
+    kernels::PackedLinear qkv, out;
+    const float *ln2_weight, *ln2_bias;
+    kernels::PackedLinear ffn1, ffn2;
   };
 
   void check_workspace(const EncoderWorkspace& workspace) const;
@@ -110,10 +117,11 @@ class EncoderModel {
   // RevIN's affine pair; (1, 0) when the model has none.
   const float* revin_weight_ = &kOne;
   const float* revin_bias_ = &kZero;
-  const float *patch_weight_ = nullptr, *patch_bias_ = nullptr, *pos_embed_ = nullptr;
+  kernels::PackedLinear patch_embed_;
+  const float* pos_embed_ = nullptr;
   std::vector<LayerWeights> layers_;
   const float *final_ln_weight_ = nullptr, *final_ln_bias_ = nullptr;
-  const float *head_weight_ = nullptr, *head_bias_ = nullptr;
+  kernels::PackedLinear head_;
 
   static constexpr float kOne = 1.0f;
   static constexpr float kZero = 0.0f;
@@ -123,7 +131,9 @@ class EncoderModel {
 // the first share), whole tiles per thread; every workspace must have the
 // same tile size.  Results are bit-identical to model.forecast() with one of
 // the workspaces.  Starting the threads allocates; the forecast itself does
-// not.  The first error raised by any thread is rethrown after all joined.
+// not, and with one workspace (or a batch of one tile) no thread is started,
+// so nothing is allocated at all.  The first error raised by any thread is
+// rethrown after all joined.
 void forecast_parallel(const EncoderModel& model, kernels::Backend backend, const float* context,
                        int64_t batch, float* quantiles_out,
                        std::span<EncoderWorkspace> workspaces);

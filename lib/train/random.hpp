@@ -4,6 +4,7 @@
 // results are implementation-defined).
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 
@@ -13,6 +14,16 @@ class Random {
  public:
   explicit Random(uint64_t seed) {
     for (uint64_t& word : state_) word = splitmix64(seed);
+  }
+
+  // The generator's whole state, so that a training checkpoint resumes the
+  // exact stream (train/checkpoint.hpp).
+  using State = std::array<uint64_t, 4>;
+  State state() const { return state_; }
+  static Random from_state(const State& state) {
+    Random random(0);
+    random.state_ = state;
+    return random;
   }
 
   uint64_t next() {
@@ -48,7 +59,7 @@ class Random {
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
   }
-  uint64_t state_[4];
+  State state_;
 };
 
 }  // namespace invforecast::train

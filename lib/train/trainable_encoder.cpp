@@ -245,6 +245,32 @@ void TrainableEncoder<T>::resize(int64_t batch) {
 
 template <class T>
 void TrainableEncoder<T>::forward(const ParameterSet<T>& params, const T* context, int64_t batch) {
+  encode(params, context, batch, nullptr);
+  const Ops<T> ops{backend_, attention_workspace_.data()};
+  const int64_t N = tokens_, D = config_.d_model, out = outputs_per_series();
+  ops.linear(final_out_.data(), params.values(head_weight_).data(),
+             params.values(head_bias_).data(), raw_.data(), batch, N * D, out);
+  ops.quantile_head(raw_.data(), head_out_.data(), batch * config_.horizon, config_.num_quantiles(),
+                    median_index_);
+  if (revin_affine())
+    ops.revin_denormalize(head_out_.data(), params.values(revin_weight_).data(),
+                          params.values(revin_bias_).data(), zeros_.data(), ones_.data(),
+                          predictions_.data(), batch, out);
+  else
+    predictions_ = head_out_;
+  head_ran_ = true;
+}
+
+template <class T>
+void TrainableEncoder<T>::forward_tokens(const ParameterSet<T>& params, const T* context,
+                                         int64_t batch, const uint8_t* token_mask) {
+  encode(params, context, batch, token_mask);
+  head_ran_ = false;
+}
+
+template <class T>
+void TrainableEncoder<T>::encode(const ParameterSet<T>& params, const T* context, int64_t batch,
+                                 const uint8_t* token_mask) {
   check_params(params, "parameters");
   if (batch < 1)
     fail(ErrorCode::InvalidArgument, "trainable encoder: batch must be >= 1, got {}", batch);
@@ -272,11 +298,27 @@ void TrainableEncoder<T>::forward(const ParameterSet<T>& params, const T* contex
   }
 
   // Patch t covers padded positions [t*stride, t*stride + P); the padding repeats the last value.
-  for (int64_t s = 0; s < batch; ++s)
-    for (int64_t t = 0; t < N; ++t)
-      for (int64_t p = 0; p < P; ++p)
-        patches_[static_cast<size_t>((s * N + t) * P + p)] =
-            normalized_[static_cast<size_t>(s * L + std::min(t * config_.stride + p, L - 1))];
+  auto position = [&](int64_t t, int64_t p) { return std::min(t * config_.stride + p, L - 1); };
+  masked_ = token_mask != nullptr;
+  if (masked_) {
+    hidden_.assign(static_cast<size_t>(batch * L), 0);
+    for (int64_t s = 0; s < batch; ++s)
+      for (int64_t t = 0; t < N; ++t)
+        if (token_mask[s * N + t])
+          for (int64_t p = 0; p < P; ++p) hidden_[static_cast<size_t>(s * L + position(t, p))] = 1;
+    for (int64_t s = 0; s < batch; ++s)
+      for (int64_t t = 0; t < N; ++t)
+        for (int64_t p = 0; p < P; ++p) {
+          const auto at = static_cast<size_t>(s * L + position(t, p));
+          patches_[static_cast<size_t>((s * N + t) * P + p)] = hidden_[at] ? T(0) : normalized_[at];
+        }
+  } else {
+    for (int64_t s = 0; s < batch; ++s)
+      for (int64_t t = 0; t < N; ++t)
+        for (int64_t p = 0; p < P; ++p)
+          patches_[static_cast<size_t>((s * N + t) * P + p)] =
+              normalized_[static_cast<size_t>(s * L + position(t, p))];
+  }
 
   const int64_t R = batch * N;
   T* stream = streams_[0].data();
@@ -291,17 +333,6 @@ void TrainableEncoder<T>::forward(const ParameterSet<T>& params, const T* contex
   ops.layer_norm(streams_.back().data(), params.values(final_ln_weight_).data(),
                  params.values(final_ln_bias_).data(), final_out_.data(), final_mean_.data(),
                  final_rstd_.data(), R, D, config_.layer_norm_eps);
-  const int64_t out = outputs_per_series();
-  ops.linear(final_out_.data(), params.values(head_weight_).data(),
-             params.values(head_bias_).data(), raw_.data(), batch, N * D, out);
-  ops.quantile_head(raw_.data(), head_out_.data(), batch * config_.horizon, config_.num_quantiles(),
-                    median_index_);
-  if (revin_affine())
-    ops.revin_denormalize(head_out_.data(), params.values(revin_weight_).data(),
-                          params.values(revin_bias_).data(), zeros_.data(), ones_.data(),
-                          predictions_.data(), batch, out);
-  else
-    predictions_ = head_out_;
 }
 
 template <class T>
@@ -363,15 +394,34 @@ void TrainableEncoder<T>::forecast_sales(const ParameterSet<T>& params, T* out) 
 }
 
 template <class T>
+void TrainableEncoder<T>::normalized_patches(T* out) const {
+  if (batch_ == 0) fail(ErrorCode::InvalidArgument, "trainable encoder: patches before forward");
+  const int64_t L = config_.context_length, P = config_.patch_length, N = tokens_;
+  const bool centred = config_.normalization == NormKind::Revin;
+  for (int64_t s = 0; s < batch_; ++s) {
+    const T center = centred ? center_[static_cast<size_t>(s)] : T(0);
+    const T spread = spread_[static_cast<size_t>(s)];
+    for (int64_t t = 0; t < N; ++t)
+      for (int64_t p = 0; p < P; ++p)
+        out[(s * N + t) * P + p] =
+            (context_[static_cast<size_t>(s * L + std::min(t * config_.stride + p, L - 1))] -
+             center) /
+            spread;
+  }
+}
+
+template <class T>
 void TrainableEncoder<T>::backward(const ParameterSet<T>& params, const T* d_predictions,
                                    ParameterSet<T>& grads) {
   check_params(params, "parameters");
   check_params(grads, "gradients");
   if (batch_ == 0) fail(ErrorCode::InvalidArgument, "trainable encoder: backward before forward");
+  if (!head_ran_)
+    fail(ErrorCode::InvalidArgument,
+         "trainable encoder: backward needs forward(), the last pass was forward_tokens()");
   if (!d_predictions) fail(ErrorCode::NullPointer, "trainable encoder: d_predictions is null");
   const Ops<T> ops{backend_, attention_workspace_.data()};
-  const int64_t L = config_.context_length, P = config_.patch_length, N = tokens_,
-                D = config_.d_model, R = batch_ * N, out = outputs_per_series();
+  const int64_t N = tokens_, D = config_.d_model, out = outputs_per_series();
   auto g = [&grads](size_t index) { return grads.values(index).data(); };
   auto p = [&params](size_t index) { return params.values(index).data(); };
 
@@ -388,6 +438,31 @@ void TrainableEncoder<T>::backward(const ParameterSet<T>& params, const T* d_pre
                              config_.num_quantiles(), median_index_);
   ops.linear_backward(final_out_.data(), p(head_weight_), d_raw_.data(), d_final_.data(),
                       g(head_weight_), g(head_bias_), batch_, N * D, out);
+  backward_body(params, grads, out_dgamma, out_dbeta);
+}
+
+template <class T>
+void TrainableEncoder<T>::backward_tokens(const ParameterSet<T>& params, const T* d_tokens,
+                                          ParameterSet<T>& grads) {
+  check_params(params, "parameters");
+  check_params(grads, "gradients");
+  if (batch_ == 0) fail(ErrorCode::InvalidArgument, "trainable encoder: backward before forward");
+  if (!d_tokens) fail(ErrorCode::NullPointer, "trainable encoder: d_tokens is null");
+  std::copy(d_tokens, d_tokens + d_final_.size(), d_final_.begin());
+  grads.values(head_weight_).assign(grads.values(head_weight_).size(), T(0));
+  grads.values(head_bias_).assign(grads.values(head_bias_).size(), T(0));
+  backward_body(params, grads, T(0), T(0));
+}
+
+template <class T>
+void TrainableEncoder<T>::backward_body(const ParameterSet<T>& params, ParameterSet<T>& grads,
+                                        T out_dgamma, T out_dbeta) {
+  const Ops<T> ops{backend_, attention_workspace_.data()};
+  const int64_t L = config_.context_length, P = config_.patch_length, N = tokens_,
+                D = config_.d_model, R = batch_ * N;
+  auto g = [&grads](size_t index) { return grads.values(index).data(); };
+  auto p = [&params](size_t index) { return params.values(index).data(); };
+
   ops.layer_norm_backward(streams_.back().data(), p(final_ln_weight_), d_final_.data(),
                           final_mean_.data(), final_rstd_.data(), d_stream_.data(),
                           g(final_ln_weight_), g(final_ln_bias_), R, D);
@@ -408,9 +483,12 @@ void TrainableEncoder<T>::backward(const ParameterSet<T>& params, const T* d_pre
     std::fill(d_normalized_.begin(), d_normalized_.end(), T(0));
     for (int64_t s = 0; s < batch_; ++s)
       for (int64_t t = 0; t < N; ++t)
-        for (int64_t j = 0; j < P; ++j)
-          d_normalized_[static_cast<size_t>(s * L + std::min(t * config_.stride + j, L - 1))] +=
-              d_patches_[static_cast<size_t>((s * N + t) * P + j)];
+        for (int64_t j = 0; j < P; ++j) {
+          const auto at = static_cast<size_t>(s * L + std::min(t * config_.stride + j, L - 1));
+          // A hidden position is the constant 0, whatever the affine pair.
+          if (!masked_ || !hidden_[at])
+            d_normalized_[at] += d_patches_[static_cast<size_t>((s * N + t) * P + j)];
+        }
     T in_dgamma = 0, in_dbeta = 0;
     ops.revin_normalize_backward(context_.data(), center_.data(), spread_.data(),
                                  d_normalized_.data(), &in_dgamma, &in_dbeta, batch_, L);

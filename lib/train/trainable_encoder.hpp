@@ -58,6 +58,31 @@ class TrainableEncoder {
   // tensor overwritten.  grads must have this encoder's config.
   void backward(const ParameterSet<T>& params, const T* d_predictions, ParameterSet<T>& grads);
 
+  // Self-supervised pre-training (pretrain.hpp): normalisation, patching and
+  // the encoder body up to the final LayerNorm, without the forecast head.
+  // token_mask [batch, tokens] (non-zero = masked; null = nothing masked).
+  // Masking works on context positions: every position a masked patch
+  // covers reads 0 on the normalised scale (after RevIN's affine) in every
+  // patch, so that with overlapping patches (stride < patch_length) a visible
+  // neighbour does not reveal a masked patch's values.  0 is the context mean
+  // (RevIN without affine) or a zero sale (mean-absolute scaling).  The
+  // normalisation statistics are taken over the whole context, masked
+  // positions included, as PatchTST normalises before masking.
+  void forward_tokens(const ParameterSet<T>& params, const T* context, int64_t batch,
+                      const uint8_t* token_mask);
+  // After forward() or forward_tokens(): the final LayerNorm's output [batch,
+  // tokens, d_model].
+  const std::vector<T>& token_outputs() const { return final_out_; }
+  // After forward() or forward_tokens(): every token's patch of the context
+  // on the loss scale (normalize_targets' map: RevIN statistics or the
+  // mean-absolute scale, no affine), masked or not [batch, tokens,
+  // patch_length]: what a reconstruction head predicts.
+  void normalized_patches(T* out) const;
+  // After forward_tokens() or forward() with the same params: d_tokens
+  // [batch, tokens, d_model] (gradient w.r.t. token_outputs()) -> grads of
+  // every parameter; the forecast head's (head.*) are set to zero.
+  void backward_tokens(const ParameterSet<T>& params, const T* d_tokens, ParameterSet<T>& grads);
+
  private:
   struct LayerIndex {
     size_t ln1_weight, ln1_bias, qkv_weight, qkv_bias, out_weight, out_bias, ln2_weight, ln2_bias,
@@ -72,18 +97,28 @@ class TrainableEncoder {
   }
   void check_params(const ParameterSet<T>& params, const char* what) const;
   void resize(int64_t batch);
+  // forward() and forward_tokens() up to the final LayerNorm.
+  void encode(const ParameterSet<T>& params, const T* context, int64_t batch,
+              const uint8_t* token_mask);
+  // From d_final_ (gradient w.r.t. token_outputs()) to every body parameter;
+  // out_dgamma/out_dbeta: RevIN's affine gradient from the output side.
+  void backward_body(const ParameterSet<T>& params, ParameterSet<T>& grads, T out_dgamma,
+                     T out_dbeta);
   void layer_forward(const ParameterSet<T>& params, size_t layer);
   void layer_backward(const ParameterSet<T>& params, size_t layer, ParameterSet<T>& grads);
 
   ModelConfig config_;
   kernels::Backend backend_;
   int64_t tokens_ = 0, median_index_ = 0, batch_ = 0;
+  bool head_ran_ = false;  // the last forward pass was forward(), not forward_tokens()
+  bool masked_ = false;    // the last forward pass hid positions (hidden_)
   size_t revin_weight_ = 0, revin_bias_ = 0, patch_weight_ = 0, patch_bias_ = 0, pos_embed_ = 0,
          final_ln_weight_ = 0, final_ln_bias_ = 0, head_weight_ = 0, head_bias_ = 0;
   std::vector<LayerIndex> layer_index_;
 
   // Forward activations.
   std::vector<T> context_, normalized_, center_, spread_, patches_;
+  std::vector<uint8_t> hidden_;  // [batch, context]: position covered by a masked patch
   std::vector<std::vector<T>> streams_;  // streams_[i]: input of layer i; [layers]: its output
   std::vector<LayerActivations> layers_;
   std::vector<T> final_mean_, final_rstd_, final_out_, raw_, head_out_, predictions_;

@@ -5,9 +5,13 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <span>
+#include <string>
 #include <utility>
 
 #include "core/error.hpp"
+#include "train/byte_io.hpp"
+#include "train/checkpoint.hpp"
 #include "train/share_pool.hpp"
 #include "train/trainable_encoder.hpp"
 #include "train/window_sampler.hpp"
@@ -151,6 +155,185 @@ double evaluate_with(SharePool& pool, std::vector<Worker>& workers, const Parame
   return loss / weight;
 }
 
+// What the optimiser updates for a LoRA fine-tune: each adapted weight's A
+// and B, decayed like the weights they adapt.
+std::vector<AdamWTensor> adapter_tensors(const LoraAdapter& adapter) {
+  std::vector<AdamWTensor> tensors;
+  for (const LoraTensor& t : adapter.tensors) {
+    tensors.push_back(AdamWTensor{t.target + ".lora_a", t.a.size(), true, false});
+    tensors.push_back(AdamWTensor{t.target + ".lora_b", t.b.size(), true, false});
+  }
+  return tensors;
+}
+
+std::vector<std::span<float>> adapter_spans(LoraAdapter& adapter) {
+  std::vector<std::span<float>> spans;
+  for (LoraTensor& t : adapter.tensors) {
+    spans.emplace_back(t.a);
+    spans.emplace_back(t.b);
+  }
+  return spans;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string text;
+  for (const std::string& item : items) text += (text.empty() ? "" : ",") + item;
+  return text.empty() ? "none" : text;
+}
+
+std::string hex(uint32_t value) { return fmt::format("{:08x}", value); }
+
+uint32_t dataset_checksum(const Dataset& data) {
+  uint32_t crc = crc32_bytes({});
+  for (const Series& s : data.series) {
+    crc = crc32_bytes({reinterpret_cast<const uint8_t*>(s.id.data()), s.id.size() + 1}, crc);
+    crc = crc32_bytes(
+        {reinterpret_cast<const uint8_t*>(s.values.data()), s.values.size() * sizeof(double)}, crc);
+  }
+  return crc;
+}
+
+// Everything that changes a run's result, for checkpoints: resuming is
+// allowed only when every entry is the same.
+Fingerprint run_fingerprint(const Parameters& initial, const Dataset& data, const TrainOptions& o) {
+  const std::string config = metadata_to_json(default_metadata(initial));
+  const std::string weights =
+      o.loss_weights.empty()
+          ? "none"
+          : hex(crc32_bytes({reinterpret_cast<const uint8_t*>(o.loss_weights.data()),
+                             o.loss_weights.size() * sizeof(double)}));
+  const LoraOptions& lora = o.lora;
+  return {
+      {"config",
+       hex(crc32_bytes({reinterpret_cast<const uint8_t*>(config.data()), config.size()}))},
+      {"initial parameters", hex(parameters_checksum(initial))},
+      {"data", hex(dataset_checksum(data))},
+      {"epochs", fmt::format("{}", o.epochs)},
+      {"steps_per_epoch", fmt::format("{}", o.steps_per_epoch)},
+      {"batch_size", fmt::format("{}", o.batch_size)},
+      {"learning_rate", fmt::format("{}", o.learning_rate)},
+      {"min_learning_rate", fmt::format("{}", o.min_learning_rate)},
+      {"warmup_steps", fmt::format("{}", o.warmup_steps)},
+      {"adamw",
+       fmt::format("{} {} {} {}", o.adamw.beta1, o.adamw.beta2, o.adamw.eps, o.adamw.weight_decay)},
+      {"clip_norm", fmt::format("{}", o.clip_norm)},
+      {"loss", std::string(to_string(o.loss))},
+      {"seed", fmt::format("{}", o.seed)},
+      {"threads", fmt::format("{}", o.threads)},
+      {"backend", fmt::format("{}", static_cast<int>(o.backend))},
+      {"holdout_days", fmt::format("{}", o.holdout_days)},
+      {"patience", fmt::format("{}", o.patience)},
+      {"min_history", fmt::format("{}", o.min_history)},
+      {"sampling", fmt::format("{}", static_cast<int>(o.sampling))},
+      {"loss_weights", weights},
+      {"trainable_prefixes", join(o.trainable_prefixes)},
+      {"lora", lora.rank > 0 ? fmt::format("rank {} alpha {} targets {}", lora.rank, lora.alpha,
+                                           join(lora.targets))
+                             : "off"},
+  };
+}
+
+void check_fingerprint(const std::string& path, const Fingerprint& saved,
+                       const Fingerprint& current) {
+  for (const auto& [key, value] : current) {
+    const auto found = std::find_if(saved.begin(), saved.end(),
+                                    [&key](const auto& entry) { return entry.first == key; });
+    if (found == saved.end())
+      fail(ErrorCode::InvalidArgument, "train: cannot resume from '{}': it records no {}", path,
+           key);
+    if (found->second != value)
+      fail(ErrorCode::InvalidArgument,
+           "train: cannot resume from '{}': it was written with {} = {}, these settings give {}",
+           path, key, found->second, value);
+  }
+  if (saved.size() != current.size())
+    fail(ErrorCode::InvalidArgument,
+         "train: cannot resume from '{}': it records {} settings, this library {}", path,
+         saved.size(), current.size());
+}
+
+// What a run changes as it goes besides the parameters themselves: what a
+// checkpoint stores (with them) and a resumed run restores.
+struct RunState {
+  RunState(uint64_t seed, AdamW optimizer) : random(seed), optimizer(std::move(optimizer)) {}
+  TrainResult result;
+  Random random;
+  AdamW optimizer;
+  Parameters best;                    // full or head-only training
+  LoraAdapter adapter, best_adapter;  // LoRA: the trained adapter and the best one
+  int64_t epochs_without_gain = 0;
+  double last_val = std::numeric_limits<double>::quiet_NaN();
+};
+
+void save_checkpoint(const std::string& path, const Fingerprint& fingerprint, const RunState& state,
+                     const Parameters& params, bool lora) {
+  const TrainResult& r = state.result;
+  TrainCheckpoint c;
+  c.fingerprint = fingerprint;
+  c.epochs_done = r.epochs_run;
+  c.steps = r.steps;
+  c.best_epoch = r.best_epoch;
+  c.best_val_loss = r.best_val_loss;
+  c.last_val_loss = state.last_val;
+  c.epochs_without_gain = state.epochs_without_gain;
+  c.stopped_early = r.stopped_early;
+  c.train_losses = r.train_losses;
+  c.val_losses = r.val_losses;
+  c.random = state.random.state();
+  c.optimizer = state.optimizer.state();
+  if (lora) {
+    c.adapter = state.adapter;
+    c.best_adapter = state.best_adapter;
+  } else {
+    for (size_t t = 0; t < params.size(); ++t)
+      c.tensors.push_back({params.specs()[t].name, params.values(t), state.best.values(t)});
+  }
+  write_checkpoint_file(path, c);
+}
+
+// Restores state (and params, unless LoRA) from the checkpoint at path,
+// written by a run with the same fingerprint.
+void resume_from(const std::string& path, const Fingerprint& fingerprint, RunState& state,
+                 Parameters& params, bool lora) {
+  TrainCheckpoint c = read_checkpoint_file(path);
+  check_fingerprint(path, c.fingerprint, fingerprint);
+  if (lora != c.adapter.has_value())
+    fail(ErrorCode::CorruptModel, "checkpoint '{}': holds {} for a {} run", path,
+         lora ? "parameters" : "an adapter", lora ? "LoRA" : "parameter");
+  if (lora) {
+    state.adapter = std::move(*c.adapter);
+    state.best_adapter = std::move(*c.best_adapter);
+    check_adapter_matches(params, state.adapter);
+    check_adapter_matches(params, state.best_adapter);
+  } else {
+    if (c.tensors.size() != params.size())
+      fail(ErrorCode::CorruptModel, "checkpoint '{}': {} tensors for a model of {}", path,
+           c.tensors.size(), params.size());
+    for (size_t t = 0; t < params.size(); ++t) {
+      CheckpointTensor& saved = c.tensors[t];
+      if (saved.name != params.specs()[t].name || saved.current.size() != params.values(t).size())
+        fail(ErrorCode::CorruptModel,
+             "checkpoint '{}': tensor {} is '{}' of {} values, expected '{}' of {}", path, t,
+             saved.name, saved.current.size(), params.specs()[t].name, params.values(t).size());
+      params.values(t) = std::move(saved.current);
+      state.best.values(t) = std::move(saved.best);
+    }
+  }
+  state.optimizer.restore(std::move(c.optimizer));
+  state.random = Random::from_state(c.random);
+  TrainResult& r = state.result;
+  r.epochs_run = c.epochs_done;
+  r.resumed_epochs = c.epochs_done;
+  r.steps = c.steps;
+  r.best_epoch = c.best_epoch;
+  r.best_val_loss = c.best_val_loss;
+  r.train_losses = std::move(c.train_losses);
+  r.val_losses = std::move(c.val_losses);
+  r.stopped_early = c.stopped_early;
+  state.last_val = c.last_val_loss;
+  state.epochs_without_gain = c.epochs_without_gain;
+}
+
 }  // namespace
 
 double evaluate_loss(const Parameters& params, const Dataset& data,
@@ -161,8 +344,20 @@ double evaluate_loss(const Parameters& params, const Dataset& data,
   return evaluate_with(pool, workers, params, data, windows, options);
 }
 
-TrainResult train_model(Parameters& params, const Dataset& data, const TrainOptions& options) {
+TrainResult train_model(Parameters& params, const Dataset& data, const TrainOptions& options,
+                        LoraAdapter* adapter_out) {
   check_options(options, data);
+  const bool lora = options.lora.rank > 0;
+  if (options.lora.rank < 0)
+    fail(ErrorCode::InvalidArgument, "train: LoRA rank {} must be >= 0 (0 = off)",
+         options.lora.rank);
+  if (lora && adapter_out == nullptr)
+    fail(ErrorCode::InvalidArgument, "train: a LoRA fine-tune needs an adapter to return");
+  if (lora && !options.trainable_prefixes.empty())
+    fail(ErrorCode::InvalidArgument,
+         "train: LoRA trains the adapter alone; trainable_prefixes must be empty");
+  if (options.resume && options.checkpoint_path.empty())
+    fail(ErrorCode::InvalidArgument, "train: resume needs a checkpoint path");
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
   const ModelConfig& config = params.config();
@@ -171,6 +366,9 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
   const std::vector<Window> validation =
       wo.holdout_days > 0 ? holdout_windows(data, wo) : std::vector<Window>{};
   const bool validate = !validation.empty();
+  const bool checkpoints = !options.checkpoint_path.empty();
+  const Fingerprint fingerprint =
+      checkpoints ? run_fingerprint(params, data, options) : Fingerprint{};
 
   std::vector<Worker> workers = make_workers(config, options);
   SharePool pool(options.threads);
@@ -179,46 +377,78 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
   const LrSchedule schedule{options.learning_rate, options.min_learning_rate,
                             options.warmup_steps < 0 ? total_steps / 20 : options.warmup_steps,
                             total_steps};
-  Random random(options.seed);
-  const std::vector<bool> frozen = frozen_tensors(params, options);
-  AdamW optimizer(params, options.adamw, frozen);
 
-  TrainResult result;
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  result.best_val_loss = validate ? std::numeric_limits<double>::infinity() : nan;
-  Parameters best = params;
-  int64_t epochs_without_gain = 0;
-  double last_val = nan;
-  std::vector<Window> batch(static_cast<size_t>(options.batch_size));
+  // The trained tensors: params themselves (some of them frozen), or an
+  // adapter over them; then `merged` holds base + adapter, the weights the
+  // forward pass runs on.
+  constexpr uint64_t kLoraSeedSalt = 0x4c6f5241;  // "LoRA": A's stream differs from the windows'
+  LoraAdapter initial_adapter;
+  std::vector<bool> frozen;
+  if (lora)
+    initial_adapter = init_adapter(params, options.lora, options.seed ^ kLoraSeedSalt);
+  else
+    frozen = frozen_tensors(params, options);
+  RunState state(options.seed, lora ? AdamW(adapter_tensors(initial_adapter), options.adamw)
+                                    : AdamW(params, options.adamw, frozen));
+  TrainResult& result = state.result;
+  LoraAdapter& adapter = state.adapter;
+  Parameters merged;
+  if (lora) {
+    adapter = std::move(initial_adapter);
+    state.best_adapter = adapter;
+    merged = params;
+  } else {
+    state.best = params;
+  }
+  const Parameters& model = lora ? merged : params;
+  std::vector<std::vector<float>> adapter_grads;
+  result.best_val_loss =
+      validate ? std::numeric_limits<double>::infinity() : std::numeric_limits<double>::quiet_NaN();
 
+  if (options.resume) {
+    resume_from(options.checkpoint_path, fingerprint, state, params, lora);
+    // A run cancelled at an epoch's report had not yet applied early stopping.
+    if (validate && options.patience > 0 && state.epochs_without_gain >= options.patience)
+      result.stopped_early = true;
+  } else if (checkpoints) {
+    // A fresh run writes its starting point at once, so that a path that cannot be written
+    // fails before any work (and a run cancelled in its first epoch can still be resumed).
+    save_checkpoint(options.checkpoint_path, fingerprint, state, params, lora);
+  }
+
+  const int64_t resumed_steps = result.steps;
   auto report = [&](int64_t epoch, double train_loss, bool epoch_end) {
     if (!options.progress) return true;
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    const auto steps_now = static_cast<double>(result.steps - resumed_steps);
     TrainProgress p;
     p.epoch = epoch;
     p.epochs = options.epochs;
     p.step = result.steps;
     p.total_steps = total_steps;
     p.train_loss = train_loss;
-    p.val_loss = last_val;
+    p.val_loss = state.last_val;
     p.samples_per_second =
-        seconds > 0.0 ? static_cast<double>(result.steps * options.batch_size) / seconds : 0.0;
-    p.eta_seconds = result.steps > 0 ? seconds / static_cast<double>(result.steps) *
-                                           static_cast<double>(total_steps - result.steps)
-                                     : 0.0;
+        seconds > 0.0 ? steps_now * static_cast<double>(options.batch_size) / seconds : 0.0;
+    p.eta_seconds = steps_now > 0.0
+                        ? seconds / steps_now * static_cast<double>(total_steps - result.steps)
+                        : 0.0;
     p.epoch_end = epoch_end;
     return options.progress(p);
   };
 
-  for (int64_t epoch = 1; epoch <= options.epochs; ++epoch) {
+  std::vector<Window> batch(static_cast<size_t>(options.batch_size));
+  for (int64_t epoch = result.epochs_run + 1; epoch <= options.epochs && !result.stopped_early;
+       ++epoch) {
     double epoch_loss = 0.0;
     for (int64_t s = 0; s < options.steps_per_epoch; ++s) {
-      for (Window& w : batch) w = sampler.sample(random);
+      for (Window& w : batch) w = sampler.sample(state.random);
       const double weight = batch_weight(batch, options);
       // A batch whose windows all weigh 0 teaches nothing: count it, skip the update.
       if (weight > 0.0) {
+        if (lora) apply_adapter(params, adapter, merged);
         run_shares(pool, workers, options.batch_size, [&](Worker& wk, int64_t b, int64_t e) {
-          process_share(wk, params, data, wo, batch, b, e, options, 1.0 / weight, true);
+          process_share(wk, model, data, wo, batch, b, e, options, 1.0 / weight, true);
         });
         double loss = 0.0;
         for (const Worker& wk : workers) loss += wk.loss_sum;
@@ -233,10 +463,18 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
             const std::vector<float>& add = workers[w].grads.values(t);
             for (size_t i = 0; i < sum.size(); ++i) sum[i] += add[i];
           }
-        for (size_t t = 0; t < grads.size(); ++t)
-          if (frozen[t]) std::fill(grads.values(t).begin(), grads.values(t).end(), 0.0f);
-        clip_grad_norm(grads, options.clip_norm);
-        optimizer.step(params, grads, schedule.at(result.steps));
+        if (lora) {
+          adapter_gradients(adapter, grads, adapter_grads);
+          const std::vector<std::span<float>> g(adapter_grads.begin(), adapter_grads.end());
+          clip_grad_norm(g, options.clip_norm);
+          const std::vector<std::span<const float>> const_g(g.begin(), g.end());
+          state.optimizer.step(adapter_spans(adapter), const_g, schedule.at(result.steps));
+        } else {
+          for (size_t t = 0; t < grads.size(); ++t)
+            if (frozen[t]) std::fill(grads.values(t).begin(), grads.values(t).end(), 0.0f);
+          clip_grad_norm(grads, options.clip_norm);
+          state.optimizer.step(params, grads, schedule.at(result.steps));
+        }
         epoch_loss += loss;
       }
       ++result.steps;
@@ -251,32 +489,40 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
     result.epochs_run = epoch;
     result.train_losses.push_back(epoch_loss / static_cast<double>(options.steps_per_epoch));
     if (validate) {
-      last_val = evaluate_with(pool, workers, params, data, validation, options);
-      result.val_losses.push_back(last_val);
-      if (last_val < result.best_val_loss) {
-        result.best_val_loss = last_val;
+      if (lora) apply_adapter(params, adapter, merged);
+      state.last_val = evaluate_with(pool, workers, model, data, validation, options);
+      result.val_losses.push_back(state.last_val);
+      if (state.last_val < result.best_val_loss) {
+        result.best_val_loss = state.last_val;
         result.best_epoch = epoch;
-        best = params;
-        epochs_without_gain = 0;
+        if (lora)
+          state.best_adapter = adapter;
+        else
+          state.best = params;
+        state.epochs_without_gain = 0;
       } else {
-        ++epochs_without_gain;
+        ++state.epochs_without_gain;
       }
     } else {
       result.best_epoch = epoch;
     }
+    // Before the report, so that a run cancelled there resumes from this epoch.
+    if (checkpoints) save_checkpoint(options.checkpoint_path, fingerprint, state, params, lora);
     if (!report(epoch, result.train_losses.back(), true)) {
       result.cancelled = true;
       break;
     }
-    if (validate && options.patience > 0 && epochs_without_gain >= options.patience) {
+    if (validate && options.patience > 0 && state.epochs_without_gain >= options.patience)
       result.stopped_early = true;
-      break;
-    }
   }
   // Keep the best checkpoint (when there is one: validation, and at least one epoch validated).
-  if (validate && result.best_epoch > 0) params = best;
+  const bool keep_best = validate && result.best_epoch > 0;
+  if (lora)
+    *adapter_out = keep_best ? std::move(state.best_adapter) : std::move(adapter);
+  else if (keep_best)
+    params = std::move(state.best);
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  return result;
+  return std::move(result);
 }
 
 }  // namespace invforecast::train

@@ -3,7 +3,11 @@
 // scale (loss.hpp), backward (trainable_encoder.hpp), global gradient-norm
 // clipping, AdamW with warm-up then cosine decay (optimizer.hpp), validation
 // on a temporal hold-out after every epoch, early stopping with patience, and
-// the best checkpoint kept.
+// the best checkpoint kept.  Fine-tuning modes: full, some tensors only
+// (trainable_prefixes, e.g. the head), or low-rank adapters over a frozen
+// base (lora.hpp).  With a checkpoint path the whole training state is
+// written after every epoch (checkpoint.hpp), and a run resumed from it ends
+// with the same bits as one that never stopped.
 //
 // Determinism: windows are drawn on the calling thread from one Random seeded
 // with options.seed; each batch is split into `threads` contiguous shares
@@ -20,6 +24,7 @@
 
 #include "data/dataset.hpp"
 #include "ops.hpp"
+#include "train/lora.hpp"
 #include "train/loss.hpp"
 #include "train/optimizer.hpp"
 #include "train/parameters.hpp"
@@ -69,6 +74,17 @@ struct TrainOptions {
   // one of these prefixes (e.g. {"head."} fine-tunes the head alone).  Frozen
   // tensors' gradients are zeroed before clipping, so they count in no norm.
   std::vector<std::string> trainable_prefixes;
+  // LoRA fine-tuning (rank > 0): params stay the frozen base and only the
+  // adapter is trained (trainable_prefixes must then be empty).  The
+  // adapter's A is drawn from a stream derived from seed.
+  LoraOptions lora;
+  // Written after every epoch (temporary name + rename); empty = none.
+  std::string checkpoint_path;
+  // Continue from checkpoint_path (which must exist).  Every option that
+  // changes the result (configuration, data, initial parameters, seed, batch
+  // size, threads, epochs, steps per epoch, ...) must equal the checkpoint's;
+  // any difference is Error(InvalidArgument) naming it.
+  bool resume = false;
   ProgressCallback progress;
   int64_t progress_interval_steps = 0;  // also report every N steps (0 = only after epochs)
 };
@@ -82,14 +98,22 @@ struct TrainResult {
   std::vector<double> val_losses;    // per epoch (empty without validation)
   bool stopped_early = false;
   bool cancelled = false;
+  int64_t resumed_epochs = 0;  // epochs restored from the checkpoint (options.resume)
   double seconds = 0.0;
 };
 
 // Trains params in place; on return they hold the best checkpoint (lowest
 // validation loss; the last parameters without validation; the best so far
-// when cancelled).  Errors: bad options (InvalidArgument), no window to train
-// on (SeriesTooShort), a non-finite loss (Internal, naming the step).
-TrainResult train_model(Parameters& params, const Dataset& data, const TrainOptions& options);
+// when cancelled).  With options.lora.rank > 0, params are left bit for bit
+// as they were and *adapter_out (required) receives the adapter chosen by
+// the same rule.  A resumed run's TrainResult covers the whole run (epochs,
+// steps and losses before the interruption included), except `seconds`.
+// Errors: bad options (InvalidArgument), no window to train on
+// (SeriesTooShort), a non-finite loss (Internal, naming the step), a
+// checkpoint that cannot be written or read (Io), a damaged one
+// (CorruptModel), one from other settings (InvalidArgument).
+TrainResult train_model(Parameters& params, const Dataset& data, const TrainOptions& options,
+                        LoraAdapter* adapter_out = nullptr);
 
 // Weighted mean loss of params on the given windows (a validation pass),
 // batches of batch_size split over threads.

@@ -1,0 +1,47 @@
+// The invf_forecaster handle (a built-in method or a neural model), shared
+// by capi/forecast.cpp and capi/simulate.cpp, and a neural model as a
+// one-series Forecaster for code that forecasts a series at a time (the
+// policy simulator).
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/options.hpp"
+#include "methods/forecaster.hpp"
+#include "model_runtime.hpp"
+
+namespace invforecast::capi {
+
+// Forecasts one series with the encoder from the last context_length days of
+// the history it is given, left-padded with zeros (no sales) when shorter.
+// Quantile levels are the model's; the mean is the average of the day's
+// quantiles (as invf_forecaster_forecast).  One thread per call: callers
+// parallelise over series.
+class ModelForecaster : public Forecaster {
+ public:
+  ModelForecaster(std::shared_ptr<const ModelRuntime> runtime, ModelBackend backend)
+      : runtime_(std::move(runtime)), backend_(backend) {}
+
+  std::string_view name() const override { return "model"; }
+  size_t min_history() const override { return 1; }
+  // Error(InvalidArgument) when horizon exceeds the model's horizon.
+  SeriesForecast forecast(std::span<const double> history, size_t horizon) const override;
+  const std::vector<double>& quantile_levels() const { return runtime_->model().config().quantiles; }
+
+ private:
+  std::shared_ptr<const ModelRuntime> runtime_;
+  ModelBackend backend_;
+};
+
+}  // namespace invforecast::capi
+
+// Either a built-in method (impl) or a neural model (model).
+struct invf_forecaster {
+  std::string method;
+  invforecast::Options options;
+  std::unique_ptr<invforecast::Forecaster> impl;
+  std::shared_ptr<const invforecast::capi::ModelRuntime> model;
+};

@@ -1,0 +1,165 @@
+// The single source of packed_gemm (gemm.hpp), written on a vector type V
+// (ScalarVec or Avx2Vec) like cpu_kernels_impl.hpp.  Included once per ISA by
+// gemm_<isa>.cpp, which defines V's namespace INVF_CPU_ISA_NS first; only
+// INVF_CPU_ISA_NS::packed_gemm leaves the translation unit.
+//
+// Blocking: a tile is R rows of a (1..6) times P panels of b (16 columns
+// each), held in R * P * 16 / width accumulators: 6 x 16 (12 AVX2 registers)
+// for full row blocks; the last rows of a batch (and batch-1 latency) take
+// more panels at once, 1 x 64, 2 x 48, 3 x 32, so that there are always at
+// least 8 independent FMA chains to hide the FMA latency.  Per k the tile
+// loads P * 16 floats of b and broadcasts R floats of a.
+//
+// Loop order: k blocks (only for long k: the quantile head's 5376) > row
+// blocks > panels.  A row block of a (R x k block) stays in L1 while the
+// panels of b stream through from L2; b is packed so each k of a panel is one
+// cache line.
+#pragma once
+
+#include <cstdint>
+
+#include "gemm.hpp"
+
+namespace invforecast::kernels::cpu::INVF_CPU_ISA_NS {
+namespace {
+
+using Reg = V::Reg;
+constexpr int64_t W = V::width;
+constexpr int64_t NR = kPackedPanelWidth;
+constexpr int64_t NV = NR / W;  // vectors per panel row
+constexpr int64_t kMaxRows = 6;
+static_assert(NR % W == 0);
+
+// Panels taken together by a tile of R rows (see the file comment).
+constexpr int64_t panels_for_rows(int64_t rows) { return rows == 1 ? 4 : rows == 2 ? 3 : rows == 3 ? 2 : 1; }
+
+struct TileArgs {
+  const float* a;
+  int64_t lda;
+  const float* b;             // first panel of the tile, at the k block's first k
+  int64_t panel_stride;       // floats between panels
+  int64_t kb;                 // k block length
+  float* c;                   // the tile's top-left output
+  int64_t ldc;
+  int64_t cols;               // valid columns of the tile, 1 .. P * NR
+  const float* bias;          // padded bias at the tile's first column, or null
+  bool first_block, last_block;
+  Epilogue epilogue;
+  bool accumulate;
+};
+
+// Columns [v * W, v * W + W) of a row of the tile, cut to the valid ones.
+inline int64_t lanes(int64_t v, int64_t cols) {
+  const int64_t left = cols - v * W;
+  return left >= W ? W : left;
+}
+
+template <int64_t R, int64_t P>
+void tile(const TileArgs& t) {
+  constexpr int64_t J = P * NV;  // accumulators per row
+  Reg acc[R][J];
+  const bool full = t.cols == P * NR;
+  if (t.first_block) {
+#pragma GCC unroll 24
+    for (int64_t r = 0; r < R; ++r)
+#pragma GCC unroll 24
+      for (int64_t j = 0; j < J; ++j) acc[r][j] = V::zero();
+  } else {
+    // Partial sums of the earlier k blocks, parked in c.
+    for (int64_t r = 0; r < R; ++r)
+      for (int64_t j = 0; j < J; ++j) {
+        const int64_t n = full ? W : lanes(j, t.cols);
+        acc[r][j] = n > 0 ? V::load_n(t.c + r * t.ldc + j * W, n, 0.0f) : V::zero();
+      }
+  }
+
+  const float* a = t.a;
+  const float* b = t.b;
+  for (int64_t k = 0; k < t.kb; ++k, ++a, b += NR) {
+    Reg bv[J];
+#pragma GCC unroll 24
+    for (int64_t p = 0; p < P; ++p)
+#pragma GCC unroll 24
+      for (int64_t v = 0; v < NV; ++v) bv[p * NV + v] = V::load(b + p * t.panel_stride + v * W);
+#pragma GCC unroll 24
+    for (int64_t r = 0; r < R; ++r) {
+      const Reg av = V::set1(a[r * t.lda]);
+#pragma GCC unroll 24
+      for (int64_t j = 0; j < J; ++j) acc[r][j] = V::fmadd(av, bv[j], acc[r][j]);
+    }
+  }
+
+  for (int64_t r = 0; r < R; ++r) {
+    float* c = t.c + r * t.ldc;
+    for (int64_t j = 0; j < J; ++j) {
+      const int64_t n = full ? W : lanes(j, t.cols);
+      if (n <= 0) break;
+      Reg u = acc[r][j];
+      if (t.last_block) {
+        if (t.bias) u = V::add(u, V::load(t.bias + j * W));
+        if (t.epilogue == Epilogue::Gelu) u = V::mul(u, V::normal_cdf(u));
+        if (t.accumulate) u = V::add(V::load_n(c + j * W, n, 0.0f), u);
+      }
+      V::store_n(c + j * W, u, n);
+    }
+  }
+}
+
+// One row block of R rows over every panel: P panels at a time, then single
+// panels for what is left.
+template <int64_t R>
+void row_block(TileArgs t, const PackedMatrix& b, int64_t k0) {
+  constexpr int64_t P = panels_for_rows(R);
+  const int64_t panels = b.panels(), n = b.n(), stride = b.k() * NR;
+  const float* bias = b.padded_bias();
+  float* c = t.c;
+  int64_t p = 0;
+  for (; P > 1 && p + P <= panels; p += P) {
+    t.b = b.panel_data() + p * stride + k0 * NR;
+    t.c = c + p * NR;
+    t.cols = n - p * NR < P * NR ? n - p * NR : P * NR;
+    t.bias = bias ? bias + p * NR : nullptr;
+    tile<R, P>(t);
+  }
+  for (; p < panels; ++p) {
+    t.b = b.panel_data() + p * stride + k0 * NR;
+    t.c = c + p * NR;
+    t.cols = n - p * NR < NR ? n - p * NR : NR;
+    t.bias = bias ? bias + p * NR : nullptr;
+    tile<R, 1>(t);
+  }
+}
+
+}  // namespace
+
+void packed_gemm(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, float* c,
+                 int64_t ldc, Epilogue epilogue, bool accumulate) {
+  const int64_t k = b.k();
+  // Partial sums are parked in c between k blocks, which a residual in c forbids.
+  const int64_t block = accumulate || k <= kPackedMaxUnblockedK ? k : kPackedKBlock;
+  TileArgs t{};
+  t.lda = lda;
+  t.panel_stride = k * NR;
+  t.ldc = ldc;
+  t.epilogue = epilogue;
+  t.accumulate = accumulate;
+  for (int64_t k0 = 0; k0 < k; k0 += block) {
+    t.kb = k - k0 < block ? k - k0 : block;
+    t.first_block = k0 == 0;
+    t.last_block = k0 + t.kb == k;
+    for (int64_t r0 = 0; r0 < m; r0 += kMaxRows) {
+      t.a = a + r0 * lda + k0;
+      t.c = c + r0 * ldc;
+      switch (m - r0 < kMaxRows ? m - r0 : kMaxRows) {
+        case 1: row_block<1>(t, b, k0); break;
+        case 2: row_block<2>(t, b, k0); break;
+        case 3: row_block<3>(t, b, k0); break;
+        case 4: row_block<4>(t, b, k0); break;
+        case 5: row_block<5>(t, b, k0); break;
+        default: row_block<6>(t, b, k0); break;
+      }
+    }
+  }
+}
+
+}  // namespace invforecast::kernels::cpu::INVF_CPU_ISA_NS

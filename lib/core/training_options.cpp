@@ -1,0 +1,115 @@
+#include "core/training_options.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <initializer_list>
+
+#include "core/error.hpp"
+
+namespace invforecast {
+namespace {
+
+int64_t parse_integer(std::string_view key, std::string_view value, int64_t min, int64_t max) {
+  int64_t out = 0;
+  const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
+  if (ec != std::errc{} || ptr != value.data() + value.size() || out < min || out > max)
+    fail(ErrorCode::InvalidArgument, "option '{}': '{}' is not an integer in [{}, {}]", key, value,
+         min, max);
+  return out;
+}
+
+double parse_real(std::string_view key, std::string_view value, double min, double max) {
+  double out = 0.0;
+  const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
+  if (ec != std::errc{} || ptr != value.data() + value.size() || !std::isfinite(out) ||
+      out < min || out > max)
+    fail(ErrorCode::InvalidArgument, "option '{}': '{}' is not a number in [{}, {}]", key, value,
+         min, max);
+  return out;
+}
+
+std::string parse_word(std::string_view key, std::string_view value,
+                       std::initializer_list<std::string_view> accepted) {
+  std::string list;
+  for (std::string_view word : accepted) {
+    if (word == value) return std::string(value);
+    list += list.empty() ? "" : ", ";
+    list += word;
+  }
+  fail(ErrorCode::InvalidArgument, "option '{}': '{}' is not one of {}", key, value, list);
+}
+
+}  // namespace
+
+bool set_training_option(TrainingSettings& s, std::string_view key, std::string_view value) {
+  // Architecture bounds are generous; validate_config() checks consistency.
+  constexpr int64_t kBig = 1 << 20;
+  struct IntKey {
+    std::string_view name;
+    std::optional<int64_t>* field;
+    int64_t min, max;
+  };
+  const IntKey ints[] = {
+      {"context_length", &s.context_length, 1, 1 << 16},
+      {"patch_length", &s.patch_length, 1, 1 << 16},
+      {"stride", &s.stride, 1, 1 << 16},
+      {"d_model", &s.d_model, 1, 1 << 16},
+      {"heads", &s.heads, 1, 1024},
+      {"ffn_dim", &s.ffn_dim, 1, 1 << 18},
+      {"layers", &s.layers, 1, 1024},
+      {"horizon", &s.horizon, 1, 1 << 14},
+      {"epochs", &s.epochs, 1, kBig},
+      {"steps_per_epoch", &s.steps_per_epoch, 1, kBig},
+      {"batch_size", &s.batch_size, 1, 1 << 16},
+      {"warmup_steps", &s.warmup_steps, -1, kBig * kBig},
+      {"min_history", &s.min_history, 1, kBig},
+      {"holdout_days", &s.holdout_days, -1, kBig},
+      {"patience", &s.patience, 0, kBig},
+      {"lora_rank", &s.lora_rank, 1, 1024},
+  };
+  for (const IntKey& k : ints)
+    if (key == k.name) {
+      *k.field = parse_integer(key, value, k.min, k.max);
+      return true;
+    }
+  struct RealKey {
+    std::string_view name;
+    std::optional<double>* field;
+    double min, max;
+  };
+  const RealKey reals[] = {
+      {"learning_rate", &s.learning_rate, 1e-12, 10.0},
+      {"min_learning_rate", &s.min_learning_rate, 0.0, 10.0},
+      {"weight_decay", &s.weight_decay, 0.0, 10.0},
+      {"clip_norm", &s.clip_norm, 0.0, 1e12},
+      {"mask_ratio", &s.mask_ratio, 0.01, 0.99},
+      {"lora_alpha", &s.lora_alpha, 1e-6, 1e6},
+      {"norm_eps", &s.norm_eps, 1e-12, 1e6},
+  };
+  for (const RealKey& k : reals)
+    if (key == k.name) {
+      *k.field = parse_real(key, value, k.min, k.max);
+      return true;
+    }
+  if (key == "normalization") {
+    s.normalization = parse_word(key, value, {"revin", "meanabs"});
+  } else if (key == "loss") {
+    s.loss = parse_word(key, value, {"pinball", "mae", "mse"});
+  } else if (key == "sampling") {
+    s.sampling = parse_word(key, value, {"uniform", "volume", "revenue"});
+  } else if (key == "objective") {
+    s.objective = parse_word(key, value, {"forecast", "masked_patch"});
+  } else if (key == "finetune") {
+    s.finetune = parse_word(key, value, {"full", "head", "lora"});
+  } else if (key == "checkpoint") {
+    if (value.empty()) fail(ErrorCode::InvalidArgument, "option 'checkpoint': empty path");
+    s.checkpoint = std::string(value);
+  } else if (key == "resume") {
+    s.resume = parse_word(key, value, {"false", "true"}) == "true";
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace invforecast

@@ -1,0 +1,46 @@
+// Settings of invf_train as parsed from the C API's key/value strings.  Unset
+// fields keep the engine's defaults (ModelConfig, train::TrainOptions), so
+// those are stated in one place only; the model keys must stay unset when
+// training starts from an existing model.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace invforecast {
+
+struct TrainingSettings {
+  // Architecture of a new model.
+  std::optional<int64_t> context_length, patch_length, stride, d_model, heads, ffn_dim, layers,
+      horizon;
+  std::optional<std::string> normalization;  // revin | meanabs
+  std::optional<double> norm_eps;
+  // Optimisation.
+  std::optional<int64_t> epochs, steps_per_epoch, batch_size, warmup_steps, min_history,
+      holdout_days, patience;
+  std::optional<double> learning_rate, min_learning_rate, weight_decay, clip_norm;
+  std::optional<std::string> loss;      // pinball | mae | mse
+  std::optional<std::string> sampling;  // uniform | volume | revenue
+  // Transfer.
+  std::string objective = "forecast";  // forecast | masked_patch
+  std::optional<double> mask_ratio;
+  std::optional<std::string> finetune;  // full | head | lora
+  std::optional<int64_t> lora_rank;
+  std::optional<double> lora_alpha;
+  // Checkpoints.
+  std::string checkpoint;
+  bool resume = false;
+
+  bool any_model_key() const {
+    return context_length || patch_length || stride || d_model || heads || ffn_dim || layers ||
+           horizon || normalization || norm_eps;
+  }
+};
+
+// Sets `key` when it is a training key and returns true; false for any other
+// key.  Throws Error(InvalidArgument) naming the key for a bad value.
+bool set_training_option(TrainingSettings& settings, std::string_view key, std::string_view value);
+
+}  // namespace invforecast

@@ -1,0 +1,78 @@
+// A training checkpoint: everything train_model needs to continue a run as if
+// it had never stopped (bit-identical final parameters), written after every
+// epoch with an atomic replace (temporary name + rename).
+//
+// Contents: a fingerprint of the run (key/value pairs: configuration, seed,
+// batch size, threads, ...; resuming with any other value is refused), the
+// position (epochs done, optimiser steps), early-stopping state, per-epoch
+// losses, the window sampler's Random state, AdamW's moments and step count,
+// and the trained tensors: the current and best parameters, or, for a LoRA
+// fine-tune, the current and best adapters (the frozen base is not stored).
+//
+// File layout, version 1 (integers little-endian; f32/f64 IEEE-754 LE):
+//    0  magic "INVFCKPT", u32 version
+//       u32 n, n x (text key, text value)        the fingerprint
+//       i64 epochs_done, i64 steps, i64 best_epoch, f64 best_val_loss,
+//       f64 last_val_loss, i64 epochs_without_gain, u32 stopped_early (0/1)
+//       u64 n, f64 x n  train_losses;  u64 n, f64 x n  val_losses
+//       u64 x 4  Random state
+//       i64 AdamW steps, u32 n, n x (u64 size, f32 m[size], f32 v[size])
+//       u32 kind: 1 = parameters, 2 = LoRA adapters
+//       kind 1: u32 n, n x (text name, u64 size, f32 current[size], f32 best[size])
+//       kind 2: u64 len, adapter file bytes (current); u64 len, adapter file bytes (best)
+//   size-4  u32 CRC-32 of bytes [0, size-4)
+// (text = u32 length, then printable ASCII.)  Every length is checked
+// against the bytes left before use; any inconsistency is
+// Error(CorruptModel) naming the field.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "train/lora.hpp"
+#include "train/optimizer.hpp"
+#include "train/random.hpp"
+
+namespace invforecast::train {
+
+inline constexpr uint32_t kCheckpointFormatVersion = 1;
+inline constexpr char kCheckpointMagic[8] = {'I', 'N', 'V', 'F', 'C', 'K', 'P', 'T'};
+
+using Fingerprint = std::vector<std::pair<std::string, std::string>>;
+
+// One tensor's current and best values.
+struct CheckpointTensor {
+  std::string name;
+  std::vector<float> current, best;
+};
+
+struct TrainCheckpoint {
+  Fingerprint fingerprint;
+  int64_t epochs_done = 0;
+  int64_t steps = 0;
+  int64_t best_epoch = 0;
+  double best_val_loss = 0.0;
+  double last_val_loss = 0.0;
+  int64_t epochs_without_gain = 0;
+  bool stopped_early = false;
+  std::vector<double> train_losses, val_losses;
+  Random::State random{};
+  AdamWState optimizer;
+  // Exactly one of: the parameters (full or head-only training) ...
+  std::vector<CheckpointTensor> tensors;
+  // ... or the adapters (LoRA).
+  std::optional<LoraAdapter> adapter, best_adapter;
+};
+
+std::vector<uint8_t> write_checkpoint_buffer(const TrainCheckpoint& checkpoint);
+void write_checkpoint_file(const std::string& path, const TrainCheckpoint& checkpoint);
+// Error(CorruptModel) for a damaged or truncated checkpoint, Error(Io) when
+// the file cannot be read.
+TrainCheckpoint read_checkpoint(std::span<const uint8_t> bytes);
+TrainCheckpoint read_checkpoint_file(const std::string& path);
+
+}  // namespace invforecast::train

@@ -1,0 +1,451 @@
+#include "train/pretrain.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <span>
+#include <type_traits>
+
+#include "core/error.hpp"
+#include "reference.hpp"
+#include "train/optimizer.hpp"
+#include "train/share_pool.hpp"
+#include "train/window_sampler.hpp"
+
+namespace invforecast::train {
+
+namespace kern = invforecast::kernels;
+
+namespace {
+
+// Stream constants that separate the run's generators drawn from one seed.
+constexpr uint64_t kHeadSeedStream = 0x5245434f4e484541ull;
+constexpr uint64_t kValidationMaskStream = 0x56414c49444d534bull;
+
+template <class T>
+void linear(kern::Backend backend, const T* x, const T* w, const T* b, T* y, int64_t rows,
+            int64_t in, int64_t out) {
+  if constexpr (std::is_same_v<T, float>)
+    kern::linear_forward(backend, x, w, b, y, rows, in, out);
+  else
+    kern::reference::linear_forward(x, w, b, y, rows, in, out);
+}
+
+template <class T>
+void linear_backward(kern::Backend backend, const T* x, const T* w, const T* dy, T* dx, T* dw,
+                     T* db, int64_t rows, int64_t in, int64_t out) {
+  if constexpr (std::is_same_v<T, float>)
+    kern::linear_backward(backend, x, w, dy, dx, dw, db, rows, in, out);
+  else
+    kern::reference::linear_backward(x, w, dy, dx, dw, db, rows, in, out);
+}
+
+// The reconstruction head as the optimiser's tensors: the weight matrix
+// decays, the bias not (optimizer.hpp's rule for a model's tensors).
+std::vector<AdamWTensor> head_tensors(const ReconstructionHead<float>& head) {
+  return {AdamWTensor{"reconstruction.weight", head.weight.size(), true, false},
+          AdamWTensor{"reconstruction.bias", head.bias.size(), false, false}};
+}
+
+void check_options(const PretrainOptions& options, const Dataset& data) {
+  const TrainOptions& o = options.train;
+  if (o.epochs < 1 || o.steps_per_epoch < 1 || o.batch_size < 1 || o.threads < 1)
+    fail(ErrorCode::InvalidArgument,
+         "pretrain: epochs {}, steps_per_epoch {}, batch_size {} and threads {} must all be >= 1",
+         o.epochs, o.steps_per_epoch, o.batch_size, o.threads);
+  if (!(o.learning_rate > 0.0) || !(o.min_learning_rate >= 0.0) ||
+      !(o.min_learning_rate <= o.learning_rate))
+    fail(ErrorCode::InvalidArgument,
+         "pretrain: need learning_rate > 0 and 0 <= min_learning_rate <= learning_rate, got {} "
+         "and {}",
+         o.learning_rate, o.min_learning_rate);
+  if (o.patience < 0 || o.holdout_days < -1 || o.progress_interval_steps < 0)
+    fail(ErrorCode::InvalidArgument,
+         "pretrain: patience {}, holdout_days {} or progress_interval_steps {} out of range",
+         o.patience, o.holdout_days, o.progress_interval_steps);
+  if (!(options.mask_ratio > 0.0 && options.mask_ratio < 1.0))
+    fail(ErrorCode::InvalidArgument, "pretrain: mask_ratio must be in (0, 1), got {}",
+         options.mask_ratio);
+  if (!o.trainable_prefixes.empty() || o.lora.rank != 0)
+    fail(ErrorCode::InvalidArgument,
+         "pretrain: trainable_prefixes and LoRA do not apply (pre-training trains the whole body)");
+  if (!o.checkpoint_path.empty() || o.resume)
+    fail(ErrorCode::InvalidArgument, "pretrain: checkpoints and resuming are not supported");
+  if (!o.loss_weights.empty() && o.loss_weights.size() != data.series.size())
+    fail(ErrorCode::InvalidArgument, "pretrain: {} loss weights for {} series",
+         o.loss_weights.size(), data.series.size());
+  for (double w : o.loss_weights)
+    if (!(w >= 0.0) || !std::isfinite(w))
+      fail(ErrorCode::InvalidArgument, "pretrain: loss weight {} must be finite and >= 0", w);
+}
+
+std::vector<double> sampling_weights(const Dataset& data, SampleWeighting weighting) {
+  switch (weighting) {
+    case SampleWeighting::Uniform: break;
+    case SampleWeighting::Volume: return volume_weights(data);
+    case SampleWeighting::Revenue: return revenue_weights(data);
+  }
+  return {};
+}
+
+// One thread's pass, gradients and batch buffers.
+struct Worker {
+  Worker(const ModelConfig& config, kern::Backend backend, const ReconstructionHead<float>& head)
+      : pass(config, backend), grads(config), head_grads(head) {}
+  MaskedReconstruction<float> pass;
+  Parameters grads;
+  ReconstructionHead<float> head_grads;
+  std::vector<float> context;
+  std::vector<double> weights;
+  double loss_sum = 0.0;
+};
+
+// A batch: windows and their masks [windows, tokens].
+struct Batch {
+  std::vector<Window> windows;
+  std::vector<uint8_t> masks;
+};
+
+// The run's fixed state, shared read-only by the shares.
+struct Run {
+  const Dataset& data;
+  const PretrainOptions& options;
+  WindowOptions windows;
+  int64_t tokens = 0;
+};
+
+double window_weight(const Run& run, const Window& w) {
+  return run.options.train.loss_weights.empty() ? 1.0 : run.options.train.loss_weights[w.series];
+}
+
+double batch_weight(const Run& run, const Batch& batch, size_t begin, size_t end) {
+  double total = 0.0;
+  for (size_t i = begin; i < end; ++i) total += window_weight(run, batch.windows[i]);
+  return total;
+}
+
+// Windows [begin, end) of batch on one worker: loss_sum = sum_s w_s l_s and,
+// when backward, the gradients of grad_scale x that sum.
+void process_share(Worker& wk, const Run& run, const Parameters& params,
+                   const ReconstructionHead<float>& head, const Batch& batch, int64_t begin,
+                   int64_t end, double grad_scale, bool backward) {
+  wk.loss_sum = 0.0;
+  const int64_t n = end - begin;
+  if (n <= 0) {
+    if (backward) {
+      wk.grads.set_zero();
+      std::fill(wk.head_grads.weight.begin(), wk.head_grads.weight.end(), 0.0f);
+      std::fill(wk.head_grads.bias.begin(), wk.head_grads.bias.end(), 0.0f);
+    }
+    return;
+  }
+  const int64_t L = run.windows.context_length;
+  wk.context.resize(static_cast<size_t>(n * L));
+  wk.weights.resize(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const Window& w = batch.windows[static_cast<size_t>(begin + i)];
+    fill_window(run.data, run.windows, w, wk.context.data() + i * L, nullptr);
+    wk.weights[static_cast<size_t>(i)] = window_weight(run, w);
+  }
+  wk.loss_sum =
+      wk.pass.run(params, head, wk.context.data(), batch.masks.data() + begin * run.tokens, n,
+                  wk.weights.data(), grad_scale, backward ? &wk.grads : nullptr,
+                  backward ? &wk.head_grads : nullptr);
+}
+
+template <class Work>
+void run_shares(SharePool& pool, std::vector<Worker>& workers, int64_t count, Work&& work) {
+  const auto shares = static_cast<int64_t>(workers.size());
+  pool.run([&](int w) {
+    work(workers[static_cast<size_t>(w)], w * count / shares, (w + 1) * count / shares);
+  });
+}
+
+double evaluate(SharePool& pool, std::vector<Worker>& workers, const Run& run,
+                const Parameters& params, const ReconstructionHead<float>& head,
+                const Batch& validation) {
+  const auto batch_size = static_cast<size_t>(run.options.train.batch_size);
+  const auto N = static_cast<size_t>(run.tokens);
+  double loss = 0.0;
+  for (size_t first = 0; first < validation.windows.size(); first += batch_size) {
+    const size_t last = std::min(validation.windows.size(), first + batch_size);
+    const Batch part{{validation.windows.begin() + static_cast<std::ptrdiff_t>(first),
+                      validation.windows.begin() + static_cast<std::ptrdiff_t>(last)},
+                     {validation.masks.begin() + static_cast<std::ptrdiff_t>(first * N),
+                      validation.masks.begin() + static_cast<std::ptrdiff_t>(last * N)}};
+    run_shares(pool, workers, static_cast<int64_t>(last - first),
+               [&](Worker& wk, int64_t b, int64_t e) {
+                 process_share(wk, run, params, head, part, b, e, 0.0, false);
+               });
+    for (const Worker& wk : workers) loss += wk.loss_sum;
+  }
+  const double weight = batch_weight(run, validation, 0, validation.windows.size());
+  if (!(weight > 0.0))
+    fail(ErrorCode::InvalidArgument, "pretrain: the validation windows have total weight 0");
+  return loss / weight;
+}
+
+}  // namespace
+
+int64_t masked_token_count(int64_t tokens, double mask_ratio) {
+  const auto wanted = static_cast<int64_t>(std::llround(mask_ratio * static_cast<double>(tokens)));
+  return std::clamp<int64_t>(wanted, 1, std::max<int64_t>(1, tokens - 1));
+}
+
+void draw_token_mask(Random& random, int64_t tokens, int64_t masked, uint8_t* mask) {
+  if (masked < 0 || masked > tokens)
+    fail(ErrorCode::InvalidArgument, "pretrain: cannot mask {} of {} tokens", masked, tokens);
+  // order[0, masked) ends as a uniform sample without replacement.
+  std::vector<int64_t> order(static_cast<size_t>(tokens));
+  for (int64_t t = 0; t < tokens; ++t) order[static_cast<size_t>(t)] = t;
+  for (int64_t i = 0; i < masked; ++i) {
+    const auto j = i + static_cast<int64_t>(random.below(static_cast<uint64_t>(tokens - i)));
+    std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(j)]);
+  }
+  std::fill(mask, mask + tokens, uint8_t{0});
+  for (int64_t i = 0; i < masked; ++i) mask[order[static_cast<size_t>(i)]] = 1;
+}
+
+ReconstructionHead<float> initialize_reconstruction_head(const ModelConfig& config, uint64_t seed) {
+  validate_config(config);
+  ReconstructionHead<float> head;
+  head.weight.resize(static_cast<size_t>(config.patch_length * config.d_model));
+  head.bias.assign(static_cast<size_t>(config.patch_length), 0.0f);
+  Random random(seed);
+  const double bound = 1.0 / std::sqrt(static_cast<double>(config.d_model));
+  for (float& w : head.weight) w = static_cast<float>(random.uniform(-bound, bound));
+  return head;
+}
+
+template <class T>
+MaskedReconstruction<T>::MaskedReconstruction(const ModelConfig& config, kern::Backend backend)
+    : encoder_(config, backend) {}
+
+template <class T>
+double MaskedReconstruction<T>::run(const ParameterSet<T>& params,
+                                    const ReconstructionHead<T>& head, const T* context,
+                                    const uint8_t* token_mask, int64_t batch, const double* weights,
+                                    double grad_scale, ParameterSet<T>* grads,
+                                    ReconstructionHead<T>* head_grads) {
+  const ModelConfig& c = encoder_.config();
+  const int64_t N = c.num_tokens(), P = c.patch_length, D = c.d_model;
+  if (!token_mask) fail(ErrorCode::NullPointer, "pretrain: token_mask is null");
+  if (head.weight.size() != static_cast<size_t>(P * D) ||
+      head.bias.size() != static_cast<size_t>(P))
+    fail(ErrorCode::InvalidArgument,
+         "pretrain: the reconstruction head holds {} + {} values, the model needs {} + {}",
+         head.weight.size(), head.bias.size(), P * D, P);
+  if (grads && !head_grads) fail(ErrorCode::NullPointer, "pretrain: head_grads is null");
+  encoder_.forward_tokens(params, context, batch, token_mask);
+
+  // Masked token rows, and each series' share of the loss: w_s / (masked values of s).
+  rows_.clear();
+  value_share_.resize(static_cast<size_t>(batch));
+  for (int64_t s = 0; s < batch; ++s) {
+    const size_t before = rows_.size();
+    for (int64_t t = 0; t < N; ++t)
+      if (token_mask[s * N + t]) rows_.push_back(s * N + t);
+    const auto masked = static_cast<int64_t>(rows_.size() - before);
+    if (masked == 0)
+      fail(ErrorCode::InvalidArgument, "pretrain: series {} of the batch has no masked token", s);
+    const double w = weights ? weights[s] : 1.0;
+    if (!(w >= 0.0) || !std::isfinite(w))
+      fail(ErrorCode::InvalidArgument, "pretrain: weight of series {} is {}", s, w);
+    value_share_[static_cast<size_t>(s)] = w / static_cast<double>(masked * P);
+  }
+  const auto M = static_cast<int64_t>(rows_.size());
+  targets_.resize(static_cast<size_t>(batch * N * P));
+  encoder_.normalized_patches(targets_.data());
+  const std::vector<T>& tokens = encoder_.token_outputs();
+  gathered_.resize(static_cast<size_t>(M * D));
+  for (int64_t r = 0; r < M; ++r)
+    std::copy_n(tokens.begin() + rows_[static_cast<size_t>(r)] * D, D, gathered_.begin() + r * D);
+  predictions_.resize(static_cast<size_t>(M * P));
+  linear(encoder_.backend(), gathered_.data(), head.weight.data(), head.bias.data(),
+         predictions_.data(), M, D, P);
+
+  double loss = 0.0;
+  d_predictions_.resize(predictions_.size());
+  for (int64_t r = 0; r < M; ++r) {
+    const int64_t row = rows_[static_cast<size_t>(r)];
+    const double share = value_share_[static_cast<size_t>(row / N)];
+    for (int64_t p = 0; p < P; ++p) {
+      const double diff = static_cast<double>(predictions_[static_cast<size_t>(r * P + p)]) -
+                          static_cast<double>(targets_[static_cast<size_t>(row * P + p)]);
+      loss += share * diff * diff;
+      d_predictions_[static_cast<size_t>(r * P + p)] =
+          static_cast<T>(grad_scale * share * 2.0 * diff);
+    }
+  }
+  if (!grads) return loss;
+
+  head_grads->weight.resize(head.weight.size());
+  head_grads->bias.resize(head.bias.size());
+  d_gathered_.resize(gathered_.size());
+  linear_backward(encoder_.backend(), gathered_.data(), head.weight.data(), d_predictions_.data(),
+                  d_gathered_.data(), head_grads->weight.data(), head_grads->bias.data(), M, D, P);
+  d_tokens_.assign(tokens.size(), T(0));
+  for (int64_t r = 0; r < M; ++r)
+    std::copy_n(d_gathered_.begin() + r * D, D,
+                d_tokens_.begin() + rows_[static_cast<size_t>(r)] * D);
+  encoder_.backward_tokens(params, d_tokens_.data(), *grads);
+  return loss;
+}
+
+template class MaskedReconstruction<float>;
+template class MaskedReconstruction<double>;
+
+TrainResult pretrain_model(Parameters& params, const Dataset& data,
+                           const PretrainOptions& options) {
+  check_options(options, data);
+  const TrainOptions& o = options.train;
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  const ModelConfig& config = params.config();
+  const Run run{data, options,
+                WindowOptions{config.context_length, config.horizon, o.min_history,
+                              o.holdout_days < 0 ? config.horizon : o.holdout_days},
+                config.num_tokens()};
+  const int64_t N = run.tokens, masked = masked_token_count(N, options.mask_ratio);
+  const WindowSampler sampler(data, run.windows, sampling_weights(data, o.sampling));
+
+  Batch validation;
+  if (run.windows.holdout_days > 0) validation.windows = holdout_windows(data, run.windows);
+  validation.masks.resize(validation.windows.size() * static_cast<size_t>(N));
+  Random validation_random(o.seed ^ kValidationMaskStream);
+  for (size_t i = 0; i < validation.windows.size(); ++i)
+    draw_token_mask(validation_random, N, masked, validation.masks.data() + i * N);
+  const bool validate = !validation.windows.empty();
+
+  ReconstructionHead<float> head = initialize_reconstruction_head(config, o.seed ^ kHeadSeedStream);
+  std::vector<Worker> workers;
+  workers.reserve(static_cast<size_t>(o.threads));
+  for (int i = 0; i < o.threads; ++i) workers.emplace_back(config, o.backend, head);
+  SharePool pool(o.threads);
+  Parameters grads(config);
+  ReconstructionHead<float> head_grads = head;
+
+  const int64_t total_steps = o.epochs * o.steps_per_epoch;
+  const LrSchedule schedule{o.learning_rate, o.min_learning_rate,
+                            o.warmup_steps < 0 ? total_steps / 20 : o.warmup_steps, total_steps};
+  // The forecast head is frozen: AdamW leaves it untouched (no decay either).
+  std::vector<bool> frozen(params.size(), false);
+  for (size_t t = 0; t < params.size(); ++t)
+    frozen[t] = params.specs()[t].name.starts_with("head.");
+  AdamW optimizer(params, o.adamw, frozen);
+  AdamW head_optimizer(head_tensors(head), o.adamw);
+  Random random(o.seed);
+
+  TrainResult result;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  result.best_val_loss = validate ? std::numeric_limits<double>::infinity() : nan;
+  Parameters best = params;
+  int64_t epochs_without_gain = 0;
+  double last_val = nan;
+  Batch batch{std::vector<Window>(static_cast<size_t>(o.batch_size)),
+              std::vector<uint8_t>(static_cast<size_t>(o.batch_size * N))};
+
+  auto report = [&](int64_t epoch, double train_loss, bool epoch_end) {
+    if (!o.progress) return true;
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    TrainProgress p;
+    p.epoch = epoch;
+    p.epochs = o.epochs;
+    p.step = result.steps;
+    p.total_steps = total_steps;
+    p.train_loss = train_loss;
+    p.val_loss = last_val;
+    p.samples_per_second =
+        seconds > 0.0 ? static_cast<double>(result.steps * o.batch_size) / seconds : 0.0;
+    p.eta_seconds = result.steps > 0 ? seconds / static_cast<double>(result.steps) *
+                                           static_cast<double>(total_steps - result.steps)
+                                     : 0.0;
+    p.epoch_end = epoch_end;
+    return o.progress(p);
+  };
+
+  for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
+    double epoch_loss = 0.0;
+    for (int64_t s = 0; s < o.steps_per_epoch; ++s) {
+      // Windows, then their masks, from the one generator on this thread.
+      for (Window& w : batch.windows) w = sampler.sample(random);
+      for (size_t i = 0; i < batch.windows.size(); ++i)
+        draw_token_mask(random, N, masked, batch.masks.data() + i * static_cast<size_t>(N));
+      const double weight = batch_weight(run, batch, 0, batch.windows.size());
+      // A batch whose windows all weigh 0 teaches nothing: count it, skip the update.
+      if (weight > 0.0) {
+        run_shares(pool, workers, o.batch_size, [&](Worker& wk, int64_t b, int64_t e) {
+          process_share(wk, run, params, head, batch, b, e, 1.0 / weight, true);
+        });
+        double loss = 0.0;
+        for (const Worker& wk : workers) loss += wk.loss_sum;
+        loss /= weight;
+        if (!std::isfinite(loss))
+          fail(ErrorCode::Internal, "pretrain: the loss is {} at step {} (diverged)", loss,
+               result.steps + 1);
+        // Summed in share order, so the result does not depend on timing.
+        grads = workers[0].grads;
+        head_grads = workers[0].head_grads;
+        for (size_t w = 1; w < workers.size(); ++w) {
+          for (size_t t = 0; t < grads.size(); ++t) {
+            std::vector<float>& sum = grads.values(t);
+            const std::vector<float>& add = workers[w].grads.values(t);
+            for (size_t i = 0; i < sum.size(); ++i) sum[i] += add[i];
+          }
+          for (size_t i = 0; i < head_grads.weight.size(); ++i)
+            head_grads.weight[i] += workers[w].head_grads.weight[i];
+          for (size_t i = 0; i < head_grads.bias.size(); ++i)
+            head_grads.bias[i] += workers[w].head_grads.bias[i];
+        }
+        // One global norm over the body and the reconstruction head.
+        std::vector<std::span<float>> all_grads = tensor_spans(grads);
+        all_grads.emplace_back(head_grads.weight);
+        all_grads.emplace_back(head_grads.bias);
+        clip_grad_norm(all_grads, o.clip_norm);
+        const double lr = schedule.at(result.steps);
+        optimizer.step(params, grads, lr);
+        const std::span<float> head_values[] = {head.weight, head.bias};
+        const std::span<const float> head_steps[] = {head_grads.weight, head_grads.bias};
+        head_optimizer.step(head_values, head_steps, lr);
+        epoch_loss += loss;
+      }
+      ++result.steps;
+      if (o.progress_interval_steps > 0 && result.steps % o.progress_interval_steps == 0 &&
+          !report(epoch, epoch_loss / static_cast<double>(s + 1), false)) {
+        result.cancelled = true;
+        break;
+      }
+    }
+    if (result.cancelled) break;
+    result.epochs_run = epoch;
+    result.train_losses.push_back(epoch_loss / static_cast<double>(o.steps_per_epoch));
+    if (validate) {
+      last_val = evaluate(pool, workers, run, params, head, validation);
+      result.val_losses.push_back(last_val);
+      if (last_val < result.best_val_loss) {
+        result.best_val_loss = last_val;
+        result.best_epoch = epoch;
+        best = params;
+        epochs_without_gain = 0;
+      } else {
+        ++epochs_without_gain;
+      }
+    } else {
+      result.best_epoch = epoch;
+    }
+    if (!report(epoch, result.train_losses.back(), true)) {
+      result.cancelled = true;
+      break;
+    }
+    if (validate && o.patience > 0 && epochs_without_gain >= o.patience) {
+      result.stopped_early = true;
+      break;
+    }
+  }
+  if (validate && result.best_epoch > 0) params = best;
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return result;
+}
+
+}  // namespace invforecast::train

@@ -1,0 +1,362 @@
+// Training through the C ABI: a small model trained, saved, reloaded and
+// forecast; bit-identical retraining; cancellation and checkpoint resume;
+// head-only, LoRA and masked-patch pre-training then fine-tuning; the
+// backtest of a model next to built-in methods; bad options.
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "capi_support.hpp"
+
+namespace {
+
+// Owns a C handle; the release function is the template argument.
+template <class T, void (*Release)(T*)>
+struct Owned {
+  T* raw = nullptr;
+  Owned() = default;
+  Owned(const Owned&) = delete;
+  ~Owned() { Release(raw); }
+};
+using Model = Owned<invf_model, invf_model_release>;
+using Dataset = Owned<invf_dataset, invf_dataset_release>;
+using Options = Owned<invf_options, invf_options_release>;
+using ForecasterHandle = Owned<invf_forecaster, invf_forecaster_release>;
+using BacktestHandle = Owned<invf_backtest, invf_backtest_release>;
+
+// A small architecture so that a test trains in well under a second.
+const std::vector<std::pair<const char*, const char*>> kSmallModel = {
+    {"context_length", "28"}, {"patch_length", "7"}, {"stride", "7"},
+    {"d_model", "16"},        {"heads", "2"},        {"ffn_dim", "32"},
+    {"layers", "1"},          {"horizon", "7"},      {"quantiles", "0.1,0.5,0.9"},
+    {"epochs", "3"},          {"steps_per_epoch", "20"}, {"batch_size", "16"},
+    {"threads", "2"},         {"seed", "7"}};
+
+void set_all(Options& options, const std::vector<std::pair<const char*, const char*>>& settings) {
+  if (options.raw == nullptr) REQUIRE_OK(invf_options_create(&options.raw));
+  for (const auto& [key, value] : settings) REQUIRE_OK(invf_options_set(options.raw, key, value));
+}
+
+// 12 weekly-periodic series of 140 days from 2024-01-01 (levels 3..36, a
+// phase each, deterministic noise), so that there is something to learn.
+void weekly_dataset(Dataset& dataset, int days = 140) {
+  REQUIRE_OK(invf_dataset_create(nullptr, &dataset.raw));
+  std::vector<std::string> dates;
+  for (int d = 0; d < days; ++d) {
+    const int month_lengths[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int day = d, month = 0;
+    while (day >= month_lengths[month]) day -= month_lengths[month++];
+    char text[16];
+    std::snprintf(text, sizeof text, "2024-%02d-%02d", month + 1, day + 1);
+    dates.emplace_back(text);
+  }
+  const std::vector<const char*> date_pointers = pointers(dates);
+  for (int s = 0; s < 12; ++s) {
+    std::vector<double> values(static_cast<size_t>(days));
+    const double level = 3.0 * (s + 1);
+    for (int t = 0; t < days; ++t) {
+      const double season = 1.0 + 0.6 * std::sin(2.0 * M_PI * (t + s) / 7.0);
+      const double noise = 0.1 * std::sin(12.9898 * (t * 13 + s * 7));
+      values[static_cast<size_t>(t)] = std::max(0.0, std::round(level * (season + noise)));
+    }
+    const std::string id = "s" + std::to_string(s);
+    REQUIRE_OK(invf_dataset_add_series(dataset.raw, id.c_str(), date_pointers.data(),
+                                       values.data(), values.size()));
+  }
+}
+
+std::vector<unsigned char> model_bytes(const invf_model* model) {
+  size_t needed = 0;
+  REQUIRE_OK(invf_model_save_buffer(model, nullptr, 0, &needed));
+  std::vector<unsigned char> bytes(needed);
+  REQUIRE_OK(invf_model_save_buffer(model, bytes.data(), bytes.size(), &needed));
+  return bytes;
+}
+
+// Forecasts of the model for a fixed input (context of 28 days, 2 series).
+std::vector<float> probe(const invf_model* model) {
+  std::vector<float> context(56);
+  for (size_t i = 0; i < context.size(); ++i) context[i] = static_cast<float>((i * 7) % 11);
+  std::vector<float> out(2 * 7 * 3);
+  REQUIRE_OK(invf_model_forecast(model, context.data(), 2, 28, out.data(), out.size()));
+  return out;
+}
+
+std::string provenance(const invf_model* model, const char* key) {
+  const char* value = nullptr;
+  REQUIRE_OK(invf_model_provenance(model, key, &value));
+  return value;
+}
+
+std::string temp_path(const char* name) {
+  return (std::filesystem::temp_directory_path() /
+          (std::string("invf_capi_train_") + std::to_string(getpid()) + "_" + name))
+      .string();
+}
+
+struct Recorder {
+  std::vector<invf_train_progress> reports;
+  size_t cancel_after_epoch = 0;  // 0 = never cancel
+};
+
+int record(void* user_data, const invf_train_progress* p) {
+  auto* recorder = static_cast<Recorder*>(user_data);
+  recorder->reports.push_back(*p);
+  return recorder->cancel_after_epoch != 0 && p->epoch_end &&
+         p->epoch == recorder->cancel_after_epoch;
+}
+
+}  // namespace
+
+TEST_CASE("train, save, reload and forecast a model through the C ABI", "[train]") {
+  Dataset data;
+  weekly_dataset(data);
+  Options options;
+  set_all(options, kSmallModel);
+  Recorder recorder;
+  Model model;
+  REQUIRE_OK(invf_train(data.raw, nullptr, options.raw, record, &recorder, &model.raw));
+
+  int64_t value = 0;
+  REQUIRE_OK(invf_model_config_int(model.raw, "context_length", &value));
+  CHECK(value == 28);
+  REQUIRE_OK(invf_model_config_int(model.raw, "horizon", &value));
+  CHECK(value == 7);
+  CHECK(provenance(model.raw, "objective") == "forecast");
+  CHECK(provenance(model.raw, "epochs_run") == "3");
+  CHECK(provenance(model.raw, "steps") == "60");
+  CHECK(provenance(model.raw, "seed") == "7");
+  REQUIRE_FAILS(invf_model_provenance(model.raw, "no_such_key", &*std::make_unique<const char*>()),
+                INVF_ERR_INVALID_ARGUMENT, "no_such_key");
+
+  // Progress: every 10 steps and after each epoch, steps increasing, validation after epochs.
+  REQUIRE(!recorder.reports.empty());
+  size_t epoch_ends = 0;
+  for (size_t i = 0; i < recorder.reports.size(); ++i) {
+    const invf_train_progress& p = recorder.reports[i];
+    CHECK(p.total_steps == 60);
+    CHECK(p.epochs == 3);
+    if (i > 0) CHECK(p.step >= recorder.reports[i - 1].step);
+    if (p.epoch_end) {
+      ++epoch_ends;
+      CHECK(std::isfinite(p.val_loss));
+      CHECK(p.step == 20 * p.epoch);
+    }
+  }
+  CHECK(epoch_ends == 3);
+
+  // The saved file loads back to the same bytes and the same forecasts.
+  const std::string path = temp_path("model.invfm");
+  REQUIRE_OK(invf_model_save(model.raw, path.c_str()));
+  Model loaded;
+  REQUIRE_OK(invf_model_load(path.c_str(), nullptr, &loaded.raw));
+  CHECK(model_bytes(loaded.raw) == model_bytes(model.raw));
+  CHECK(probe(loaded.raw) == probe(model.raw));
+  std::filesystem::remove(path);
+
+  // The buffer size protocol.
+  size_t needed = 0;
+  REQUIRE_OK(invf_model_save_buffer(model.raw, nullptr, 0, &needed));
+  std::vector<unsigned char> small(needed - 1);
+  REQUIRE_FAILS(invf_model_save_buffer(model.raw, small.data(), small.size(), nullptr),
+                INVF_ERR_BUFFER_TOO_SMALL, std::to_string(needed));
+  REQUIRE_FAILS(invf_model_save_buffer(model.raw, nullptr, 0, nullptr), INVF_ERR_NULL_POINTER,
+                "needed");
+}
+
+TEST_CASE("a trained model is backtested next to built-in methods", "[train]") {
+  Dataset data;
+  weekly_dataset(data);
+  Options options;
+  set_all(options, kSmallModel);
+  set_all(options, {{"epochs", "6"}, {"steps_per_epoch", "40"}});
+  Model model;
+  REQUIRE_OK(invf_train(data.raw, nullptr, options.raw, nullptr, nullptr, &model.raw));
+  // The last 7 days were the training's validation hold-out, never a target.
+  // A weekly pattern defeats the moving average, which the model must learn
+  // to beat (seasonal naive is near-perfect on this noise, so it is no bar).
+  ForecasterHandle neural, ma;
+  REQUIRE_OK(invf_forecaster_create_model(model.raw, options.raw, &neural.raw));
+  REQUIRE_OK(invf_forecaster_create("ma", options.raw, &ma.raw));
+  const invf_forecaster* both[] = {ma.raw, neural.raw};
+  BacktestHandle backtest;
+  REQUIRE_OK(invf_backtest_run_forecasters(data.raw, both, 2, 7, 1, options.raw, &backtest.raw));
+  const char* name = nullptr;
+  REQUIRE_OK(invf_backtest_method_name(backtest.raw, 0, &name));
+  CHECK(std::string(name) == "ma");
+  REQUIRE_OK(invf_backtest_method_name(backtest.raw, 1, &name));
+  CHECK(std::string(name) == "model");
+  double ma_wql = 0.0, model_wql = 0.0;
+  REQUIRE_OK(invf_backtest_metric(backtest.raw, 0, "wql", &ma_wql));
+  REQUIRE_OK(invf_backtest_metric(backtest.raw, 1, "wql", &model_wql));
+  INFO("ma WQL " << ma_wql << ", model WQL " << model_wql);
+  CHECK(model_wql < 0.75 * ma_wql);
+
+  // Quantile levels other than the model's are refused, not scored wrongly.
+  Options other;
+  set_all(other, {{"quantiles", "0.25,0.5,0.75"}});
+  const invf_forecaster* model_only[] = {neural.raw};
+  BacktestHandle refused;
+  REQUIRE_FAILS(invf_backtest_run_forecasters(data.raw, model_only, 1, 7, 1, other.raw,
+                                              &refused.raw),
+                INVF_ERR_INVALID_ARGUMENT, "quantile levels");
+  const invf_forecaster* with_null[] = {ma.raw, nullptr};
+  REQUIRE_FAILS(invf_backtest_run_forecasters(data.raw, with_null, 2, 7, 1, options.raw,
+                                              &refused.raw),
+                INVF_ERR_NULL_POINTER, "forecasters[1]");
+}
+
+TEST_CASE("the same training twice gives a bit-identical model file", "[train]") {
+  Dataset data;
+  weekly_dataset(data);
+  Options options;
+  set_all(options, kSmallModel);
+  Model first, second;
+  REQUIRE_OK(invf_train(data.raw, nullptr, options.raw, nullptr, nullptr, &first.raw));
+  REQUIRE_OK(invf_train(data.raw, nullptr, options.raw, nullptr, nullptr, &second.raw));
+  CHECK(model_bytes(first.raw) == model_bytes(second.raw));
+  // Another seed gives another model.
+  set_all(options, {{"seed", "8"}});
+  Model third;
+  REQUIRE_OK(invf_train(data.raw, nullptr, options.raw, nullptr, nullptr, &third.raw));
+  CHECK(model_bytes(third.raw) != model_bytes(first.raw));
+}
+
+TEST_CASE("a cancelled run resumes from its checkpoint to the uninterrupted result", "[train]") {
+  Dataset data;
+  weekly_dataset(data);
+  Options plain;
+  set_all(plain, kSmallModel);
+  Model straight;
+  REQUIRE_OK(invf_train(data.raw, nullptr, plain.raw, nullptr, nullptr, &straight.raw));
+
+  const std::string checkpoint = temp_path("run.ckpt");
+  Options options;
+  set_all(options, kSmallModel);
+  set_all(options, {{"checkpoint", checkpoint.c_str()}});
+  Recorder cancel_in_epoch_2;
+  cancel_in_epoch_2.cancel_after_epoch = 2;
+  Model none;
+  REQUIRE_FAILS(invf_train(data.raw, nullptr, options.raw, record, &cancel_in_epoch_2, &none.raw),
+                INVF_ERR_CANCELLED, "resume from the checkpoint");
+  CHECK(none.raw == nullptr);
+  REQUIRE(std::filesystem::exists(checkpoint));
+
+  set_all(options, {{"resume", "true"}});
+  Model resumed;
+  REQUIRE_OK(invf_train(data.raw, nullptr, options.raw, nullptr, nullptr, &resumed.raw));
+  CHECK(model_bytes(resumed.raw) == model_bytes(straight.raw));
+
+  // Resuming with other settings is refused, naming the setting.
+  set_all(options, {{"batch_size", "8"}});
+  Model refused;
+  REQUIRE_FAILS(invf_train(data.raw, nullptr, options.raw, nullptr, nullptr, &refused.raw),
+                INVF_ERR_INVALID_ARGUMENT, "batch_size");
+  std::filesystem::remove(checkpoint);
+  Options no_file;
+  set_all(no_file, {{"resume", "true"}});
+  REQUIRE_FAILS(invf_train(data.raw, nullptr, no_file.raw, nullptr, nullptr, &refused.raw),
+                INVF_ERR_INVALID_ARGUMENT, "checkpoint");
+}
+
+TEST_CASE("fine-tuning: head only, LoRA adapters, and pre-training then fine-tuning", "[train]") {
+  Dataset data;
+  weekly_dataset(data);
+  Options options;
+  set_all(options, kSmallModel);
+  Model base;
+  REQUIRE_OK(invf_train(data.raw, nullptr, options.raw, nullptr, nullptr, &base.raw));
+
+  // A fine-tune keeps the base's configuration: model keys are refused.
+  Model refused;
+  REQUIRE_FAILS(invf_train(data.raw, base.raw, options.raw, nullptr, nullptr, &refused.raw),
+                INVF_ERR_INVALID_ARGUMENT, "keeps its configuration");
+  Options tune;
+  set_all(tune, {{"epochs", "2"}, {"steps_per_epoch", "10"}, {"batch_size", "16"},
+                 {"threads", "1"}, {"quantiles", "0.1,0.5,0.9"}});
+  Options bad;
+  set_all(bad, {{"finetune", "head"}});
+  REQUIRE_FAILS(invf_train(data.raw, nullptr, bad.raw, nullptr, nullptr, &refused.raw),
+                INVF_ERR_INVALID_ARGUMENT, "init");
+
+  SECTION("head only") {
+    set_all(tune, {{"finetune", "head"}});
+    Model tuned;
+    REQUIRE_OK(invf_train(data.raw, base.raw, tune.raw, nullptr, nullptr, &tuned.raw));
+    CHECK(provenance(tuned.raw, "finetune") == "head");
+    CHECK(probe(tuned.raw) != probe(base.raw));
+    REQUIRE_FAILS(invf_model_save_adapter(tuned.raw, temp_path("x.adapter").c_str()),
+                  INVF_ERR_INVALID_ARGUMENT, "");
+  }
+  SECTION("LoRA: the adapter alone, loaded over the base, gives the same model") {
+    set_all(tune, {{"finetune", "lora"}, {"lora_rank", "2"}});
+    Model tuned;
+    REQUIRE_OK(invf_train(data.raw, base.raw, tune.raw, nullptr, nullptr, &tuned.raw));
+    CHECK(provenance(tuned.raw, "finetune") == "lora");
+    CHECK(provenance(tuned.raw, "lora_rank") == "2");
+    const std::string adapter = temp_path("tuned.adapter");
+    REQUIRE_OK(invf_model_save_adapter(tuned.raw, adapter.c_str()));
+    CHECK(std::filesystem::file_size(adapter) < model_bytes(base.raw).size() / 2);
+    Model merged;
+    REQUIRE_OK(invf_model_load_adapter(base.raw, adapter.c_str(), nullptr, &merged.raw));
+    CHECK(probe(merged.raw) == probe(tuned.raw));
+    CHECK(probe(merged.raw) != probe(base.raw));
+    std::filesystem::remove(adapter);
+  }
+  SECTION("masked-patch pre-training gives a base that must be fine-tuned") {
+    Options pre;
+    set_all(pre, kSmallModel);
+    set_all(pre, {{"objective", "masked_patch"}, {"mask_ratio", "0.5"}});
+    Model pretrained;
+    REQUIRE_OK(invf_train(data.raw, nullptr, pre.raw, nullptr, nullptr, &pretrained.raw));
+    CHECK(provenance(pretrained.raw, "objective") == "masked_patch");
+    std::vector<float> context(28, 1.0f), out(21);
+    REQUIRE_FAILS(invf_model_forecast(pretrained.raw, context.data(), 1, 28, out.data(), 21),
+                  INVF_ERR_INVALID_ARGUMENT, "only pre-trained");
+    ForecasterHandle forecaster;
+    REQUIRE_FAILS(invf_forecaster_create_model(pretrained.raw, nullptr, &forecaster.raw),
+                  INVF_ERR_INVALID_ARGUMENT, "only pre-trained");
+    Model tuned;
+    REQUIRE_OK(invf_train(data.raw, pretrained.raw, tune.raw, nullptr, nullptr, &tuned.raw));
+    CHECK(provenance(tuned.raw, "objective") == "forecast");
+    CHECK(provenance(tuned.raw, "init_objective") == "masked_patch");
+    CHECK(probe(tuned.raw).size() == 42);
+  }
+}
+
+TEST_CASE("invf_train refuses bad arguments and options", "[train]") {
+  Dataset data;
+  weekly_dataset(data);
+  Model model;
+  REQUIRE_FAILS(invf_train(nullptr, nullptr, nullptr, nullptr, nullptr, &model.raw),
+                INVF_ERR_NULL_POINTER, "dataset");
+  REQUIRE_FAILS(invf_train(data.raw, nullptr, nullptr, nullptr, nullptr, nullptr),
+                INVF_ERR_NULL_POINTER, "out");
+  Options options;
+  REQUIRE_OK(invf_options_create(&options.raw));
+  REQUIRE_FAILS(invf_options_set(options.raw, "epochs", "0"), INVF_ERR_INVALID_ARGUMENT, "epochs");
+  REQUIRE_FAILS(invf_options_set(options.raw, "objective", "magic"), INVF_ERR_INVALID_ARGUMENT,
+                "forecast, masked_patch");
+  REQUIRE_FAILS(invf_options_set(options.raw, "learning_rate", "nan"), INVF_ERR_INVALID_ARGUMENT,
+                "learning_rate");
+  // An inconsistent architecture is the caller's mistake, named.
+  set_all(options, kSmallModel);
+  set_all(options, {{"heads", "3"}});
+  REQUIRE_FAILS(invf_train(data.raw, nullptr, options.raw, nullptr, nullptr, &model.raw),
+                INVF_ERR_INVALID_ARGUMENT, "heads");
+  // Series shorter than context + horizon: no window to train on.
+  Dataset short_data;
+  weekly_dataset(short_data, 30);
+  Options small;
+  set_all(small, kSmallModel);
+  REQUIRE_FAILS(invf_train(short_data.raw, nullptr, small.raw, nullptr, nullptr, &model.raw),
+                INVF_ERR_SERIES_TOO_SHORT, "");
+  set_all(small, {{"lora_rank", "4"}});
+  REQUIRE_FAILS(invf_train(data.raw, nullptr, small.raw, nullptr, nullptr, &model.raw),
+                INVF_ERR_INVALID_ARGUMENT, "lora");
+  CHECK(model.raw == nullptr);
+}

@@ -1,0 +1,371 @@
+// Training checkpoints (lib/train/checkpoint.*): a run cancelled and resumed
+// ends bit for bit like one that never stopped (full training and LoRA, at
+// an epoch's end or mid-epoch), resuming with other settings is refused
+// naming the setting, and damaged files give CorruptModel.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "train/byte_io.hpp"
+#include "train/checkpoint.hpp"
+#include "train/lora.hpp"
+#include "train/parameters.hpp"
+#include "train/trainer.hpp"
+#include "train_test_util.hpp"
+
+using namespace invforecast;
+using namespace invforecast::train;
+using namespace invforecast::train::testing;
+using Catch::Matchers::Contains;
+
+namespace {
+
+struct TempDir {
+  std::filesystem::path path = std::filesystem::temp_directory_path() /
+                               ("invf_checkpoint_test_" + std::to_string(::getpid()));
+  TempDir() { std::filesystem::create_directories(path); }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+template <class F>
+void check_error(F&& f, ErrorCode code, const std::string& text) {
+  try {
+    f();
+    FAIL("no error, expected: " << text);
+  } catch (const Error& e) {
+    INFO(e.what());
+    CHECK(e.code() == code);
+    CHECK_THAT(e.what(), Contains(text));
+  }
+}
+
+TrainOptions small_run(const std::string& checkpoint) {
+  TrainOptions o;
+  o.epochs = 4;
+  o.steps_per_epoch = 5;
+  o.batch_size = 8;
+  o.threads = 2;
+  o.learning_rate = 3e-3;
+  o.patience = 0;
+  o.seed = 17;
+  o.checkpoint_path = checkpoint;
+  return o;
+}
+
+// Cancels at the end of epoch `epoch`, or after optimiser step `step` (progress every step).
+ProgressCallback cancel_at(int64_t epoch, int64_t step = 0) {
+  return [=](const TrainProgress& p) {
+    if (step > 0) return p.step != step;
+    return !(p.epoch_end && p.epoch == epoch);
+  };
+}
+
+void check_same_result(const TrainResult& a, const TrainResult& b) {
+  CHECK(a.epochs_run == b.epochs_run);
+  CHECK(a.steps == b.steps);
+  CHECK(a.best_epoch == b.best_epoch);
+  CHECK(a.best_val_loss == b.best_val_loss);
+  CHECK(a.train_losses == b.train_losses);
+  CHECK(a.val_losses == b.val_losses);
+  CHECK(a.stopped_early == b.stopped_early);
+}
+
+std::vector<uint8_t> patched(std::vector<uint8_t> bytes, size_t offset, uint32_t value) {
+  for (int i = 0; i < 4; ++i)
+    bytes[offset + static_cast<size_t>(i)] = static_cast<uint8_t>(value >> (8 * i));
+  const size_t body = bytes.size() - 4;
+  const uint32_t crc = crc32_bytes(std::span<const uint8_t>(bytes.data(), body));
+  for (int i = 0; i < 4; ++i)
+    bytes[body + static_cast<size_t>(i)] = static_cast<uint8_t>(crc >> (8 * i));
+  return bytes;
+}
+
+}  // namespace
+
+TEST_CASE("a resumed run ends bit-identical to one that never stopped", "[train][checkpoint]") {
+  const Dataset data = weekly_dataset(10, 100, 3);
+  const Parameters initial = initialize_parameters(small_config(), 5);
+  TempDir dir;
+
+  TrainOptions straight_options = small_run(dir.file("straight.ckpt"));
+  Parameters straight = initial;
+  const TrainResult full = train_model(straight, data, straight_options);
+  REQUIRE(full.epochs_run == 4);
+  REQUIRE(std::filesystem::exists(dir.file("straight.ckpt")));
+  CHECK_FALSE(std::filesystem::exists(dir.file("straight.ckpt.tmp")));
+
+  SECTION("cancelled at the end of epoch 2") {
+    TrainOptions options = small_run(dir.file("split.ckpt"));
+    options.progress = cancel_at(2);
+    Parameters split = initial;
+    const TrainResult first = train_model(split, data, options);
+    REQUIRE(first.cancelled);
+    REQUIRE(first.epochs_run == 2);
+    options.progress = nullptr;
+    options.resume = true;
+    split = initial;  // the caller starts from the same initial weights; the checkpoint wins
+    const TrainResult second = train_model(split, data, options);
+    CHECK_FALSE(second.cancelled);
+    CHECK(second.resumed_epochs == 2);
+    check_same_result(full, second);
+    CHECK(to_model_buffer(split, default_metadata(split)) ==
+          to_model_buffer(straight, default_metadata(straight)));
+    // The last checkpoints agree byte for byte too.
+    CHECK(read_whole_file(dir.file("split.ckpt"), "checkpoint") ==
+          read_whole_file(dir.file("straight.ckpt"), "checkpoint"));
+  }
+  SECTION("cancelled in the middle of epoch 3: the epoch is replayed from epoch 2's checkpoint") {
+    TrainOptions options = small_run(dir.file("mid.ckpt"));
+    options.progress_interval_steps = 1;
+    options.progress = cancel_at(0, 13);
+    Parameters split = initial;
+    const TrainResult first = train_model(split, data, options);
+    REQUIRE(first.cancelled);
+    REQUIRE(first.steps == 13);
+    options.progress = nullptr;
+    options.resume = true;
+    split = initial;
+    const TrainResult second = train_model(split, data, options);
+    CHECK(second.resumed_epochs == 2);
+    check_same_result(full, second);
+    CHECK(to_model_buffer(split, default_metadata(split)) ==
+          to_model_buffer(straight, default_metadata(straight)));
+  }
+  SECTION("cancelled in the first epoch: resumed from the starting point written at once") {
+    TrainOptions options = small_run(dir.file("first.ckpt"));
+    options.progress_interval_steps = 1;
+    options.progress = cancel_at(0, 3);
+    Parameters split = initial;
+    REQUIRE(train_model(split, data, options).cancelled);
+    options.progress = nullptr;
+    options.resume = true;
+    split = initial;
+    const TrainResult second = train_model(split, data, options);
+    CHECK(second.resumed_epochs == 0);
+    check_same_result(full, second);
+    CHECK(to_model_buffer(split, default_metadata(split)) ==
+          to_model_buffer(straight, default_metadata(straight)));
+  }
+  SECTION("resuming a finished run changes nothing") {
+    straight_options.resume = true;
+    Parameters again = initial;
+    const TrainResult resumed = train_model(again, data, straight_options);
+    check_same_result(full, resumed);
+    CHECK(to_model_buffer(again, default_metadata(again)) ==
+          to_model_buffer(straight, default_metadata(straight)));
+  }
+}
+
+TEST_CASE("a resumed LoRA fine-tune gives the same adapter", "[train][checkpoint][lora]") {
+  const Dataset data = weekly_dataset(10, 100, 4);
+  const Parameters base = initialize_parameters(small_config(), 6);
+  TempDir dir;
+  TrainOptions options = small_run(dir.file("lora_straight.ckpt"));
+  options.lora = LoraOptions{3, 6.0, {}};
+  Parameters params = base;
+  LoraAdapter straight;
+  const TrainResult full = train_model(params, data, options, &straight);
+
+  options.checkpoint_path = dir.file("lora_split.ckpt");
+  options.progress = cancel_at(2);
+  LoraAdapter unused;
+  REQUIRE(train_model(params, data, options, &unused).cancelled);
+  options.progress = nullptr;
+  options.resume = true;
+  LoraAdapter resumed;
+  const TrainResult second = train_model(params, data, options, &resumed);
+  check_same_result(full, second);
+  CHECK(resumed == straight);
+  for (size_t t = 0; t < base.size(); ++t) CHECK(params.values(t) == base.values(t));
+
+  // A LoRA checkpoint resumed over another base is refused.
+  Parameters other = initialize_parameters(small_config(), 7);
+  check_error([&] { train_model(other, data, options, &resumed); }, ErrorCode::InvalidArgument,
+              "initial parameters");
+}
+
+TEST_CASE("an early stop survives a cancel at the stopping epoch", "[train][checkpoint]") {
+  const Dataset data = weekly_dataset(6, 80, 4);
+  const Parameters initial = initialize_parameters(small_config(), 4);
+  TempDir dir;
+  TrainOptions options = small_run(dir.file("stop.ckpt"));
+  options.epochs = 10;
+  options.patience = 2;
+  options.learning_rate = options.min_learning_rate = 1e-30;  // never improves on epoch 1
+  Parameters straight = initial;
+  const TrainResult full = train_model(straight, data, options);
+  REQUIRE(full.stopped_early);
+  REQUIRE(full.epochs_run == 3);
+
+  options.checkpoint_path = dir.file("stop_split.ckpt");
+  options.progress = cancel_at(3);
+  Parameters split = initial;
+  REQUIRE(train_model(split, data, options).cancelled);
+  options.progress = nullptr;
+  options.resume = true;
+  split = initial;
+  const TrainResult resumed = train_model(split, data, options);
+  CHECK(resumed.stopped_early);
+  check_same_result(full, resumed);
+  CHECK(to_model_buffer(split, default_metadata(split)) ==
+        to_model_buffer(straight, default_metadata(straight)));
+}
+
+TEST_CASE("resuming with other settings or without a checkpoint is refused",
+          "[train][checkpoint]") {
+  const Dataset data = weekly_dataset(6, 80, 5);
+  const Parameters initial = initialize_parameters(small_config(), 5);
+  TempDir dir;
+  TrainOptions options = small_run(dir.file("run.ckpt"));
+  options.epochs = 1;
+  Parameters params = initial;
+  train_model(params, data, options);
+  options.resume = true;
+
+  auto refused = [&](TrainOptions changed, const std::string& text, const Dataset& on = Dataset{}) {
+    Parameters p = initial;
+    check_error([&] { train_model(p, on.series.empty() ? data : on, changed); },
+                ErrorCode::InvalidArgument, text);
+  };
+  TrainOptions o = options;
+  o.batch_size = 16;
+  refused(o, "written with batch_size = 8, these settings give 16");
+  o = options;
+  o.seed = 18;
+  refused(o, "seed = 17, these settings give 18");
+  o = options;
+  o.threads = 1;
+  refused(o, "threads = 2, these settings give 1");
+  o = options;
+  o.epochs = 2;
+  refused(o, "epochs = 1, these settings give 2");
+  o = options;
+  o.steps_per_epoch = 6;
+  refused(o, "steps_per_epoch = 5");
+  o = options;
+  o.learning_rate = 1e-3;
+  refused(o, "learning_rate = 0.003, these settings give 0.001");
+  refused(options, "it was written with data =", weekly_dataset(6, 80, 6));
+  {
+    Parameters other = initialize_parameters(small_config(), 6);
+    check_error([&] { train_model(other, data, options); }, ErrorCode::InvalidArgument,
+                "initial parameters");
+  }
+
+  o = options;
+  o.checkpoint_path = dir.file("missing.ckpt");
+  Parameters p = initial;
+  check_error([&] { train_model(p, data, o); }, ErrorCode::Io, "cannot open checkpoint");
+  o.checkpoint_path.clear();
+  check_error([&] { train_model(p, data, o); }, ErrorCode::InvalidArgument,
+              "resume needs a checkpoint path");
+  // A path that cannot be written fails before the first epoch.
+  o.resume = false;
+  o.checkpoint_path = dir.file("no/such/dir/run.ckpt");
+  int reports = 0;
+  o.progress = [&reports](const TrainProgress&) { return ++reports > 0; };
+  check_error([&] { train_model(p, data, o); }, ErrorCode::Io, "cannot create checkpoint");
+  CHECK(reports == 0);
+}
+
+TEST_CASE("damaged checkpoints give CorruptModel naming the problem", "[train][checkpoint]") {
+  const Dataset data = weekly_dataset(6, 80, 5);
+  const Parameters initial = initialize_parameters(small_config(), 5);
+  TempDir dir;
+  TrainOptions options = small_run(dir.file("good.ckpt"));
+  options.epochs = 1;
+  Parameters params = initial;
+  train_model(params, data, options);
+  const std::vector<uint8_t> bytes = read_whole_file(dir.file("good.ckpt"), "checkpoint");
+  REQUIRE(bytes.size() > 1000);
+  // The file reads back and writes the same bytes.
+  CHECK(write_checkpoint_buffer(read_checkpoint(bytes)) == bytes);
+
+  // Truncation at a spread of lengths (every byte would take long: each read CRCs the file).
+  for (size_t length = 0; length < bytes.size(); length += length < 64 ? 1 : 97) {
+    INFO("truncated to " << length);
+    try {
+      read_checkpoint(std::span<const uint8_t>(bytes.data(), length));
+      FAIL("accepted");
+    } catch (const Error& e) {
+      REQUIRE(e.code() == ErrorCode::CorruptModel);
+    }
+  }
+  for (size_t offset = 0; offset < bytes.size(); offset += 89) {
+    INFO("byte flipped at " << offset);
+    std::vector<uint8_t> damaged = bytes;
+    damaged[offset] ^= 0x40;
+    try {
+      read_checkpoint(damaged);
+      FAIL("accepted");
+    } catch (const Error& e) {
+      REQUIRE(e.code() == ErrorCode::CorruptModel);
+    }
+  }
+
+  // Through train_model: the file's path and the problem are named.
+  auto resume_from = [&](const std::vector<uint8_t>& content, const std::string& text) {
+    write_file_atomically(dir.file("bad.ckpt"), content, "checkpoint");
+    TrainOptions o = options;
+    o.checkpoint_path = dir.file("bad.ckpt");
+    o.resume = true;
+    Parameters p = initial;
+    check_error([&] { train_model(p, data, o); }, ErrorCode::CorruptModel, text);
+  };
+  resume_from(std::vector<uint8_t>(bytes.begin(), bytes.begin() + bytes.size() / 2),
+              "checksum mismatch");
+  std::vector<uint8_t> flipped = bytes;
+  flipped[bytes.size() / 3] ^= 1;
+  resume_from(flipped, "bad.ckpt': checkpoint: checksum mismatch");
+  resume_from(std::vector<uint8_t>(bytes.begin(), bytes.begin() + 10), "shorter than");
+  resume_from(patched(bytes, 8, 7), "format version 7 is not supported");
+  resume_from(patched(bytes, 12, 0x7fffffff), "fingerprint entries, more than");
+  const LoraAdapter adapter = init_adapter(initial, LoraOptions{2, 4.0, {}}, 1);
+  resume_from(write_adapter_buffer(adapter), "bad magic");
+}
+
+TEST_CASE("checkpoint fields round-trip, NaN losses and adapters included", "[train][checkpoint]") {
+  const Parameters base = initialize_parameters(small_config(), 2);
+  TrainCheckpoint c;
+  c.fingerprint = {{"seed", "3"}, {"lora", "rank 2"}};
+  c.epochs_done = 2;
+  c.steps = 10;
+  c.best_epoch = 0;
+  c.best_val_loss = std::numeric_limits<double>::quiet_NaN();
+  c.last_val_loss = std::numeric_limits<double>::infinity();
+  c.epochs_without_gain = 1;
+  c.train_losses = {0.5, 0.25};
+  c.random = {1, 2, 3, 0xffffffffffffffffull};
+  c.optimizer.steps = 9;
+  c.optimizer.m = {{1.0f, 2.0f}, {}};
+  c.optimizer.v = {{3.0f, 4.0f}, {}};
+  c.adapter = init_adapter(base, LoraOptions{2, 4.0, {"head.weight"}}, 1);
+  c.best_adapter = init_adapter(base, LoraOptions{2, 4.0, {"head.weight"}}, 2);
+  const TrainCheckpoint back = read_checkpoint(write_checkpoint_buffer(c));
+  CHECK(back.fingerprint == c.fingerprint);
+  CHECK(back.epochs_done == 2);
+  CHECK(back.steps == 10);
+  CHECK(std::isnan(back.best_val_loss));
+  CHECK(back.last_val_loss == std::numeric_limits<double>::infinity());
+  CHECK(back.epochs_without_gain == 1);
+  CHECK(back.train_losses == c.train_losses);
+  CHECK(back.val_losses.empty());
+  CHECK(back.random == c.random);
+  CHECK(back.optimizer.steps == 9);
+  CHECK(back.optimizer.m == c.optimizer.m);
+  CHECK(back.optimizer.v == c.optimizer.v);
+  CHECK(back.adapter == c.adapter);
+  CHECK(back.best_adapter == c.best_adapter);
+  CHECK(back.tensors.empty());
+
+  c.epochs_done = 3;  // three epochs but two losses
+  check_error([&] { read_checkpoint(write_checkpoint_buffer(c)); }, ErrorCode::CorruptModel,
+              "2 train and 0 validation losses for 3 epochs done");
+}
