@@ -79,23 +79,15 @@ def median_seconds(run, reps):
 # ----------------------------------------------------------------------------------------------
 # PyTorch
 
-def torch_models():
+def nn_encoder(parity, c, weights):
+    """The architecture as nn.TransformerEncoder with norm_first layers, loaded with `weights`
+    ([(name, tensor)] in the invforecast order).  forward(x) gives the sales-scale quantiles
+    [B, horizon, Q]; normalized(x) the quantiles on the normalised scale (what the training loss
+    reads, before RevIN's statistics are undone and the clip) with RevIN's mean and std.  Every
+    tensor of the model is a trainable parameter (benchmarks/train_peers.py trains it)."""
     import torch
-    parity = load_module("make_parity_fixture", os.path.join(SOURCE, "tests", "make_parity_fixture.py"))
-    c = CONFIG
-    weights = parity.random_weights(c, torch.Generator().manual_seed(c["seed"]))
 
-    class Functional(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.names = [n for n, _ in weights]
-            self.params = torch.nn.ParameterList(
-                [torch.nn.Parameter(t.clone(), requires_grad=False) for _, t in weights])
-
-        def forward(self, x):
-            return parity.forward(c, list(zip(self.names, self.params)), x)
-
-    class FastPath(torch.nn.Module):
+    class NnEncoder(torch.nn.Module):
         def __init__(self):
             super().__init__()
             w = dict(weights)
@@ -124,9 +116,9 @@ def torch_models():
             with torch.no_grad():
                 self.patch.weight.copy_(w["patch_embed.weight"]); self.patch.bias.copy_(w["patch_embed.bias"])
                 self.head.weight.copy_(w["head.weight"]); self.head.bias.copy_(w["head.bias"])
-            self.register_buffer("pos", w["pos_embed"].clone())
-            self.register_buffer("revin_w", w["revin.weight"].clone())
-            self.register_buffer("revin_b", w["revin.bias"].clone())
+            self.pos = torch.nn.Parameter(w["pos_embed"].clone())
+            self.revin_w = torch.nn.Parameter(w["revin.weight"].clone())
+            self.revin_b = torch.nn.Parameter(w["revin.bias"].clone())
             self.median = parity.median_index(c["quantiles"])
             # Patch t covers positions t*stride .. t*stride+P-1, the end padding repeating the last
             # value: one gather, which (unlike unfold of a padded copy) exports to ONNX.
@@ -134,7 +126,7 @@ def torch_models():
             index = torch.arange(N)[:, None] * c["stride"] + torch.arange(c["patch_length"])[None, :]
             self.register_buffer("patch_index", index.clamp(max=L - 1))
 
-        def forward(self, x):
+        def normalized(self, x):
             B = x.shape[0]
             mean = x.mean(dim=1, keepdim=True)
             std = torch.sqrt(x.var(dim=1, unbiased=False, keepdim=True) + parity.NORM_EPS)
@@ -146,11 +138,35 @@ def torch_models():
             med = raw[..., m:m + 1]
             upper = med + torch.cumsum(torch.nn.functional.softplus(raw[..., m + 1:]), dim=-1)
             lower = med - torch.cumsum(torch.nn.functional.softplus(raw[..., :m]).flip(-1), dim=-1).flip(-1)
-            q = torch.cat([lower, med, upper], dim=-1).reshape(B, -1)
-            q = ((q - self.revin_b) / self.revin_w) * std + mean
+            q = torch.cat([lower, med, upper], dim=-1)
+            return (q - self.revin_b) / self.revin_w, mean, std
+
+        def forward(self, x):
+            B = x.shape[0]
+            q, mean, std = self.normalized(x)
+            q = q.reshape(B, -1) * std + mean
             return q.clamp(min=0.0).reshape(B, c["horizon"], -1)
 
-    return parity, weights, Functional().eval(), FastPath().eval()
+    return NnEncoder()
+
+
+def torch_models():
+    import torch
+    parity = load_module("make_parity_fixture", os.path.join(SOURCE, "tests", "make_parity_fixture.py"))
+    c = CONFIG
+    weights = parity.random_weights(c, torch.Generator().manual_seed(c["seed"]))
+
+    class Functional(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.names = [n for n, _ in weights]
+            self.params = torch.nn.ParameterList(
+                [torch.nn.Parameter(t.clone(), requires_grad=False) for _, t in weights])
+
+        def forward(self, x):
+            return parity.forward(c, list(zip(self.names, self.params)), x)
+
+    return parity, weights, Functional().eval(), nn_encoder(parity, c, weights).eval()
 
 
 def prepare(directory):

@@ -74,5 +74,6 @@ void register_backtest(CLI::App& app);
 void register_replenish(CLI::App& app);
 void register_simulate(CLI::App& app);
 void register_train(CLI::App& app);
+void register_tune(CLI::App& app);
 
 }  // namespace invforecast_cli

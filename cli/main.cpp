@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   invforecast_cli::register_replenish(app);
   invforecast_cli::register_simulate(app);
   invforecast_cli::register_train(app);
+  invforecast_cli::register_tune(app);
 
   // CLI11 would only say that a subcommand is required.
   if (argc > 1 && argv[1][0] != '-') {
@@ -41,7 +42,7 @@ int main(int argc, char** argv) {
       app.get_subcommand(argv[1]);
     } catch (const CLI::OptionNotFound&) {
       return report_error(std::string("unknown command '") + argv[1] +
-                          "' (expected inspect, forecast, backtest, replenish, simulate or train; see --help)");
+                          "' (expected inspect, forecast, backtest, replenish, simulate, train or tune; see --help)");
     }
   }
   try {
