@@ -200,7 +200,8 @@ int run_windows(const char* data_path, size_t count, const char* out_path) {
     const size_t origin =
         w.first_origin[s] + std::uniform_int_distribution<size_t>(0, w.count[s] - 1)(random);
     for (size_t t = 0; t < kContext + kHorizon; ++t) {
-      const auto day = static_cast<long>(origin) - static_cast<long>(kContext) + static_cast<long>(t);
+      const long day =
+          static_cast<long>(origin) - static_cast<long>(kContext) + static_cast<long>(t);
       out.push_back(day < 0 ? 0.0f : static_cast<float>(w.values[s][static_cast<size_t>(day)]));
     }
   }

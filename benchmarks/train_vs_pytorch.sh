@@ -8,27 +8,32 @@
 # the same model, loss, clipping and AdamW), on 1 and 2 threads, in one run.
 #
 #   benchmarks/train_vs_pytorch.sh [BUILD_DIR]        (default: build)
-#   ROUNDS=5 benchmarks/train_vs_pytorch.sh            (more rounds; default 3)
+#   ROUNDS=5 benchmarks/train_vs_pytorch.sh [BUILD_DIR]   (rounds; default 3)
 #
 # Needs: the build's bin/train_bench; Debian's /usr/bin/python3 with
 # python3-torch and numpy (BLAS: whatever libblas.so.3 points to, printed
 # below; libopenblas0-openmp, not the reference BLAS).
 # Both train on windows of the bundled data (data/m5_tiny_long.csv.gz); the
 # PyTorch side gets its windows from train_bench, drawn by invf_train's rule.
-# Timing: invforecast's progress callback comes every 10 steps, so both sides
-# time 10-step intervals after a warm-up (invforecast: 30 steps, 10 warm-up;
-# PyTorch: 25 steps, 5 warm-up), and the figure is the median over every
-# interval of every round of the time per step.  Setting up (loading the
-# data, the sampler, the optimiser, importing torch) lies outside; copying
-# each batch's windows lies inside invforecast's step.  Threads: invf_train's "threads" option
-# (one worker per thread), torch.set_num_threads.  train_bench runs with
-# OMP_NUM_THREADS=1: invf_train on 1 thread runs its GEMMs (oneDNN, on
-# OpenMP) on the calling thread without capping OpenMP's team, which would
-# otherwise spread them over every core; on 2 threads each worker caps its
-# own GEMMs to 1 thread.  cores_busy (process CPU time over wall time during
-# the timed steps) shows the cores each side kept busy; on this shared
-# machine other jobs take cores too, so the engines alternate: ROUNDS rounds
-# (default 3) of invforecast then PyTorch on 1 thread, then the same on 2.
+# Timing: invforecast's progress callback comes every 10 steps, so both
+# sides time 10-step intervals after a warm-up (invforecast: 30 steps, 10
+# warm-up; PyTorch: 25 steps, 5 warm-up).  Other jobs on the cores only
+# ever add time, so the figure is the fastest interval (time per step) over
+# all rounds; the median and each round's ratio are printed too.  Setting
+# up (loading the data, the sampler, the optimiser, importing torch) lies
+# outside; copying each batch's windows lies inside invforecast's step.
+# Threads: invf_train's "threads" option (one worker per thread),
+# torch.set_num_threads.  train_bench runs with OMP_NUM_THREADS=1: invf_train
+# on 1 thread runs its GEMMs (oneDNN, on OpenMP) on the calling thread
+# without capping OpenMP's team, which would otherwise spread them over every
+# core; on 2 threads each worker caps its own GEMMs to 1 thread.
+# cores_busy (process CPU time over wall time during the timed steps) shows
+# the cores each side kept busy.  On a shared machine other jobs take cores
+# too, so the engines alternate: ROUNDS rounds (default 3) of invforecast
+# then PyTorch on 1 thread, then the same on 2.  PyTorch's OpenMP threads
+# spin while waiting, which costs it dearly when other jobs hold the cores,
+# so one more PyTorch run on 2 threads with OMP_WAIT_POLICY=passive is shown
+# for reference (not in the RESULT line).
 # The last line is the RESULT line (above 1: invforecast is faster).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -65,6 +70,10 @@ for round in $(seq "$rounds"); do
       tee -a "$measures"
   done
 done
+
+echo "== PyTorch on 2 threads with OMP_WAIT_POLICY=passive (for reference, not in the RESULT line)"
+OMP_WAIT_POLICY=passive "$torch_python" "$here/train_peers.py" step "$work/windows.f32" 2 "$torch_steps" |
+  tee -a "$measures"
 
 echo "== invforecast forward pass alone (invf_model_forecast), for scale"
 for threads in 1 2; do

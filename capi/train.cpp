@@ -45,7 +45,7 @@ ModelConfig new_model_config(const Options& settings) {
     validate_config(c);
   } catch (const Error& e) {
     // The same check guards model files; here the caller chose the numbers.
-    fail(ErrorCode::InvalidArgument, "model configuration: {}", e.what());
+    fail(ErrorCode::InvalidArgument, "{}", e.what());
   }
   return c;
 }
@@ -57,7 +57,9 @@ train::TrainOptions train_options(const Options& settings) {
   if (t.steps_per_epoch) o.steps_per_epoch = *t.steps_per_epoch;
   if (t.batch_size) o.batch_size = *t.batch_size;
   if (t.learning_rate) o.learning_rate = *t.learning_rate;
-  if (t.min_learning_rate) o.min_learning_rate = *t.min_learning_rate;
+  // A peak below the default floor lowers the floor (the decay ends at the peak).
+  o.min_learning_rate =
+      t.min_learning_rate.value_or(std::min(o.min_learning_rate, o.learning_rate));
   if (t.warmup_steps) o.warmup_steps = *t.warmup_steps;
   if (t.weight_decay) o.adamw.weight_decay = *t.weight_decay;
   if (t.clip_norm) o.clip_norm = *t.clip_norm;

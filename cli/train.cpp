@@ -96,7 +96,11 @@ void run_train(const TrainFlags& flags) {
   set_positive("epochs", flags.epochs);
   set_positive("steps_per_epoch", flags.steps_per_epoch);
   set_positive("batch_size", flags.batch_size);
-  if (flags.learning_rate > 0.0) options.set("learning_rate", std::to_string(flags.learning_rate));
+  if (flags.learning_rate > 0.0) {
+    char text[32];  // every digit: std::to_string would round 1e-7 to "0.000000"
+    std::snprintf(text, sizeof text, "%.17g", flags.learning_rate);
+    options.set("learning_rate", text);
+  }
   if (flags.seed >= 0) options.set("seed", std::to_string(flags.seed));
   if (!flags.finetune.empty()) options.set("finetune", flags.finetune);
   if (!flags.objective.empty()) options.set("objective", flags.objective);

@@ -12,6 +12,7 @@
 #   CONTEXT [112]          context length of every model (days)
 #   PRETRAIN_EPOCHS [10], PRETRAIN_STEPS [100]   steps per epoch on the source stores
 #   FINETUNE_EPOCHS [10], FINETUNE_STEPS [50]    the same budget for every target-store run
+#   FINETUNE_LR [0.0003]   peak learning rate of the fine-tunes (scratch runs use the default 0.001)
 #   SEEDS ["1 2 3"]        seeds of the target-store runs (one row each)
 #   THREADS [2], OUT [transfer-output]
 #
@@ -21,6 +22,7 @@
 # scores the 28 days after them.  Rows:
 #   ssl+finetune   masked-patch pre-training on the source stores, then a full fine-tune
 #   fc+finetune    forecasting training on the source stores, then a full fine-tune
+#   fc+lora        that source model with LoRA adapters (rank 8) trained on the target store
 #   fc zero-shot   that source model as it is, no target-store training
 #   scratch        a new model trained on the target store only
 #   built-in methods, fitted on the same HISTORY_DAYS days.
@@ -35,6 +37,7 @@ context=${CONTEXT:-112}
 pre_epochs=${PRETRAIN_EPOCHS:-10}
 pre_steps=${PRETRAIN_STEPS:-100}
 fine_epochs=${FINETUNE_EPOCHS:-10}
+fine_lr=${FINETUNE_LR:-0.0003}
 fine_steps=${FINETUNE_STEPS:-50}
 seeds=${SEEDS:-1 2 3}
 threads=${THREADS:-2}
@@ -70,9 +73,14 @@ train --data "$out/source.csv" --context-length "$context" "${pre_flags[@]}" \
 echo "source models trained in ${SECONDS} s" >&2
 for seed in $seeds; do
   train --data "$out/target_history.csv" --init "$out/source_ssl.invfm" --finetune full \
-    "${fine_flags[@]}" --seed "$seed" --out "$out/ssl_finetune_$seed.invfm"
+    "${fine_flags[@]}" --learning-rate "$fine_lr" --seed "$seed" \
+    --out "$out/ssl_finetune_$seed.invfm"
   train --data "$out/target_history.csv" --init "$out/source_fc.invfm" --finetune full \
-    "${fine_flags[@]}" --seed "$seed" --out "$out/fc_finetune_$seed.invfm"
+    "${fine_flags[@]}" --learning-rate "$fine_lr" --seed "$seed" \
+    --out "$out/fc_finetune_$seed.invfm"
+  train --data "$out/target_history.csv" --init "$out/source_fc.invfm" --finetune lora \
+    "${fine_flags[@]}" --learning-rate "$fine_lr" --seed "$seed" \
+    --out "$out/fc_lora_$seed.invfm" --adapter "$out/fc_lora_$seed.adapter"
   train --data "$out/target_history.csv" --context-length "$context" "${fine_flags[@]}" \
     --seed "$seed" --out "$out/scratch_$seed.invfm"
 done
@@ -90,6 +98,7 @@ score_model() {
   for seed in $seeds; do
     score_model "ssl+finetune_s$seed" "$out/ssl_finetune_$seed.invfm"
     score_model "fc+finetune_s$seed" "$out/fc_finetune_$seed.invfm"
+    score_model "fc+lora_s$seed" "$out/fc_lora_$seed.invfm"
     score_model "scratch_s$seed" "$out/scratch_$seed.invfm"
   done
 } | awk '{ printf "%-20s", $1; for (i = 2; i <= NF; ++i) printf " %9s", $i; printf "\n" }' \
