@@ -8,8 +8,9 @@
 //       28, 9 quantiles, RevIN with affine, pinball loss) for one epoch of
 //       STEPS steps at batch 256 with no validation pass, and times the steps
 //       through the progress callback (called every 10 steps): the first 10
-//       steps are warm-up; each later 10-step interval gives a time per step,
-//       and the median interval is the figure.  Loading the dataset and
+//       steps are warm-up; each later 10-step interval gives a time per step
+//       (all printed, seconds_per_step is their median), with the process's
+//       CPU time per step and the cores it kept busy.  Loading the dataset and
 //       setting training up (sampler, workers, optimiser) lie outside the
 //       timed steps; drawing and copying each batch's windows is inside.
 //   train_bench windows DATA.csv[.gz] COUNT OUT.f32
@@ -27,7 +28,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>

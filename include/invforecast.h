@@ -116,8 +116,9 @@ INVF_API void invf_options_release(invf_options* options);
  *   "auto_windows"   rolling origins "auto" selects on, default "3"
  *   "threads"        integer >= 0, 0 (default) = all hardware threads
  * Neural models (invf_model_*, invf_forecaster_create_model, invf_train):
- *   "backend"        "cpu" (default: oneDNN GEMMs and AVX2 kernels chosen at
- *                    run time) | "reference" (plain Eigen, slow, for checks)
+ *   "backend"        "cpu" (default: packed AVX2/FMA kernels chosen at run
+ *                    time, a portable fallback without AVX2) | "reference"
+ *                    (plain Eigen, slow, for checks)
  *   training keys: see invf_train
  * Replenishment and policy simulation (invf_replenish, invf_newsvendor,
  * invf_simulate, invf_simulate_forecasters):
@@ -359,8 +360,8 @@ INVF_API invf_status* invf_model_quantile_levels(const invf_model* model, double
  * Series are split across the "threads" given at load time; the result does
  * not depend on the thread count (bit for bit).  The library keeps a pool
  * of activation buffers per model, reused by later calls, so once warm a
- * call allocates no activation memory: only a few small objects (worker
- * threads and their bookkeeping). */
+ * call with one worker ("threads" = 1, or a batch of one tile) allocates
+ * nothing; several workers allocate only to start their threads. */
 INVF_API invf_status* invf_model_forecast(const invf_model* model, const float* context,
                                           size_t batch, size_t context_length, float* out,
                                           size_t out_capacity);

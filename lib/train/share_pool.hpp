@@ -5,7 +5,6 @@
 #include <exception>
 #include <functional>
 #include <mutex>
-#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -42,9 +41,10 @@ class SharePool {
     }
     start_.notify_all();
     {
-      // While shares run on every core, each GEMM stays on its own thread.
-      std::optional<kernels::cpu::ScopedGemmThreads> one_gemm_thread;
-      if (!pool_.empty()) one_gemm_thread.emplace(1);
+      // Each share's GEMMs stay on its own thread: the share count is the
+      // whole thread budget (with one share too, oneDNN's OpenMP team would
+      // otherwise take every core).
+      kernels::cpu::ScopedGemmThreads one_gemm_thread(1);
       guarded(0);
     }
     std::unique_lock<std::mutex> lock(mutex_);

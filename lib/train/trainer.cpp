@@ -456,7 +456,9 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
         if (!std::isfinite(loss))
           fail(ErrorCode::Internal, "train: the loss is {} at step {} (diverged)", loss,
                result.steps + 1);
-        grads = workers[0].grads;
+        // Share 0's buffers become the sum (no copy); its next backward
+        // overwrites every tensor of what it gets back.
+        std::swap(grads, workers[0].grads);
         for (size_t w = 1; w < workers.size(); ++w)
           for (size_t t = 0; t < grads.size(); ++t) {
             std::vector<float>& sum = grads.values(t);
