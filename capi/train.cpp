@@ -17,6 +17,7 @@
 #include "train/parameters.hpp"
 #include "train/pretrain.hpp"
 #include "train/trainer.hpp"
+#include "train/window_sampler.hpp"
 
 namespace invforecast::capi {
 namespace {
@@ -133,6 +134,10 @@ invf_status* invf_train(const invf_dataset* dataset, const invf_model* init,
     const Dataset& data = built_dataset(*dataset);
 
     train::TrainOptions o = train_options(settings);
+    // Per-series loss weights (the loss is normalised per series, so without
+    // them a slow seller counts as much as a best seller).
+    if (t.loss_weighting == "volume") o.loss_weights = train::volume_weights(data);
+    if (t.loss_weighting == "revenue") o.loss_weights = train::revenue_weights(data);
     train::Parameters params;
     ModelMetadata metadata;
     std::string finetune;

@@ -424,7 +424,10 @@ typedef int (*invf_train_fn)(void* user_data, const invf_train_progress* progres
  *     "learning_rate" (1e-3), "min_learning_rate" (1e-5), "warmup_steps"
  *     (-1 = 5% of all steps), "weight_decay" (0.01), "clip_norm" (1.0),
  *     "loss" "pinball" | "mae" | "mse", "seed" (1),
- *     "sampling" "uniform" | "volume" | "revenue", "min_history" (28)
+ *     "sampling" "uniform" | "volume" | "revenue" (how often a series'
+ *     windows are drawn), "loss_weighting" "uniform" | "volume" | "revenue"
+ *     (each window's weight in the loss: the series' mean daily units, or
+ *     units x "price"), "min_history" (28)
  *   validation: "holdout_days" (-1 = the horizon; 0 = none), "patience" (3)
  *   transfer: "objective" "forecast" | "masked_patch" (self-supervised
  *     pre-training: the result is a base for a later fine-tune, and

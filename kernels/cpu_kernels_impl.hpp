@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 
 #include "cpu_kernels.hpp"
 
@@ -204,12 +205,14 @@ void transpose_head(const float* src, int64_t ld_src, int64_t n, int64_t dh, flo
 }
 
 // One register block of small_gemm: R rows by NC vectors of columns from j0,
-// accumulated over the whole inner dimension, then scaled and stored.
-// Full blocks (every vector inside cols) load without masks: a branch per
-// load in the inner loop made the compiler keep the accumulators in memory.
-template <int R, int NC, bool kFull>
-void gemm_block_of(int64_t inner, float alpha, const float* a, int64_t a_row, int64_t a_col,
-                   const float* b, int64_t ldb, float* c, int64_t ldc, int64_t j0, int64_t cols) {
+// accumulated over the whole inner dimension, then handed to store(row,
+// column, accumulator, lanes) (row counts from a's first row), which scales
+// and writes it or fuses an elementwise step.  Full blocks (every vector
+// inside cols) load without masks: a branch per load in the inner loop made
+// the compiler keep the accumulators in memory.
+template <int R, int NC, bool kFull, class Store>
+void gemm_block_of(int64_t inner, const float* a, int64_t a_row, int64_t a_col, const float* b,
+                   int64_t ldb, int64_t i0, int64_t j0, int64_t cols, const Store& store) {
   Reg acc[R][NC];
   int64_t count[NC];
   for (int nc = 0; nc < NC; ++nc) {
@@ -227,67 +230,95 @@ void gemm_block_of(int64_t inner, float alpha, const float* a, int64_t a_row, in
       for (int nc = 0; nc < NC; ++nc) acc[r][nc] = V::fmadd(ar, bk[nc], acc[r][nc]);
     }
   }
-  const Reg scale = V::set1(alpha);
   for (int r = 0; r < R; ++r)
-    for (int nc = 0; nc < NC; ++nc)
-      V::store_n(c + r * ldc + j0 + nc * W, V::mul(acc[r][nc], scale), count[nc]);
+    for (int nc = 0; nc < NC; ++nc) store(i0 + r, j0 + nc * W, acc[r][nc], kFull ? W : count[nc]);
 }
 
-template <int R, int NC>
-void gemm_block(int64_t inner, float alpha, const float* a, int64_t a_row, int64_t a_col,
-                const float* b, int64_t ldb, float* c, int64_t ldc, int64_t j0, int64_t cols) {
+template <int R, int NC, class Store>
+void gemm_block(int64_t inner, const float* a, int64_t a_row, int64_t a_col, const float* b,
+                int64_t ldb, int64_t i0, int64_t j0, int64_t cols, const Store& store) {
   if (cols - j0 >= NC * W)
-    gemm_block_of<R, NC, true>(inner, alpha, a, a_row, a_col, b, ldb, c, ldc, j0, cols);
+    gemm_block_of<R, NC, true>(inner, a, a_row, a_col, b, ldb, i0, j0, cols, store);
   else
-    gemm_block_of<R, NC, false>(inner, alpha, a, a_row, a_col, b, ldb, c, ldc, j0, cols);
+    gemm_block_of<R, NC, false>(inner, a, a_row, a_col, b, ldb, i0, j0, cols, store);
 }
 
 // Blocks of 6 rows (12 accumulators at NC = 2; 42 tokens are 7 blocks).
-template <int NC>
-void gemm_column_panel(int64_t m, int64_t inner, float alpha, const float* a, int64_t a_row,
-                       int64_t a_col, const float* b, int64_t ldb, float* c, int64_t ldc,
-                       int64_t j0, int64_t cols) {
+template <int NC, class Store>
+void gemm_column_panel(int64_t m, int64_t inner, const float* a, int64_t a_row, int64_t a_col,
+                       const float* b, int64_t ldb, int64_t j0, int64_t cols, const Store& store) {
   int64_t i = 0;
-  for (; i + 6 <= m; i += 6)
-    gemm_block<6, NC>(inner, alpha, a + i * a_row, a_row, a_col, b, ldb, c + i * ldc, ldc, j0, cols);
+  for (; i + 6 <= m; i += 6) gemm_block<6, NC>(inner, a + i * a_row, a_row, a_col, b, ldb, i, j0, cols, store);
+  const float* rest = a + i * a_row;
   switch (m - i) {
-    case 5: gemm_block<5, NC>(inner, alpha, a + i * a_row, a_row, a_col, b, ldb, c + i * ldc, ldc, j0, cols); break;
-    case 4: gemm_block<4, NC>(inner, alpha, a + i * a_row, a_row, a_col, b, ldb, c + i * ldc, ldc, j0, cols); break;
-    case 3: gemm_block<3, NC>(inner, alpha, a + i * a_row, a_row, a_col, b, ldb, c + i * ldc, ldc, j0, cols); break;
-    case 2: gemm_block<2, NC>(inner, alpha, a + i * a_row, a_row, a_col, b, ldb, c + i * ldc, ldc, j0, cols); break;
-    case 1: gemm_block<1, NC>(inner, alpha, a + i * a_row, a_row, a_col, b, ldb, c + i * ldc, ldc, j0, cols); break;
+    case 5: gemm_block<5, NC>(inner, rest, a_row, a_col, b, ldb, i, j0, cols, store); break;
+    case 4: gemm_block<4, NC>(inner, rest, a_row, a_col, b, ldb, i, j0, cols, store); break;
+    case 3: gemm_block<3, NC>(inner, rest, a_row, a_col, b, ldb, i, j0, cols, store); break;
+    case 2: gemm_block<2, NC>(inner, rest, a_row, a_col, b, ldb, i, j0, cols, store); break;
+    case 1: gemm_block<1, NC>(inner, rest, a_row, a_col, b, ldb, i, j0, cols, store); break;
     default: break;
   }
 }
 
-// c[i, j] = alpha * sum_k A(i, k) b[k * ldb + j] for i < m, j < cols, with
-// A(i, k) = a[i * a_row + k * a_col] (so A may be read transposed).  The
-// attention tiles are far below what a GEMM library is tuned for.
-void small_gemm(int64_t m, int64_t cols, int64_t inner, float alpha, const float* a, int64_t a_row,
-                int64_t a_col, const float* b, int64_t ldb, float* c, int64_t ldc) {
+// For i < m, j < cols: store(i, j, sum_k A(i, k) b[k * ldb + j], lanes), one
+// vector of columns at a time, with A(i, k) = a[i * a_row + k * a_col] (so A
+// may be read transposed).  The attention tiles are far below what a GEMM
+// library is tuned for.
+template <class Store>
+void small_gemm_to(int64_t m, int64_t cols, int64_t inner, const float* a, int64_t a_row,
+                   int64_t a_col, const float* b, int64_t ldb, const Store& store) {
   for (int64_t j0 = 0; j0 < cols; j0 += 2 * W) {
     if (cols - j0 > W)
-      gemm_column_panel<2>(m, inner, alpha, a, a_row, a_col, b, ldb, c, ldc, j0, cols);
+      gemm_column_panel<2>(m, inner, a, a_row, a_col, b, ldb, j0, cols, store);
     else
-      gemm_column_panel<1>(m, inner, alpha, a, a_row, a_col, b, ldb, c, ldc, j0, cols);
+      gemm_column_panel<1>(m, inner, a, a_row, a_col, b, ldb, j0, cols, store);
   }
 }
 
+// c[i, j] = alpha * sum_k A(i, k) b[k * ldb + j] (row stride ldc).
+void small_gemm(int64_t m, int64_t cols, int64_t inner, float alpha, const float* a, int64_t a_row,
+                int64_t a_col, const float* b, int64_t ldb, float* c, int64_t ldc) {
+  const Reg scale = V::set1(alpha);
+  small_gemm_to(m, cols, inner, a, a_row, a_col, b, ldb,
+                [c, ldc, scale](int64_t i, int64_t j, Reg acc, int64_t lanes) {
+                  V::store_n(c + i * ldc + j, V::mul(acc, scale), lanes);
+                });
+}
+
+// One head's columns [col, col + width) of rows [0, rows) (row stride ld),
+// requested into the cache ahead of use.  A head's rows are a cache line or
+// so each, one row stride apart: the hardware prefetchers miss that pattern,
+// and waiting on memory made attention run at a quarter of its in-cache speed.
+constexpr int64_t kCacheLineFloats = 16;
+void prefetch_head_rows(const float* p, int64_t rows, int64_t ld, int64_t width) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = p + r * ld;
+    for (int64_t c = 0; c < width; c += kCacheLineFloats) __builtin_prefetch(row + c);
+    __builtin_prefetch(row + width - 1);  // the row may straddle one line more
+  }
+}
+
+// (b, h) of the head after this one in the loops' order, or false at the end.
+bool next_head(const AttentionDims& dims, int64_t b, int64_t h, int64_t& next_b, int64_t& next_h) {
+  next_b = h + 1 < dims.heads ? b : b + 1;
+  next_h = h + 1 < dims.heads ? h + 1 : 0;
+  return next_b < dims.batch;
+}
+
 // Workspace of one (batch, head), in floats (ops.cpp sizes it the same way):
-// the score tile [n, np], K^T and V^T [dh, np], a panel of 4 score-gradient
-// rows (backward) or the rows' 1 / sum and maxima (forward).
+// the score tile [n, np], K^T and V^T [dh, np], then per-row values: the
+// rows' 1 / sum and maxima (forward) or rowsum(dO o O) (backward).
 struct AttentionWorkspace {
   float* tile;
   float* kt;
   float* vt;
-  float* panel;
   float* row_scale;
   float* row_max;
+  float* row_delta;
   AttentionWorkspace(float* base, int64_t np, int64_t dh)
-      : tile(base), kt(base + np * np), vt(kt + dh * np), panel(vt + dh * np), row_scale(panel),
-        row_max(panel + np) {}
+      : tile(base), kt(base + np * np), vt(kt + dh * np), row_scale(vt + dh * np),
+        row_max(row_scale + np), row_delta(row_scale) {}
 };
-constexpr int64_t kPanelRows = 4;
 
 // Per (batch, head): S = scale Q K^T into one tile, softmax by rows in place
 // (recording lse), O = P V.
@@ -300,6 +331,12 @@ void attention_forward(const AttentionDims& dims, const float* q, const float* k
   for (int64_t b = 0; b < dims.batch; ++b)
     for (int64_t h = 0; h < dims.heads; ++h) {
       const int64_t in_off = b * n * ld + h * dh;
+      int64_t nb = 0, nh = 0;
+      if (next_head(dims, b, h, nb, nh)) {
+        const int64_t next_in = nb * n * ld + nh * dh;
+        for (const float* x : {q, k, v}) prefetch_head_rows(x + next_in, n, ld, dh);
+        prefetch_head_rows(out + nb * n * ldo + nh * dh, n, ldo, dh);
+      }
       transpose_head(k + in_off, ld, n, dh, ws.kt, np);
       small_gemm(n, np, dh, scale, q + in_off, ld, 1, ws.kt, np, ws.tile, np);
       // Softmax in three passes over the tile (row maxima, exponentials, row
@@ -335,43 +372,53 @@ void attention_forward(const AttentionDims& dims, const float* q, const float* k
     }
 }
 
-// Per (batch, head), with P recomputed from lse into the one tile:
-// dV = P^T dO; then row panels of dP = dO V^T turn the tile into
-// dS = P o (dP - rowsum(dO o O)); dQ = scale dS K; dK = scale dS^T Q.
+// Per (batch, head), in the one tile: P = exp(scale Q K^T - lse), written
+// straight from the GEMM's registers; dV = P^T dO; dP = dO V^T, turned into
+// dS = P o (dP - rowsum(dO o O)) in registers as it is produced; then
+// dQ = scale dS K and dK = scale dS^T Q.  Padding columns of the tile hold
+// values no later step reads.
 void attention_backward(const AttentionDims& dims, const float* q, const float* k, const float* v,
                         const float* out, const float* lse, const float* dout, float* dq,
                         float* dk, float* dv, float* workspace) {
   const int64_t n = dims.tokens, dh = dims.head_dim, np = round_up(n, W);
   const int64_t ld = dims.ld_qkv, ldo = dims.ld_out;
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
+  const Reg vscale = V::set1(scale);
   const AttentionWorkspace ws(workspace, np, dh);
+  float* tile = ws.tile;
   for (int64_t b = 0; b < dims.batch; ++b)
     for (int64_t h = 0; h < dims.heads; ++h) {
       const int64_t in_off = b * n * ld + h * dh;
       const int64_t out_off = b * n * ldo + h * dh;
+      const float* head_lse = lse + (b * dims.heads + h) * n;
+      const float* head_dout = dout + out_off;
+      int64_t nb = 0, nh = 0;
+      if (next_head(dims, b, h, nb, nh)) {
+        const int64_t next_in = nb * n * ld + nh * dh, next_out = nb * n * ldo + nh * dh;
+        for (const float* x : {q, k, v, static_cast<const float*>(dq), static_cast<const float*>(dk),
+                               static_cast<const float*>(dv)})
+          prefetch_head_rows(x + next_in, n, ld, dh);
+        for (const float* x : {out, dout}) prefetch_head_rows(x + next_out, n, ldo, dh);
+      }
       transpose_head(k + in_off, ld, n, dh, ws.kt, np);
       transpose_head(v + in_off, ld, n, dh, ws.vt, np);
-      small_gemm(n, np, dh, scale, q + in_off, ld, 1, ws.kt, np, ws.tile, np);
-      for (int64_t i = 0; i < n; ++i) {
-        float* p = ws.tile + i * np;
-        const Reg row_lse = V::set1(lse[(b * dims.heads + h) * n + i]);
-        for (int64_t j0 = 0; j0 < np; j0 += W) V::store(p + j0, V::exp(V::sub(V::load(p + j0), row_lse)));
-      }
-      small_gemm(n, dh, n, 1.0f, ws.tile, 1, np, dout + out_off, ldo, dv + in_off, ld);
-      for (int64_t i0 = 0; i0 < n; i0 += kPanelRows) {
-        const int64_t rows = n - i0 < kPanelRows ? n - i0 : kPanelRows;
-        small_gemm(rows, np, dh, 1.0f, dout + out_off + i0 * ldo, ldo, 1, ws.vt, np, ws.panel, np);
-        for (int64_t r = 0; r < rows; ++r) {
-          const int64_t i = i0 + r;
-          const Reg row_d = V::set1(dot(dout + out_off + i * ldo, out + out_off + i * ldo, dh));
-          float* p = ws.tile + i * np;
-          const float* dp = ws.panel + r * np;
-          for (int64_t j0 = 0; j0 < np; j0 += W)
-            V::store(p + j0, V::mul(V::load(p + j0), V::sub(V::load(dp + j0), row_d)));
-        }
-      }
-      small_gemm(n, dh, n, scale, ws.tile, np, 1, k + in_off, ld, dq + in_off, ld);
-      small_gemm(n, dh, n, scale, ws.tile, 1, np, q + in_off, ld, dk + in_off, ld);
+      small_gemm_to(n, np, dh, q + in_off, ld, 1, ws.kt, np,
+                    [tile, np, head_lse, vscale](int64_t i, int64_t j, Reg acc, int64_t lanes) {
+                      // scale S - lse <= 0 but for rounding, where exp_nonpositive still holds.
+                      const Reg shifted = V::sub(V::mul(acc, vscale), V::set1(head_lse[i]));
+                      V::store_n(tile + i * np + j, V::exp_nonpositive(shifted), lanes);
+                    });
+      small_gemm(n, dh, n, 1.0f, tile, 1, np, head_dout, ldo, dv + in_off, ld);
+      float* row_delta = ws.row_delta;
+      for (int64_t i = 0; i < n; ++i) row_delta[i] = dot(head_dout + i * ldo, out + out_off + i * ldo, dh);
+      small_gemm_to(n, np, dh, head_dout, ldo, 1, ws.vt, np,
+                    [tile, np, row_delta](int64_t i, int64_t j, Reg acc, int64_t lanes) {
+                      float* p = tile + i * np + j;
+                      const Reg ds = V::mul(V::load_n(p, lanes, 0.0f), V::sub(acc, V::set1(row_delta[i])));
+                      V::store_n(p, ds, lanes);
+                    });
+      small_gemm(n, dh, n, scale, tile, np, 1, k + in_off, ld, dq + in_off, ld);
+      small_gemm(n, dh, n, scale, tile, 1, np, q + in_off, ld, dk + in_off, ld);
     }
 }
 

@@ -219,6 +219,16 @@ TEST_CASE("the same training twice gives a bit-identical model file", "[train]")
   REQUIRE_OK(invf_train(data.raw, nullptr, options.raw, nullptr, nullptr, &first.raw));
   REQUIRE_OK(invf_train(data.raw, nullptr, options.raw, nullptr, nullptr, &second.raw));
   CHECK(model_bytes(first.raw) == model_bytes(second.raw));
+  // Per-series loss weights change the model; revenue needs a price column.
+  Options weighted;
+  set_all(weighted, kSmallModel);
+  set_all(weighted, {{"loss_weighting", "volume"}});
+  Model by_volume;
+  REQUIRE_OK(invf_train(data.raw, nullptr, weighted.raw, nullptr, nullptr, &by_volume.raw));
+  CHECK(model_bytes(by_volume.raw) != model_bytes(first.raw));
+  set_all(weighted, {{"loss_weighting", "revenue"}});
+  REQUIRE_FAILS(invf_train(data.raw, nullptr, weighted.raw, nullptr, nullptr, &by_volume.raw),
+                INVF_ERR_INVALID_ARGUMENT, "price");
   // Another seed gives another model.
   set_all(options, {{"seed", "8"}});
   Model third;

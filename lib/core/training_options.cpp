@@ -97,6 +97,8 @@ bool set_training_option(TrainingSettings& s, std::string_view key, std::string_
     s.loss = parse_word(key, value, {"pinball", "mae", "mse"});
   } else if (key == "sampling") {
     s.sampling = parse_word(key, value, {"uniform", "volume", "revenue"});
+  } else if (key == "loss_weighting") {
+    s.loss_weighting = parse_word(key, value, {"uniform", "volume", "revenue"});
   } else if (key == "objective") {
     s.objective = parse_word(key, value, {"forecast", "masked_patch"});
   } else if (key == "finetune") {

@@ -23,6 +23,7 @@ struct TrainingSettings {
   std::optional<double> learning_rate, min_learning_rate, weight_decay, clip_norm;
   std::optional<std::string> loss;      // pinball | mae | mse
   std::optional<std::string> sampling;  // uniform | volume | revenue
+  std::optional<std::string> loss_weighting;  // uniform | volume | revenue
   // Transfer.
   std::string objective = "forecast";  // forecast | masked_patch
   std::optional<double> mask_ratio;
