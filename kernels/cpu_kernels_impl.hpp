@@ -196,10 +196,15 @@ void softmax_backward(const float* y, const float* dy, float* dx, int64_t rows, 
 }
 
 // dst[d * ld_dst + j] = src[j * ld_src + d] for j < n, d < dh; columns n..ld_dst zeroed.
+// Whole W x W blocks go through registers; the ragged edges element by element.
 void transpose_head(const float* src, int64_t ld_src, int64_t n, int64_t dh, float* dst,
                     int64_t ld_dst) {
+  const int64_t n_blocks = n / W * W, dh_blocks = dh / W * W;
+  for (int64_t j = 0; j < n_blocks; j += W)
+    for (int64_t d = 0; d < dh_blocks; d += W)
+      V::transpose_block(src + j * ld_src + d, ld_src, dst + d * ld_dst + j, ld_dst);
   for (int64_t d = 0; d < dh; ++d) {
-    for (int64_t j = 0; j < n; ++j) dst[d * ld_dst + j] = src[j * ld_src + d];
+    for (int64_t j = d < dh_blocks ? n_blocks : 0; j < n; ++j) dst[d * ld_dst + j] = src[j * ld_src + d];
     fill(dst + d * ld_dst + n, ld_dst - n, 0.0f);
   }
 }
@@ -285,20 +290,25 @@ void small_gemm(int64_t m, int64_t cols, int64_t inner, float alpha, const float
                 });
 }
 
-// One head's columns [col, col + width) of rows [0, rows) (row stride ld),
-// requested into the cache ahead of use.  A head's rows are a cache line or
-// so each, one row stride apart: the hardware prefetchers miss that pattern,
-// and waiting on memory made attention run at a quarter of its in-cache speed.
-constexpr int64_t kCacheLineFloats = 16;
+// Rows [0, rows) (row stride ld), columns [0, width) of one head's slice,
+// requested into L2 ahead of use, each cache line once.  A head's rows are a
+// cache line or so each, one row stride apart: the hardware prefetchers miss
+// that pattern, and waiting on memory held attention at about 60% of its
+// in-cache speed at batch 256.  Callers spread these requests between the
+// GEMMs: issued all at once they stall on the outstanding misses (measured
+// 15% slower), and into L1 they were 10% slower than into L2.
+constexpr uintptr_t kCacheLineBytes = 64;
 void prefetch_head_rows(const float* p, int64_t rows, int64_t ld, int64_t width) {
   for (int64_t r = 0; r < rows; ++r) {
-    const float* row = p + r * ld;
-    for (int64_t c = 0; c < width; c += kCacheLineFloats) __builtin_prefetch(row + c);
-    __builtin_prefetch(row + width - 1);  // the row may straddle one line more
+    // Addresses as integers: the first line may start before the array.
+    const uintptr_t first = reinterpret_cast<uintptr_t>(p + r * ld);
+    const uintptr_t end = reinterpret_cast<uintptr_t>(p + r * ld + width);
+    for (uintptr_t line = first - first % kCacheLineBytes; line < end; line += kCacheLineBytes)
+      __builtin_prefetch(reinterpret_cast<const void*>(line), 0, 2);
   }
 }
 
-// (b, h) of the head after this one in the loops' order, or false at the end.
+// (b, h) of the head after this one in the loops' order; false after the last.
 bool next_head(const AttentionDims& dims, int64_t b, int64_t h, int64_t& next_b, int64_t& next_h) {
   next_b = h + 1 < dims.heads ? b : b + 1;
   next_h = h + 1 < dims.heads ? h + 1 : 0;
@@ -332,11 +342,9 @@ void attention_forward(const AttentionDims& dims, const float* q, const float* k
     for (int64_t h = 0; h < dims.heads; ++h) {
       const int64_t in_off = b * n * ld + h * dh;
       int64_t nb = 0, nh = 0;
-      if (next_head(dims, b, h, nb, nh)) {
-        const int64_t next_in = nb * n * ld + nh * dh;
-        for (const float* x : {q, k, v}) prefetch_head_rows(x + next_in, n, ld, dh);
-        prefetch_head_rows(out + nb * n * ldo + nh * dh, n, ldo, dh);
-      }
+      const bool ahead = next_head(dims, b, h, nb, nh);
+      const int64_t next_in = nb * n * ld + nh * dh, next_out = nb * n * ldo + nh * dh;
+      if (ahead) for (const float* x : {q, k}) prefetch_head_rows(x + next_in, n, ld, dh);
       transpose_head(k + in_off, ld, n, dh, ws.kt, np);
       small_gemm(n, np, dh, scale, q + in_off, ld, 1, ws.kt, np, ws.tile, np);
       // Softmax in three passes over the tile (row maxima, exponentials, row
@@ -359,22 +367,25 @@ void attention_forward(const AttentionDims& dims, const float* q, const float* k
         ws.row_scale[i] = 1.0f / l;
         if (lse) lse[(b * dims.heads + h) * n + i] = ws.row_max[i] + std::log(l);
       }
-      // O = diag(1/l) E V: normalising the n x dh output is cheaper than the n x n tile.
-      float* o = out + b * n * ldo + h * dh;
-      small_gemm(n, dh, n, 1.0f, ws.tile, np, 1, v + in_off, ld, o, ldo);
-      for (int64_t i = 0; i < n; ++i) {
-        const Reg inv = V::set1(ws.row_scale[i]);
-        for (int64_t d = 0; d < dh; d += W) {
-          const int64_t count = dh - d < W ? dh - d : W;
-          V::store_n(o + i * ldo + d, V::mul(V::load_n(o + i * ldo + d, count, 0.0f), inv), count);
-        }
+      // O = diag(1/l) E V, scaled as the GEMM stores it: normalising the n x dh
+      // output is cheaper than the n x n tile.
+      if (ahead) {
+        prefetch_head_rows(v + next_in, n, ld, dh);
+        prefetch_head_rows(out + next_out, n, ldo, dh);
       }
+      float* o = out + b * n * ldo + h * dh;
+      const float* row_scale = ws.row_scale;
+      small_gemm_to(n, dh, n, ws.tile, np, 1, v + in_off, ld,
+                    [o, ldo, row_scale](int64_t i, int64_t j, Reg acc, int64_t lanes) {
+                      V::store_n(o + i * ldo + j, V::mul(acc, V::set1(row_scale[i])), lanes);
+                    });
     }
 }
 
-// Per (batch, head), in the one tile: P = exp(scale Q K^T - lse), written
-// straight from the GEMM's registers; dV = P^T dO; dP = dO V^T, turned into
-// dS = P o (dP - rowsum(dO o O)) in registers as it is produced; then
+// Per (batch, head), in the one tile: P = exp(scale Q K^T - lse) (a pass of
+// its own: the exponential inside the GEMM's store was slower); dV = P^T dO;
+// dP = dO V^T, turned into dS = P o (dP - rowsum(dO o O)) in registers as it
+// is produced; then
 // dQ = scale dS K and dK = scale dS^T Q.  Padding columns of the tile hold
 // values no later step reads.
 void attention_backward(const AttentionDims& dims, const float* q, const float* k, const float* v,
@@ -383,7 +394,6 @@ void attention_backward(const AttentionDims& dims, const float* q, const float* 
   const int64_t n = dims.tokens, dh = dims.head_dim, np = round_up(n, W);
   const int64_t ld = dims.ld_qkv, ldo = dims.ld_out;
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
-  const Reg vscale = V::set1(scale);
   const AttentionWorkspace ws(workspace, np, dh);
   float* tile = ws.tile;
   for (int64_t b = 0; b < dims.batch; ++b)
@@ -393,22 +403,24 @@ void attention_backward(const AttentionDims& dims, const float* q, const float* 
       const float* head_lse = lse + (b * dims.heads + h) * n;
       const float* head_dout = dout + out_off;
       int64_t nb = 0, nh = 0;
-      if (next_head(dims, b, h, nb, nh)) {
-        const int64_t next_in = nb * n * ld + nh * dh, next_out = nb * n * ldo + nh * dh;
-        for (const float* x : {q, k, v, static_cast<const float*>(dq), static_cast<const float*>(dk),
-                               static_cast<const float*>(dv)})
-          prefetch_head_rows(x + next_in, n, ld, dh);
-        for (const float* x : {out, dout}) prefetch_head_rows(x + next_out, n, ldo, dh);
-      }
+      const bool ahead = next_head(dims, b, h, nb, nh);
+      const int64_t next_in = nb * n * ld + nh * dh, next_out = nb * n * ldo + nh * dh;
+      if (ahead) for (const float* x : {q, k}) prefetch_head_rows(x + next_in, n, ld, dh);
       transpose_head(k + in_off, ld, n, dh, ws.kt, np);
       transpose_head(v + in_off, ld, n, dh, ws.vt, np);
-      small_gemm_to(n, np, dh, q + in_off, ld, 1, ws.kt, np,
-                    [tile, np, head_lse, vscale](int64_t i, int64_t j, Reg acc, int64_t lanes) {
-                      // scale S - lse <= 0 but for rounding, where exp_nonpositive still holds.
-                      const Reg shifted = V::sub(V::mul(acc, vscale), V::set1(head_lse[i]));
-                      V::store_n(tile + i * np + j, V::exp_nonpositive(shifted), lanes);
-                    });
+      small_gemm(n, np, dh, scale, q + in_off, ld, 1, ws.kt, np, tile, np);
+      // scale S - lse <= 0 but for rounding, where exp_nonpositive still holds.
+      for (int64_t i = 0; i < n; ++i) {
+        float* p = tile + i * np;
+        const Reg row_lse = V::set1(head_lse[i]);
+        for (int64_t j0 = 0; j0 < np; j0 += W) V::store(p + j0, V::exp_nonpositive(V::sub(V::load(p + j0), row_lse)));
+      }
+      if (ahead) {
+        prefetch_head_rows(v + next_in, n, ld, dh);
+        prefetch_head_rows(out + next_out, n, ldo, dh);
+      }
       small_gemm(n, dh, n, 1.0f, tile, 1, np, head_dout, ldo, dv + in_off, ld);
+      if (ahead) prefetch_head_rows(dout + next_out, n, ldo, dh);
       float* row_delta = ws.row_delta;
       for (int64_t i = 0; i < n; ++i) row_delta[i] = dot(head_dout + i * ldo, out + out_off + i * ldo, dh);
       small_gemm_to(n, np, dh, head_dout, ldo, 1, ws.vt, np,
@@ -417,7 +429,9 @@ void attention_backward(const AttentionDims& dims, const float* q, const float* 
                       const Reg ds = V::mul(V::load_n(p, lanes, 0.0f), V::sub(acc, V::set1(row_delta[i])));
                       V::store_n(p, ds, lanes);
                     });
+      if (ahead) prefetch_head_rows(dq + next_in, n, ld, dh);
       small_gemm(n, dh, n, scale, tile, np, 1, k + in_off, ld, dq + in_off, ld);
+      if (ahead) for (const float* x : {dk, dv}) prefetch_head_rows(x + next_in, n, ld, dh);
       small_gemm(n, dh, n, scale, tile, 1, np, q + in_off, ld, dk + in_off, ld);
     }
 }

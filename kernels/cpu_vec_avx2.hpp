@@ -38,6 +38,25 @@ struct Avx2Vec {
       _mm256_maskstore_ps(p, lane_mask(count), v);
   }
 
+  // dst[c * ld_dst + r] = src[r * ld_src + c] for an 8 x 8 block.
+  static void transpose_block(const float* src, int64_t ld_src, float* dst, int64_t ld_dst) {
+    Reg row[8], pair[8], quad[8];
+    for (int r = 0; r < 8; ++r) row[r] = load(src + r * ld_src);
+    for (int r = 0; r < 8; r += 2) {
+      pair[r] = _mm256_unpacklo_ps(row[r], row[r + 1]);
+      pair[r + 1] = _mm256_unpackhi_ps(row[r], row[r + 1]);
+    }
+    for (int r = 0; r < 8; r += 4)
+      for (int h = 0; h < 2; ++h) {
+        quad[r + 2 * h] = _mm256_shuffle_ps(pair[r + h], pair[r + 2 + h], _MM_SHUFFLE(1, 0, 1, 0));
+        quad[r + 2 * h + 1] = _mm256_shuffle_ps(pair[r + h], pair[r + 2 + h], _MM_SHUFFLE(3, 2, 3, 2));
+      }
+    for (int c = 0; c < 4; ++c) {
+      store(dst + c * ld_dst, _mm256_permute2f128_ps(quad[c], quad[c + 4], 0x20));
+      store(dst + (c + 4) * ld_dst, _mm256_permute2f128_ps(quad[c], quad[c + 4], 0x31));
+    }
+  }
+
   static Reg add(Reg a, Reg b) { return _mm256_add_ps(a, b); }
   static Reg sub(Reg a, Reg b) { return _mm256_sub_ps(a, b); }
   static Reg mul(Reg a, Reg b) { return _mm256_mul_ps(a, b); }

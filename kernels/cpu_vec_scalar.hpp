@@ -19,6 +19,9 @@ struct ScalarVec {
   static Reg load_n(const float* p, int64_t, float) { return *p; }
   static void store_n(float* p, Reg v, int64_t) { *p = v; }
 
+  // A 1 x 1 block is its own transpose.
+  static void transpose_block(const float* src, int64_t, float* dst, int64_t) { *dst = *src; }
+
   static Reg add(Reg a, Reg b) { return a + b; }
   static Reg sub(Reg a, Reg b) { return a - b; }
   static Reg mul(Reg a, Reg b) { return a * b; }

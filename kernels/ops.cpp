@@ -298,9 +298,9 @@ int64_t attention_workspace_floats(const AttentionDims& dims) {
   check_attention(dims, "attention_workspace_floats");
   const int64_t padded_tokens =
       (dims.tokens + cpu::kMaxVectorWidth - 1) / cpu::kMaxVectorWidth * cpu::kMaxVectorWidth;
-  // One score tile, K^T and V^T of one head, a panel of 4 score-gradient rows
+  // One score tile, K^T and V^T of one head, two per-row values
   // (cpu_kernels_impl.hpp, AttentionWorkspace).
-  return padded_tokens * padded_tokens + 2 * dims.head_dim * padded_tokens + 4 * padded_tokens;
+  return padded_tokens * padded_tokens + 2 * dims.head_dim * padded_tokens + 2 * padded_tokens;
 }
 
 void attention_forward(Backend backend, const AttentionDims& dims, const float* q, const float* k,

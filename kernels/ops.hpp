@@ -160,7 +160,7 @@ struct AttentionDims {
 };
 // Floats of scratch the Cpu backend needs for one call (forward or backward);
 // the caller owns it: one tokens x tokens score tile (heads are processed one
-// at a time, so no more is ever held), K^T and V^T of one head, 4 rows more.
+// at a time, so no more is ever held), K^T and V^T of one head, 2 rows more.
 int64_t attention_workspace_floats(const AttentionDims& dims);
 void attention_forward(Backend backend, const AttentionDims& dims, const float* q, const float* k,
                        const float* v, float* out, float* lse, float* workspace);

@@ -275,7 +275,8 @@ const std::vector<AttentionCase>& attention_cases() {
   static const std::vector<AttentionCase> cases{
       {1, 1, 1, 1, false},  {2, 2, 1, 5, false},   {3, 7, 3, 8, true},    {1, 8, 2, 16, false},
       {2, 9, 4, 3, true},   {2, 42, 8, 16, true},  {1, 128, 16, 8, true}, {1, 128, 1, 32, false},
-      {1, 57, 16, 4, false}, {256, 42, 8, 16, true}};
+      {1, 57, 16, 4, false}, {256, 42, 8, 16, true}, {2, 17, 3, 24, false}, {1, 33, 2, 64, true},
+      {2, 11, 5, 12, true},  {1, 100, 4, 20, false}, {3, 16, 16, 16, true}};
   return cases;
 }
 
@@ -314,6 +315,69 @@ TEST_CASE("attention: cpu matches reference", "[kernels]") {
       attention_forward(Backend::Cpu, data.dims, data.q, data.k, data.v, fast.data(), fast_lse.data(), workspace.data());
       CHECK(record_error(isa_label("attention_forward"), max_relative_error(fast, ref)) < kAttentionTolerance);
       CHECK(record_error(isa_label("attention_forward lse"), max_relative_error(fast_lse, ref_lse)) < kAttentionTolerance);
+    }
+  }
+}
+
+TEST_CASE("attention backward: cpu matches reference", "[kernels]") {
+  IsaSweep sweep;
+  unsigned seed = 450;
+  for (CpuIsa isa : sweep.isas()) {
+    set_active_cpu_isa(isa);
+    for (const auto& c : attention_cases()) {
+      if (c.tokens == 1) continue;  // one key: dQ = dK = 0, no relative error to take (test_grad.cpp)
+      INFO(cpu_isa_name(isa) << " batch " << c.batch << " tokens " << c.tokens << " heads " << c.heads << " head_dim " << c.head_dim);
+      const AttentionData data(c, seed++);
+      const AttentionDims& dims = data.dims;
+      const auto dout = random_values(data.out_size(), seed++);
+      std::vector<float> out(data.out_size()), lse(data.lse_size()), workspace(attention_workspace_floats(dims));
+      attention_forward(Backend::Reference, dims, data.q, data.k, data.v, out.data(), lse.data(), workspace.data());
+      // One gradient buffer shaped like qkv per backend; the columns no head owns stay 0 in both.
+      const size_t grad_size = data.qkv.size();
+      const int64_t k_off = data.k - data.q, v_off = data.v - data.q;
+      std::vector<float> ref(grad_size, 0.0f), fast(grad_size, 0.0f);
+      attention_backward(Backend::Reference, dims, data.q, data.k, data.v, out.data(), lse.data(), dout.data(),
+                         ref.data(), ref.data() + k_off, ref.data() + v_off, workspace.data());
+      attention_backward(Backend::Cpu, dims, data.q, data.k, data.v, out.data(), lse.data(), dout.data(),
+                         fast.data(), fast.data() + k_off, fast.data() + v_off, workspace.data());
+      CHECK(record_error(isa_label("attention_backward"), max_relative_error(fast, ref)) < kAttentionTolerance);
+    }
+  }
+}
+
+// Each (batch, head) is computed alone: one call over the batch gives the
+// bits of one call per batch element, whatever the prefetching across heads.
+TEST_CASE("attention: cpu results do not depend on how the batch is split", "[kernels]") {
+  IsaSweep sweep;
+  for (CpuIsa isa : sweep.isas()) {
+    set_active_cpu_isa(isa);
+    for (const AttentionCase c : {AttentionCase{5, 42, 8, 16, true}, AttentionCase{3, 13, 3, 12, false}}) {
+      INFO(cpu_isa_name(isa) << " tokens " << c.tokens << " head_dim " << c.head_dim);
+      const AttentionData data(c, 470);
+      const AttentionDims& dims = data.dims;
+      const auto dout = random_values(data.out_size(), 471);
+      const int64_t k_off = data.k - data.q, v_off = data.v - data.q;
+      std::vector<float> out(data.out_size()), lse(data.lse_size()), grad(data.qkv.size(), 0.0f),
+          workspace(attention_workspace_floats(dims));
+      attention_forward(Backend::Cpu, dims, data.q, data.k, data.v, out.data(), lse.data(), workspace.data());
+      attention_backward(Backend::Cpu, dims, data.q, data.k, data.v, out.data(), lse.data(), dout.data(),
+                         grad.data(), grad.data() + k_off, grad.data() + v_off, workspace.data());
+      REQUIRE_FALSE(any_nan(grad));
+      std::vector<float> split_out(out.size()), split_lse(lse.size()), split_grad(grad.size(), 0.0f);
+      AttentionDims one = dims;
+      one.batch = 1;
+      for (int64_t b = 0; b < dims.batch; ++b) {
+        const int64_t in = b * dims.tokens * dims.ld_qkv, o = b * dims.tokens * dims.ld_out,
+                      l = b * dims.heads * dims.tokens;
+        attention_forward(Backend::Cpu, one, data.q + in, data.k + in, data.v + in, split_out.data() + o,
+                          split_lse.data() + l, workspace.data());
+        attention_backward(Backend::Cpu, one, data.q + in, data.k + in, data.v + in, out.data() + o, lse.data() + l,
+                           dout.data() + o, split_grad.data() + in, split_grad.data() + k_off + in,
+                           split_grad.data() + v_off + in, workspace.data());
+      }
+      CHECK(split_out == out);
+      CHECK(split_lse == lse);
+      CHECK(split_grad == grad);
     }
   }
 }
