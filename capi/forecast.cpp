@@ -34,11 +34,8 @@ std::vector<SeriesForecast> forecast_with_model(const ModelRuntime& runtime,
                                                 const Options& options, const Dataset& data,
                                                 size_t horizon) {
   const ModelConfig& config = runtime.model().config();
+  require_model_horizon(config, horizon);
   const auto model_horizon = static_cast<size_t>(config.horizon);
-  if (horizon > model_horizon)
-    fail(ErrorCode::InvalidArgument,
-         "horizon {} exceeds the model's horizon of {} days (the model forecasts no further)",
-         horizon, model_horizon);
   const auto context_length = static_cast<size_t>(config.context_length);
   const auto levels = static_cast<size_t>(config.num_quantiles());
   const size_t count = data.series.size();
@@ -65,34 +62,14 @@ std::vector<SeriesForecast> forecast_with_model(const ModelRuntime& runtime,
   report_progress(options.progress, stage, 0, count);
   for (size_t first = 0; first < count; first += chunk) {
     const size_t n = std::min(chunk, count - first);
-    for (size_t i = 0; i < n; ++i) {
-      const std::vector<double>& values = data.series[first + i].values;
-      const size_t kept = std::min(values.size(), context_length);
-      float* row = context.data() + i * context_length;
-      const size_t pad = context_length - kept;
-      std::fill(row, row + pad, 0.0f);
-      std::transform(values.end() - static_cast<ptrdiff_t>(kept), values.end(), row + pad,
-                     [](double v) { return static_cast<float>(v); });
-    }
+    for (size_t i = 0; i < n; ++i)
+      fill_model_context(data.series[first + i].values,
+                         std::span<float>(context.data() + i * context_length, context_length));
     runtime.forecast(options.forecast.backend, options.forecast.threads, context.data(),
                      static_cast<int64_t>(n), out.data());
-    for (size_t i = 0; i < n; ++i) {
-      SeriesForecast& result = results[first + i];
-      result.method = "model";
-      result.interval_method = "encoder quantiles";
-      result.mean.resize(horizon);
-      result.quantiles.resize(horizon * levels);
-      const float* series_out = out.data() + i * model_horizon * levels;
-      for (size_t d = 0; d < horizon; ++d) {
-        double sum = 0.0;
-        for (size_t q = 0; q < levels; ++q) {
-          const double value = series_out[d * levels + q];
-          result.quantiles[d * levels + q] = value;
-          sum += value;
-        }
-        result.mean[d] = sum / static_cast<double>(levels);
-      }
-    }
+    for (size_t i = 0; i < n; ++i)
+      set_model_forecast(out.data() + i * model_horizon * levels, horizon, levels,
+                         results[first + i]);
     report_progress(options.progress, stage, first + n, count);
   }
   return results;

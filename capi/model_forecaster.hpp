@@ -15,6 +15,16 @@
 
 namespace invforecast::capi {
 
+// Error(InvalidArgument) when `horizon` exceeds the model's horizon.
+void require_model_horizon(const ModelConfig& config, size_t horizon);
+// The model's input row for a series: its last row.size() days, left-padded
+// with zeros (no sales before its first date) when shorter.
+void fill_model_context(std::span<const double> history, std::span<float> row);
+// A SeriesForecast from the model's output [model horizon, levels] of one
+// series: its first `horizon` days; the mean is the average of the day's
+// quantiles.  result.warning is left as it is.
+void set_model_forecast(const float* out, size_t horizon, size_t levels, SeriesForecast& result);
+
 // Forecasts one series with the encoder from the last context_length days of
 // the history it is given, left-padded with zeros (no sales) when shorter.
 // Quantile levels are the model's; the mean is the average of the day's
