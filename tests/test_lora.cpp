@@ -31,21 +31,6 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-ModelConfig tiny_config() {
-  ModelConfig c;
-  c.context_length = 16;
-  c.patch_length = 4;
-  c.stride = 4;
-  c.padding = PaddingMode::ReplicateEnd;
-  c.d_model = 8;
-  c.heads = 2;
-  c.ffn_dim = 16;
-  c.layers = 2;
-  c.horizon = 3;
-  c.quantiles = {0.1, 0.5, 0.9};
-  return c;
-}
-
 // Weights moved off their initial values so that no gradient path is trivially zero.
 ParameterSet<double> random_base(const ModelConfig& config, uint64_t seed) {
   Parameters p = initialize_parameters(config, seed);

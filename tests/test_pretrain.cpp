@@ -19,6 +19,7 @@
 #include "train/random.hpp"
 #include "train/trainer.hpp"
 #include "train/window_sampler.hpp"
+#include "train_test_util.hpp"
 
 using namespace invforecast;
 using namespace invforecast::train;
@@ -26,28 +27,11 @@ using Catch::Matchers::Contains;
 
 namespace {
 
+// The training tests' small model with a second layer.
 ModelConfig small_config() {
-  ModelConfig c;
-  c.context_length = 28;
-  c.patch_length = 7;
-  c.stride = 7;
-  c.padding = PaddingMode::None;
-  c.d_model = 16;
-  c.heads = 2;
-  c.ffn_dim = 32;
+  ModelConfig c = testing::small_config();
   c.layers = 2;
-  c.horizon = 7;
-  c.quantiles = {0.1, 0.5, 0.9};
   return c;
-}
-
-Series make_series(std::string id, std::vector<double> values) {
-  Series s;
-  s.id = std::move(id);
-  s.values = std::move(values);
-  s.observed.assign(s.values.size(), 1);
-  s.stats = compute_stats(s.values, s.observed);
-  return s;
 }
 
 // Weekly-periodic series: level * (1 + amplitude sin(2 pi (t + phase) / 7)) plus uniform
@@ -65,7 +49,7 @@ Dataset weekly_dataset(int series, int days, uint64_t seed) {
       values[static_cast<size_t>(t)] =
           std::max(0.0, level * season + level * random.uniform(-0.1, 0.1));
     }
-    d.series.push_back(make_series("s" + std::to_string(s), std::move(values)));
+    d.series.push_back(testing::make_series("s" + std::to_string(s), std::move(values)));
   }
   return d;
 }

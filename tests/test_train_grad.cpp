@@ -30,28 +30,15 @@
 #include "train/pretrain.hpp"
 #include "train/random.hpp"
 #include "train/trainable_encoder.hpp"
+#include "train_test_util.hpp"
 
 using namespace invforecast;
 using namespace invforecast::train;
+using testing::tiny_config;
 using kernels::Backend;
 using kernels::testing::max_relative_error;
 
 namespace {
-
-ModelConfig tiny_config() {
-  ModelConfig c;
-  c.context_length = 16;
-  c.patch_length = 4;
-  c.stride = 4;
-  c.padding = PaddingMode::ReplicateEnd;
-  c.d_model = 8;
-  c.heads = 2;
-  c.ffn_dim = 16;
-  c.layers = 2;
-  c.horizon = 3;
-  c.quantiles = {0.1, 0.5, 0.9};
-  return c;
-}
 
 // Overlapping patches without padding, mean-absolute scaling, 5 quantiles.
 ModelConfig tiny_mean_abs_config() {

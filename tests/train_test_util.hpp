@@ -1,5 +1,6 @@
 // Small models and synthetic data sets shared by the training tests
-// (test_train.cpp, test_lora.cpp, test_checkpoint.cpp).
+// (test_train.cpp, test_lora.cpp, test_checkpoint.cpp, test_train_grad.cpp,
+// test_pretrain.cpp).
 #pragma once
 
 #include <algorithm>
@@ -26,6 +27,22 @@ inline ModelConfig small_config() {
   c.ffn_dim = 32;
   c.layers = 1;
   c.horizon = 7;
+  c.quantiles = {0.1, 0.5, 0.9};
+  return c;
+}
+
+// Two layers, end padding, 4 tokens: the gradient checks' model.
+inline ModelConfig tiny_config() {
+  ModelConfig c;
+  c.context_length = 16;
+  c.patch_length = 4;
+  c.stride = 4;
+  c.padding = PaddingMode::ReplicateEnd;
+  c.d_model = 8;
+  c.heads = 2;
+  c.ffn_dim = 16;
+  c.layers = 2;
+  c.horizon = 3;
   c.quantiles = {0.1, 0.5, 0.9};
   return c;
 }
