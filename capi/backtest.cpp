@@ -1,5 +1,4 @@
 // invf_backtest: rolling-origin backtests and their metrics.
-#include <cstring>
 
 #include "boundary.hpp"
 #include "eval/backtest.hpp"
@@ -161,20 +160,8 @@ invf_status* invf_backtest_to_json(const invf_backtest* backtest, char* buffer, 
                                    size_t* needed) {
   return guarded([&] {
     require(backtest, "backtest");
-    const std::string& json = backtest->json;
-    const size_t size = json.size() + 1;
-    if (buffer == nullptr && capacity > 0) require(buffer, "buffer");
-    // Size query: reporting the need is all that was asked.
-    if (buffer == nullptr) {
-      require(needed, "needed");
-      *needed = size;
-      return;
-    }
-    if (capacity < size)
-      fail(ErrorCode::BufferTooSmall, "buffer of {} bytes is too small: the JSON report needs {}",
-           capacity, size);
-    std::memcpy(buffer, json.c_str(), size);
-    if (needed != nullptr) *needed = size;
+    const std::string& json = backtest->json;  // with its NUL
+    copy_to_caller(json.c_str(), json.size() + 1, buffer, capacity, needed, "the JSON report");
   });
 }
 

@@ -2,6 +2,8 @@
 // argument checks shared by every capi/*.cpp file.  Nothing here is exported.
 #pragma once
 
+#include <cstring>
+
 #include <string>
 
 #include "core/error.hpp"
@@ -49,6 +51,26 @@ inline void require_capacity(size_t capacity, size_t needed, const char* what) {
   if (capacity < needed)
     fail(ErrorCode::BufferTooSmall, "buffer of {} elements is too small: {} needs {}", capacity,
          what, needed);
+}
+
+// Hands `size` bytes at `data` to a caller's buffer.  buffer NULL with
+// capacity 0 is a size query: *needed (then required) gets the size and
+// nothing else happens.  Otherwise the buffer must hold `size` bytes
+// (Error(BufferTooSmall) naming `what` and the size, nothing written) and
+// *needed, when given, gets the size.
+inline void copy_to_caller(const void* data, size_t size, void* buffer, size_t capacity,
+                           size_t* needed, const char* what) {
+  if (buffer == nullptr && capacity > 0) require(buffer, "buffer");
+  if (buffer == nullptr) {
+    require(needed, "needed");
+    *needed = size;
+    return;
+  }
+  if (capacity < size)
+    fail(ErrorCode::BufferTooSmall, "buffer of {} bytes is too small: {} needs {}", capacity,
+         what, size);
+  std::memcpy(buffer, data, size);
+  if (needed != nullptr) *needed = size;
 }
 
 // Forecast horizons beyond ten years of days are refused before allocating.

@@ -1,7 +1,6 @@
 // invf_simulate and invf_simulate_forecasters: the policy simulator
 // (lib/inventory/simulator.hpp) over a dataset, one row per (service
 // target, method).
-#include <cstring>
 #include <memory>
 #include <optional>
 
@@ -200,20 +199,8 @@ invf_status* invf_simulation_to_json(const invf_simulation* simulation, char* bu
                                      size_t capacity, size_t* needed) {
   return guarded([&] {
     require(simulation, "simulation");
-    const std::string& json = simulation->json;
-    const size_t size = json.size() + 1;
-    if (buffer == nullptr && capacity > 0) require(buffer, "buffer");
-    // Size query: reporting the need is all that was asked.
-    if (buffer == nullptr) {
-      require(needed, "needed");
-      *needed = size;
-      return;
-    }
-    if (capacity < size)
-      fail(ErrorCode::BufferTooSmall, "buffer of {} bytes is too small: the JSON report needs {}",
-           capacity, size);
-    std::memcpy(buffer, json.c_str(), size);
-    if (needed != nullptr) *needed = size;
+    const std::string& json = simulation->json;  // with its NUL
+    copy_to_caller(json.c_str(), json.size() + 1, buffer, capacity, needed, "the JSON report");
   });
 }
 

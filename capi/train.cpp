@@ -2,7 +2,6 @@
 // masked-patch pre-training and LoRA fine-tuning) and the model writer.
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <string>
 #include <thread>
@@ -239,16 +238,8 @@ invf_status* invf_model_save_buffer(const invf_model* model, void* buffer, size_
                                     size_t* needed) {
   return guarded([&] {
     const ModelFile& file = model_ref(model).runtime->model().file();
-    if (buffer == nullptr && capacity == 0 && needed == nullptr)
-      fail(ErrorCode::NullPointer, "needed is NULL: with no buffer it must receive the size");
     const std::vector<uint8_t> bytes = write_model_buffer(file.metadata(), named_views(file));
-    if (needed != nullptr) *needed = bytes.size();
-    if (buffer == nullptr && capacity == 0) return;
-    require(buffer, "buffer");
-    if (capacity < bytes.size())
-      fail(ErrorCode::BufferTooSmall, "the model needs {} bytes, the buffer holds {}",
-           bytes.size(), capacity);
-    std::memcpy(buffer, bytes.data(), bytes.size());
+    copy_to_caller(bytes.data(), bytes.size(), buffer, capacity, needed, "the model");
   });
 }
 
