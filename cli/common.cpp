@@ -42,6 +42,32 @@ void IngestFlags::apply(invf::Options& options) const {
   }
 }
 
+void TrainingFlags::add_to(CLI::App& command) {
+  command.add_option("--epochs", epochs, "Epochs (default 10)");
+  command.add_option("--steps-per-epoch", steps_per_epoch, "Optimiser steps per epoch (default 100)");
+  command.add_option("--batch-size", batch_size, "Windows per step (default 64)");
+  command.add_option("--learning-rate", learning_rate, "Peak learning rate (default 1e-3)");
+  command.add_option("--seed", seed, "Seed of the weights and the window draws (default 1)");
+  command
+      .add_option("--threads", threads,
+                  "Worker threads, 0 = all cores; the model depends on it (bit-identical for "
+                  "the same count)")
+      ->capture_default_str();
+}
+
+void TrainingFlags::apply(invf::Options& options) const {
+  options.set("threads", std::to_string(threads));
+  if (epochs > 0) options.set("epochs", std::to_string(epochs));
+  if (steps_per_epoch > 0) options.set("steps_per_epoch", std::to_string(steps_per_epoch));
+  if (batch_size > 0) options.set("batch_size", std::to_string(batch_size));
+  if (learning_rate > 0.0) {
+    char text[32];  // every digit: std::to_string would round 1e-7 to "0.000000"
+    std::snprintf(text, sizeof text, "%.17g", learning_rate);
+    options.set("learning_rate", text);
+  }
+  if (seed >= 0) options.set("seed", std::to_string(seed));
+}
+
 void add_progress_flag(CLI::App& command, ProgressMode& mode) {
   command
       .add_option_function<std::string>(

@@ -27,6 +27,18 @@ struct IngestFlags {
   void apply(invf::Options& options) const;
 };
 
+// Optimisation flags shared by train and tune.
+struct TrainingFlags {
+  long long epochs = 0, steps_per_epoch = 0, batch_size = 0;  // 0: the library's default
+  double learning_rate = 0.0;                                   // 0: the library's default
+  long long seed = -1;                                          // < 0: the library's default
+  int threads = 0;
+
+  void add_to(CLI::App& command);
+  // Sets the options given on the command line (threads always).
+  void apply(invf::Options& options) const;
+};
+
 // When the progress indicator is drawn.
 enum class ProgressMode { Auto, Always, Never };
 

@@ -16,10 +16,8 @@ struct TrainFlags {
   IngestFlags ingest;
   long long horizon = 0;  // 0: the default (28) for a new model, the base's for --init
   std::string out;
-  long long epochs = 0, steps_per_epoch = 0, batch_size = 0, context_length = 0;
-  double learning_rate = 0.0;
-  long long seed = -1;
-  int threads = 0;
+  TrainingFlags training;
+  long long context_length = 0;
   std::string init, finetune, objective, checkpoint, adapter;
   bool resume = false;
   ProgressMode progress = ProgressMode::Auto;
@@ -89,19 +87,7 @@ void run_train(const TrainFlags& flags) {
 
   invf::Options options;
   flags.ingest.apply(options);
-  options.set("threads", std::to_string(flags.threads));
-  auto set_positive = [&](const char* key, long long value) {
-    if (value > 0) options.set(key, std::to_string(value));
-  };
-  set_positive("epochs", flags.epochs);
-  set_positive("steps_per_epoch", flags.steps_per_epoch);
-  set_positive("batch_size", flags.batch_size);
-  if (flags.learning_rate > 0.0) {
-    char text[32];  // every digit: std::to_string would round 1e-7 to "0.000000"
-    std::snprintf(text, sizeof text, "%.17g", flags.learning_rate);
-    options.set("learning_rate", text);
-  }
-  if (flags.seed >= 0) options.set("seed", std::to_string(flags.seed));
+  flags.training.apply(options);
   if (!flags.finetune.empty()) options.set("finetune", flags.finetune);
   if (!flags.objective.empty()) options.set("objective", flags.objective);
   if (!flags.checkpoint.empty()) options.set("checkpoint", flags.checkpoint);
@@ -120,8 +106,9 @@ void run_train(const TrainFlags& flags) {
       throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
                         "--context-length cannot change with --init: the base model fixes it");
   } else {
-    set_positive("horizon", flags.horizon);
-    set_positive("context_length", flags.context_length);
+    if (flags.horizon > 0) options.set("horizon", std::to_string(flags.horizon));
+    if (flags.context_length > 0)
+      options.set("context_length", std::to_string(flags.context_length));
   }
 
   const invf::Dataset dataset = invf::Dataset::load_csv(flags.ingest.data, &options);
@@ -159,18 +146,9 @@ void register_train(CLI::App& app) {
   command->add_option("--out,-o", flags->out, "Model file to write (invforecast format)")
       ->required()
       ->type_name("FILE");
-  command->add_option("--epochs", flags->epochs, "Epochs (default 10)");
-  command->add_option("--steps-per-epoch", flags->steps_per_epoch,
-                      "Optimiser steps per epoch (default 100)");
-  command->add_option("--batch-size", flags->batch_size, "Windows per step (default 64)");
-  command->add_option("--learning-rate", flags->learning_rate, "Peak learning rate (default 1e-3)");
+  flags->training.add_to(*command);
   command->add_option("--context-length", flags->context_length,
                       "Days of history the model reads (new models; default 336)");
-  command->add_option("--seed", flags->seed, "Seed of the weights and the window draws (default 1)");
-  command->add_option("--threads", flags->threads,
-                      "Worker threads, 0 = all cores; the model depends on it (bit-identical "
-                      "for the same count)")
-      ->capture_default_str();
   command->add_option("--init", flags->init, "Start from this model's weights (fine-tuning)")
       ->type_name("BASE_MODEL");
   command->add_option("--finetune", flags->finetune,

@@ -21,10 +21,7 @@ struct TuneFlags {
   long long horizon = 0;
   std::string contexts;
   std::string out;
-  long long epochs = 0, steps_per_epoch = 0, batch_size = 0;
-  double learning_rate = 0.0;
-  long long seed = -1;
-  int threads = 0;
+  TrainingFlags training;  // the same seed for every candidate
   bool json = false;
   ProgressMode progress = ProgressMode::Auto;
 };
@@ -100,20 +97,7 @@ void run_tune(const TuneFlags& flags) {
 
   invf::Options options;
   flags.ingest.apply(options);
-  options.set("threads", std::to_string(flags.threads));
-  auto set_positive = [&](const char* key, long long value) {
-    if (value > 0) options.set(key, std::to_string(value));
-  };
-  set_positive("epochs", flags.epochs);
-  set_positive("steps_per_epoch", flags.steps_per_epoch);
-  set_positive("batch_size", flags.batch_size);
-  if (flags.learning_rate > 0.0) {
-    // std::to_string keeps only 6 decimals: 1e-7 would become 0.
-    char rate[32];
-    std::snprintf(rate, sizeof rate, "%.17g", flags.learning_rate);
-    options.set("learning_rate", rate);
-  }
-  if (flags.seed >= 0) options.set("seed", std::to_string(flags.seed));
+  flags.training.apply(options);
   const std::string horizon = std::to_string(flags.horizon);
   // The trainer validates on the last H days and never trains on them; the
   // backtest below scores the same days.
@@ -234,7 +218,8 @@ void register_tune(CLI::App& app) {
   command->footer(
       "Each candidate trains a new model on every series minus its last H days and is\n"
       "scored on those H days: the validation hold-out, the days the trainer validates\n"
-      "on (and stops early on). The lowest WQL wins, ties going to the shorter context.\n"
+      "on (and stops early on), with the same --seed for every candidate. The lowest WQL\n"
+      "wins, ties going to the shorter context.\n"
       "The selection has used the hold-out, so its scores are not a test: for an\n"
       "untouched test, cut the test period from the data before tuning.\n"
       "A context is skipped (reported, not fatal) when it is longer than the longest\n"
@@ -251,18 +236,7 @@ void register_tune(CLI::App& app) {
   command->add_option("--out,-o", flags->out, "Model file to write: the best candidate")
       ->required()
       ->type_name("FILE");
-  command->add_option("--epochs", flags->epochs, "Epochs per candidate (default 10)");
-  command->add_option("--steps-per-epoch", flags->steps_per_epoch,
-                      "Optimiser steps per epoch (default 100)");
-  command->add_option("--batch-size", flags->batch_size, "Windows per step (default 64)");
-  command->add_option("--learning-rate", flags->learning_rate, "Peak learning rate (default 1e-3)");
-  command->add_option("--seed", flags->seed,
-                      "Seed of the weights and the window draws, the same for every candidate "
-                      "(default 1)");
-  command->add_option("--threads", flags->threads,
-                      "Worker threads, 0 = all cores; the models depend on it (bit-identical "
-                      "for the same count)")
-      ->capture_default_str();
+  flags->training.add_to(*command);
   command->add_flag("--json", flags->json, "Print the candidates and the choice as JSON");
   add_progress_flag(*command, flags->progress);
   command->callback([flags] { run_tune(*flags); });
