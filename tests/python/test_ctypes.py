@@ -10,25 +10,17 @@ import os
 import sys
 import threading
 
-build_dir, source_dir = sys.argv[1], sys.argv[2]
-lib = ctypes.CDLL(os.path.join(build_dir, "libinvforecast.so"))
+from invf_ctypes import (BUFFER_TOO_SMALL, CANCELLED, DATA, INVALID_ARGUMENT, IO, NULL_POINTER,
+                         PARSE, Library, c_size, handle, status_p)
 
-c_size = ctypes.c_size_t
+build_dir, source_dir = sys.argv[1], sys.argv[2]
 c_double_p = ctypes.POINTER(ctypes.c_double)
-status_p = ctypes.c_void_p  # opaque invf_status*
-handle = ctypes.c_void_p  # opaque handles
 
 PROGRESS = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p, c_size, c_size)
 
 signatures = {
     "invf_version": (None, [ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(ctypes.c_int)]),
-    "invf_status_code": (ctypes.c_int, [status_p]),
-    "invf_status_message": (ctypes.c_char_p, [status_p]),
-    "invf_status_release": (None, [status_p]),
-    "invf_options_create": (status_p, [ctypes.POINTER(handle)]),
-    "invf_options_set": (status_p, [handle, ctypes.c_char_p, ctypes.c_char_p]),
     "invf_options_set_progress": (status_p, [handle, PROGRESS, ctypes.c_void_p]),
-    "invf_options_release": (None, [handle]),
     "invf_dataset_create": (status_p, [handle, ctypes.POINTER(handle)]),
     "invf_dataset_load_csv": (status_p, [ctypes.c_char_p, handle, ctypes.POINTER(handle)]),
     "invf_dataset_add_series": (
@@ -51,38 +43,8 @@ signatures = {
     "invf_backtest_to_json": (status_p, [handle, ctypes.c_char_p, c_size, ctypes.POINTER(c_size)]),
     "invf_backtest_release": (None, [handle]),
 }
-for name, (restype, argtypes) in signatures.items():
-    function = getattr(lib, name)
-    function.restype, function.argtypes = restype, argtypes
-
-
-class InvfError(Exception):
-    def __init__(self, code, message):
-        super().__init__(f"[{code}] {message}")
-        self.code, self.message = code, message
-
-
-def check(status):
-    """Raises InvfError for a non-NULL status, after releasing it."""
-    if status:
-        code = lib.invf_status_code(status)
-        message = lib.invf_status_message(status).decode()
-        lib.invf_status_release(status)
-        raise InvfError(code, message)
-
-
-def expect_error(code, fragment, function, *args):
-    try:
-        check(function(*args))
-    except InvfError as error:
-        assert error.code == code, (function.__name__, error)
-        assert fragment in error.message, (function.__name__, error)
-        return error
-    raise AssertionError(f"{function.__name__} succeeded, expected code {code}")
-
-
-INVALID_ARGUMENT, NULL_POINTER, IO, PARSE, DATA, BUFFER_TOO_SMALL = 1, 2, 3, 4, 5, 6
-CANCELLED = 9
+api = Library(build_dir, signatures)
+lib, check, expect_error = api.lib, api.check, api.expect_error
 
 # --- version ------------------------------------------------------------------
 version, abi = ctypes.c_char_p(), ctypes.c_int(-1)

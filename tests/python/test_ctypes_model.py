@@ -10,22 +10,14 @@ import ctypes
 import os
 import sys
 
-build_dir, source_dir = sys.argv[1], sys.argv[2]
-lib = ctypes.CDLL(os.path.join(build_dir, "libinvforecast.so"))
-fixtures = os.path.join(source_dir, "tests", "fixtures", "parity")
+from invf_ctypes import (BUFFER_TOO_SMALL, CORRUPT_MODEL, DATA, INVALID_ARGUMENT, IO,
+                         NULL_POINTER, Library, c_size, handle, status_p)
 
-c_size = ctypes.c_size_t
-status_p = ctypes.c_void_p
-handle = ctypes.c_void_p
+build_dir, source_dir = sys.argv[1], sys.argv[2]
+fixtures = os.path.join(source_dir, "tests", "fixtures", "parity")
 float_p = ctypes.POINTER(ctypes.c_float)
 
 signatures = {
-    "invf_status_code": (ctypes.c_int, [status_p]),
-    "invf_status_message": (ctypes.c_char_p, [status_p]),
-    "invf_status_release": (None, [status_p]),
-    "invf_options_create": (status_p, [ctypes.POINTER(handle)]),
-    "invf_options_set": (status_p, [handle, ctypes.c_char_p, ctypes.c_char_p]),
-    "invf_options_release": (None, [handle]),
     "invf_model_load": (status_p, [ctypes.c_char_p, handle, ctypes.POINTER(handle)]),
     "invf_model_load_buffer": (status_p, [ctypes.c_void_p, c_size, handle, ctypes.POINTER(handle)]),
     "invf_model_release": (None, [handle]),
@@ -33,44 +25,8 @@ signatures = {
     "invf_model_quantile_levels": (status_p, [handle, ctypes.POINTER(ctypes.c_double), c_size]),
     "invf_model_forecast": (status_p, [handle, float_p, c_size, c_size, float_p, c_size]),
 }
-for name, (restype, argtypes) in signatures.items():
-    function = getattr(lib, name)
-    function.restype, function.argtypes = restype, argtypes
-
-OK, INVALID_ARGUMENT, NULL_POINTER, IO, DATA, BUFFER_TOO_SMALL, CORRUPT_MODEL = 0, 1, 2, 3, 5, 6, 11
-
-
-class InvfError(Exception):
-    def __init__(self, code, message):
-        super().__init__(f"[{code}] {message}")
-        self.code, self.message = code, message
-
-
-def check(status):
-    """Raises InvfError for a non-NULL status, after releasing it."""
-    if status:
-        code = lib.invf_status_code(status)
-        message = lib.invf_status_message(status).decode()
-        lib.invf_status_release(status)
-        raise InvfError(code, message)
-
-
-def expect_error(code, fragment, function, *args):
-    try:
-        check(function(*args))
-    except InvfError as error:
-        assert error.code == code, (function.__name__, error)
-        assert fragment in error.message, (function.__name__, fragment, error)
-        return
-    raise AssertionError(f"{function.__name__} succeeded, expected error {code} '{fragment}'")
-
-
-def options(**settings):
-    opts = handle()
-    check(lib.invf_options_create(ctypes.byref(opts)))
-    for key, value in settings.items():
-        check(lib.invf_options_set(opts, key.encode(), str(value).encode()))
-    return opts
+api = Library(build_dir, signatures)
+lib, check, expect_error, options = api.lib, api.check, api.expect_error, api.options
 
 
 def load_path(path, **settings):

@@ -9,14 +9,10 @@ check (plain asserts; only the standard library is used).
 import ctypes
 import datetime
 import math
-import os
 import sys
 
-lib = ctypes.CDLL(os.path.join(sys.argv[1], "libinvforecast.so"))
-
-c_size = ctypes.c_size_t
-status_p = ctypes.c_void_p
-handle = ctypes.c_void_p
+from invf_ctypes import (CANCELLED, INVALID_ARGUMENT, NULL_POINTER, InvfError, Library, c_size,
+                         handle, status_p)
 
 
 class TrainProgress(ctypes.Structure):
@@ -29,12 +25,6 @@ class TrainProgress(ctypes.Structure):
 TRAIN_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(TrainProgress))
 
 signatures = {
-    "invf_status_code": (ctypes.c_int, [status_p]),
-    "invf_status_message": (ctypes.c_char_p, [status_p]),
-    "invf_status_release": (None, [status_p]),
-    "invf_options_create": (status_p, [ctypes.POINTER(handle)]),
-    "invf_options_set": (status_p, [handle, ctypes.c_char_p, ctypes.c_char_p]),
-    "invf_options_release": (None, [handle]),
     "invf_dataset_create": (status_p, [handle, ctypes.POINTER(handle)]),
     "invf_dataset_add_series": (status_p, [handle, ctypes.c_char_p,
                                            ctypes.POINTER(ctypes.c_char_p),
@@ -52,33 +42,8 @@ signatures = {
                                        ctypes.POINTER(ctypes.c_float), c_size]),
     "invf_model_release": (None, [handle]),
 }
-for name, (restype, argtypes) in signatures.items():
-    function = getattr(lib, name)
-    function.restype, function.argtypes = restype, argtypes
-
-OK, INVALID_ARGUMENT, NULL_POINTER, CANCELLED = 0, 1, 2, 9
-
-
-class InvfError(Exception):
-    def __init__(self, code, message):
-        super().__init__(f"[{code}] {message}")
-        self.code, self.message = code, message
-
-
-def check(status):
-    if status:
-        code = lib.invf_status_code(status)
-        message = lib.invf_status_message(status).decode()
-        lib.invf_status_release(status)
-        raise InvfError(code, message)
-
-
-def options(**settings):
-    opts = handle()
-    check(lib.invf_options_create(ctypes.byref(opts)))
-    for key, value in settings.items():
-        check(lib.invf_options_set(opts, key.encode(), str(value).encode()))
-    return opts
+api = Library(sys.argv[1], signatures)
+lib, check, options = api.lib, api.check, api.options
 
 
 SMALL = dict(context_length=28, patch_length=7, stride=7, d_model=16, heads=2, ffn_dim=32,
