@@ -89,14 +89,19 @@ void column_sums(const float* x, float* sums, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r) axpy(1.0f, x + r * cols, sums, cols);
 }
 
+// The bias is added over a row first, then GELU runs over the row in place
+// (V::gelu_in_place interleaves registers; the row is still in L1).
 void bias_gelu_forward(const float* x, const float* bias, float* y, int64_t rows, int64_t cols) {
-  for (int64_t r = 0; r < rows; ++r)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * cols;
+    float* yr = y + r * cols;
     for (int64_t c = 0; c < cols; c += W) {
       const int64_t count = cols - c < W ? cols - c : W;
-      Reg u = V::load_n(x + r * cols + c, count, 0.0f);
-      if (bias) u = V::add(u, V::load_n(bias + c, count, 0.0f));
-      V::store_n(y + r * cols + c, V::mul(u, V::normal_cdf(u)), count);
+      const Reg u = V::load_n(xr + c, count, 0.0f);
+      V::store_n(yr + c, bias ? V::add(u, V::load_n(bias + c, count, 0.0f)) : u, count);
     }
+    V::gelu_in_place(yr, cols);
+  }
 }
 
 void bias_gelu_backward(const float* x, const float* bias, const float* dy, float* dx,

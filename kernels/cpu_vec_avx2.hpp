@@ -127,25 +127,86 @@ struct Avx2Vec {
     return _mm256_castsi256_ps(scaled);
   }
 
-  // Phi(x) = erfc(-x / sqrt 2) / 2, with erfc(z), z >= 0, from the Chebyshev
-  // fit t exp(-z^2 + P(t)), t = 1 / (1 + z/2) (Numerical Recipes' erfcc,
-  // fractional error < 1.2e-7 everywhere), reflected for x > 0.
+  // Phi(x) = erfc(-x / sqrt 2) / 2 for N registers at once, each step taken
+  // across all of them: one register's chain is about 90 cycles long, and
+  // the GELU epilogue has many registers waiting, so interleaving them keeps
+  // both FMA units busy (GELU went from about 36 to 18 cycles a register).
+  // With z = min(|x| / sqrt 2, 10) and t = 1 / (1 + z / 2):
+  //   erfc(z) = t exp(-z^2 + P(t)),  e^y = 2^n e^r (y <= 0, |r| <= ln(2)/2),
+  // P of degree 7 and e^r of degree 5, both fitted by
+  // scripts/fit_normal_cdf.py (relative error of erfc below 7e-7 wherever it
+  // is a normal float), ln 2 folded into P's constant for the 1/2 of Phi.
+  // 1 / (1 + z/2) is rcp plus one Newton step; reflected for x > 0; NaN stays
+  // NaN.  Horner, not Estrin: across N registers throughput counts, not depth.
+  template <int N>
+  static void normal_cdf(const Reg* x, Reg* phi) {
+    constexpr float kP[8] = {-0.18198305f,  0.72660623f, -0.95663906f, 0.30773006f,
+                             -0.016763961f, 0.38686682f, 0.99973369f,  -1.2655514f - 0.69314718f};
+    constexpr float kExp[6] = {0.0082976551f, 0.041915384f, 0.16667575f,
+                               0.49998895f,   0.99999969f,  1.0000001f};
+    const Reg magic = set1(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
+    Reg z[N], t[N], p[N], e[N];
+#pragma GCC unroll 8
+    for (int i = 0; i < N; ++i)
+      z[i] = _mm256_min_ps(set1(10.0f), mul(abs(x[i]), set1(0.70710678118654752f)));
+#pragma GCC unroll 8
+    for (int i = 0; i < N; ++i) {
+      const Reg d = fmadd(set1(0.5f), z[i], set1(1.0f));
+      const Reg r = _mm256_rcp_ps(d);
+      t[i] = mul(r, _mm256_fnmadd_ps(d, r, set1(2.0f)));
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < N; ++i) p[i] = fmadd(set1(kP[0]), t[i], set1(kP[1]));
+#pragma GCC unroll 8
+    for (int j = 2; j < 8; ++j)
+#pragma GCC unroll 8
+      for (int i = 0; i < N; ++i) p[i] = fmadd(p[i], t[i], set1(kP[j]));
+    // y = -z^2 + P(t) >= -101; below -86 e^y is under FLT_MIN anyway.
+#pragma GCC unroll 8
+    for (int i = 0; i < N; ++i) {
+      const Reg y = _mm256_max_ps(set1(-86.0f), _mm256_fnmadd_ps(z[i], z[i], p[i]));
+      e[i] = fmadd(y, set1(1.44269504088896341f), magic);  // n in the low mantissa bits
+      const Reg n = sub(e[i], magic);
+      const Reg r = _mm256_fnmadd_ps(n, set1(1.42860682e-06f),
+                                     _mm256_fnmadd_ps(n, set1(0.693145751953125f), y));
+      z[i] = r;  // z is not needed any more
+      p[i] = fmadd(set1(kExp[0]), r, set1(kExp[1]));
+    }
+#pragma GCC unroll 8
+    for (int j = 2; j < 6; ++j)
+#pragma GCC unroll 8
+      for (int i = 0; i < N; ++i) p[i] = fmadd(p[i], z[i], set1(kExp[j]));
+#pragma GCC unroll 8
+    for (int i = 0; i < N; ++i) {
+      const __m256i two_n = _mm256_slli_epi32(_mm256_castps_si256(e[i]), 23);
+      const Reg half_erfc =
+          mul(t[i], _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p[i]), two_n)));
+      phi[i] = _mm256_blendv_ps(half_erfc, sub(set1(1.0f), half_erfc),
+                                _mm256_cmp_ps(x[i], zero(), _CMP_GT_OQ));
+    }
+  }
   static Reg normal_cdf(Reg x) {
-    const Reg z = mul(abs(x), set1(0.70710678118654752f));
-    const Reg t = div(set1(1.0f), fmadd(set1(0.5f), z, set1(1.0f)));
-    Reg p = set1(0.17087277f);
-    p = fmadd(p, t, set1(-0.82215223f));
-    p = fmadd(p, t, set1(1.48851587f));
-    p = fmadd(p, t, set1(-1.13520398f));
-    p = fmadd(p, t, set1(0.27886807f));
-    p = fmadd(p, t, set1(-0.18628806f));
-    p = fmadd(p, t, set1(0.09678418f));
-    p = fmadd(p, t, set1(0.37409196f));
-    p = fmadd(p, t, set1(1.00002368f));
-    p = fmadd(p, t, set1(-1.26551223f));
-    const Reg half_erfc = mul(set1(0.5f), mul(t, exp(_mm256_fnmadd_ps(z, z, p))));
-    const Reg upper = sub(set1(1.0f), half_erfc);
-    return _mm256_blendv_ps(half_erfc, upper, _mm256_cmp_ps(x, zero(), _CMP_GT_OQ));
+    Reg phi;
+    normal_cdf<1>(&x, &phi);
+    return phi;
+  }
+  // y = y Phi(y) over n floats in place, four registers at a time.
+  static void gelu_in_place(float* y, int64_t n) {
+    constexpr int N = 4;
+    int64_t i = 0;
+    for (; i + N * width <= n; i += N * width) {
+      Reg u[N], phi[N];
+#pragma GCC unroll 4
+      for (int j = 0; j < N; ++j) u[j] = load(y + i + j * width);
+      normal_cdf<N>(u, phi);
+#pragma GCC unroll 4
+      for (int j = 0; j < N; ++j) store(y + i + j * width, mul(u[j], phi[j]));
+    }
+    for (; i < n; i += width) {
+      const int64_t count = n - i < width ? n - i : width;
+      const Reg u = load_n(y + i, count, 0.0f);
+      store_n(y + i, mul(u, normal_cdf(u)), count);
+    }
   }
   static Reg normal_pdf(Reg x) {
     return mul(set1(0.39894228040143268f), exp(mul(set1(-0.5f), mul(x, x))));

@@ -37,6 +37,13 @@ struct ScalarVec {
   static Reg exp_nonpositive(Reg x) { return std::exp(x); }
   // Standard normal CDF and density.
   static Reg normal_cdf(Reg x) { return 0.5f * std::erfc(-x * 0.70710678118654752f); }
+  template <int N>
+  static void normal_cdf(const Reg* x, Reg* phi) {
+    for (int i = 0; i < N; ++i) phi[i] = normal_cdf(x[i]);
+  }
+  static void gelu_in_place(float* y, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) y[i] *= normal_cdf(y[i]);
+  }
   static Reg normal_pdf(Reg x) { return 0.39894228040143268f * std::exp(-0.5f * x * x); }
   static Reg softplus(Reg x) { return (x > 0.0f ? x : 0.0f) + std::log1p(std::exp(-std::fabs(x))); }
   static Reg sigmoid(Reg x) { return 1.0f / (1.0f + std::exp(-x)); }

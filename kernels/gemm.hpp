@@ -66,8 +66,8 @@ class PackedMatrix {
   std::unique_ptr<float[], AlignedFree> storage_;
 };
 
-// c[m, n] = epilogue(a b + bias), or c += that when accumulate (a fused
-// residual connection); a [m, k] row-major with row stride lda, read in place;
+// c[m, n] = epilogue(a b + bias), or c += a b + bias when accumulate (a
+// fused residual connection; only with Epilogue::None); a [m, k] row-major with row stride lda, read in place;
 // c with row stride ldc.  No allocation, single-threaded, re-entrant.
 // Each output is its k products summed in order of k (blocks of
 // kPackedKBlock when k is larger than kPackedMaxUnblockedK and not

@@ -44,7 +44,6 @@ struct TileArgs {
   int64_t cols;               // valid columns of the tile, 1 .. P * NR
   const float* bias;          // padded bias at the tile's first column, or null
   bool first_block, last_block;
-  Epilogue epilogue;
   bool accumulate;
 };
 
@@ -97,7 +96,6 @@ void tile(const TileArgs& t) {
       Reg u = acc[r][j];
       if (t.last_block) {
         if (t.bias) u = V::add(u, V::load(t.bias + j * W));
-        if (t.epilogue == Epilogue::Gelu) u = V::mul(u, V::normal_cdf(u));
         if (t.accumulate) u = V::add(V::load_n(c + j * W, n, 0.0f), u);
       }
       V::store_n(c + j * W, u, n);
@@ -141,7 +139,6 @@ void packed_gemm(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, 
   t.lda = lda;
   t.panel_stride = k * NR;
   t.ldc = ldc;
-  t.epilogue = epilogue;
   t.accumulate = accumulate;
   for (int64_t k0 = 0; k0 < k; k0 += block) {
     t.kb = k - k0 < block ? k - k0 : block;
@@ -150,7 +147,8 @@ void packed_gemm(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, 
     for (int64_t r0 = 0; r0 < m; r0 += kMaxRows) {
       t.a = a + r0 * lda + k0;
       t.c = c + r0 * ldc;
-      switch (m - r0 < kMaxRows ? m - r0 : kMaxRows) {
+      const int64_t rows = m - r0 < kMaxRows ? m - r0 : kMaxRows;
+      switch (rows) {
         case 1: row_block<1>(t, b, k0); break;
         case 2: row_block<2>(t, b, k0); break;
         case 3: row_block<3>(t, b, k0); break;
@@ -158,6 +156,10 @@ void packed_gemm(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, 
         case 5: row_block<5>(t, b, k0); break;
         default: row_block<6>(t, b, k0); break;
       }
+      // GELU over the finished rows while they are in L1, many registers at
+      // once (V::gelu_in_place), rather than tile by tile in the epilogue.
+      if (epilogue == Epilogue::Gelu && t.last_block)
+        for (int64_t r = 0; r < rows; ++r) V::gelu_in_place(t.c + r * ldc, b.n());
     }
   }
 }

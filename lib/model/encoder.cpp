@@ -37,6 +37,7 @@ EncoderWorkspace::EncoderWorkspace(const ModelConfig& config, int64_t tile_serie
     fail(ErrorCode::InvalidArgument, "encoder workspace: tile_series must be >= 1, got {}",
          tile_series);
   tile_series_ = tile_series;
+  group_series_ = tile_series * kHeadGroupTiles;
   context_length_ = config.context_length;
   patch_length_ = config.patch_length;
   tokens_ = config.num_tokens();
@@ -47,9 +48,11 @@ EncoderWorkspace::EncoderWorkspace(const ModelConfig& config, int64_t tile_serie
 
   // Sizes in double first: absurd tiles are refused before anything is multiplied in size_t.
   const double rows = static_cast<double>(tile_series) * static_cast<double>(tokens_);
+  const double group_d = static_cast<double>(tile_series) * kHeadGroupTiles;
   const double estimate =
       4.0 * (rows * (6.0 * d_model_ + ffn_dim_ + patch_length_) +
-             static_cast<double>(tile_series) * (context_length_ + 2.0 * outputs_ + 2.0));
+             static_cast<double>(tile_series) * context_length_ +
+             group_d * (tokens_ * d_model_ + 2.0 * outputs_ + 2.0));
   if (estimate > static_cast<double>(kMaxWorkspaceBytes))
     fail(ErrorCode::InvalidArgument,
          "encoder workspace: {} series per tile need about {:.0f} MiB, more than the 1024 MiB "
@@ -65,17 +68,19 @@ EncoderWorkspace::EncoderWorkspace(const ModelConfig& config, int64_t tile_serie
     used += round_up(floats);
     return buffer;
   };
+  const auto group = static_cast<size_t>(group_series_);
   normalized_ = take(series * static_cast<size_t>(context_length_));
-  center_ = take(series);
-  spread_ = take(series);
+  center_ = take(group);
+  spread_ = take(group);
   patches_ = take(token_rows * static_cast<size_t>(patch_length_));
   stream_ = take(token_rows * d);
   scratch_ = take(token_rows * d);
   qkv_ = take(token_rows * 3 * d);
   attended_ = take(token_rows * d);
   hidden_ = take(token_rows * static_cast<size_t>(ffn_dim_));
-  raw_head_ = take(series * static_cast<size_t>(outputs_));
-  quantiles_ = take(series * static_cast<size_t>(outputs_));
+  final_tokens_ = take(group * static_cast<size_t>(tokens_) * d);
+  raw_head_ = take(group * static_cast<size_t>(outputs_));
+  quantiles_ = take(group * static_cast<size_t>(outputs_));
   const kern::AttentionDims dims{tile_series, tokens_, heads_, d_model_ / heads_, 3 * d_model_,
                                  d_model_};
   attention_ = take(static_cast<size_t>(kern::attention_workspace_floats(dims)));
@@ -156,25 +161,36 @@ void EncoderModel::forecast(kern::Backend backend, const float* context, int64_t
                             float* quantiles_out, EncoderWorkspace& ws) const {
   check_workspace(ws);
   check_inputs(context, batch, quantiles_out);
-  const int64_t tile = ws.tile_series();
-  for (int64_t first = 0; first < batch; first += tile)
-    forecast_tile(backend, context + first * config().context_length, std::min(tile, batch - first),
-                  quantiles_out + first * outputs_per_series(), ws);
+  forecast_span(backend, context, batch, quantiles_out, ws);
+}
+
+void EncoderModel::forecast_span(kern::Backend backend, const float* context, int64_t count,
+                                 float* quantiles_out, EncoderWorkspace& ws) const {
+  const int64_t L = config().context_length, outputs = outputs_per_series();
+  const int64_t tile = ws.tile_series(), group = ws.group_series_;
+  for (int64_t first = 0; first < count; first += group) {
+    const int64_t series = std::min(group, count - first);
+    for (int64_t t = 0; t < series; t += tile)
+      encode_tile(backend, context + (first + t) * L, std::min(tile, series - t), t, ws);
+    forecast_head(backend, series, quantiles_out + first * outputs, ws);
+  }
 }
 
 void EncoderModel::normalize(kern::Backend backend, const float* context, int64_t series,
-                             EncoderWorkspace& ws) const {
+                             int64_t slot, EncoderWorkspace& ws) const {
   const ModelConfig& c = config();
   const auto eps = static_cast<float>(c.norm_eps);
+  float* center = ws.at(ws.center_) + slot;
+  float* spread = ws.at(ws.spread_) + slot;
   switch (c.normalization) {
     case NormKind::Revin:
       kern::revin_normalize_forward(backend, context, revin_weight_, revin_bias_,
-                                    ws.at(ws.normalized_), ws.at(ws.center_), ws.at(ws.spread_),
-                                    series, c.context_length, 1, eps);
+                                    ws.at(ws.normalized_), center, spread, series,
+                                    c.context_length, 1, eps);
       return;
     case NormKind::MeanAbs:
-      kern::mean_abs_scale_forward(backend, context, ws.at(ws.normalized_), ws.at(ws.spread_),
-                                   series, c.context_length, eps);
+      kern::mean_abs_scale_forward(backend, context, ws.at(ws.normalized_), spread, series,
+                                   c.context_length, eps);
       return;
   }
 }
@@ -224,13 +240,13 @@ void EncoderModel::encoder_layer(kern::Backend backend, const LayerWeights& w, i
   kern::linear_residual_forward(backend, w.ffn2, ws.at(ws.hidden_), stream, rows);
 }
 
-void EncoderModel::forecast_tile(kern::Backend backend, const float* context, int64_t series,
-                                 float* quantiles_out, EncoderWorkspace& ws) const {
+void EncoderModel::encode_tile(kern::Backend backend, const float* context, int64_t series,
+                               int64_t slot, EncoderWorkspace& ws) const {
   const ModelConfig& c = config();
   const int64_t L = c.context_length, P = c.patch_length, N = c.num_tokens(), D = c.d_model;
   const int64_t rows = series * N;
 
-  normalize(backend, context, series, ws);
+  normalize(backend, context, series, slot, ws);
 
   // Patch t covers padded positions [t*stride, t*stride + P); past the end of the context the
   // padding repeats the last (normalised) value.
@@ -250,11 +266,16 @@ void EncoderModel::forecast_tile(kern::Backend backend, const float* context, in
 
   for (const LayerWeights& layer : layers_) encoder_layer(backend, layer, series, ws);
 
-  float* final_tokens = ws.at(ws.scratch_);
-  kern::layer_norm_forward(backend, stream, final_ln_weight_, final_ln_bias_, final_tokens,
-                           nullptr, nullptr, rows, D, static_cast<float>(c.layer_norm_eps));
+  kern::layer_norm_forward(backend, stream, final_ln_weight_, final_ln_bias_,
+                           ws.at(ws.final_tokens_) + slot * N * D, nullptr, nullptr, rows, D,
+                           static_cast<float>(c.layer_norm_eps));
+}
+
+void EncoderModel::forecast_head(kern::Backend backend, int64_t series, float* quantiles_out,
+                                 EncoderWorkspace& ws) const {
+  const ModelConfig& c = config();
   // Each series' tokens are contiguous, so [series, N*D] is the token-major flattening.
-  kern::linear_forward(backend, head_, final_tokens, ws.at(ws.raw_head_), series);
+  kern::linear_forward(backend, head_, ws.at(ws.final_tokens_), ws.at(ws.raw_head_), series);
   kern::quantile_head_forward(backend, ws.at(ws.raw_head_), ws.at(ws.quantiles_),
                               series * c.horizon, c.num_quantiles(), median_index_);
   denormalize(backend, series, quantiles_out, ws);
@@ -282,19 +303,15 @@ void forecast_parallel(const EncoderModel& model, kern::Backend backend, const f
   // One thread: no pool and no error list, so the forecast allocates nothing.
   const int64_t L = model.config().context_length, outputs = model.outputs_per_series();
   if (threads == 1) {
-    for (int64_t s = 0; s < batch; s += tile)
-      model.forecast_tile(backend, context + s * L, std::min(tile, batch - s),
-                          quantiles_out + s * outputs, workspaces[0]);
+    model.forecast_span(backend, context, batch, quantiles_out, workspaces[0]);
     return;
   }
   // Worker w runs tiles [w * tiles / threads, (w + 1) * tiles / threads).
   auto run_share = [&](int64_t worker) {
     const int64_t first = worker * tiles / threads * tile;
     const int64_t end = std::min(batch, (worker + 1) * tiles / threads * tile);
-    EncoderWorkspace& ws = workspaces[static_cast<size_t>(worker)];
-    for (int64_t s = first; s < end; s += tile)
-      model.forecast_tile(backend, context + s * L, std::min(tile, end - s),
-                          quantiles_out + s * outputs, ws);
+    model.forecast_span(backend, context + first * L, end - first, quantiles_out + first * outputs,
+                        workspaces[static_cast<size_t>(worker)]);
   };
   std::vector<std::exception_ptr> errors(static_cast<size_t>(threads));
   auto run_guarded = [&](int64_t worker) {

@@ -31,9 +31,17 @@ namespace invforecast {
 
 // Activation buffers of one thread for tiles of up to tile_series series of
 // one model shape.  Copyable and movable (buffers are addressed by offset).
+//
+// Two sizes: the encoder layers run a tile at a time (32 series: 1344 token
+// rows, whose activations stay in L2), while the quantile head, a GEMM whose
+// weight (tokens x d_model x outputs: 5.4 MB by default) streams from L3 on
+// every call, runs once per group of kHeadGroupTiles tiles, so that weight
+// is read a quarter as often.  Measured at the default shape, 1 thread: the
+// head went from about 40 to 29 us a series.
 class EncoderWorkspace {
  public:
   static constexpr int64_t kDefaultTileSeries = 32;
+  static constexpr int64_t kHeadGroupTiles = 4;
 
   // Throws Error(InvalidArgument) when tile_series < 1 or the buffers would
   // exceed 1 GiB.
@@ -50,13 +58,13 @@ class EncoderWorkspace {
   float* at(Buffer buffer) { return aligned_base() + buffer.offset; }
   float* aligned_base();
 
-  int64_t tile_series_ = 0;
+  int64_t tile_series_ = 0, group_series_ = 0;
   // The shape the buffers were sized for; a model of another shape is refused.
   int64_t context_length_ = 0, patch_length_ = 0, tokens_ = 0, d_model_ = 0, heads_ = 0,
           ffn_dim_ = 0, outputs_ = 0;
   std::vector<float> storage_;
   Buffer normalized_, center_, spread_, patches_, stream_, scratch_, qkv_, attended_, hidden_,
-      raw_head_, quantiles_, attention_;
+      final_tokens_, raw_head_, quantiles_, attention_;
 };
 
 class EncoderModel {
@@ -100,9 +108,18 @@ class EncoderModel {
 
   void check_workspace(const EncoderWorkspace& workspace) const;
   void check_inputs(const float* context, int64_t batch, const float* quantiles_out) const;
-  void forecast_tile(kernels::Backend backend, const float* context, int64_t series,
+  // count series, group by group: each group's tiles run through the
+  // encoder one by one (their final tokens gathered in the workspace), then
+  // the head runs once over the group.
+  void forecast_span(kernels::Backend backend, const float* context, int64_t count,
                      float* quantiles_out, EncoderWorkspace& workspace) const;
-  void normalize(kernels::Backend backend, const float* context, int64_t series,
+  // Normalisation to the final LayerNorm for one tile, whose series sit at
+  // [slot, slot + series) of the workspace's group.
+  void encode_tile(kernels::Backend backend, const float* context, int64_t series, int64_t slot,
+                   EncoderWorkspace& workspace) const;
+  void forecast_head(kernels::Backend backend, int64_t series, float* quantiles_out,
+                     EncoderWorkspace& workspace) const;
+  void normalize(kernels::Backend backend, const float* context, int64_t series, int64_t slot,
                  EncoderWorkspace& ws) const;
   void denormalize(kernels::Backend backend, int64_t series, float* quantiles_out,
                    EncoderWorkspace& ws) const;
