@@ -25,15 +25,15 @@ void fill(float* p, int64_t n, float value) {
   for (int64_t i = 0; i < n; ++i) p[i] = value;
 }
 
+// Reductions keep four accumulators: one chain of dependent adds is what
+// held LayerNorm (two reductions per 128-float row) to its latency.
 float sum(const float* a, int64_t n) {
-  Reg acc0 = V::zero(), acc1 = V::zero();
+  Reg acc[4] = {V::zero(), V::zero(), V::zero(), V::zero()};
   int64_t i = 0;
-  for (; i + 2 * W <= n; i += 2 * W) {
-    acc0 = V::add(acc0, V::load(a + i));
-    acc1 = V::add(acc1, V::load(a + i + W));
-  }
-  for (; i < n; i += W) acc0 = V::add(acc0, V::load_n(a + i, n - i < W ? n - i : W, 0.0f));
-  return V::reduce_add(V::add(acc0, acc1));
+  for (; i + 4 * W <= n; i += 4 * W)
+    for (int u = 0; u < 4; ++u) acc[u] = V::add(acc[u], V::load(a + i + u * W));
+  for (; i < n; i += W) acc[0] = V::add(acc[0], V::load_n(a + i, n - i < W ? n - i : W, 0.0f));
+  return V::reduce_add(V::add(V::add(acc[0], acc[1]), V::add(acc[2], acc[3])));
 }
 
 float dot(const float* a, const float* b, int64_t n) {
@@ -53,13 +53,18 @@ float dot(const float* a, const float* b, int64_t n) {
 // sum (a - mu)^2
 float centered_square_sum(const float* a, float mu, int64_t n) {
   const Reg m = V::set1(mu);
-  Reg acc = V::zero();
-  for (int64_t i = 0; i < n; i += W) {
-    const int64_t count = n - i < W ? n - i : W;
-    const Reg d = V::sub(V::load_n(a + i, count, mu), m);
-    acc = V::fmadd(d, d, acc);
+  Reg acc[4] = {V::zero(), V::zero(), V::zero(), V::zero()};
+  int64_t i = 0;
+  for (; i + 4 * W <= n; i += 4 * W)
+    for (int u = 0; u < 4; ++u) {
+      const Reg d = V::sub(V::load(a + i + u * W), m);
+      acc[u] = V::fmadd(d, d, acc[u]);
+    }
+  for (; i < n; i += W) {
+    const Reg d = V::sub(V::load_n(a + i, n - i < W ? n - i : W, mu), m);
+    acc[0] = V::fmadd(d, d, acc[0]);
   }
-  return V::reduce_add(acc);
+  return V::reduce_add(V::add(V::add(acc[0], acc[1]), V::add(acc[2], acc[3])));
 }
 
 float abs_sum(const float* a, int64_t n) {
@@ -335,8 +340,84 @@ struct AttentionWorkspace {
         row_max(row_scale + np), row_delta(row_scale) {}
 };
 
-// Per (batch, head): S = scale Q K^T into one tile, softmax by rows in place
-// (recording lse), O = P V.
+// Softmax of score rows of NV vectors held in registers: load the row,
+// its maximum, the exponentials and their sum, one store; no second pass
+// over the row for the maximum.  Rows are independent, so the out-of-order
+// core overlaps one row's reductions with the next row's exponentials.
+template <int NV>
+void softmax_rows_in_registers(float* tile, int64_t np, int64_t n, float* row_max,
+                               float* row_scale, float* lse) {
+  for (int64_t i = 0; i < n; ++i) {
+    float* p = tile + i * np;
+    Reg x[NV];
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) x[v] = V::load(p + v * W);
+    Reg m = x[0];
+#pragma GCC unroll 8
+    for (int v = 1; v < NV; ++v) m = V::max(x[v], m);
+    row_max[i] = V::reduce_max(m);
+    const Reg vm = V::set1(row_max[i]);
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) x[v] = V::sub(x[v], vm);
+    V::template exp_nonpositive<NV>(x);
+    Reg total = x[0];
+#pragma GCC unroll 8
+    for (int v = 1; v < NV; ++v) total = V::add(total, x[v]);
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; ++v) V::store(p + v * W, x[v]);
+    const float l = V::reduce_add(total);
+    row_scale[i] = 1.0f / l;
+    if (lse) lse[i] = row_max[i] + std::log(l);
+  }
+}
+
+// Longer rows: a pass for the maxima, then one for the exponentials and sums.
+void softmax_rows_in_passes(float* tile, int64_t np, int64_t n, float* row_max, float* row_scale,
+                            float* lse) {
+  for (int64_t i = 0; i < n; ++i) row_max[i] = max_value(tile + i * np, np);
+  for (int64_t i = 0; i < n; ++i) {
+    float* p = tile + i * np;
+    const Reg vm = V::set1(row_max[i]);
+    Reg total = V::zero();
+    for (int64_t j0 = 0; j0 < np; j0 += W) {
+      const Reg e = V::exp_nonpositive(V::sub(V::load(p + j0), vm));
+      total = V::add(total, e);
+      V::store(p + j0, e);
+    }
+    const float l = V::reduce_add(total);
+    row_scale[i] = 1.0f / l;
+    if (lse) lse[i] = row_max[i] + std::log(l);
+  }
+}
+
+// The softmax of one head's scores S = scale Q K^T, by rows, in the tile
+// [n, np] (np = n rounded up to the vector width).  The GEMM stores -inf in
+// the padding columns as it goes (no separate fill, whose scalar stores
+// stalled the vector loads after them).  A row's padding lanes end as
+// exp(-87) (exp_nonpositive's floor), far below the row maximum's 1, so they
+// leave its sum unchanged; O = P V reads only the n real columns.
+void scores_softmax(const float* q, int64_t ld, int64_t dh, const float* kt, int64_t np, int64_t n,
+                    float scale, float* tile, float* row_max, float* row_scale, float* lse) {
+  const Reg vscale = V::set1(scale);
+  small_gemm_to(n, np, dh, q, ld, 1, kt, np,
+                [tile, np, n, vscale](int64_t i, int64_t j, Reg acc, int64_t) {
+                  Reg s = V::mul(acc, vscale);
+                  if (j + W > n) s = V::keep_n(s, n - j, -kInfinity);
+                  V::store(tile + i * np + j, s);
+                });
+  switch (np / W) {
+    case 1: softmax_rows_in_registers<1>(tile, np, n, row_max, row_scale, lse); return;
+    case 2: softmax_rows_in_registers<2>(tile, np, n, row_max, row_scale, lse); return;
+    case 3: softmax_rows_in_registers<3>(tile, np, n, row_max, row_scale, lse); return;
+    case 4: softmax_rows_in_registers<4>(tile, np, n, row_max, row_scale, lse); return;
+    case 5: softmax_rows_in_registers<5>(tile, np, n, row_max, row_scale, lse); return;
+    case 6: softmax_rows_in_registers<6>(tile, np, n, row_max, row_scale, lse); return;
+    default: softmax_rows_in_passes(tile, np, n, row_max, row_scale, lse); return;
+  }
+}
+
+// Per (batch, head): the softmax of S = scale Q K^T in one tile (recording
+// lse), then O = P V.
 void attention_forward(const AttentionDims& dims, const float* q, const float* k, const float* v,
                        float* out, float* lse, float* workspace) {
   const int64_t n = dims.tokens, dh = dims.head_dim, np = round_up(n, W);
@@ -351,27 +432,9 @@ void attention_forward(const AttentionDims& dims, const float* q, const float* k
       const int64_t next_in = nb * n * ld + nh * dh, next_out = nb * n * ldo + nh * dh;
       if (ahead) for (const float* x : {q, k}) prefetch_head_rows(x + next_in, n, ld, dh);
       transpose_head(k + in_off, ld, n, dh, ws.kt, np);
-      small_gemm(n, np, dh, scale, q + in_off, ld, 1, ws.kt, np, ws.tile, np);
-      // Softmax in three passes over the tile (row maxima, exponentials, row
-      // sums) rather than row by row: no exponential then waits on a row's
-      // reductions, so the pipeline overlaps them.
-      for (int64_t i = 0; i < n; ++i) {
-        float* p = ws.tile + i * np;
-        fill(p + n, np - n, -kInfinity);  // keeps exp_nonpositive in its domain
-        ws.row_max[i] = max_value(p, np);
-      }
-      for (int64_t i = 0; i < n; ++i) {
-        float* p = ws.tile + i * np;
-        const Reg vm = V::set1(ws.row_max[i]);
-        for (int64_t j0 = 0; j0 < np; j0 += W)
-          V::store(p + j0, V::exp_nonpositive(V::sub(V::load(p + j0), vm)));
-      }
-      // The padding columns are left out of the sums and of O = P V below.
-      for (int64_t i = 0; i < n; ++i) {
-        const float l = sum(ws.tile + i * np, n);
-        ws.row_scale[i] = 1.0f / l;
-        if (lse) lse[(b * dims.heads + h) * n + i] = ws.row_max[i] + std::log(l);
-      }
+      float* head_lse = lse ? lse + (b * dims.heads + h) * n : nullptr;
+      scores_softmax(q + in_off, ld, dh, ws.kt, np, n, scale, ws.tile, ws.row_max, ws.row_scale,
+                     head_lse);
       // O = diag(1/l) E V, scaled as the GEMM stores it: normalising the n x dh
       // output is cheaper than the n x n tile.
       if (ahead) {
@@ -387,12 +450,6 @@ void attention_forward(const AttentionDims& dims, const float* q, const float* k
     }
 }
 
-// Per (batch, head), in the one tile: P = exp(scale Q K^T - lse) (a pass of
-// its own: the exponential inside the GEMM's store was slower); dV = P^T dO;
-// dP = dO V^T, turned into dS = P o (dP - rowsum(dO o O)) in registers as it
-// is produced; then
-// dQ = scale dS K and dK = scale dS^T Q.  Padding columns of the tile hold
-// values no later step reads.
 void attention_backward(const AttentionDims& dims, const float* q, const float* k, const float* v,
                         const float* out, const float* lse, const float* dout, float* dq,
                         float* dk, float* dv, float* workspace) {

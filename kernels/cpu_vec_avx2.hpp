@@ -31,6 +31,10 @@ struct Avx2Vec {
     const __m256i mask = lane_mask(count);
     return _mm256_blendv_ps(set1(fill), _mm256_maskload_ps(p, mask), _mm256_castsi256_ps(mask));
   }
+  // v with the lanes from count (0..8) on set to fill.
+  static Reg keep_n(Reg v, int64_t count, float fill) {
+    return _mm256_blendv_ps(set1(fill), v, _mm256_castsi256_ps(lane_mask(count)));
+  }
   static void store_n(float* p, Reg v, int64_t count) {
     if (count == width)
       store(p, v);
@@ -127,25 +131,52 @@ struct Avx2Vec {
     return _mm256_castsi256_ps(scaled);
   }
 
+  // e^x for x <= 0 in place, N registers at once, for throughput where
+  // exp_nonpositive above is built for latency: Horner, not Estrin, degree 5
+  // (scripts/fit_normal_cdf.py's fit of e^r, relative error 7.5e-8), n
+  // rounded by adding 1.5 * 2^23.  Below -87 it gives FLT_MIN's order, not 0;
+  // NaN stays NaN.
+  template <int N>
+  static void exp_nonpositive(Reg* x) {
+    constexpr float kExp[6] = {0.0082976551f, 0.041915384f, 0.16667575f,
+                               0.49998895f,   0.99999969f,  1.0000001f};
+    const Reg magic = set1(12582912.0f);
+    Reg e[N], r[N];
+#pragma GCC unroll 8
+    for (int i = 0; i < N; ++i) {
+      const Reg y = _mm256_max_ps(set1(-87.0f), x[i]);  // NaN survives (second operand)
+      e[i] = fmadd(y, set1(1.44269504088896341f), magic);
+      const Reg n = sub(e[i], magic);
+      r[i] = _mm256_fnmadd_ps(n, set1(1.42860682e-06f),
+                              _mm256_fnmadd_ps(n, set1(0.693145751953125f), y));
+      x[i] = fmadd(set1(kExp[0]), r[i], set1(kExp[1]));
+    }
+#pragma GCC unroll 8
+    for (int j = 2; j < 6; ++j)
+#pragma GCC unroll 8
+      for (int i = 0; i < N; ++i) x[i] = fmadd(x[i], r[i], set1(kExp[j]));
+#pragma GCC unroll 8
+    for (int i = 0; i < N; ++i)
+      x[i] = _mm256_castsi256_ps(_mm256_add_epi32(
+          _mm256_castps_si256(x[i]), _mm256_slli_epi32(_mm256_castps_si256(e[i]), 23)));
+  }
+
   // Phi(x) = erfc(-x / sqrt 2) / 2 for N registers at once, each step taken
   // across all of them: one register's chain is about 90 cycles long, and
   // the GELU epilogue has many registers waiting, so interleaving them keeps
   // both FMA units busy (GELU went from about 36 to 18 cycles a register).
   // With z = min(|x| / sqrt 2, 10) and t = 1 / (1 + z / 2):
   //   erfc(z) = t exp(-z^2 + P(t)),  e^y = 2^n e^r (y <= 0, |r| <= ln(2)/2),
-  // P of degree 7 and e^r of degree 5, both fitted by
-  // scripts/fit_normal_cdf.py (relative error of erfc below 7e-7 wherever it
-  // is a normal float), ln 2 folded into P's constant for the 1/2 of Phi.
+  // P of degree 7 fitted by scripts/fit_normal_cdf.py (relative error of
+  // erfc below 7e-7 wherever it is a normal float), ln 2 folded into its
+  // constant for the 1/2 of Phi, and exp_nonpositive<N> above.
   // 1 / (1 + z/2) is rcp plus one Newton step; reflected for x > 0; NaN stays
   // NaN.  Horner, not Estrin: across N registers throughput counts, not depth.
   template <int N>
   static void normal_cdf(const Reg* x, Reg* phi) {
     constexpr float kP[8] = {-0.18198305f,  0.72660623f, -0.95663906f, 0.30773006f,
                              -0.016763961f, 0.38686682f, 0.99973369f,  -1.2655514f - 0.69314718f};
-    constexpr float kExp[6] = {0.0082976551f, 0.041915384f, 0.16667575f,
-                               0.49998895f,   0.99999969f,  1.0000001f};
-    const Reg magic = set1(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
-    Reg z[N], t[N], p[N], e[N];
+    Reg z[N], t[N], e[N];
 #pragma GCC unroll 8
     for (int i = 0; i < N; ++i)
       z[i] = _mm256_min_ps(set1(10.0f), mul(abs(x[i]), set1(0.70710678118654752f)));
@@ -156,31 +187,17 @@ struct Avx2Vec {
       t[i] = mul(r, _mm256_fnmadd_ps(d, r, set1(2.0f)));
     }
 #pragma GCC unroll 8
-    for (int i = 0; i < N; ++i) p[i] = fmadd(set1(kP[0]), t[i], set1(kP[1]));
+    for (int i = 0; i < N; ++i) e[i] = fmadd(set1(kP[0]), t[i], set1(kP[1]));
 #pragma GCC unroll 8
     for (int j = 2; j < 8; ++j)
 #pragma GCC unroll 8
-      for (int i = 0; i < N; ++i) p[i] = fmadd(p[i], t[i], set1(kP[j]));
-    // y = -z^2 + P(t) >= -101; below -86 e^y is under FLT_MIN anyway.
+      for (int i = 0; i < N; ++i) e[i] = fmadd(e[i], t[i], set1(kP[j]));
+#pragma GCC unroll 8
+    for (int i = 0; i < N; ++i) e[i] = _mm256_fnmadd_ps(z[i], z[i], e[i]);  // >= -101
+    exp_nonpositive<N>(e);
 #pragma GCC unroll 8
     for (int i = 0; i < N; ++i) {
-      const Reg y = _mm256_max_ps(set1(-86.0f), _mm256_fnmadd_ps(z[i], z[i], p[i]));
-      e[i] = fmadd(y, set1(1.44269504088896341f), magic);  // n in the low mantissa bits
-      const Reg n = sub(e[i], magic);
-      const Reg r = _mm256_fnmadd_ps(n, set1(1.42860682e-06f),
-                                     _mm256_fnmadd_ps(n, set1(0.693145751953125f), y));
-      z[i] = r;  // z is not needed any more
-      p[i] = fmadd(set1(kExp[0]), r, set1(kExp[1]));
-    }
-#pragma GCC unroll 8
-    for (int j = 2; j < 6; ++j)
-#pragma GCC unroll 8
-      for (int i = 0; i < N; ++i) p[i] = fmadd(p[i], z[i], set1(kExp[j]));
-#pragma GCC unroll 8
-    for (int i = 0; i < N; ++i) {
-      const __m256i two_n = _mm256_slli_epi32(_mm256_castps_si256(e[i]), 23);
-      const Reg half_erfc =
-          mul(t[i], _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(p[i]), two_n)));
+      const Reg half_erfc = mul(t[i], e[i]);
       phi[i] = _mm256_blendv_ps(half_erfc, sub(set1(1.0f), half_erfc),
                                 _mm256_cmp_ps(x[i], zero(), _CMP_GT_OQ));
     }

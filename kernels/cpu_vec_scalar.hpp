@@ -18,6 +18,7 @@ struct ScalarVec {
   // width 1 has no partial vectors: count is always 1.
   static Reg load_n(const float* p, int64_t, float) { return *p; }
   static void store_n(float* p, Reg v, int64_t) { *p = v; }
+  static Reg keep_n(Reg v, int64_t count, float fill) { return count > 0 ? v : fill; }
 
   // A 1 x 1 block is its own transpose.
   static void transpose_block(const float* src, int64_t, float* dst, int64_t) { *dst = *src; }
@@ -35,6 +36,10 @@ struct ScalarVec {
   static Reg exp(Reg x) { return std::exp(x); }
   // e^x for x <= 0 (Avx2Vec has a faster form for this range).
   static Reg exp_nonpositive(Reg x) { return std::exp(x); }
+  template <int N>
+  static void exp_nonpositive(Reg* x) {
+    for (int i = 0; i < N; ++i) x[i] = std::exp(x[i]);
+  }
   // Standard normal CDF and density.
   static Reg normal_cdf(Reg x) { return 0.5f * std::erfc(-x * 0.70710678118654752f); }
   template <int N>
