@@ -42,10 +42,7 @@ struct ScalarVec {
   }
   // Standard normal CDF and density.
   static Reg normal_cdf(Reg x) { return 0.5f * std::erfc(-x * 0.70710678118654752f); }
-  template <int N>
-  static void normal_cdf(const Reg* x, Reg* phi) {
-    for (int i = 0; i < N; ++i) phi[i] = normal_cdf(x[i]);
-  }
+
   static void gelu_in_place(float* y, int64_t n) {
     for (int64_t i = 0; i < n; ++i) y[i] *= normal_cdf(y[i]);
   }
