@@ -3,6 +3,7 @@
 // random inputs of many shapes, by max relative error normalised by max |ref|.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -315,6 +316,41 @@ TEST_CASE("attention: cpu matches reference", "[kernels]") {
       attention_forward(Backend::Cpu, data.dims, data.q, data.k, data.v, fast.data(), fast_lse.data(), workspace.data());
       CHECK(record_error(isa_label("attention_forward"), max_relative_error(fast, ref)) < kAttentionTolerance);
       CHECK(record_error(isa_label("attention_forward lse"), max_relative_error(fast_lse, ref_lse)) < kAttentionTolerance);
+    }
+  }
+}
+
+// Scores in the hundreds, all far below zero in some rows: the softmax must
+// shift by the true row maximum (the padding columns of a row must not take
+// part in it), or its exponentials underflow to a zero sum.
+TEST_CASE("attention: large and very negative scores", "[kernels]") {
+  IsaSweep sweep;
+  unsigned seed = 450;
+  for (CpuIsa isa : sweep.isas()) {
+    set_active_cpu_isa(isa);
+    for (const AttentionCase c : {AttentionCase{2, 42, 8, 16, true}, AttentionCase{1, 57, 4, 8, false},
+                                  AttentionCase{1, 5, 2, 4, false}}) {
+      INFO(cpu_isa_name(isa) << " tokens " << c.tokens << " heads " << c.heads);
+      AttentionData data(c, seed++);
+      // q rows of 30 |noise| + 1 against k rows of -|noise| - 1/2: every score is negative, many far below -50.
+      const int64_t d_model = c.heads * c.head_dim, ld = data.dims.ld_qkv;
+      for (int64_t r = 0; r < c.batch * c.tokens; ++r)
+        for (int64_t j = 0; j < d_model; ++j) {
+          float* q = const_cast<float*>(data.q) + r * ld + j;
+          float* k = const_cast<float*>(data.k) + r * ld + j;
+          *q = 30.0f * std::abs(*q) + 1.0f;
+          *k = -std::abs(*k) - 0.5f;
+        }
+      std::vector<float> ref(data.out_size()), fast(data.out_size()), ref_lse(data.lse_size()),
+          fast_lse(data.lse_size()), workspace(attention_workspace_floats(data.dims));
+      attention_forward(Backend::Reference, data.dims, data.q, data.k, data.v, ref.data(), ref_lse.data(), workspace.data());
+      attention_forward(Backend::Cpu, data.dims, data.q, data.k, data.v, fast.data(), fast_lse.data(), workspace.data());
+      REQUIRE(*std::min_element(ref_lse.begin(), ref_lse.end()) < -50.0f);
+      REQUIRE(*std::max_element(ref_lse.begin(), ref_lse.end()) < 0.0f);
+      // A score s carries a float rounding of about |s| 6e-8 in either
+      // implementation, so at |s| ~ 200 the weights may differ by ~1e-5.
+      CHECK(max_relative_error(fast, ref) < 1e-4);
+      CHECK(max_relative_error(fast_lse, ref_lse) < kAttentionTolerance);
     }
   }
 }
