@@ -237,8 +237,7 @@ invf_status* invf_model_save(const invf_model* model, const char* path) {
 invf_status* invf_model_save_buffer(const invf_model* model, void* buffer, size_t capacity,
                                     size_t* needed) {
   return guarded([&] {
-    const ModelFile& file = model_ref(model).runtime->model().file();
-    const std::vector<uint8_t> bytes = write_model_buffer(file.metadata(), named_views(file));
+    const std::span<const uint8_t> bytes = model_ref(model).runtime->model().file().bytes();
     copy_to_caller(bytes.data(), bytes.size(), buffer, capacity, needed, "the model");
   });
 }

@@ -146,6 +146,16 @@ TEST_CASE("model loads from a path and from a buffer with its configuration", "[
       REQUIRE_FAILS(invf_model_quantile_levels(model, levels.data(), levels.size() - 1),
                     INVF_ERR_BUFFER_TOO_SMALL, "needs");
     }
+    // Saving hands back the file exactly as it was loaded, from either source.
+    const std::vector<unsigned char> original = read_bytes(fixture(e.file));
+    for (const invf_model* model : {from_path.raw, from_buffer.raw}) {
+      size_t needed = 0;
+      REQUIRE_OK(invf_model_save_buffer(model, nullptr, 0, &needed));
+      REQUIRE(needed == original.size());
+      std::vector<unsigned char> saved(needed);
+      REQUIRE_OK(invf_model_save_buffer(model, saved.data(), saved.size(), &needed));
+      CHECK(saved == original);
+    }
     // Same weights either way.
     std::vector<float> context(static_cast<size_t>(e.context) * 3);
     for (size_t i = 0; i < context.size(); ++i) context[i] = static_cast<float>((i * 7) % 5);

@@ -347,6 +347,7 @@ ModelFile ModelFile::parse(std::span<const uint8_t> bytes, std::shared_ptr<const
 
   ModelFile model;
   model.storage_ = std::move(storage);
+  model.bytes_ = bytes;
   model.format_version_ = version;
   model.metadata_ = metadata_from_json(
       std::string_view(reinterpret_cast<const char*>(base + kPreambleSize), static_cast<size_t>(metadata_len)));

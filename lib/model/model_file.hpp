@@ -84,6 +84,10 @@ class ModelFile {
   uint32_t format_version() const { return format_version_; }
   const ModelMetadata& metadata() const { return metadata_; }
   const ModelConfig& config() const { return metadata_.config; }
+  // The whole validated file as it was loaded (in the mapping, the owned
+  // copy or the borrowed buffer): saving a model hands out these bytes
+  // rather than serialising it again.
+  std::span<const uint8_t> bytes() const { return bytes_; }
   // In the order of expected_tensors(config()).
   const std::vector<TensorView>& tensors() const { return tensors_; }
   // nullptr when the model has no such tensor.
@@ -97,6 +101,7 @@ class ModelFile {
   static ModelFile parse(std::span<const uint8_t> bytes, std::shared_ptr<const Storage> storage);
 
   std::shared_ptr<const Storage> storage_;  // null when borrowing the caller's buffer
+  std::span<const uint8_t> bytes_;
   uint32_t format_version_ = 0;
   ModelMetadata metadata_;
   std::vector<TensorView> tensors_;
