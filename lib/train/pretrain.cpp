@@ -1,7 +1,6 @@
 #include "train/pretrain.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <limits>
 #include <span>
@@ -10,6 +9,7 @@
 #include "core/error.hpp"
 #include "reference.hpp"
 #include "train/optimizer.hpp"
+#include "train/run_progress.hpp"
 #include "train/share_pool.hpp"
 #include "train/window_sampler.hpp"
 
@@ -300,8 +300,7 @@ TrainResult pretrain_model(Parameters& params, const Dataset& data,
                            const PretrainOptions& options) {
   check_options(options, data);
   const TrainOptions& o = options.train;
-  using Clock = std::chrono::steady_clock;
-  const auto start = Clock::now();
+  const auto start = ProgressReporter::Clock::now();
   const ModelConfig& config = params.config();
   const Run run{data, options,
                 WindowOptions{config.context_length, config.horizon, o.min_history,
@@ -346,23 +345,9 @@ TrainResult pretrain_model(Parameters& params, const Dataset& data,
   Batch batch{std::vector<Window>(static_cast<size_t>(o.batch_size)),
               std::vector<uint8_t>(static_cast<size_t>(o.batch_size * N))};
 
+  const ProgressReporter reporter(o.progress, o.epochs, total_steps, o.batch_size, 0, start);
   auto report = [&](int64_t epoch, double train_loss, bool epoch_end) {
-    if (!o.progress) return true;
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    TrainProgress p;
-    p.epoch = epoch;
-    p.epochs = o.epochs;
-    p.step = result.steps;
-    p.total_steps = total_steps;
-    p.train_loss = train_loss;
-    p.val_loss = last_val;
-    p.samples_per_second =
-        seconds > 0.0 ? static_cast<double>(result.steps * o.batch_size) / seconds : 0.0;
-    p.eta_seconds = result.steps > 0 ? seconds / static_cast<double>(result.steps) *
-                                           static_cast<double>(total_steps - result.steps)
-                                     : 0.0;
-    p.epoch_end = epoch_end;
-    return o.progress(p);
+    return reporter.report(result, epoch, train_loss, last_val, epoch_end);
   };
 
   for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
@@ -388,11 +373,7 @@ TrainResult pretrain_model(Parameters& params, const Dataset& data,
         grads = workers[0].grads;
         head_grads = workers[0].head_grads;
         for (size_t w = 1; w < workers.size(); ++w) {
-          for (size_t t = 0; t < grads.size(); ++t) {
-            std::vector<float>& sum = grads.values(t);
-            const std::vector<float>& add = workers[w].grads.values(t);
-            for (size_t i = 0; i < sum.size(); ++i) sum[i] += add[i];
-          }
+          add_gradients(grads, workers[w].grads);
           for (size_t i = 0; i < head_grads.weight.size(); ++i)
             head_grads.weight[i] += workers[w].head_grads.weight[i];
           for (size_t i = 0; i < head_grads.bias.size(); ++i)
@@ -411,7 +392,7 @@ TrainResult pretrain_model(Parameters& params, const Dataset& data,
         epoch_loss += loss;
       }
       ++result.steps;
-      if (o.progress_interval_steps > 0 && result.steps % o.progress_interval_steps == 0 &&
+      if (ProgressReporter::interval_due(o.progress_interval_steps, result.steps) &&
           !report(epoch, epoch_loss / static_cast<double>(s + 1), false)) {
         result.cancelled = true;
         break;
@@ -422,15 +403,7 @@ TrainResult pretrain_model(Parameters& params, const Dataset& data,
     result.train_losses.push_back(epoch_loss / static_cast<double>(o.steps_per_epoch));
     if (validate) {
       last_val = evaluate(pool, workers, run, params, head, validation);
-      result.val_losses.push_back(last_val);
-      if (last_val < result.best_val_loss) {
-        result.best_val_loss = last_val;
-        result.best_epoch = epoch;
-        best = params;
-        epochs_without_gain = 0;
-      } else {
-        ++epochs_without_gain;
-      }
+      if (record_validation(result, epoch, last_val, epochs_without_gain)) best = params;
     } else {
       result.best_epoch = epoch;
     }
@@ -444,7 +417,7 @@ TrainResult pretrain_model(Parameters& params, const Dataset& data,
     }
   }
   if (validate && result.best_epoch > 0) params = best;
-  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  result.seconds = reporter.seconds();
   return result;
 }
 

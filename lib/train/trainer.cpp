@@ -1,7 +1,6 @@
 #include "train/trainer.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -12,6 +11,7 @@
 #include "core/error.hpp"
 #include "train/byte_io.hpp"
 #include "train/checkpoint.hpp"
+#include "train/run_progress.hpp"
 #include "train/share_pool.hpp"
 #include "train/trainable_encoder.hpp"
 #include "train/window_sampler.hpp"
@@ -358,8 +358,7 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
          "train: LoRA trains the adapter alone; trainable_prefixes must be empty");
   if (options.resume && options.checkpoint_path.empty())
     fail(ErrorCode::InvalidArgument, "train: resume needs a checkpoint path");
-  using Clock = std::chrono::steady_clock;
-  const auto start = Clock::now();
+  const auto start = ProgressReporter::Clock::now();
   const ModelConfig& config = params.config();
   const WindowOptions wo = window_options(config, options);
   const WindowSampler sampler(data, wo, sampling_weights(data, options.sampling));
@@ -416,25 +415,10 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
     save_checkpoint(options.checkpoint_path, fingerprint, state, params, lora);
   }
 
-  const int64_t resumed_steps = result.steps;
+  const ProgressReporter reporter(options.progress, options.epochs, total_steps,
+                                  options.batch_size, result.steps, start);
   auto report = [&](int64_t epoch, double train_loss, bool epoch_end) {
-    if (!options.progress) return true;
-    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    const auto steps_now = static_cast<double>(result.steps - resumed_steps);
-    TrainProgress p;
-    p.epoch = epoch;
-    p.epochs = options.epochs;
-    p.step = result.steps;
-    p.total_steps = total_steps;
-    p.train_loss = train_loss;
-    p.val_loss = state.last_val;
-    p.samples_per_second =
-        seconds > 0.0 ? steps_now * static_cast<double>(options.batch_size) / seconds : 0.0;
-    p.eta_seconds = steps_now > 0.0
-                        ? seconds / steps_now * static_cast<double>(total_steps - result.steps)
-                        : 0.0;
-    p.epoch_end = epoch_end;
-    return options.progress(p);
+    return reporter.report(result, epoch, train_loss, state.last_val, epoch_end);
   };
 
   std::vector<Window> batch(static_cast<size_t>(options.batch_size));
@@ -459,12 +443,7 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
         // Share 0's buffers become the sum (no copy); its next backward
         // overwrites every tensor of what it gets back.
         std::swap(grads, workers[0].grads);
-        for (size_t w = 1; w < workers.size(); ++w)
-          for (size_t t = 0; t < grads.size(); ++t) {
-            std::vector<float>& sum = grads.values(t);
-            const std::vector<float>& add = workers[w].grads.values(t);
-            for (size_t i = 0; i < sum.size(); ++i) sum[i] += add[i];
-          }
+        for (size_t w = 1; w < workers.size(); ++w) add_gradients(grads, workers[w].grads);
         if (lora) {
           adapter_gradients(adapter, grads, adapter_grads);
           const std::vector<std::span<float>> g(adapter_grads.begin(), adapter_grads.end());
@@ -480,8 +459,7 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
         epoch_loss += loss;
       }
       ++result.steps;
-      if (options.progress_interval_steps > 0 &&
-          result.steps % options.progress_interval_steps == 0 &&
+      if (ProgressReporter::interval_due(options.progress_interval_steps, result.steps) &&
           !report(epoch, epoch_loss / static_cast<double>(s + 1), false)) {
         result.cancelled = true;
         break;
@@ -493,17 +471,11 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
     if (validate) {
       if (lora) apply_adapter(params, adapter, merged);
       state.last_val = evaluate_with(pool, workers, model, data, validation, options);
-      result.val_losses.push_back(state.last_val);
-      if (state.last_val < result.best_val_loss) {
-        result.best_val_loss = state.last_val;
-        result.best_epoch = epoch;
+      if (record_validation(result, epoch, state.last_val, state.epochs_without_gain)) {
         if (lora)
           state.best_adapter = adapter;
         else
           state.best = params;
-        state.epochs_without_gain = 0;
-      } else {
-        ++state.epochs_without_gain;
       }
     } else {
       result.best_epoch = epoch;
@@ -523,7 +495,7 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
     *adapter_out = keep_best ? std::move(state.best_adapter) : std::move(adapter);
   else if (keep_best)
     params = std::move(state.best);
-  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  result.seconds = reporter.seconds();
   return std::move(result);
 }
 
