@@ -15,6 +15,7 @@ std::atomic<int> g_active_isa{kUnset};
 const char* cpu_isa_name(CpuIsa isa) {
   switch (isa) {
     case CpuIsa::Scalar: return "scalar";
+    case CpuIsa::Vec128: return "vec128";
     case CpuIsa::Avx2: return "avx2";
   }
   return "unknown";
@@ -23,6 +24,8 @@ const char* cpu_isa_name(CpuIsa isa) {
 bool cpu_supports(CpuIsa isa) {
   switch (isa) {
     case CpuIsa::Scalar: return true;
+    // Built from the target's baseline vectors (SSE2, NEON): no check needed.
+    case CpuIsa::Vec128: return true;
     // libgcc also checks that the OS saves the YMM registers.
     case CpuIsa::Avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   }
@@ -33,10 +36,12 @@ CpuIsa parse_cpu_isa(std::string_view name) {
   CpuIsa isa;
   if (name == "scalar") {
     isa = CpuIsa::Scalar;
+  } else if (name == "vec128") {
+    isa = CpuIsa::Vec128;
   } else if (name == "avx2") {
     isa = CpuIsa::Avx2;
   } else {
-    fail(ErrorCode::InvalidArgument, "INVF_CPU_ISA: unknown instruction set '{}' (use scalar or avx2)",
+    fail(ErrorCode::InvalidArgument, "INVF_CPU_ISA: unknown instruction set '{}' (use scalar, vec128 or avx2)",
          name);
   }
   if (!cpu_supports(isa))
@@ -47,7 +52,7 @@ CpuIsa parse_cpu_isa(std::string_view name) {
 CpuIsa cpu_isa_from_environment() {
   const char* forced = std::getenv("INVF_CPU_ISA");
   if (forced && *forced) return parse_cpu_isa(forced);
-  return cpu_supports(CpuIsa::Avx2) ? CpuIsa::Avx2 : CpuIsa::Scalar;
+  return cpu_supports(CpuIsa::Avx2) ? CpuIsa::Avx2 : CpuIsa::Vec128;
 }
 
 CpuIsa active_cpu_isa() {

@@ -1,17 +1,18 @@
 // Run-time choice of the instruction set for the Cpu backend's own kernels.
-// The best one the CPU supports is used unless INVF_CPU_ISA=scalar|avx2
-// forces one (read once, on first use).
+// The best one the CPU supports (avx2, then vec128, then scalar) is used
+// unless INVF_CPU_ISA=scalar|vec128|avx2 forces one (read once, on first use).
+// vec128 (4-float vectors: SSE2 on x86-64, NEON on ARM64) runs everywhere.
 #pragma once
 
 #include <string_view>
 
 namespace invforecast::kernels {
 
-enum class CpuIsa { Scalar, Avx2 };
+enum class CpuIsa { Scalar, Vec128, Avx2 };
 
 const char* cpu_isa_name(CpuIsa isa);
 bool cpu_supports(CpuIsa isa);
-// "scalar" or "avx2"; Error(InvalidArgument) for another name,
+// "scalar", "vec128" or "avx2"; Error(InvalidArgument) for another name,
 // Error(Unsupported) when this CPU lacks it.
 CpuIsa parse_cpu_isa(std::string_view name);
 // INVF_CPU_ISA when set, else the best ISA this CPU supports.

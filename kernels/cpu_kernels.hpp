@@ -1,7 +1,7 @@
 // The Cpu backend's own kernels (everything but GEMM), one table per ISA.
 // cpu_kernels_impl.hpp holds the single source of every kernel, written on a
-// small vector type; cpu_kernels_scalar.cpp and cpu_kernels_avx2.cpp compile
-// it once each.  Arguments follow ops.hpp, already checked there.
+// small vector type; cpu_kernels_scalar.cpp, cpu_kernels_vec128.cpp and
+// cpu_kernels_avx2.cpp compile it once each.  Arguments follow ops.hpp, already checked there.
 #pragma once
 
 #include <cstdint>
@@ -58,6 +58,7 @@ struct CpuKernels {
 };
 
 const CpuKernels& scalar_kernels();
+const CpuKernels& vec128_kernels();
 // Only call when cpu_supports(CpuIsa::Avx2).
 const CpuKernels& avx2_kernels();
 const CpuKernels& kernels_for(CpuIsa isa);

@@ -1,5 +1,5 @@
 // The single source of the Cpu backend's kernels, written on a vector type V
-// (ScalarVec or Avx2Vec).  Included once per ISA by cpu_kernels_<isa>.cpp,
+// (ScalarVec, Vec128 or Avx2Vec).  Included once per ISA by cpu_kernels_<isa>.cpp,
 // which defines V's namespace INVF_CPU_ISA_NS first; everything here has
 // internal linkage, and only intrinsics and V are used, so no function
 // compiled for one ISA can be picked by the linker for another.  Shapes are

@@ -16,6 +16,7 @@ const CpuKernels& scalar_kernels() { return scalar::kTable; }
 const CpuKernels& kernels_for(CpuIsa isa) {
   switch (isa) {
     case CpuIsa::Scalar: return scalar_kernels();
+    case CpuIsa::Vec128: return vec128_kernels();
     case CpuIsa::Avx2: return avx2_kernels();
   }
   fail(ErrorCode::Internal, "unknown CPU instruction set {}", static_cast<int>(isa));

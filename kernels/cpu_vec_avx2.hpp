@@ -11,6 +11,8 @@
 
 #include <cstdint>
 
+#include "cpu_vec_fits.hpp"
+
 namespace invforecast::kernels::cpu {
 
 struct Avx2Vec {
@@ -138,8 +140,6 @@ struct Avx2Vec {
   // NaN stays NaN.
   template <int N>
   static void exp_nonpositive(Reg* x) {
-    constexpr float kExp[6] = {0.0082976551f, 0.041915384f, 0.16667575f,
-                               0.49998895f,   0.99999969f,  1.0000001f};
     const Reg magic = set1(12582912.0f);
     Reg e[N], r[N];
 #pragma GCC unroll 8
@@ -149,12 +149,12 @@ struct Avx2Vec {
       const Reg n = sub(e[i], magic);
       r[i] = _mm256_fnmadd_ps(n, set1(1.42860682e-06f),
                               _mm256_fnmadd_ps(n, set1(0.693145751953125f), y));
-      x[i] = fmadd(set1(kExp[0]), r[i], set1(kExp[1]));
+      x[i] = fmadd(set1(kExpPoly[0]), r[i], set1(kExpPoly[1]));
     }
 #pragma GCC unroll 8
     for (int j = 2; j < 6; ++j)
 #pragma GCC unroll 8
-      for (int i = 0; i < N; ++i) x[i] = fmadd(x[i], r[i], set1(kExp[j]));
+      for (int i = 0; i < N; ++i) x[i] = fmadd(x[i], r[i], set1(kExpPoly[j]));
 #pragma GCC unroll 8
     for (int i = 0; i < N; ++i)
       x[i] = _mm256_castsi256_ps(_mm256_add_epi32(
@@ -173,8 +173,6 @@ struct Avx2Vec {
   // Horner, not Estrin: across N registers throughput counts, not depth.
   template <int N>
   static void normal_lower_tail(const Reg* x, Reg* tail) {
-    constexpr float kP[8] = {-0.18198305f,  0.72660623f, -0.95663906f, 0.30773006f,
-                             -0.016763961f, 0.38686682f, 0.99973369f,  -1.2655514f - 0.69314718f};
     Reg z[N], t[N];
 #pragma GCC unroll 8
     for (int i = 0; i < N; ++i)
@@ -182,11 +180,12 @@ struct Avx2Vec {
 #pragma GCC unroll 8
     for (int i = 0; i < N; ++i) t[i] = div(set1(1.0f), fmadd(set1(0.5f), z[i], set1(1.0f)));
 #pragma GCC unroll 8
-    for (int i = 0; i < N; ++i) tail[i] = fmadd(set1(kP[0]), t[i], set1(kP[1]));
+    for (int i = 0; i < N; ++i)
+      tail[i] = fmadd(set1(kHalfErfcPoly[0]), t[i], set1(kHalfErfcPoly[1]));
 #pragma GCC unroll 8
     for (int j = 2; j < 8; ++j)
 #pragma GCC unroll 8
-      for (int i = 0; i < N; ++i) tail[i] = fmadd(tail[i], t[i], set1(kP[j]));
+      for (int i = 0; i < N; ++i) tail[i] = fmadd(tail[i], t[i], set1(kHalfErfcPoly[j]));
 #pragma GCC unroll 8
     for (int i = 0; i < N; ++i) tail[i] = _mm256_fnmadd_ps(z[i], z[i], tail[i]);  // >= -101
     exp_nonpositive<N>(tail);

@@ -4,8 +4,9 @@
 //   The training path and the backward passes use it.
 // - packed_gemm(): our own register-blocked kernel on a B operand packed
 //   once (PackedMatrix), for the inference forward pass, whose weights are
-//   fixed: gemm_packed_impl.hpp, compiled for AVX2+FMA (gemm_avx2.cpp) and
-//   for any CPU (gemm_scalar.cpp), chosen by active_cpu_isa().
+//   fixed: gemm_packed_impl.hpp, compiled for AVX2+FMA (gemm_avx2.cpp),
+//   for 128-bit vectors (gemm_vec128.cpp) and for any CPU (gemm_scalar.cpp),
+//   chosen by active_cpu_isa().
 #pragma once
 
 #include <cstddef>
@@ -64,6 +65,18 @@ class PackedMatrix {
   int64_t n_ = 0, k_ = 0;
   bool has_bias_ = false;
   std::unique_ptr<float[], AlignedFree> storage_;
+};
+
+// packed_gemm's tile shapes for one ISA (gemm_<isa>.cpp names its own
+// GemmTiles; gemm_packed_impl.hpp explains them): rows of a per tile, and
+// 16-column panels per tile of R rows.  Six rows by one panel is 12 AVX2
+// accumulators; the short row blocks take more panels (1 x 64, 2 x 48,
+// 3 x 32) to keep at least 8 FMA chains in flight.
+struct SixRowGemmTiles {
+  static constexpr int64_t max_rows = 6;
+  static constexpr int64_t panels_for_rows(int64_t rows) {
+    return rows == 1 ? 4 : rows == 2 ? 3 : rows == 3 ? 2 : 1;
+  }
 };
 
 // c[m, n] = epilogue(a b + bias), or c += a b + bias when accumulate (a

@@ -13,6 +13,10 @@ namespace avx2 {
 void packed_gemm(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, float* c,
                  int64_t ldc, Epilogue epilogue, bool accumulate);
 }
+namespace vec128 {
+void packed_gemm(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, float* c,
+                 int64_t ldc, Epilogue epilogue, bool accumulate);
+}
 namespace scalar {
 void packed_gemm(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, float* c,
                  int64_t ldc, Epilogue epilogue, bool accumulate);
@@ -63,6 +67,7 @@ void packed_gemm(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, 
                  int64_t ldc, Epilogue epilogue, bool accumulate) {
   switch (active_cpu_isa()) {
     case CpuIsa::Avx2: avx2::packed_gemm(m, a, lda, b, c, ldc, epilogue, accumulate); return;
+    case CpuIsa::Vec128: vec128::packed_gemm(m, a, lda, b, c, ldc, epilogue, accumulate); return;
     case CpuIsa::Scalar: scalar::packed_gemm(m, a, lda, b, c, ldc, epilogue, accumulate); return;
   }
 }

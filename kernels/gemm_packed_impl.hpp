@@ -1,14 +1,18 @@
 // The single source of packed_gemm (gemm.hpp), written on a vector type V
-// (ScalarVec or Avx2Vec) like cpu_kernels_impl.hpp.  Included once per ISA by
-// gemm_<isa>.cpp, which defines V's namespace INVF_CPU_ISA_NS first; only
-// INVF_CPU_ISA_NS::packed_gemm leaves the translation unit.
+// (ScalarVec, Vec128 or Avx2Vec) like cpu_kernels_impl.hpp.  Included once
+// per ISA by gemm_<isa>.cpp, which first defines in V's namespace
+// INVF_CPU_ISA_NS the vector type V and the tile shapes GemmTiles (below);
+// only INVF_CPU_ISA_NS::packed_gemm leaves the translation unit.
 //
-// Blocking: a tile is R rows of a (1..6) times P panels of b (16 columns
-// each), held in R * P * 16 / width accumulators: 6 x 16 (12 AVX2 registers)
-// for full row blocks; the last rows of a batch (and batch-1 latency) take
-// more panels at once, 1 x 64, 2 x 48, 3 x 32, so that there are always at
-// least 8 independent FMA chains to hide the FMA latency.  Per k the tile
-// loads P * 16 floats of b and broadcasts R floats of a.
+// Blocking: a tile is R rows of a (1..GemmTiles::max_rows) times P panels of
+// b (16 columns each, P = GemmTiles::panels_for_rows(R)), held in
+// R * P * 16 / width accumulators, sized per ISA to its registers
+// (gemm_<isa>.cpp): AVX2 runs 6 x 16 (12 YMM accumulators) for full row
+// blocks, and the last rows of a batch (and batch-1 latency) take more panels
+// at once, 1 x 64, 2 x 48, 3 x 32, so that there are always at least 8
+// independent FMA chains to hide the FMA latency; vec128 on x86-64 runs
+// 3 x 16 (12 of the 16 XMM registers) and 1 x 48.  Per k the tile loads
+// P * 16 floats of b and broadcasts R floats of a.
 //
 // Loop order: k blocks (only for long k: the quantile head's 5376) > row
 // blocks > panels.  A row block of a (R x k block) stays in L1 while the
@@ -27,11 +31,9 @@ using Reg = V::Reg;
 constexpr int64_t W = V::width;
 constexpr int64_t NR = kPackedPanelWidth;
 constexpr int64_t NV = NR / W;  // vectors per panel row
-constexpr int64_t kMaxRows = 6;
+constexpr int64_t kMaxRows = GemmTiles::max_rows;
 static_assert(NR % W == 0);
-
-// Panels taken together by a tile of R rows (see the file comment).
-constexpr int64_t panels_for_rows(int64_t rows) { return rows == 1 ? 4 : rows == 2 ? 3 : rows == 3 ? 2 : 1; }
+static_assert(kMaxRows >= 1);
 
 struct TileArgs {
   const float* a;
@@ -107,7 +109,8 @@ void tile(const TileArgs& t) {
 // panels for what is left.
 template <int64_t R>
 void row_block(TileArgs t, const PackedMatrix& b, int64_t k0) {
-  constexpr int64_t P = panels_for_rows(R);
+  constexpr int64_t P = GemmTiles::panels_for_rows(R);
+  static_assert(P >= 1);
   const int64_t panels = b.panels(), n = b.n(), stride = b.k() * NR;
   const float* bias = b.padded_bias();
   float* c = t.c;
@@ -126,6 +129,14 @@ void row_block(TileArgs t, const PackedMatrix& b, int64_t k0) {
     t.bias = bias ? bias + p * NR : nullptr;
     tile<R, 1>(t);
   }
+}
+
+// row_block<rows> for rows in 1 .. R.
+template <int64_t R>
+void row_block_for(int64_t rows, const TileArgs& t, const PackedMatrix& b, int64_t k0) {
+  if constexpr (R > 1)
+    if (rows < R) return row_block_for<R - 1>(rows, t, b, k0);
+  row_block<R>(t, b, k0);
 }
 
 }  // namespace
@@ -148,14 +159,7 @@ void packed_gemm(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, 
       t.a = a + r0 * lda + k0;
       t.c = c + r0 * ldc;
       const int64_t rows = m - r0 < kMaxRows ? m - r0 : kMaxRows;
-      switch (rows) {
-        case 1: row_block<1>(t, b, k0); break;
-        case 2: row_block<2>(t, b, k0); break;
-        case 3: row_block<3>(t, b, k0); break;
-        case 4: row_block<4>(t, b, k0); break;
-        case 5: row_block<5>(t, b, k0); break;
-        default: row_block<6>(t, b, k0); break;
-      }
+      row_block_for<kMaxRows>(rows, t, b, k0);
       // GELU over the finished rows while they are in L1, many registers at
       // once (V::gelu_in_place), rather than tile by tile in the epilogue.
       if (epilogue == Epilogue::Gelu && t.last_block)

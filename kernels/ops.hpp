@@ -7,9 +7,10 @@
 //                templated on the scalar type, so gradient tests run it in
 //                float64;
 //     Cpu        the fast path, our own kernels compiled once per ISA
-//                (scalar, AVX2+FMA) and chosen at run time by CPU feature
-//                detection; INVF_CPU_ISA=scalar|avx2 forces one
-//                (kernels/cpu_isa.hpp):
+//                (scalar; vec128, 4-float vectors: SSE2 on any x86-64,
+//                NEON on ARM64; AVX2+FMA) and chosen at run time by CPU
+//                feature detection; INVF_CPU_ISA=scalar|vec128|avx2 forces
+//                one (kernels/cpu_isa.hpp):
 //                - GEMMs on a model's fixed weights (the PackedLinear ops,
 //                  the whole inference forward): our register-blocked GEMM
 //                  on weights packed once at load (kernels/gemm_packed_*),
@@ -94,8 +95,8 @@ class PackedLinear {
 // Cpu backend: cpu::packed_gemm for every shape (gemm.hpp).  This is the one
 // dispatch point between our GEMM and oneDNN for inference, and it has no
 // shape-dependent switch: measured at the encoder's shapes (1 thread),
-// packed_gemm is within 3% of oneDNN's matmul at 1344 rows (a tile of 32
-// series; about 110 GFLOP/s both), ahead at 42 rows (110 vs 102), and 2.8x
+// packed_gemm is within 3% of oneDNN's matmul at 1344 rows (32 series of 42
+// tokens; about 110 GFLOP/s both), ahead at 42 rows (110 vs 102), and 2.8x
 // faster for the head at batch 1 (one row, k 5376); only the patch
 // embedding (k 16, 0.5% of the flops) runs slower (78 vs 104 GFLOP/s at
 // 1344 rows), not worth a second path.  Keeping one kernel

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Fits the polynomials of the AVX2 normal CDF (kernels/cpu_vec_avx2.hpp,
-Avx2Vec::normal_cdf), which the GELU of every forward pass runs on.
+"""Fits the polynomials of the vector types' exp and normal CDF
+(kernels/cpu_vec_fits.hpp, used by cpu_vec_avx2.hpp and cpu_vec_vec128.hpp),
+which the softmax and GELU of every forward pass run on.
 
     erfc(z) = t * exp(-z^2 + P(t)),  t = 1 / (1 + z/2),  0 <= z <= 9.3
     e^r     = E(r),                  |r| <= ln(2) / 2

@@ -1,6 +1,6 @@
 // The encoder forward pass (lib/model/encoder.*): parity with PyTorch on the
 // checked-in fixtures (tests/make_parity_fixture.py), the fast backend against
-// the reference on the default configuration, quantiles that never cross and
+// the reference on the default configuration (every ISA), quantiles that never cross and
 // never go negative, determinism across threads and batch layouts, and errors.
 //
 // Parity metric, per series s: max_i |got - want| / max(max_i |want|, 1e-3),
@@ -215,12 +215,18 @@ TEST_CASE("encoder Cpu backend matches the reference on the default configuratio
     const EncoderModel model = build_model(random_model(config, 7));
     const std::vector<float> input = sales(40, config.context_length, 11);
     const std::vector<float> reference = run(model, Backend::Reference, input);
-    const std::vector<float> fast = run(model, Backend::Cpu, input);
-    const double error = max_series_error(fast, reference, model.outputs_per_series());
-    print_error(norm == NormKind::Revin ? "default config revin cpu vs reference"
-                                        : "default config meanabs cpu vs reference",
-                error);
-    CHECK(error <= 1e-4);
+    kernels::testing::IsaSweep sweep;
+    for (const kernels::CpuIsa isa : sweep.isas()) {
+      kernels::set_active_cpu_isa(isa);
+      const std::vector<float> fast = run(model, Backend::Cpu, input);
+      const double error = max_series_error(fast, reference, model.outputs_per_series());
+      INFO(kernels::cpu_isa_name(isa));
+      print_error((std::string("default config ") + (norm == NormKind::Revin ? "revin" : "meanabs") +
+                   " cpu [" + kernels::cpu_isa_name(isa) + "] vs reference")
+                      .c_str(),
+                  error);
+      CHECK(error <= 1e-4);
+    }
     check_quantiles_ordered(reference, config.num_quantiles());
   }
 }

@@ -1,5 +1,5 @@
-// The INVF_CPU_ISA override: names, errors, and scalar vs AVX2 kernels
-// giving the same results within tolerance.
+// The INVF_CPU_ISA override: names, errors, the default order, and the
+// vec128 and AVX2 kernels giving the scalar kernels' results within tolerance.
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -82,50 +82,67 @@ std::vector<std::vector<float>> run_cpu_ops() {
 }  // namespace
 
 TEST_CASE("INVF_CPU_ISA names and errors", "[kernels][isa]") {
+  for (const CpuIsa isa : {CpuIsa::Scalar, CpuIsa::Vec128, CpuIsa::Avx2})
+    CHECK(std::string(cpu_isa_name(isa)) == (isa == CpuIsa::Scalar ? "scalar" : isa == CpuIsa::Vec128 ? "vec128" : "avx2"));
   CHECK(parse_cpu_isa("scalar") == CpuIsa::Scalar);
+  CHECK(parse_cpu_isa("vec128") == CpuIsa::Vec128);
   CHECK(cpu_supports(CpuIsa::Scalar));
-  try {
-    parse_cpu_isa("sse9");
-    FAIL("sse9 was accepted");
-  } catch (const Error& e) {
-    CHECK(e.code() == ErrorCode::InvalidArgument);
-    CHECK(std::string(e.what()).find("unknown instruction set 'sse9'") != std::string::npos);
+  CHECK(cpu_supports(CpuIsa::Vec128));  // every CPU: SSE2 and NEON are the targets' baselines
+  for (const char* bad : {"sse9", "VEC128", "vec", ""}) {
+    INFO("name '" << bad << "'");
+    try {
+      parse_cpu_isa(bad);
+      FAIL("accepted");
+    } catch (const Error& e) {
+      CHECK(e.code() == ErrorCode::InvalidArgument);
+      CHECK(std::string(e.what()).find("unknown instruction set '" + std::string(bad) + "' (use scalar, vec128 or avx2)") !=
+            std::string::npos);
+    }
+  }
+  for (const char* name : {"scalar", "vec128"}) {
+    const ScopedIsaEnvironment environment(name);
+    CHECK(cpu_isa_name(cpu_isa_from_environment()) == std::string(name));
   }
   {
-    const ScopedIsaEnvironment environment("scalar");
-    CHECK(cpu_isa_from_environment() == CpuIsa::Scalar);
-  }
-  {
-    const ScopedIsaEnvironment environment(nullptr);
-    CHECK(cpu_isa_from_environment() == (cpu_supports(CpuIsa::Avx2) ? CpuIsa::Avx2 : CpuIsa::Scalar));
+    // Unset, or set but empty: the best ISA, and vec128 where AVX2 is missing.
+    for (const char* value : {static_cast<const char*>(nullptr), ""}) {
+      const ScopedIsaEnvironment environment(value);
+      CHECK(cpu_isa_from_environment() == (cpu_supports(CpuIsa::Avx2) ? CpuIsa::Avx2 : CpuIsa::Vec128));
+    }
   }
   if (!cpu_supports(CpuIsa::Avx2)) {
     const ScopedIsaEnvironment environment("avx2");
-    CHECK_THROWS_AS(cpu_isa_from_environment(), Error);
+    try {
+      cpu_isa_from_environment();
+      FAIL("avx2 was accepted on a CPU without it");
+    } catch (const Error& e) {
+      CHECK(e.code() == ErrorCode::Unsupported);
+      CHECK(std::string(e.what()).find("does not support avx2") != std::string::npos);
+    }
   }
 }
 
-TEST_CASE("INVF_CPU_ISA=scalar and =avx2 give the same results", "[kernels][isa]") {
-  if (!cpu_supports(CpuIsa::Avx2)) {
-    WARN("this CPU has no AVX2: only the scalar kernels can run");
-    return;
-  }
-  std::vector<std::vector<float>> scalar_outputs, avx2_outputs;
+TEST_CASE("INVF_CPU_ISA=vec128 and =avx2 give the scalar results", "[kernels][isa]") {
+  std::vector<std::vector<float>> scalar_outputs;
   {
     const ScopedIsaEnvironment environment("scalar");
     set_active_cpu_isa(cpu_isa_from_environment());
     REQUIRE(active_cpu_isa() == CpuIsa::Scalar);
     scalar_outputs = run_cpu_ops();
   }
-  {
-    const ScopedIsaEnvironment environment("avx2");
+  for (const char* name : {"vec128", "avx2"}) {
+    if (std::string(name) == "avx2" && !cpu_supports(CpuIsa::Avx2)) {
+      WARN("this CPU has no AVX2: only the scalar and vec128 kernels can run");
+      continue;
+    }
+    const ScopedIsaEnvironment environment(name);
     set_active_cpu_isa(cpu_isa_from_environment());
-    REQUIRE(active_cpu_isa() == CpuIsa::Avx2);
-    avx2_outputs = run_cpu_ops();
-  }
-  REQUIRE(scalar_outputs.size() == avx2_outputs.size());
-  for (size_t i = 0; i < scalar_outputs.size(); ++i) {
-    INFO("output " << i);
-    CHECK(record_error("scalar vs avx2", max_relative_error(avx2_outputs[i], scalar_outputs[i])) < 1e-5);
+    REQUIRE(cpu_isa_name(active_cpu_isa()) == std::string(name));
+    const std::vector<std::vector<float>> outputs = run_cpu_ops();
+    REQUIRE(outputs.size() == scalar_outputs.size());
+    for (size_t i = 0; i < outputs.size(); ++i) {
+      INFO(name << " output " << i);
+      CHECK(record_error(std::string("scalar vs ") + name, max_relative_error(outputs[i], scalar_outputs[i])) < 1e-5);
+    }
   }
 }
