@@ -118,6 +118,7 @@ TEST_CASE("model loads from a path and from a buffer with its configuration", "[
        {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9}},
       {"parity/meanabs.invfm", 48, 8, 8, 6, 16, 2, 32, 2, 5, 5, {0.05, 0.25, 0.5, 0.75, 0.95}},
       {"model/v1_tiny_meanabs.invfm", 12, 4, 4, 3, 4, 2, 8, 2, 2, 1, {0.5}},
+      {"model/v1_small_revin_runnable.invfm", 16, 4, 2, 8, 8, 2, 16, 1, 2, 3, {0.05, 0.5, 0.95}},
   };
   for (const Expected& e : cases) {
     INFO(e.file);

@@ -421,4 +421,15 @@ TEST_CASE("encoder runs the frozen v1 model files", "[encoder]") {
   // Its generated values give revin.weight = -0.75: a valid file, but not a usable model.
   check_error([&] { EncoderModel(ModelFile::open(dir + "v1_small_revin.invfm")); },
               ErrorCode::CorruptModel, "revin.weight is -0.75");
+  // The same file with the gain at +0.75 (RevIN, end padding, three quantiles) runs, and the fast
+  // backend agrees with the reference.
+  const EncoderModel small(ModelFile::open(dir + "v1_small_revin_runnable.invfm"));
+  REQUIRE(small.config().context_length == 16);
+  const std::vector<float> small_input = sales(5, 16, 78);
+  const std::vector<float> reference = run(small, Backend::Reference, small_input);
+  const std::vector<float> fast = run(small, Backend::Cpu, small_input);
+  REQUIRE(reference.size() == 5 * 2 * 3);
+  check_quantiles_ordered(reference, 3);
+  check_quantiles_ordered(fast, 3);
+  CHECK(max_series_error(fast, reference, 2 * 3) < 1e-4);
 }

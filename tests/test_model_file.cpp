@@ -908,7 +908,18 @@ namespace {
 struct FrozenFixture {
   const char* file;
   ModelMetadata metadata;
+  // The generator gives revin.weight -0.75, a file the encoder refuses to run
+  // (the gain must be positive); fixture 2 stores +0.75 instead.
+  bool positive_revin_gain = false;
 };
+
+TensorSet fixture_tensors(const FrozenFixture& fixture) {
+  TensorSet set = generate_tensors(fixture.metadata.config);
+  if (fixture.positive_revin_gain)
+    for (size_t t = 0; t < set.tensors.size(); ++t)
+      if (set.tensors[t].name == "revin.weight") set.storage[t][0] = 0.75f;
+  return set;
+}
 
 FrozenFixture frozen_fixture(int which) {
   if (which == 0) {
@@ -917,6 +928,13 @@ FrozenFixture frozen_fixture(int which) {
     m.config.quantiles = {0.05, 0.5, 0.95};
     m.provenance = {{"generator", "tests/test_model_file.cpp frozen_fixture(0)"}, {"format", "v1"}};
     return {"v1_small_revin.invfm", m};
+  }
+  if (which == 2) {
+    ModelMetadata m = small_metadata();
+    m.config.horizon = 2;
+    m.config.quantiles = {0.05, 0.5, 0.95};
+    m.provenance = {{"generator", "tests/test_model_file.cpp frozen_fixture(2)"}, {"format", "v1"}};
+    return {"v1_small_revin_runnable.invfm", m, true};
   }
   ModelMetadata m = small_metadata();
   m.config.context_length = 12;
@@ -944,10 +962,10 @@ TEST_CASE("model frozen v1 fixtures keep loading", "[model]") {
   // Set INVF_WRITE_MODEL_FIXTURES=1 only to create a fixture that does not exist yet: frozen files are
   // never overwritten.
   const char* create = std::getenv("INVF_WRITE_MODEL_FIXTURES");
-  for (int which = 0; which < 2; ++which) {
+  for (int which = 0; which < 3; ++which) {
     const FrozenFixture fixture = frozen_fixture(which);
     const fs::path path = dir / fixture.file;
-    const TensorSet set = generate_tensors(fixture.metadata.config);
+    const TensorSet set = fixture_tensors(fixture);
     if (create && std::string(create) == "1" && !fs::exists(path)) {
       fs::create_directories(dir);
       write_model_file(path.string(), fixture.metadata, set.tensors);
@@ -976,6 +994,9 @@ TEST_CASE("model frozen v1 fixtures keep loading", "[model]") {
   CHECK(small.tensor("revin.bias").values[0] == -0.171875f);  // 37 - 48 = -11
   CHECK(small.tensor("head.weight").dims == std::vector<int64_t>{6, 64});
   CHECK(small.tensor("head.bias").values[5] == -0.453125f);  // tensor 20: (740 + 55) % 97 - 48 = -29
+  const ModelFile runnable = ModelFile::open((dir / "v1_small_revin_runnable.invfm").string());
+  CHECK(runnable.tensor("revin.weight").values[0] == 0.75f);
+  CHECK(runnable.tensor("revin.bias").values[0] == -0.171875f);
   const ModelFile tiny = ModelFile::open((dir / "v1_tiny_meanabs.invfm").string());
   CHECK(tiny.config().num_tokens() == 3);
   CHECK(tiny.config().padding == PaddingMode::None);
