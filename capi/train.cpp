@@ -164,9 +164,6 @@ invf_status* invf_train(const invf_dataset* dataset, const invf_model* init,
            finetune);
     if (!pretraining && t.mask_ratio)
       fail(ErrorCode::InvalidArgument, "option 'mask_ratio' applies to objective masked_patch");
-    if (pretraining && (!t.checkpoint.empty() || t.resume))
-      fail(ErrorCode::InvalidArgument,
-           "checkpoints are written by forecasting runs only, not by masked_patch pre-training");
     if (finetune == "lora")
       o.lora = train::LoraOptions{t.lora_rank.value_or(8), t.lora_alpha.value_or(16.0), {}};
     else if (t.lora_rank || t.lora_alpha)

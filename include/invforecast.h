@@ -435,7 +435,10 @@ typedef int (*invf_train_fn)(void* user_data, const invf_train_progress* progres
  *     "mask_ratio" (0.4), "finetune" "full" | "head" | "lora" (with
  *     `init`), "lora_rank" (8), "lora_alpha" (16)
  *   checkpoints: "checkpoint" a path written after every epoch (weights,
- *     optimiser state, position), "resume" "true" to continue from it
+ *     optimiser state, position; with "masked_patch" also the run's
+ *     reconstruction head), "resume" "true" to continue from it: forecasting
+ *     and pre-training runs alike (a checkpoint of the other objective, or of
+ *     another "mask_ratio", is refused like any other changed setting)
  * Errors: INVF_ERR_INVALID_ARGUMENT (bad or conflicting options, or a
  * checkpoint written with other settings: the message names the setting),
  * INVF_ERR_SERIES_TOO_SHORT (no series has a whole window), INVF_ERR_INTERNAL

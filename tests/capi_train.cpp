@@ -1,6 +1,6 @@
 // Training through the C ABI: a small model trained, saved, reloaded and
-// forecast; bit-identical retraining; cancellation and checkpoint resume;
-// head-only, LoRA and masked-patch pre-training then fine-tuning; the
+// forecast; bit-identical retraining; cancellation and checkpoint resume
+// (forecasting and pre-training); head-only, LoRA and masked-patch pre-training then fine-tuning; the
 // backtest of a model next to built-in methods; bad options.
 #include <cmath>
 #include <cstring>
@@ -271,6 +271,48 @@ TEST_CASE("a cancelled run resumes from its checkpoint to the uninterrupted resu
   set_all(no_file, {{"resume", "true"}});
   REQUIRE_FAILS(invf_train(data.raw, nullptr, no_file.raw, nullptr, nullptr, &refused.raw),
                 INVF_ERR_INVALID_ARGUMENT, "checkpoint");
+}
+
+TEST_CASE("a cancelled masked-patch pre-training resumes to the uninterrupted result", "[train]") {
+  Dataset data;
+  weekly_dataset(data);
+  Options plain;
+  set_all(plain, kSmallModel);
+  set_all(plain, {{"objective", "masked_patch"}, {"mask_ratio", "0.5"}});
+  Model straight;
+  REQUIRE_OK(invf_train(data.raw, nullptr, plain.raw, nullptr, nullptr, &straight.raw));
+
+  const std::string checkpoint = temp_path("pre.ckpt");
+  Options options;
+  set_all(options, kSmallModel);
+  set_all(options, {{"objective", "masked_patch"},
+                    {"mask_ratio", "0.5"},
+                    {"checkpoint", checkpoint.c_str()}});
+  Recorder cancel_in_epoch_2;
+  cancel_in_epoch_2.cancel_after_epoch = 2;
+  Model none;
+  REQUIRE_FAILS(invf_train(data.raw, nullptr, options.raw, record, &cancel_in_epoch_2, &none.raw),
+                INVF_ERR_CANCELLED, "resume from the checkpoint");
+  REQUIRE(std::filesystem::exists(checkpoint));
+
+  set_all(options, {{"resume", "true"}});
+  Model resumed;
+  REQUIRE_OK(invf_train(data.raw, nullptr, options.raw, nullptr, nullptr, &resumed.raw));
+  CHECK(model_bytes(resumed.raw) == model_bytes(straight.raw));
+  CHECK(provenance(resumed.raw, "objective") == "masked_patch");
+  CHECK(provenance(resumed.raw, "epochs_run") == "3");
+
+  // Another mask ratio, or the forecasting objective, cannot continue this run.
+  Model refused;
+  set_all(options, {{"mask_ratio", "0.4"}});
+  REQUIRE_FAILS(invf_train(data.raw, nullptr, options.raw, nullptr, nullptr, &refused.raw),
+                INVF_ERR_INVALID_ARGUMENT, "mask_ratio = 0.5");
+  Options forecast;
+  set_all(forecast, kSmallModel);
+  set_all(forecast, {{"checkpoint", checkpoint.c_str()}, {"resume", "true"}});
+  REQUIRE_FAILS(invf_train(data.raw, nullptr, forecast.raw, nullptr, nullptr, &refused.raw),
+                INVF_ERR_INVALID_ARGUMENT, "objective = masked_patch");
+  std::filesystem::remove(checkpoint);
 }
 
 TEST_CASE("fine-tuning: head only, LoRA adapters, and pre-training then fine-tuning", "[train]") {

@@ -139,6 +139,31 @@ wait $pid 2>/dev/null || true
 cmp -s "$work/straight.invfm" "$work/long_resumed.invfm" ||
   fail "the resumed run differs from the uninterrupted one"
 
+# Pre-training checkpoints too (its reconstruction head and optimiser with the
+# body): killed after epoch 1, it resumes to the uninterrupted result; resuming
+# the finished run gives it back; another mask ratio or objective is refused.
+pre=("${tiny[@]}" --objective masked_patch --epochs 4 --steps-per-epoch 150 --batch-size 16
+  --threads 2 --seed 3)
+"$cli" train --data "$data" "${pre[@]}" --progress never --out "$work/pre_straight.invfm" >/dev/null
+"$cli" train --data "$data" "${pre[@]}" --checkpoint "$work/pre.ckpt" \
+  --out "$work/pre_killed.invfm" >/dev/null 2>"$work/pre_err" &
+pid=$!
+while kill -0 $pid 2>/dev/null && ! grep -q '^epoch 1/4' "$work/pre_err"; do sleep 0.02; done
+kill -KILL $pid 2>/dev/null || true
+wait $pid 2>/dev/null || true
+"$cli" train --data "$data" "${pre[@]}" --progress never --checkpoint "$work/pre.ckpt" --resume \
+  --out "$work/pre_resumed.invfm" >/dev/null || fail "pre-training --resume after a kill"
+cmp -s "$work/pre_straight.invfm" "$work/pre_resumed.invfm" ||
+  fail "the resumed pre-training differs from the uninterrupted one"
+"$cli" train --data "$data" "${pre[@]}" --progress never --checkpoint "$work/pre.ckpt" --resume \
+  --out "$work/pre_again.invfm" >/dev/null || fail "pre-training --resume of a finished run"
+cmp -s "$work/pre_straight.invfm" "$work/pre_again.invfm" ||
+  fail "resuming a finished pre-training changed the model"
+expect_error "mask_ratio = 0.4, these settings give 0.5" train --data "$data" "${pre[@]}" \
+  --set mask_ratio=0.5 --checkpoint "$work/pre.ckpt" --resume --out "$work/x.invfm"
+expect_error "objective = masked_patch, these settings give forecast" train --data "$data" \
+  "${long[@]}" --checkpoint "$work/pre.ckpt" --resume --out "$work/x.invfm"
+
 # --- bad flags -------------------------------------------------------------------
 expect_error "--finetune needs --init" train --data "$data" "${steps[@]}" --finetune head --out "$work/x.invfm"
 expect_error "--horizon 14 differs" train --data "$data" "${steps[@]}" --init "$model" --horizon 14 --out "$work/x.invfm"

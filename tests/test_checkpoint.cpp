@@ -1,10 +1,12 @@
 // Training checkpoints (lib/train/checkpoint.*): a run cancelled and resumed
-// ends bit for bit like one that never stopped (full training and LoRA, at
-// an epoch's end or mid-epoch), resuming with other settings is refused
-// naming the setting, and damaged files give CorruptModel.
+// ends bit for bit like one that never stopped (full training, LoRA and
+// masked-patch pre-training, at an epoch's end or mid-epoch), resuming with
+// other settings (or another objective's checkpoint) is refused naming the
+// setting, and damaged files give CorruptModel.
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -16,6 +18,7 @@
 #include "train/checkpoint.hpp"
 #include "train/lora.hpp"
 #include "train/parameters.hpp"
+#include "train/pretrain.hpp"
 #include "train/trainer.hpp"
 #include "train_test_util.hpp"
 
@@ -368,4 +371,245 @@ TEST_CASE("checkpoint fields round-trip, NaN losses and adapters included", "[tr
   c.epochs_done = 3;  // three epochs but two losses
   check_error([&] { read_checkpoint(write_checkpoint_buffer(c)); }, ErrorCode::CorruptModel,
               "2 train and 0 validation losses for 3 epochs done");
+}
+
+namespace {
+
+PretrainOptions small_pretrain(const std::string& checkpoint) {
+  PretrainOptions o;
+  o.train = small_run(checkpoint);
+  o.mask_ratio = 0.4;
+  return o;
+}
+
+std::vector<uint8_t> model_bytes(const Parameters& params) {
+  return to_model_buffer(params, default_metadata(params));
+}
+
+}  // namespace
+
+TEST_CASE("a resumed pre-training run ends bit-identical to one that never stopped",
+          "[train][checkpoint][pretrain]") {
+  const Dataset data = weekly_dataset(10, 100, 8);
+  const Parameters initial = initialize_parameters(small_config(), 9);
+  TempDir dir;
+
+  PretrainOptions straight_options = small_pretrain(dir.file("pre_straight.ckpt"));
+  Parameters straight = initial;
+  const TrainResult full = pretrain_model(straight, data, straight_options);
+  REQUIRE(full.epochs_run == 4);
+  REQUIRE(full.steps == 20);
+  REQUIRE(full.val_losses.size() == 4);
+  CHECK(model_bytes(straight) != model_bytes(initial));
+  const std::vector<uint8_t> straight_checkpoint =
+      read_whole_file(dir.file("pre_straight.ckpt"), "checkpoint");
+
+  // The layout of checkpoint.hpp: the model's tensors, then the reconstruction head (best =
+  // current); the model's optimiser moments, then the head's; the objective and the ratio in
+  // the fingerprint.
+  const TrainCheckpoint saved = read_checkpoint(straight_checkpoint);
+  REQUIRE(saved.tensors.size() == initial.size() + 2);
+  CHECK(saved.tensors[initial.size()].name == "reconstruction.weight");
+  CHECK(saved.tensors[initial.size()].current.size() == 7 * 16);
+  CHECK(saved.tensors[initial.size()].best == saved.tensors[initial.size()].current);
+  CHECK(saved.tensors[initial.size() + 1].name == "reconstruction.bias");
+  CHECK(saved.tensors[initial.size() + 1].current.size() == 7);
+  REQUIRE(saved.optimizer.m.size() == initial.size() + 2);
+  CHECK(saved.optimizer.m[initial.size()].size() == 7 * 16);
+  CHECK(saved.optimizer.steps == 20);
+  CHECK(saved.epochs_done == 4);
+  const Fingerprint& fp = saved.fingerprint;
+  CHECK(std::count(fp.begin(), fp.end(), std::pair<std::string, std::string>("objective",
+                                                                             "masked_patch")) == 1);
+  CHECK(std::count(fp.begin(), fp.end(), std::pair<std::string, std::string>("mask_ratio",
+                                                                             "0.4")) == 1);
+  // The body's current values are the ones trained, not the initial ones.
+  for (size_t t = 0; t < initial.size(); ++t) {
+    CHECK(saved.tensors[t].name == initial.specs()[t].name);
+    if (!initial.specs()[t].name.starts_with("head."))
+      CHECK(saved.tensors[t].current != initial.values(t));
+  }
+
+  auto resume_and_compare = [&](PretrainOptions options, int64_t resumed_epochs) {
+    options.train.progress = nullptr;
+    options.train.progress_interval_steps = 0;
+    options.train.resume = true;
+    Parameters split = initial;  // the caller starts from the same weights; the checkpoint wins
+    const TrainResult second = pretrain_model(split, data, options);
+    CHECK_FALSE(second.cancelled);
+    CHECK(second.resumed_epochs == resumed_epochs);
+    check_same_result(full, second);
+    CHECK(model_bytes(split) == model_bytes(straight));
+    CHECK(read_whole_file(options.train.checkpoint_path, "checkpoint") == straight_checkpoint);
+  };
+  SECTION("cancelled at the end of epoch 2") {
+    PretrainOptions options = small_pretrain(dir.file("pre_split.ckpt"));
+    options.train.progress = cancel_at(2);
+    Parameters split = initial;
+    const TrainResult first = pretrain_model(split, data, options);
+    REQUIRE(first.cancelled);
+    REQUIRE(first.epochs_run == 2);
+    resume_and_compare(options, 2);
+  }
+  SECTION("cancelled in the middle of epoch 3: the epoch is replayed from epoch 2's checkpoint") {
+    PretrainOptions options = small_pretrain(dir.file("pre_mid.ckpt"));
+    options.train.progress_interval_steps = 1;
+    options.train.progress = cancel_at(0, 13);
+    Parameters split = initial;
+    const TrainResult first = pretrain_model(split, data, options);
+    REQUIRE(first.cancelled);
+    REQUIRE(first.steps == 13);
+    REQUIRE(read_checkpoint_file(options.train.checkpoint_path).epochs_done == 2);
+    resume_and_compare(options, 2);
+  }
+  SECTION("cancelled in the first epoch: resumed from the starting point written at once") {
+    PretrainOptions options = small_pretrain(dir.file("pre_first.ckpt"));
+    options.train.progress_interval_steps = 1;
+    options.train.progress = cancel_at(0, 3);
+    Parameters split = initial;
+    REQUIRE(pretrain_model(split, data, options).cancelled);
+    const TrainCheckpoint start = read_checkpoint_file(options.train.checkpoint_path);
+    CHECK(start.epochs_done == 0);
+    CHECK(start.optimizer.steps == 0);
+    resume_and_compare(options, 0);
+  }
+  SECTION("resuming a finished run changes nothing") {
+    straight_options.train.resume = true;
+    Parameters again = initial;
+    const TrainResult resumed = pretrain_model(again, data, straight_options);
+    CHECK(resumed.resumed_epochs == 4);
+    check_same_result(full, resumed);
+    CHECK(model_bytes(again) == model_bytes(straight));
+    CHECK(read_whole_file(dir.file("pre_straight.ckpt"), "checkpoint") == straight_checkpoint);
+  }
+  SECTION("a checkpoint does not change the run") {
+    PretrainOptions options = small_pretrain("");
+    Parameters plain = initial;
+    check_same_result(full, pretrain_model(plain, data, options));
+    CHECK(model_bytes(plain) == model_bytes(straight));
+  }
+}
+
+TEST_CASE("a pre-training early stop survives a cancel at the stopping epoch",
+          "[train][checkpoint][pretrain]") {
+  const Dataset data = weekly_dataset(6, 80, 4);
+  const Parameters initial = initialize_parameters(small_config(), 4);
+  TempDir dir;
+  PretrainOptions options = small_pretrain(dir.file("pre_stop.ckpt"));
+  options.train.epochs = 10;
+  options.train.patience = 2;
+  options.train.learning_rate = options.train.min_learning_rate = 1e-30;  // never improves
+  Parameters straight = initial;
+  const TrainResult full = pretrain_model(straight, data, options);
+  REQUIRE(full.stopped_early);
+  REQUIRE(full.epochs_run == 3);
+
+  options.train.checkpoint_path = dir.file("pre_stop_split.ckpt");
+  options.train.progress = cancel_at(3);
+  Parameters split = initial;
+  REQUIRE(pretrain_model(split, data, options).cancelled);
+  options.train.progress = nullptr;
+  options.train.resume = true;
+  split = initial;
+  const TrainResult resumed = pretrain_model(split, data, options);
+  CHECK(resumed.stopped_early);
+  check_same_result(full, resumed);
+  CHECK(model_bytes(split) == model_bytes(straight));
+}
+
+TEST_CASE("pre-training refuses other settings and the other objective's checkpoints",
+          "[train][checkpoint][pretrain]") {
+  const Dataset data = weekly_dataset(6, 80, 5);
+  const Parameters initial = initialize_parameters(small_config(), 5);
+  TempDir dir;
+  PretrainOptions pre = small_pretrain(dir.file("pre.ckpt"));
+  pre.train.epochs = 1;
+  Parameters params = initial;
+  pretrain_model(params, data, pre);
+  TrainOptions forecast = small_run(dir.file("forecast.ckpt"));
+  forecast.epochs = 1;
+  params = initial;
+  train_model(params, data, forecast);
+  pre.train.resume = true;
+  forecast.resume = true;
+
+  auto pretrain_refused = [&](const PretrainOptions& options, const std::string& text) {
+    Parameters p = initial;
+    check_error([&] { pretrain_model(p, data, options); }, ErrorCode::InvalidArgument, text);
+  };
+  PretrainOptions o = pre;
+  o.mask_ratio = 0.5;
+  pretrain_refused(o, "it was written with mask_ratio = 0.4, these settings give 0.5");
+  o = pre;
+  o.train.seed = 18;
+  pretrain_refused(o, "seed = 17, these settings give 18");
+  o = pre;
+  o.train.batch_size = 16;
+  pretrain_refused(o, "batch_size = 8, these settings give 16");
+  // A forecasting checkpoint given to pre-training, and the other way round.
+  o = pre;
+  o.train.checkpoint_path = forecast.checkpoint_path;
+  pretrain_refused(o, "written with objective = forecast, these settings give masked_patch");
+  {
+    TrainOptions f = forecast;
+    f.checkpoint_path = pre.train.checkpoint_path;
+    Parameters p = initial;
+    check_error([&] { train_model(p, data, f); }, ErrorCode::InvalidArgument,
+                "written with objective = masked_patch, these settings give forecast");
+  }
+  {
+    Parameters other = initialize_parameters(small_config(), 6);
+    check_error([&] { pretrain_model(other, data, pre); }, ErrorCode::InvalidArgument,
+                "initial parameters");
+  }
+  o = pre;
+  o.train.checkpoint_path.clear();
+  pretrain_refused(o, "resume needs a checkpoint path");
+  o = pre;
+  o.train.checkpoint_path = dir.file("missing.ckpt");
+  Parameters p = initial;
+  check_error([&] { pretrain_model(p, data, o); }, ErrorCode::Io, "cannot open checkpoint");
+  // A path that cannot be written fails before the first epoch.
+  o.train.resume = false;
+  o.train.checkpoint_path = dir.file("no/such/dir/pre.ckpt");
+  int reports = 0;
+  o.train.progress = [&reports](const TrainProgress&) { return ++reports > 0; };
+  check_error([&] { pretrain_model(p, data, o); }, ErrorCode::Io, "cannot create checkpoint");
+  CHECK(reports == 0);
+}
+
+TEST_CASE("damaged pre-training checkpoints give CorruptModel", "[train][checkpoint][pretrain]") {
+  const Dataset data = weekly_dataset(6, 80, 5);
+  const Parameters initial = initialize_parameters(small_config(), 5);
+  TempDir dir;
+  PretrainOptions options = small_pretrain(dir.file("pre_good.ckpt"));
+  options.train.epochs = 1;
+  Parameters params = initial;
+  pretrain_model(params, data, options);
+  const std::vector<uint8_t> bytes = read_whole_file(dir.file("pre_good.ckpt"), "checkpoint");
+  CHECK(write_checkpoint_buffer(read_checkpoint(bytes)) == bytes);
+
+  auto resume_from = [&](const std::vector<uint8_t>& content, const std::string& text) {
+    write_file_atomically(dir.file("pre_bad.ckpt"), content, "checkpoint");
+    PretrainOptions o = options;
+    o.train.checkpoint_path = dir.file("pre_bad.ckpt");
+    o.train.resume = true;
+    Parameters p = initial;
+    check_error([&] { pretrain_model(p, data, o); }, ErrorCode::CorruptModel, text);
+  };
+  std::vector<uint8_t> flipped = bytes;
+  flipped[bytes.size() / 2] ^= 1;
+  resume_from(flipped, "pre_bad.ckpt': checkpoint: checksum mismatch");
+  resume_from(std::vector<uint8_t>(bytes.begin(), bytes.end() - 100), "checksum mismatch");
+  // Well-formed files that do not hold a pre-training run of this model.
+  TrainCheckpoint c = read_checkpoint(bytes);
+  c.tensors.pop_back();
+  resume_from(write_checkpoint_buffer(c), "a pre-training run of this model has");
+  c = read_checkpoint(bytes);
+  c.tensors[initial.size()].name = "reconstruction.other";
+  resume_from(write_checkpoint_buffer(c), "is 'reconstruction.other' of 112 values, expected "
+                                          "'reconstruction.weight' of 112");
+  c = read_checkpoint(bytes);
+  std::swap(c.tensors[0], c.tensors[1]);
+  resume_from(write_checkpoint_buffer(c), "tensor 0 is");
 }

@@ -1,5 +1,8 @@
 #include "train/checkpoint.hpp"
 
+#include <algorithm>
+#include <string_view>
+
 #include "core/error.hpp"
 #include "train/byte_io.hpp"
 
@@ -36,6 +39,31 @@ uint64_t bounded_size(ByteReader& r, const std::string& field) {
     fail(ErrorCode::CorruptModel, "checkpoint: {} of {} floats runs past the {} bytes left", field,
          size, r.remaining());
   return size;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string text;
+  for (const std::string& item : items) text += (text.empty() ? "" : ",") + item;
+  return text.empty() ? "none" : text;
+}
+
+std::string hex(uint32_t value) { return fmt::format("{:08x}", value); }
+
+uint32_t dataset_checksum(const Dataset& data) {
+  uint32_t crc = crc32_bytes({});
+  for (const Series& s : data.series) {
+    crc = crc32_bytes({reinterpret_cast<const uint8_t*>(s.id.data()), s.id.size() + 1}, crc);
+    crc = crc32_bytes(
+        {reinterpret_cast<const uint8_t*>(s.values.data()), s.values.size() * sizeof(double)}, crc);
+  }
+  return crc;
+}
+
+// Forecasting fingerprints predate the "objective" entry: its absence means forecast.
+std::string_view objective_of(const Fingerprint& fingerprint) {
+  const auto found = std::find_if(fingerprint.begin(), fingerprint.end(),
+                                  [](const auto& entry) { return entry.first == "objective"; });
+  return found == fingerprint.end() ? std::string_view("forecast") : found->second;
 }
 
 }  // namespace
@@ -180,6 +208,118 @@ TrainCheckpoint read_checkpoint_file(const std::string& path) {
   } catch (const Error& e) {
     if (e.code() != ErrorCode::CorruptModel) throw;
     throw Error(e.code(), fmt::format("'{}': {}", path, e.what()));
+  }
+}
+
+Fingerprint run_fingerprint(const Parameters& initial, const Dataset& data, const TrainOptions& o) {
+  const std::string config = metadata_to_json(default_metadata(initial));
+  const std::string weights =
+      o.loss_weights.empty()
+          ? "none"
+          : hex(crc32_bytes({reinterpret_cast<const uint8_t*>(o.loss_weights.data()),
+                             o.loss_weights.size() * sizeof(double)}));
+  const LoraOptions& lora = o.lora;
+  return {
+      {"config",
+       hex(crc32_bytes({reinterpret_cast<const uint8_t*>(config.data()), config.size()}))},
+      {"initial parameters", hex(parameters_checksum(initial))},
+      {"data", hex(dataset_checksum(data))},
+      {"epochs", fmt::format("{}", o.epochs)},
+      {"steps_per_epoch", fmt::format("{}", o.steps_per_epoch)},
+      {"batch_size", fmt::format("{}", o.batch_size)},
+      {"learning_rate", fmt::format("{}", o.learning_rate)},
+      {"min_learning_rate", fmt::format("{}", o.min_learning_rate)},
+      {"warmup_steps", fmt::format("{}", o.warmup_steps)},
+      {"adamw",
+       fmt::format("{} {} {} {}", o.adamw.beta1, o.adamw.beta2, o.adamw.eps, o.adamw.weight_decay)},
+      {"clip_norm", fmt::format("{}", o.clip_norm)},
+      {"loss", std::string(to_string(o.loss))},
+      {"seed", fmt::format("{}", o.seed)},
+      {"threads", fmt::format("{}", o.threads)},
+      {"backend", fmt::format("{}", static_cast<int>(o.backend))},
+      {"holdout_days", fmt::format("{}", o.holdout_days)},
+      {"patience", fmt::format("{}", o.patience)},
+      {"min_history", fmt::format("{}", o.min_history)},
+      {"sampling", fmt::format("{}", static_cast<int>(o.sampling))},
+      {"loss_weights", weights},
+      {"trainable_prefixes", join(o.trainable_prefixes)},
+      {"lora", lora.rank > 0 ? fmt::format("rank {} alpha {} targets {}", lora.rank, lora.alpha,
+                                           join(lora.targets))
+                             : "off"},
+  };
+}
+
+void check_fingerprint(const std::string& path, const Fingerprint& saved,
+                       const Fingerprint& current) {
+  if (objective_of(saved) != objective_of(current))
+    fail(ErrorCode::InvalidArgument,
+         "train: cannot resume from '{}': it was written with objective = {}, these settings give "
+         "{}",
+         path, objective_of(saved), objective_of(current));
+  for (const auto& [key, value] : current) {
+    const auto found = std::find_if(saved.begin(), saved.end(),
+                                    [&key](const auto& entry) { return entry.first == key; });
+    if (found == saved.end())
+      fail(ErrorCode::InvalidArgument, "train: cannot resume from '{}': it records no {}", path,
+           key);
+    if (found->second != value)
+      fail(ErrorCode::InvalidArgument,
+           "train: cannot resume from '{}': it was written with {} = {}, these settings give {}",
+           path, key, found->second, value);
+  }
+  if (saved.size() != current.size())
+    fail(ErrorCode::InvalidArgument,
+         "train: cannot resume from '{}': it records {} settings, this library {}", path,
+         saved.size(), current.size());
+}
+
+void store_position(TrainCheckpoint& c, const TrainResult& r, const Random& random,
+                    int64_t epochs_without_gain, double last_val_loss) {
+  c.epochs_done = r.epochs_run;
+  c.steps = r.steps;
+  c.best_epoch = r.best_epoch;
+  c.best_val_loss = r.best_val_loss;
+  c.last_val_loss = last_val_loss;
+  c.epochs_without_gain = epochs_without_gain;
+  c.stopped_early = r.stopped_early;
+  c.train_losses = r.train_losses;
+  c.val_losses = r.val_losses;
+  c.random = random.state();
+}
+
+void restore_position(TrainCheckpoint& c, TrainResult& r, Random& random,
+                      int64_t& epochs_without_gain, double& last_val_loss) {
+  random = Random::from_state(c.random);
+  r.epochs_run = c.epochs_done;
+  r.resumed_epochs = c.epochs_done;
+  r.steps = c.steps;
+  r.best_epoch = c.best_epoch;
+  r.best_val_loss = c.best_val_loss;
+  r.train_losses = std::move(c.train_losses);
+  r.val_losses = std::move(c.val_losses);
+  r.stopped_early = c.stopped_early;
+  last_val_loss = c.last_val_loss;
+  epochs_without_gain = c.epochs_without_gain;
+}
+
+void store_parameters(TrainCheckpoint& c, const Parameters& params, const Parameters& best) {
+  for (size_t t = 0; t < params.size(); ++t)
+    c.tensors.push_back({params.specs()[t].name, params.values(t), best.values(t)});
+}
+
+void restore_parameters(const std::string& path, std::span<CheckpointTensor> saved,
+                        Parameters& params, Parameters& best) {
+  if (saved.size() != params.size())
+    fail(ErrorCode::CorruptModel, "checkpoint '{}': {} tensors for a model of {}", path,
+         saved.size(), params.size());
+  for (size_t t = 0; t < params.size(); ++t) {
+    CheckpointTensor& tensor = saved[t];
+    if (tensor.name != params.specs()[t].name || tensor.current.size() != params.values(t).size())
+      fail(ErrorCode::CorruptModel,
+           "checkpoint '{}': tensor {} is '{}' of {} values, expected '{}' of {}", path, t,
+           tensor.name, tensor.current.size(), params.specs()[t].name, params.values(t).size());
+    params.values(t) = std::move(tensor.current);
+    best.values(t) = std::move(tensor.best);
   }
 }
 

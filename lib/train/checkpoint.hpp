@@ -1,6 +1,6 @@
-// A training checkpoint: everything train_model needs to continue a run as if
-// it had never stopped (bit-identical final parameters), written after every
-// epoch with an atomic replace (temporary name + rename).
+// A training checkpoint: everything train_model (or pretrain_model) needs to
+// continue a run as if it had never stopped (bit-identical final parameters),
+// written after every epoch with an atomic replace (temporary name + rename).
 //
 // Contents: a fingerprint of the run (key/value pairs: configuration, seed,
 // batch size, threads, ...; resuming with any other value is refused), the
@@ -8,6 +8,14 @@
 // losses, the window sampler's Random state, AdamW's moments and step count,
 // and the trained tensors: the current and best parameters, or, for a LoRA
 // fine-tune, the current and best adapters (the frozen base is not stored).
+//
+// Masked-patch pre-training (pretrain.hpp) writes the same format, kind 1:
+// its fingerprint adds "objective" = "masked_patch" and "mask_ratio" (a
+// fingerprint without "objective" is a forecasting run's); after the model's
+// tensors come the run's reconstruction head, "reconstruction.weight" and
+// "reconstruction.bias" (best = current: no best head is kept), and after
+// the model's optimiser moments come the head's own AdamW moments (weight,
+// then bias; that optimiser steps with the body's, so one step count serves).
 //
 // File layout, version 1 (integers little-endian; f32/f64 IEEE-754 LE):
 //    0  magic "INVFCKPT", u32 version
@@ -33,9 +41,12 @@
 #include <utility>
 #include <vector>
 
+#include "data/dataset.hpp"
 #include "train/lora.hpp"
 #include "train/optimizer.hpp"
+#include "train/parameters.hpp"
 #include "train/random.hpp"
+#include "train/trainer.hpp"
 
 namespace invforecast::train {
 
@@ -74,5 +85,34 @@ void write_checkpoint_file(const std::string& path, const TrainCheckpoint& check
 // the file cannot be read.
 TrainCheckpoint read_checkpoint(std::span<const uint8_t> bytes);
 TrainCheckpoint read_checkpoint_file(const std::string& path);
+
+// Everything that changes a forecasting run's result (train_model: the
+// configuration, initial parameters, data and every option that matters);
+// a pre-training run adds its own entries.  Resuming is allowed only when
+// every entry is the same.
+Fingerprint run_fingerprint(const Parameters& initial, const Dataset& data,
+                            const TrainOptions& options);
+// Error(InvalidArgument) naming the first setting that differs between the
+// checkpoint at path (saved) and this run (current): the objective first (a
+// fingerprint without "objective" is a forecasting run's), then every entry
+// of current, then the number of entries.
+void check_fingerprint(const std::string& path, const Fingerprint& saved,
+                       const Fingerprint& current);
+
+// A run's position and bookkeeping (everything but its tensors and
+// optimiser state) into a checkpoint, and back into a resumed run.
+void store_position(TrainCheckpoint& checkpoint, const TrainResult& result, const Random& random,
+                    int64_t epochs_without_gain, double last_val_loss);
+void restore_position(TrainCheckpoint& checkpoint, TrainResult& result, Random& random,
+                      int64_t& epochs_without_gain, double& last_val_loss);
+
+// Appends params' tensors with their best values (same structure) to the
+// checkpoint's tensors.
+void store_parameters(TrainCheckpoint& checkpoint, const Parameters& params, const Parameters& best);
+// Moves saved, one tensor per tensor of params in order, into params and
+// best; Error(CorruptModel) naming the checkpoint at path when a count, a
+// name or a size differs.
+void restore_parameters(const std::string& path, std::span<CheckpointTensor> saved,
+                        Parameters& params, Parameters& best);
 
 }  // namespace invforecast::train

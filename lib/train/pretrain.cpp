@@ -4,10 +4,13 @@
 #include <cmath>
 #include <limits>
 #include <span>
+#include <string>
 #include <type_traits>
+#include <utility>
 
 #include "core/error.hpp"
 #include "reference.hpp"
+#include "train/checkpoint.hpp"
 #include "train/optimizer.hpp"
 #include "train/run_progress.hpp"
 #include "train/share_pool.hpp"
@@ -70,8 +73,8 @@ void check_options(const PretrainOptions& options, const Dataset& data) {
   if (!o.trainable_prefixes.empty() || o.lora.rank != 0)
     fail(ErrorCode::InvalidArgument,
          "pretrain: trainable_prefixes and LoRA do not apply (pre-training trains the whole body)");
-  if (!o.checkpoint_path.empty() || o.resume)
-    fail(ErrorCode::InvalidArgument, "pretrain: checkpoints and resuming are not supported");
+  if (o.resume && o.checkpoint_path.empty())
+    fail(ErrorCode::InvalidArgument, "pretrain: resume needs a checkpoint path");
   if (!o.loss_weights.empty() && o.loss_weights.size() != data.series.size())
     fail(ErrorCode::InvalidArgument, "pretrain: {} loss weights for {} series",
          o.loss_weights.size(), data.series.size());
@@ -184,6 +187,88 @@ double evaluate(SharePool& pool, std::vector<Worker>& workers, const Run& run,
   if (!(weight > 0.0))
     fail(ErrorCode::InvalidArgument, "pretrain: the validation windows have total weight 0");
   return loss / weight;
+}
+
+// What a pre-training run changes as it goes besides the body's parameters:
+// what a checkpoint stores (with them) and a resumed run restores.
+struct RunState {
+  RunState(const Parameters& params, const std::vector<bool>& frozen,
+           ReconstructionHead<float> initial_head, const TrainOptions& o)
+      : random(o.seed),
+        best(params),
+        head(std::move(initial_head)),
+        optimizer(params, o.adamw, frozen),
+        head_optimizer(head_tensors(head), o.adamw) {}
+  TrainResult result;
+  Random random;
+  Parameters best;
+  ReconstructionHead<float> head;
+  AdamW optimizer, head_optimizer;
+  int64_t epochs_without_gain = 0;
+  double last_val = std::numeric_limits<double>::quiet_NaN();
+};
+
+// The forecasting run's fingerprint (the same options matter) and what only pre-training has.
+Fingerprint pretrain_fingerprint(const Parameters& initial, const Dataset& data,
+                                 const PretrainOptions& options) {
+  Fingerprint fingerprint = run_fingerprint(initial, data, options.train);
+  fingerprint.emplace_back("objective", "masked_patch");
+  fingerprint.emplace_back("mask_ratio", fmt::format("{}", options.mask_ratio));
+  return fingerprint;
+}
+
+// checkpoint.hpp's layout for pre-training: the head follows the model's
+// tensors, its optimiser's moments follow the model's optimiser's.
+void save_checkpoint(const std::string& path, const Fingerprint& fingerprint, const RunState& state,
+                     const Parameters& params) {
+  TrainCheckpoint c;
+  c.fingerprint = fingerprint;
+  store_position(c, state.result, state.random, state.epochs_without_gain, state.last_val);
+  c.optimizer = state.optimizer.state();
+  const AdamWState& head_moments = state.head_optimizer.state();
+  c.optimizer.m.insert(c.optimizer.m.end(), head_moments.m.begin(), head_moments.m.end());
+  c.optimizer.v.insert(c.optimizer.v.end(), head_moments.v.begin(), head_moments.v.end());
+  store_parameters(c, params, state.best);
+  const std::vector<AdamWTensor>& head = state.head_optimizer.tensors();
+  c.tensors.push_back({head[0].name, state.head.weight, state.head.weight});
+  c.tensors.push_back({head[1].name, state.head.bias, state.head.bias});
+  write_checkpoint_file(path, c);
+}
+
+// Restores state and params from the checkpoint at path, written by a run
+// with the same fingerprint.
+void resume_from(const std::string& path, const Fingerprint& fingerprint, RunState& state,
+                 Parameters& params) {
+  TrainCheckpoint c = read_checkpoint_file(path);
+  check_fingerprint(path, c.fingerprint, fingerprint);
+  const size_t body = params.size();
+  const std::vector<AdamWTensor>& head = state.head_optimizer.tensors();
+  if (c.adapter.has_value() || c.tensors.size() != body + head.size() ||
+      c.optimizer.m.size() != body + head.size())
+    fail(ErrorCode::CorruptModel,
+         "checkpoint '{}': {} tensors and {} optimiser tensors, a pre-training run of this model "
+         "has {} of each (the model's and its reconstruction head's)",
+         path, c.tensors.size(), c.optimizer.m.size(), body + head.size());
+  for (size_t i = 0; i < head.size(); ++i) {
+    const CheckpointTensor& saved = c.tensors[body + i];
+    if (saved.name != head[i].name || saved.current.size() != head[i].size)
+      fail(ErrorCode::CorruptModel,
+           "checkpoint '{}': tensor {} is '{}' of {} values, expected '{}' of {}", path, body + i,
+           saved.name, saved.current.size(), head[i].name, head[i].size);
+  }
+  state.head.weight = std::move(c.tensors[body].current);
+  state.head.bias = std::move(c.tensors[body + 1].current);
+  restore_parameters(path, std::span(c.tensors).first(body), params, state.best);
+  AdamWState head_moments{c.optimizer.steps, {}, {}};
+  for (size_t i = body; i < body + head.size(); ++i) {
+    head_moments.m.push_back(std::move(c.optimizer.m[i]));
+    head_moments.v.push_back(std::move(c.optimizer.v[i]));
+  }
+  c.optimizer.m.resize(body);
+  c.optimizer.v.resize(body);
+  state.optimizer.restore(std::move(c.optimizer));
+  state.head_optimizer.restore(std::move(head_moments));
+  restore_position(c, state.result, state.random, state.epochs_without_gain, state.last_val);
 }
 
 }  // namespace
@@ -308,6 +393,9 @@ TrainResult pretrain_model(Parameters& params, const Dataset& data,
                 config.num_tokens()};
   const int64_t N = run.tokens, masked = masked_token_count(N, options.mask_ratio);
   const WindowSampler sampler(data, run.windows, sampling_weights(data, o.sampling));
+  const bool checkpoints = !o.checkpoint_path.empty();
+  const Fingerprint fingerprint =
+      checkpoints ? pretrain_fingerprint(params, data, options) : Fingerprint{};
 
   Batch validation;
   if (run.windows.holdout_days > 0) validation.windows = holdout_windows(data, run.windows);
@@ -317,7 +405,14 @@ TrainResult pretrain_model(Parameters& params, const Dataset& data,
     draw_token_mask(validation_random, N, masked, validation.masks.data() + i * N);
   const bool validate = !validation.windows.empty();
 
-  ReconstructionHead<float> head = initialize_reconstruction_head(config, o.seed ^ kHeadSeedStream);
+  // The forecast head is frozen: AdamW leaves it untouched (no decay either).
+  std::vector<bool> frozen(params.size(), false);
+  for (size_t t = 0; t < params.size(); ++t)
+    frozen[t] = params.specs()[t].name.starts_with("head.");
+  RunState state(params, frozen, initialize_reconstruction_head(config, o.seed ^ kHeadSeedStream),
+                 o);
+  TrainResult& result = state.result;
+  ReconstructionHead<float>& head = state.head;
   std::vector<Worker> workers;
   workers.reserve(static_cast<size_t>(o.threads));
   for (int i = 0; i < o.threads; ++i) workers.emplace_back(config, o.backend, head);
@@ -328,35 +423,36 @@ TrainResult pretrain_model(Parameters& params, const Dataset& data,
   const int64_t total_steps = o.epochs * o.steps_per_epoch;
   const LrSchedule schedule{o.learning_rate, o.min_learning_rate,
                             o.warmup_steps < 0 ? total_steps / 20 : o.warmup_steps, total_steps};
-  // The forecast head is frozen: AdamW leaves it untouched (no decay either).
-  std::vector<bool> frozen(params.size(), false);
-  for (size_t t = 0; t < params.size(); ++t)
-    frozen[t] = params.specs()[t].name.starts_with("head.");
-  AdamW optimizer(params, o.adamw, frozen);
-  AdamW head_optimizer(head_tensors(head), o.adamw);
-  Random random(o.seed);
+  result.best_val_loss = validate ? std::numeric_limits<double>::infinity()
+                                  : std::numeric_limits<double>::quiet_NaN();
 
-  TrainResult result;
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  result.best_val_loss = validate ? std::numeric_limits<double>::infinity() : nan;
-  Parameters best = params;
-  int64_t epochs_without_gain = 0;
-  double last_val = nan;
+  if (o.resume) {
+    resume_from(o.checkpoint_path, fingerprint, state, params);
+    // A run cancelled at an epoch's report had not yet applied early stopping.
+    if (validate && o.patience > 0 && state.epochs_without_gain >= o.patience)
+      result.stopped_early = true;
+  } else if (checkpoints) {
+    // Written at once: an unwritable path fails before any work, and a run
+    // cancelled in its first epoch can be resumed.
+    save_checkpoint(o.checkpoint_path, fingerprint, state, params);
+  }
+
   Batch batch{std::vector<Window>(static_cast<size_t>(o.batch_size)),
               std::vector<uint8_t>(static_cast<size_t>(o.batch_size * N))};
-
-  const ProgressReporter reporter(o.progress, o.epochs, total_steps, o.batch_size, 0, start);
+  const ProgressReporter reporter(o.progress, o.epochs, total_steps, o.batch_size, result.steps,
+                                  start);
   auto report = [&](int64_t epoch, double train_loss, bool epoch_end) {
-    return reporter.report(result, epoch, train_loss, last_val, epoch_end);
+    return reporter.report(result, epoch, train_loss, state.last_val, epoch_end);
   };
 
-  for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
+  for (int64_t epoch = result.epochs_run + 1; epoch <= o.epochs && !result.stopped_early;
+       ++epoch) {
     double epoch_loss = 0.0;
     for (int64_t s = 0; s < o.steps_per_epoch; ++s) {
       // Windows, then their masks, from the one generator on this thread.
-      for (Window& w : batch.windows) w = sampler.sample(random);
+      for (Window& w : batch.windows) w = sampler.sample(state.random);
       for (size_t i = 0; i < batch.windows.size(); ++i)
-        draw_token_mask(random, N, masked, batch.masks.data() + i * static_cast<size_t>(N));
+        draw_token_mask(state.random, N, masked, batch.masks.data() + i * static_cast<size_t>(N));
       const double weight = batch_weight(run, batch, 0, batch.windows.size());
       // A batch whose windows all weigh 0 teaches nothing: count it, skip the update.
       if (weight > 0.0) {
@@ -385,10 +481,10 @@ TrainResult pretrain_model(Parameters& params, const Dataset& data,
         all_grads.emplace_back(head_grads.bias);
         clip_grad_norm(all_grads, o.clip_norm);
         const double lr = schedule.at(result.steps);
-        optimizer.step(params, grads, lr);
+        state.optimizer.step(params, grads, lr);
         const std::span<float> head_values[] = {head.weight, head.bias};
         const std::span<const float> head_steps[] = {head_grads.weight, head_grads.bias};
-        head_optimizer.step(head_values, head_steps, lr);
+        state.head_optimizer.step(head_values, head_steps, lr);
         epoch_loss += loss;
       }
       ++result.steps;
@@ -402,23 +498,24 @@ TrainResult pretrain_model(Parameters& params, const Dataset& data,
     result.epochs_run = epoch;
     result.train_losses.push_back(epoch_loss / static_cast<double>(o.steps_per_epoch));
     if (validate) {
-      last_val = evaluate(pool, workers, run, params, head, validation);
-      if (record_validation(result, epoch, last_val, epochs_without_gain)) best = params;
+      state.last_val = evaluate(pool, workers, run, params, head, validation);
+      if (record_validation(result, epoch, state.last_val, state.epochs_without_gain))
+        state.best = params;
     } else {
       result.best_epoch = epoch;
     }
+    // Before the report, so that a run cancelled there resumes from this epoch.
+    if (checkpoints) save_checkpoint(o.checkpoint_path, fingerprint, state, params);
     if (!report(epoch, result.train_losses.back(), true)) {
       result.cancelled = true;
       break;
     }
-    if (validate && o.patience > 0 && epochs_without_gain >= o.patience) {
+    if (validate && o.patience > 0 && state.epochs_without_gain >= o.patience)
       result.stopped_early = true;
-      break;
-    }
   }
-  if (validate && result.best_epoch > 0) params = best;
+  if (validate && result.best_epoch > 0) params = std::move(state.best);
   result.seconds = reporter.seconds();
-  return result;
+  return std::move(result);
 }
 
 }  // namespace invforecast::train

@@ -42,10 +42,9 @@ struct PretrainOptions {
   // steps_per_epoch, batch_size, learning_rate, min_learning_rate,
   // warmup_steps, adamw, clip_norm, seed, threads, backend, holdout_days,
   // patience, min_history, sampling, loss_weights, progress,
-  // progress_interval_steps.  loss is not used (the loss is the masked
-  // squared error); trainable_prefixes and lora must be unset (the whole body
-  // trains, the forecast head stays as it is), and checkpoint_path / resume
-  // too (not supported for pre-training).
+  // progress_interval_steps, checkpoint_path, resume.  loss is not used (the
+  // loss is the masked squared error); trainable_prefixes and lora must be
+  // unset (the whole body trains, the forecast head stays as it is).
   TrainOptions train;
   // Share of each window's tokens masked, in (0, 1): masked_token_count().
   double mask_ratio = 0.4;
@@ -55,9 +54,17 @@ struct PretrainOptions {
 // left bit for bit unchanged); on return params hold the best checkpoint by
 // validation loss (the last parameters without validation, the best so far
 // when cancelled), as train_model.  Deterministic for the same data,
-// options, initial parameters, thread count and backend.  Errors: bad options
-// (InvalidArgument), no window (SeriesTooShort), a non-finite loss (Internal,
-// naming the step).
+// options, initial parameters, thread count and backend.  With
+// train.checkpoint_path the whole run (the reconstruction head and its
+// optimiser included) is written after every epoch (checkpoint.hpp), and a
+// run resumed from it (train.resume) ends with the same bits as one that
+// never stopped; the checkpoint's fingerprint adds the objective and
+// mask_ratio to train_model's, so a forecasting checkpoint is refused here
+// and this one by train_model.  Errors: bad options (InvalidArgument), no
+// window (SeriesTooShort), a non-finite loss (Internal, naming the step), a
+// checkpoint that cannot be written or read (Io), a damaged one
+// (CorruptModel), one from other settings or another objective
+// (InvalidArgument, naming the setting).
 TrainResult pretrain_model(Parameters& params, const Dataset& data, const PretrainOptions& options);
 
 // Tokens masked per window: round(mask_ratio * tokens), at least 1 and, when

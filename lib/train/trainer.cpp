@@ -9,7 +9,6 @@
 #include <utility>
 
 #include "core/error.hpp"
-#include "train/byte_io.hpp"
 #include "train/checkpoint.hpp"
 #include "train/run_progress.hpp"
 #include "train/share_pool.hpp"
@@ -175,83 +174,6 @@ std::vector<std::span<float>> adapter_spans(LoraAdapter& adapter) {
   return spans;
 }
 
-std::string join(const std::vector<std::string>& items) {
-  std::string text;
-  for (const std::string& item : items) text += (text.empty() ? "" : ",") + item;
-  return text.empty() ? "none" : text;
-}
-
-std::string hex(uint32_t value) { return fmt::format("{:08x}", value); }
-
-uint32_t dataset_checksum(const Dataset& data) {
-  uint32_t crc = crc32_bytes({});
-  for (const Series& s : data.series) {
-    crc = crc32_bytes({reinterpret_cast<const uint8_t*>(s.id.data()), s.id.size() + 1}, crc);
-    crc = crc32_bytes(
-        {reinterpret_cast<const uint8_t*>(s.values.data()), s.values.size() * sizeof(double)}, crc);
-  }
-  return crc;
-}
-
-// Everything that changes a run's result, for checkpoints: resuming is
-// allowed only when every entry is the same.
-Fingerprint run_fingerprint(const Parameters& initial, const Dataset& data, const TrainOptions& o) {
-  const std::string config = metadata_to_json(default_metadata(initial));
-  const std::string weights =
-      o.loss_weights.empty()
-          ? "none"
-          : hex(crc32_bytes({reinterpret_cast<const uint8_t*>(o.loss_weights.data()),
-                             o.loss_weights.size() * sizeof(double)}));
-  const LoraOptions& lora = o.lora;
-  return {
-      {"config",
-       hex(crc32_bytes({reinterpret_cast<const uint8_t*>(config.data()), config.size()}))},
-      {"initial parameters", hex(parameters_checksum(initial))},
-      {"data", hex(dataset_checksum(data))},
-      {"epochs", fmt::format("{}", o.epochs)},
-      {"steps_per_epoch", fmt::format("{}", o.steps_per_epoch)},
-      {"batch_size", fmt::format("{}", o.batch_size)},
-      {"learning_rate", fmt::format("{}", o.learning_rate)},
-      {"min_learning_rate", fmt::format("{}", o.min_learning_rate)},
-      {"warmup_steps", fmt::format("{}", o.warmup_steps)},
-      {"adamw",
-       fmt::format("{} {} {} {}", o.adamw.beta1, o.adamw.beta2, o.adamw.eps, o.adamw.weight_decay)},
-      {"clip_norm", fmt::format("{}", o.clip_norm)},
-      {"loss", std::string(to_string(o.loss))},
-      {"seed", fmt::format("{}", o.seed)},
-      {"threads", fmt::format("{}", o.threads)},
-      {"backend", fmt::format("{}", static_cast<int>(o.backend))},
-      {"holdout_days", fmt::format("{}", o.holdout_days)},
-      {"patience", fmt::format("{}", o.patience)},
-      {"min_history", fmt::format("{}", o.min_history)},
-      {"sampling", fmt::format("{}", static_cast<int>(o.sampling))},
-      {"loss_weights", weights},
-      {"trainable_prefixes", join(o.trainable_prefixes)},
-      {"lora", lora.rank > 0 ? fmt::format("rank {} alpha {} targets {}", lora.rank, lora.alpha,
-                                           join(lora.targets))
-                             : "off"},
-  };
-}
-
-void check_fingerprint(const std::string& path, const Fingerprint& saved,
-                       const Fingerprint& current) {
-  for (const auto& [key, value] : current) {
-    const auto found = std::find_if(saved.begin(), saved.end(),
-                                    [&key](const auto& entry) { return entry.first == key; });
-    if (found == saved.end())
-      fail(ErrorCode::InvalidArgument, "train: cannot resume from '{}': it records no {}", path,
-           key);
-    if (found->second != value)
-      fail(ErrorCode::InvalidArgument,
-           "train: cannot resume from '{}': it was written with {} = {}, these settings give {}",
-           path, key, found->second, value);
-  }
-  if (saved.size() != current.size())
-    fail(ErrorCode::InvalidArgument,
-         "train: cannot resume from '{}': it records {} settings, this library {}", path,
-         saved.size(), current.size());
-}
-
 // What a run changes as it goes besides the parameters themselves: what a
 // checkpoint stores (with them) and a resumed run restores.
 struct RunState {
@@ -267,26 +189,15 @@ struct RunState {
 
 void save_checkpoint(const std::string& path, const Fingerprint& fingerprint, const RunState& state,
                      const Parameters& params, bool lora) {
-  const TrainResult& r = state.result;
   TrainCheckpoint c;
   c.fingerprint = fingerprint;
-  c.epochs_done = r.epochs_run;
-  c.steps = r.steps;
-  c.best_epoch = r.best_epoch;
-  c.best_val_loss = r.best_val_loss;
-  c.last_val_loss = state.last_val;
-  c.epochs_without_gain = state.epochs_without_gain;
-  c.stopped_early = r.stopped_early;
-  c.train_losses = r.train_losses;
-  c.val_losses = r.val_losses;
-  c.random = state.random.state();
+  store_position(c, state.result, state.random, state.epochs_without_gain, state.last_val);
   c.optimizer = state.optimizer.state();
   if (lora) {
     c.adapter = state.adapter;
     c.best_adapter = state.best_adapter;
   } else {
-    for (size_t t = 0; t < params.size(); ++t)
-      c.tensors.push_back({params.specs()[t].name, params.values(t), state.best.values(t)});
+    store_parameters(c, params, state.best);
   }
   write_checkpoint_file(path, c);
 }
@@ -306,32 +217,10 @@ void resume_from(const std::string& path, const Fingerprint& fingerprint, RunSta
     check_adapter_matches(params, state.adapter);
     check_adapter_matches(params, state.best_adapter);
   } else {
-    if (c.tensors.size() != params.size())
-      fail(ErrorCode::CorruptModel, "checkpoint '{}': {} tensors for a model of {}", path,
-           c.tensors.size(), params.size());
-    for (size_t t = 0; t < params.size(); ++t) {
-      CheckpointTensor& saved = c.tensors[t];
-      if (saved.name != params.specs()[t].name || saved.current.size() != params.values(t).size())
-        fail(ErrorCode::CorruptModel,
-             "checkpoint '{}': tensor {} is '{}' of {} values, expected '{}' of {}", path, t,
-             saved.name, saved.current.size(), params.specs()[t].name, params.values(t).size());
-      params.values(t) = std::move(saved.current);
-      state.best.values(t) = std::move(saved.best);
-    }
+    restore_parameters(path, c.tensors, params, state.best);
   }
   state.optimizer.restore(std::move(c.optimizer));
-  state.random = Random::from_state(c.random);
-  TrainResult& r = state.result;
-  r.epochs_run = c.epochs_done;
-  r.resumed_epochs = c.epochs_done;
-  r.steps = c.steps;
-  r.best_epoch = c.best_epoch;
-  r.best_val_loss = c.best_val_loss;
-  r.train_losses = std::move(c.train_losses);
-  r.val_losses = std::move(c.val_losses);
-  r.stopped_early = c.stopped_early;
-  state.last_val = c.last_val_loss;
-  state.epochs_without_gain = c.epochs_without_gain;
+  restore_position(c, state.result, state.random, state.epochs_without_gain, state.last_val);
 }
 
 }  // namespace
