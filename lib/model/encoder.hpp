@@ -16,7 +16,10 @@
 //
 // Determinism: tile boundaries sit at multiples of the tile size from the
 // start of the batch whatever the number of threads, so forecast_parallel()
-// gives results bit-identical to forecast() with the same tile size.
+// gives results bit-identical to forecast() with the same tile size.  The
+// head's groups start at each worker's first tile, which changes nothing
+// either: every op computes a series' rows without the other series' (the
+// GEMM sums each output in k order, kernels/gemm.hpp).
 #pragma once
 
 #include <cstddef>
