@@ -253,23 +253,23 @@ void check_fingerprint(const std::string& path, const Fingerprint& saved,
                        const Fingerprint& current) {
   if (objective_of(saved) != objective_of(current))
     fail(ErrorCode::InvalidArgument,
-         "train: cannot resume from '{}': it was written with objective = {}, these settings give "
+         "cannot resume from '{}': it was written with objective = {}, these settings give "
          "{}",
          path, objective_of(saved), objective_of(current));
   for (const auto& [key, value] : current) {
     const auto found = std::find_if(saved.begin(), saved.end(),
                                     [&key](const auto& entry) { return entry.first == key; });
     if (found == saved.end())
-      fail(ErrorCode::InvalidArgument, "train: cannot resume from '{}': it records no {}", path,
+      fail(ErrorCode::InvalidArgument, "cannot resume from '{}': it records no {}", path,
            key);
     if (found->second != value)
       fail(ErrorCode::InvalidArgument,
-           "train: cannot resume from '{}': it was written with {} = {}, these settings give {}",
+           "cannot resume from '{}': it was written with {} = {}, these settings give {}",
            path, key, found->second, value);
   }
   if (saved.size() != current.size())
     fail(ErrorCode::InvalidArgument,
-         "train: cannot resume from '{}': it records {} settings, this library {}", path,
+         "cannot resume from '{}': it records {} settings, this library {}", path,
          saved.size(), current.size());
 }
 
