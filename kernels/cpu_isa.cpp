@@ -26,8 +26,13 @@ bool cpu_supports(CpuIsa isa) {
     case CpuIsa::Scalar: return true;
     // Built from the target's baseline vectors (SSE2, NEON): no check needed.
     case CpuIsa::Vec128: return true;
+#if defined(INVF_HAVE_AVX2)
     // libgcc also checks that the OS saves the YMM registers.
     case CpuIsa::Avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    // Its kernels are built only for x86-64 targets (CMakeLists.txt).
+    case CpuIsa::Avx2: return false;
+#endif
   }
   return false;
 }

@@ -2,6 +2,7 @@
 // The best one the CPU supports (avx2, then vec128, then scalar) is used
 // unless INVF_CPU_ISA=scalar|vec128|avx2 forces one (read once, on first use).
 // vec128 (4-float vectors: SSE2 on x86-64, NEON on ARM64) runs everywhere.
+// avx2 is built only for x86-64 targets: elsewhere cpu_supports() says no.
 #pragma once
 
 #include <string_view>

@@ -59,8 +59,10 @@ struct CpuKernels {
 
 const CpuKernels& scalar_kernels();
 const CpuKernels& vec128_kernels();
+#if defined(INVF_HAVE_AVX2)
 // Only call when cpu_supports(CpuIsa::Avx2).
 const CpuKernels& avx2_kernels();
+#endif
 const CpuKernels& kernels_for(CpuIsa isa);
 
 }  // namespace invforecast::kernels::cpu

@@ -17,7 +17,12 @@ const CpuKernels& kernels_for(CpuIsa isa) {
   switch (isa) {
     case CpuIsa::Scalar: return scalar_kernels();
     case CpuIsa::Vec128: return vec128_kernels();
-    case CpuIsa::Avx2: return avx2_kernels();
+    case CpuIsa::Avx2:
+#if defined(INVF_HAVE_AVX2)
+      return avx2_kernels();
+#else
+      fail(ErrorCode::Unsupported, "the avx2 kernels are built only for x86-64 targets");
+#endif
   }
   fail(ErrorCode::Internal, "unknown CPU instruction set {}", static_cast<int>(isa));
 }

@@ -9,10 +9,12 @@
 
 namespace invforecast::kernels::cpu {
 
+#if defined(INVF_HAVE_AVX2)
 namespace avx2 {
 void packed_gemm(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, float* c,
                  int64_t ldc, Epilogue epilogue, bool accumulate);
 }
+#endif
 namespace vec128 {
 void packed_gemm(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, float* c,
                  int64_t ldc, Epilogue epilogue, bool accumulate);
@@ -66,7 +68,13 @@ PackedMatrix& PackedMatrix::operator=(const PackedMatrix& other) {
 void packed_gemm(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, float* c,
                  int64_t ldc, Epilogue epilogue, bool accumulate) {
   switch (active_cpu_isa()) {
-    case CpuIsa::Avx2: avx2::packed_gemm(m, a, lda, b, c, ldc, epilogue, accumulate); return;
+    case CpuIsa::Avx2:
+#if defined(INVF_HAVE_AVX2)
+      avx2::packed_gemm(m, a, lda, b, c, ldc, epilogue, accumulate);
+      return;
+#else
+      fail(ErrorCode::Unsupported, "the avx2 kernels are built only for x86-64 targets");
+#endif
     case CpuIsa::Vec128: vec128::packed_gemm(m, a, lda, b, c, ldc, epilogue, accumulate); return;
     case CpuIsa::Scalar: scalar::packed_gemm(m, a, lda, b, c, ldc, epilogue, accumulate); return;
   }
