@@ -80,15 +80,6 @@ void check_same_result(const TrainResult& a, const TrainResult& b) {
   CHECK(a.stopped_early == b.stopped_early);
 }
 
-std::vector<uint8_t> patched(std::vector<uint8_t> bytes, size_t offset, uint32_t value) {
-  for (int i = 0; i < 4; ++i)
-    bytes[offset + static_cast<size_t>(i)] = static_cast<uint8_t>(value >> (8 * i));
-  const size_t body = bytes.size() - 4;
-  const uint32_t crc = crc32_bytes(std::span<const uint8_t>(bytes.data(), body));
-  for (int i = 0; i < 4; ++i)
-    bytes[body + static_cast<size_t>(i)] = static_cast<uint8_t>(crc >> (8 * i));
-  return bytes;
-}
 
 }  // namespace
 

@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <numbers>
 #include <string>
 #include <vector>
 
@@ -34,24 +33,9 @@ ModelConfig small_config() {
   return c;
 }
 
-// Weekly-periodic series: level * (1 + amplitude sin(2 pi (t + phase) / 7)) plus uniform
-// noise of +-10% of the level; levels from 5 to 60, amplitudes from 0.3 to 0.8.
+// Weekly series whose amplitude varies from 0.3 to 0.8 between series.
 Dataset weekly_dataset(int series, int days, uint64_t seed) {
-  Random random(seed);
-  Dataset d;
-  for (int s = 0; s < series; ++s) {
-    const double level = 5.0 + 55.0 * random.uniform();
-    const double amplitude = random.uniform(0.3, 0.8);
-    const double phase = static_cast<double>(random.below(7));
-    std::vector<double> values(static_cast<size_t>(days));
-    for (int t = 0; t < days; ++t) {
-      const double season = 1.0 + amplitude * std::sin(2.0 * std::numbers::pi * (t + phase) / 7.0);
-      values[static_cast<size_t>(t)] =
-          std::max(0.0, level * season + level * random.uniform(-0.1, 0.1));
-    }
-    d.series.push_back(testing::make_series("s" + std::to_string(s), std::move(values)));
-  }
-  return d;
+  return testing::weekly_dataset(series, days, seed, 0.3, 0.8);
 }
 
 PretrainOptions small_pretrain_options() {

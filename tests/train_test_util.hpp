@@ -5,13 +5,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <numbers>
+#include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "data/dataset.hpp"
 #include "model/model_config.hpp"
+#include "train/byte_io.hpp"
 #include "train/random.hpp"
 
 namespace invforecast::train::testing {
@@ -57,22 +61,39 @@ inline Series make_series(std::string id, std::vector<double> values) {
 }
 
 // Weekly-periodic series: level * (1 + amplitude sin(2 pi (t + phase) / 7))
-// plus uniform noise of +-10% of the level; levels from 5 to 60.
-inline Dataset weekly_dataset(int series, int days, uint64_t seed, double amplitude = 0.6) {
+// plus uniform noise of +-10% of the level; levels from 5 to 60.  The
+// amplitude is the same for every series, or, with amplitude_max, drawn per
+// series from [amplitude, amplitude_max].
+inline Dataset weekly_dataset(int series, int days, uint64_t seed, double amplitude = 0.6,
+                              std::optional<double> amplitude_max = std::nullopt) {
   Random random(seed);
   Dataset d;
   for (int s = 0; s < series; ++s) {
     const double level = 5.0 + 55.0 * random.uniform();
+    const double a = amplitude_max ? random.uniform(amplitude, *amplitude_max) : amplitude;
     const double phase = static_cast<double>(random.below(7));
     std::vector<double> values(static_cast<size_t>(days));
     for (int t = 0; t < days; ++t) {
-      const double season = 1.0 + amplitude * std::sin(2.0 * std::numbers::pi * (t + phase) / 7.0);
+      const double season = 1.0 + a * std::sin(2.0 * std::numbers::pi * (t + phase) / 7.0);
       values[static_cast<size_t>(t)] =
           std::max(0.0, level * season + level * random.uniform(-0.1, 0.1));
     }
     d.series.push_back(make_series("s" + std::to_string(s), std::move(values)));
   }
   return d;
+}
+
+// Overwrites the u32 at offset of a checkpoint or adapter file and re-seals
+// its trailing CRC-32, so that the reader gets past the checksum and has to
+// find the inconsistency itself.
+inline std::vector<uint8_t> patched(std::vector<uint8_t> bytes, size_t offset, uint32_t value) {
+  for (int i = 0; i < 4; ++i)
+    bytes[offset + static_cast<size_t>(i)] = static_cast<uint8_t>(value >> (8 * i));
+  const size_t body = bytes.size() - 4;
+  const uint32_t crc = crc32_bytes(std::span<const uint8_t>(bytes.data(), body));
+  for (int i = 0; i < 4; ++i)
+    bytes[body + static_cast<size_t>(i)] = static_cast<uint8_t>(crc >> (8 * i));
+  return bytes;
 }
 
 }  // namespace invforecast::train::testing
