@@ -429,7 +429,7 @@ TrainResult pretrain_model(Parameters& params, const Dataset& data,
   if (o.resume) {
     resume_from(o.checkpoint_path, fingerprint, state, params);
     // A run cancelled at an epoch's report had not yet applied early stopping.
-    if (validate && o.patience > 0 && state.epochs_without_gain >= o.patience)
+    if (out_of_patience(validate, o.patience, state.epochs_without_gain))
       result.stopped_early = true;
   } else if (checkpoints) {
     // Written at once: an unwritable path fails before any work, and a run
@@ -510,7 +510,7 @@ TrainResult pretrain_model(Parameters& params, const Dataset& data,
       result.cancelled = true;
       break;
     }
-    if (validate && o.patience > 0 && state.epochs_without_gain >= o.patience)
+    if (out_of_patience(validate, o.patience, state.epochs_without_gain))
       result.stopped_early = true;
   }
   if (validate && result.best_epoch > 0) params = std::move(state.best);

@@ -42,6 +42,12 @@ class ProgressReporter {
 bool record_validation(TrainResult& result, int64_t epoch, double val_loss,
                        int64_t& epochs_without_gain);
 
+// Early stopping: validation runs, patience is set (> 0) and that many
+// epochs in a row brought no better validation loss.
+inline bool out_of_patience(bool validate, int64_t patience, int64_t epochs_without_gain) {
+  return validate && patience > 0 && epochs_without_gain >= patience;
+}
+
 // sum += add, tensor by tensor (the same structure), in index order.
 void add_gradients(Parameters& sum, const Parameters& add);
 

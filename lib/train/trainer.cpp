@@ -296,7 +296,7 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
   if (options.resume) {
     resume_from(options.checkpoint_path, fingerprint, state, params, lora);
     // A run cancelled at an epoch's report had not yet applied early stopping.
-    if (validate && options.patience > 0 && state.epochs_without_gain >= options.patience)
+    if (out_of_patience(validate, options.patience, state.epochs_without_gain))
       result.stopped_early = true;
   } else if (checkpoints) {
     // A fresh run writes its starting point at once, so that a path that cannot be written
@@ -375,7 +375,7 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
       result.cancelled = true;
       break;
     }
-    if (validate && options.patience > 0 && state.epochs_without_gain >= options.patience)
+    if (out_of_patience(validate, options.patience, state.epochs_without_gain))
       result.stopped_early = true;
   }
   // Keep the best checkpoint (when there is one: validation, and at least one epoch validated).
