@@ -31,24 +31,6 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-// Weights moved off their initial values so that no gradient path is trivially zero.
-ParameterSet<double> random_base(const ModelConfig& config, uint64_t seed) {
-  Parameters p = initialize_parameters(config, seed);
-  Random random(seed + 1);
-  for (size_t i = 0; i < p.size(); ++i) {
-    const std::string& name = p.specs()[i].name;
-    for (float& v : p.values(i)) {
-      if (name == "revin.weight")
-        v = 1.3f;
-      else if (name == "head.weight")
-        v *= 10.0f;
-      else
-        v += static_cast<float>(random.uniform(-0.2, 0.2));
-    }
-  }
-  return p.cast<double>();
-}
-
 std::vector<double> uniform_values(size_t count, double low, double high, uint64_t seed) {
   Random random(seed);
   std::vector<double> x(count);
@@ -196,7 +178,7 @@ TEST_CASE("LoRA factor gradients match finite differences in float64", "[train][
   // the reference backward in double.  Metric per factor: max |analytic - numeric| over sampled
   // entries / max(max |numeric|, 1e-6), bound 1e-5 (the whole-model check's; step 1e-6).
   const ModelConfig config = tiny_config();
-  const ParameterSet<double> base = random_base(config, 41);
+  const ParameterSet<double> base = random_parameters(config, 41).cast<double>();
   const LoraAdapter shapes = init_adapter(base.cast<float>(), LoraOptions{2, 3.0, {}}, 42);
   const double scale = shapes.scale();
   const int64_t rank = shapes.rank;

@@ -34,6 +34,7 @@
 
 using namespace invforecast;
 using namespace invforecast::train;
+using testing::random_parameters;
 using testing::tiny_config;
 using kernels::Backend;
 using kernels::testing::max_relative_error;
@@ -50,27 +51,6 @@ ModelConfig tiny_mean_abs_config() {
   c.revin_affine = false;
   c.quantiles = {0.1, 0.25, 0.5, 0.75, 0.9};
   return c;
-}
-
-// Initial weights with every gain, bias and embedding moved off its initial
-// value, so that no gradient path is trivially zero.
-Parameters random_parameters(const ModelConfig& config, uint64_t seed) {
-  Parameters p = initialize_parameters(config, seed);
-  Random random(seed + 1);
-  for (size_t i = 0; i < p.size(); ++i) {
-    const std::string& name = p.specs()[i].name;
-    for (float& v : p.values(i)) {
-      if (name == "revin.weight")
-        v = 1.3f;
-      else if (name == "revin.bias")
-        v = 0.2f;
-      else if (name == "head.weight")
-        v *= 10.0f;  // a head large enough to matter
-      else
-        v += static_cast<float>(random.uniform(-0.2, 0.2));
-    }
-  }
-  return p;
 }
 
 std::vector<double> random_context(int64_t values, uint64_t seed) {

@@ -16,6 +16,7 @@
 #include "data/dataset.hpp"
 #include "model/model_config.hpp"
 #include "train/byte_io.hpp"
+#include "train/parameters.hpp"
 #include "train/random.hpp"
 
 namespace invforecast::train::testing {
@@ -81,6 +82,27 @@ inline Dataset weekly_dataset(int series, int days, uint64_t seed, double amplit
     d.series.push_back(make_series("s" + std::to_string(s), std::move(values)));
   }
   return d;
+}
+
+// Initial weights with every gain, bias and embedding moved off its initial
+// value, so that no gradient path is trivially zero.
+inline Parameters random_parameters(const ModelConfig& config, uint64_t seed) {
+  Parameters p = initialize_parameters(config, seed);
+  Random random(seed + 1);
+  for (size_t i = 0; i < p.size(); ++i) {
+    const std::string& name = p.specs()[i].name;
+    for (float& v : p.values(i)) {
+      if (name == "revin.weight")
+        v = 1.3f;
+      else if (name == "revin.bias")
+        v = 0.2f;
+      else if (name == "head.weight")
+        v *= 10.0f;  // a head large enough to matter
+      else
+        v += static_cast<float>(random.uniform(-0.2, 0.2));
+    }
+  }
+  return p;
 }
 
 // Overwrites the u32 at offset of a checkpoint or adapter file and re-seals
