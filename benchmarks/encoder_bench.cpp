@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "invforecast.h"
 
 #ifdef INVF_BENCH_SGEMM
@@ -38,29 +39,7 @@
 
 namespace {
 
-[[noreturn]] void die(const std::string& message) {
-  std::fprintf(stderr, "encoder_bench: %s\n", message.c_str());
-  std::exit(1);
-}
-
-void check(invf_status* status, const char* what) {
-  if (status == nullptr) return;
-  const std::string message = invf_status_message(status);
-  invf_status_release(status);
-  die(std::string(what) + ": " + message);
-}
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
+using namespace invf_bench;
 
 struct Config {
   int64_t context, patch, tokens, d_model, ffn, layers, horizon, quantiles;

@@ -10,18 +10,16 @@
 #include <ctime>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "invforecast.h"
+
+using invf_bench::median;
+using invf_bench::process_cpu_seconds;
 
 struct Timing {
   double wall;
   double cpu;
 };
-
-static double process_cpu_seconds() {
-  timespec now{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
-}
 
 static Timing load_once(const char* path, size_t* series, size_t* days) {
   const double cpu_start = process_cpu_seconds();
@@ -46,11 +44,6 @@ static Timing load_once(const char* path, size_t* series, size_t* days) {
   return {std::chrono::duration<double>(stop - start).count(), cpu};
 }
 
-static double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 int main(int argc, char** argv) {
   if (argc < 2 || argc > 3) {

@@ -36,35 +36,18 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.hpp"
 #include "invforecast.h"
 
 namespace {
+
+using namespace invf_bench;
 
 constexpr size_t kBatch = 256;
 constexpr size_t kContext = 336;  // ModelConfig's default context_length
 constexpr size_t kHorizon = 28;   // and horizon
 constexpr size_t kMinHistory = 28;
 constexpr size_t kReportEvery = 10;  // invf_train's progress interval with a callback
-
-[[noreturn]] void die(const std::string& message) {
-  std::fprintf(stderr, "train_bench: %s\n", message.c_str());
-  std::exit(1);
-}
-
-void check(invf_status* status, const char* what) {
-  if (status == nullptr) return;
-  const std::string message = invf_status_message(status);
-  invf_status_release(status);
-  die(std::string(what) + ": " + message);
-}
-
-using Clock = std::chrono::steady_clock;
-
-double median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
-}
 
 size_t parse_count(const char* text, const char* what) {
   char* end = nullptr;
@@ -91,13 +74,6 @@ invf_options* train_options(size_t threads, size_t steps) {
   check(invf_options_set(options, "batch_size", batch_text.c_str()), "batch_size");
   check(invf_options_set(options, "holdout_days", "0"), "holdout_days");
   return options;
-}
-
-// CPU time of every thread of the process: over wall time, the cores a run kept busy.
-double process_cpu_seconds() {
-  timespec t{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
 }
 
 // Wall-clock and CPU time at every in-epoch progress report, by step.
