@@ -37,7 +37,6 @@ EncoderWorkspace::EncoderWorkspace(const ModelConfig& config, int64_t tile_serie
     fail(ErrorCode::InvalidArgument, "encoder workspace: tile_series must be >= 1, got {}",
          tile_series);
   tile_series_ = tile_series;
-  group_series_ = tile_series * kHeadGroupTiles;
   context_length_ = config.context_length;
   patch_length_ = config.patch_length;
   tokens_ = config.num_tokens();
@@ -68,7 +67,7 @@ EncoderWorkspace::EncoderWorkspace(const ModelConfig& config, int64_t tile_serie
     used += round_up(floats);
     return buffer;
   };
-  const auto group = static_cast<size_t>(group_series_);
+  const auto group = static_cast<size_t>(group_series());
   normalized_ = take(series * static_cast<size_t>(context_length_));
   center_ = take(group);
   spread_ = take(group);
@@ -167,7 +166,7 @@ void EncoderModel::forecast(kern::Backend backend, const float* context, int64_t
 void EncoderModel::forecast_span(kern::Backend backend, const float* context, int64_t count,
                                  float* quantiles_out, EncoderWorkspace& ws) const {
   const int64_t L = config().context_length, outputs = outputs_per_series();
-  const int64_t tile = ws.tile_series(), group = ws.group_series_;
+  const int64_t tile = ws.tile_series(), group = ws.group_series();
   for (int64_t first = 0; first < count; first += group) {
     const int64_t series = std::min(group, count - first);
     for (int64_t t = 0; t < series; t += tile)

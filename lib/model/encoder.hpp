@@ -53,6 +53,8 @@ class EncoderWorkspace {
   explicit EncoderWorkspace(const ModelConfig& config, int64_t tile_series = kDefaultTileSeries);
 
   int64_t tile_series() const { return tile_series_; }
+  // Series the head runs over at once.
+  int64_t group_series() const { return tile_series_ * kHeadGroupTiles; }
   size_t bytes() const { return storage_.size() * sizeof(float); }
 
  private:
@@ -63,7 +65,7 @@ class EncoderWorkspace {
   float* at(Buffer buffer) { return aligned_base() + buffer.offset; }
   float* aligned_base();
 
-  int64_t tile_series_ = 0, group_series_ = 0;
+  int64_t tile_series_ = 0;
   // The shape the buffers were sized for; a model of another shape is refused.
   int64_t context_length_ = 0, patch_length_ = 0, tokens_ = 0, d_model_ = 0, heads_ = 0,
           ffn_dim_ = 0, outputs_ = 0;
