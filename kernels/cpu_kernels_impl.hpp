@@ -318,17 +318,20 @@ void prefetch_head_rows(const float* p, int64_t rows, int64_t ld, int64_t width)
   }
 }
 
-// (b, h) of the head after this one in the loops' order; false after the
-// last, and always false when q, k and v together fit in L2 anyway (a
-// forecast tile of 8 series at the default shape: 0.5 MB), where the
-// requests only cost time (measured 5% of the forward attention).
-constexpr int64_t kPrefetchAboveBytes = int64_t{1} << 20;
+// (b, h) of the head after this one in the loops' order; false after the last.
 bool next_head(const AttentionDims& dims, int64_t b, int64_t h, int64_t& next_b, int64_t& next_h) {
-  const int64_t qkv_bytes =
-      dims.batch * dims.tokens * dims.ld_qkv * static_cast<int64_t>(sizeof(float));
   next_b = h + 1 < dims.heads ? b : b + 1;
   next_h = h + 1 < dims.heads ? h + 1 : 0;
-  return next_b < dims.batch && qkv_bytes > kPrefetchAboveBytes;
+  return next_b < dims.batch;
+}
+
+// Prefetching the next head pays only when q, k and v do not fit in L2
+// anyway: for a forecast tile of 8 series at the default shape (0.5 MB) the
+// requests only cost time (measured 5% of the forward attention).
+constexpr int64_t kPrefetchAboveBytes = int64_t{1} << 20;
+bool prefetch_pays(const AttentionDims& dims) {
+  return dims.batch * dims.tokens * dims.ld_qkv * static_cast<int64_t>(sizeof(float)) >
+         kPrefetchAboveBytes;
 }
 
 // Workspace of one (batch, head), in floats (ops.cpp sizes it the same way):
@@ -430,11 +433,12 @@ void attention_forward(const AttentionDims& dims, const float* q, const float* k
   const int64_t ld = dims.ld_qkv, ldo = dims.ld_out;
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
   const AttentionWorkspace ws(workspace, np, dh);
+  const bool prefetch = prefetch_pays(dims);
   for (int64_t b = 0; b < dims.batch; ++b)
     for (int64_t h = 0; h < dims.heads; ++h) {
       const int64_t in_off = b * n * ld + h * dh;
       int64_t nb = 0, nh = 0;
-      const bool ahead = next_head(dims, b, h, nb, nh);
+      const bool ahead = prefetch && next_head(dims, b, h, nb, nh);
       const int64_t next_in = nb * n * ld + nh * dh, next_out = nb * n * ldo + nh * dh;
       if (ahead) for (const float* x : {q, k}) prefetch_head_rows(x + next_in, n, ld, dh);
       transpose_head(k + in_off, ld, n, dh, ws.kt, np);
@@ -463,6 +467,7 @@ void attention_backward(const AttentionDims& dims, const float* q, const float* 
   const int64_t ld = dims.ld_qkv, ldo = dims.ld_out;
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
   const AttentionWorkspace ws(workspace, np, dh);
+  const bool prefetch = prefetch_pays(dims);
   float* tile = ws.tile;
   for (int64_t b = 0; b < dims.batch; ++b)
     for (int64_t h = 0; h < dims.heads; ++h) {
@@ -471,7 +476,7 @@ void attention_backward(const AttentionDims& dims, const float* q, const float* 
       const float* head_lse = lse + (b * dims.heads + h) * n;
       const float* head_dout = dout + out_off;
       int64_t nb = 0, nh = 0;
-      const bool ahead = next_head(dims, b, h, nb, nh);
+      const bool ahead = prefetch && next_head(dims, b, h, nb, nh);
       const int64_t next_in = nb * n * ld + nh * dh, next_out = nb * n * ldo + nh * dh;
       if (ahead) for (const float* x : {q, k}) prefetch_head_rows(x + next_in, n, ld, dh);
       transpose_head(k + in_off, ld, n, dh, ws.kt, np);
