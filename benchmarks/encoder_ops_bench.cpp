@@ -62,9 +62,13 @@ int main(int argc, char** argv) {
              b1 = random_values(F, 0.1f, engine), b2 = random_values(D, 0.1f, engine),
              be = random_values(D, 0.1f, engine), bh = random_values(O, 0.1f, engine);
   const auto gamma = random_values(D, 1.0f, engine), beta = random_values(D, 0.1f, engine);
-  const k::PackedLinear qkv(wq.data(), bq.data(), D, 3 * D), out(wo.data(), bo.data(), D, D),
-      ffn1(w1.data(), b1.data(), D, F), ffn2(w2.data(), b2.data(), F, D),
-      embed(we.data(), be.data(), P, D), head(wh.data(), bh.data(), N * D, O);
+  const k::Backend& backend = k::backend_of(k::BackendKind::Cpu);
+  const k::PreparedLinear qkv = backend.prepare_linear(wq.data(), bq.data(), D, 3 * D),
+                          out = backend.prepare_linear(wo.data(), bo.data(), D, D),
+                          ffn1 = backend.prepare_linear(w1.data(), b1.data(), D, F),
+                          ffn2 = backend.prepare_linear(w2.data(), b2.data(), F, D),
+                          embed = backend.prepare_linear(we.data(), be.data(), P, D),
+                          head = backend.prepare_linear(wh.data(), bh.data(), N * D, O);
 
   const int64_t rows = tile * N;
   std::vector<float> stream = random_values(rows * D, 1.0f, engine), scratch(rows * D),
@@ -73,7 +77,7 @@ int main(int argc, char** argv) {
                      final_tokens = random_values(group * N * D, 1.0f, engine), raw(group * O);
   const k::AttentionDims dims{tile, N, H, D / H, 3 * D, D};
   std::vector<float> attention_ws(static_cast<size_t>(k::attention_workspace_floats(dims)));
-  const auto cpu = k::Backend::Cpu;
+  const k::Context cpu(backend);
 
   std::vector<Op> ops = {{"patch embed", 2.0 * N * P * D},       {"layernorms", 0},
                          {"qkv gemm", 2.0 * N * D * 3 * D},      {"attention", 4.0 * H * N * N * (D / H)},

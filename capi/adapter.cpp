@@ -41,16 +41,17 @@ invf_status* invf_model_load_adapter(const invf_model* base, const char* path,
     metadata.provenance["lora_alpha"] = fmt::format("{}", adapter->alpha);
     auto handle = std::make_unique<invf_model>();
     // Without options the new model runs like its base.
+    const kernels::Backend* backend = &base->runtime->model().backend();
     if (options) {
       const ForecastOptions& settings = options_or_defaults(options).forecast;
-      handle->backend = settings.backend;
+      backend = &kernels::backend_of(settings.backend);
       handle->threads = settings.threads;
     } else {
-      handle->backend = base->backend;
       handle->threads = base->threads;
     }
     handle->runtime = std::make_shared<const ModelRuntime>(
-        ModelFile::from_buffer(train::to_model_buffer(merged, metadata), BufferMode::Copy));
+        ModelFile::from_buffer(train::to_model_buffer(merged, metadata), BufferMode::Copy),
+        *backend);
     handle->adapter = std::move(adapter);
     *out = handle.release();
   });

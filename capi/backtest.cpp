@@ -98,8 +98,7 @@ invf_status* invf_backtest_run_forecasters(const invf_dataset* dataset,
              m, forecaster->method, fmt::join(levels, ","),
              fmt::join(settings.forecast.quantiles, ","));
       if (forecaster->model) {
-        models.push_back(std::make_unique<ModelForecaster>(forecaster->model,
-                                                           forecaster->options.forecast.backend));
+        models.push_back(std::make_unique<ModelForecaster>(forecaster->model));
         methods.push_back(models.back().get());
       } else {
         methods.push_back(forecaster->impl.get());

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "invforecast.h"
 
 struct invf_status {

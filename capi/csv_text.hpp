@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "data/csv_fields.hpp"
 
 namespace invforecast::capi {

@@ -65,7 +65,7 @@ std::vector<SeriesForecast> forecast_with_model(const ModelRuntime& runtime,
     for (size_t i = 0; i < n; ++i)
       fill_model_context(data.series[first + i].values,
                          std::span<float>(context.data() + i * context_length, context_length));
-    runtime.forecast(options.forecast.backend, options.forecast.threads, context.data(),
+    runtime.forecast(options.forecast.threads, context.data(),
                      static_cast<int64_t>(n), out.data());
     for (size_t i = 0; i < n; ++i)
       set_model_forecast(out.data() + i * model_horizon * levels, horizon, levels,
@@ -162,7 +162,13 @@ invf_status* invf_forecaster_create_model(const invf_model* model, const invf_op
     auto forecaster = std::make_unique<invf_forecaster>();
     forecaster->method = "model";
     forecaster->options = options_or_defaults(options);
-    forecaster->model = model->runtime;
+    // A model runs on the backend its weights were prepared by: another backend asked for
+    // here gets its own preparation of the same file.
+    const kernels::BackendKind backend = forecaster->options.forecast.backend;
+    forecaster->model = model->runtime->model().backend().kind() == backend
+                            ? model->runtime
+                            : std::make_shared<const ModelRuntime>(model->runtime->model().file(),
+                                                                   kernels::backend_of(backend));
     *out = forecaster.release();
   });
 }

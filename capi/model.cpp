@@ -12,8 +12,7 @@
 
 namespace invforecast::capi {
 
-void ModelRuntime::forecast(ModelBackend backend, int threads, const float* context,
-                            int64_t batch, float* out) const {
+void ModelRuntime::forecast(int threads, const float* context, int64_t batch, float* out) const {
   if (batch == 0) return;
   const int64_t tile = EncoderWorkspace::kDefaultTileSeries;
   const int64_t tiles = (batch + tile - 1) / tile;
@@ -44,11 +43,9 @@ void ModelRuntime::forecast(ModelBackend backend, int threads, const float* cont
     }
   } give_back{*this, set};
   while (set.size() < workers) set.push_back(model_.make_workspace(tile));
-  const kernels::Backend kernel_backend =
-      backend == ModelBackend::Reference ? kernels::Backend::Reference : kernels::Backend::Cpu;
   // The encoder's kernels are single-threaded (no oneDNN, no OpenMP team):
   // the workers are the only threads.
-  forecast_parallel(model_, kernel_backend, context, batch, out,
+  forecast_parallel(model_, context, batch, out,
                     std::span<EncoderWorkspace>(set.data(), workers));
 }
 
@@ -65,9 +62,9 @@ void require_forecasting_model(const ModelRuntime& runtime) {
 std::unique_ptr<invf_model> make_model_handle(ModelFile file, const invf_options* options) {
   auto handle = std::make_unique<invf_model>();
   const ForecastOptions& settings = options_or_defaults(options).forecast;
-  handle->backend = settings.backend;
   handle->threads = settings.threads;
-  handle->runtime = std::make_shared<const ModelRuntime>(std::move(file));
+  handle->runtime =
+      std::make_shared<const ModelRuntime>(std::move(file), kernels::backend_of(settings.backend));
   return handle;
 }
 
@@ -190,7 +187,7 @@ invf_status* invf_model_forecast(const invf_model* model, const float* context, 
     require_capacity(out_capacity, outputs, "the forecast (batch * horizon * quantile_count)");
     check_sales(context, batch, context_length);
     require_forecasting_model(*m.runtime);
-    m.runtime->forecast(m.backend, m.threads, context, static_cast<int64_t>(batch), out);
+    m.runtime->forecast(m.threads, context, static_cast<int64_t>(batch), out);
   });
 }
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "core/error.hpp"
+#include "error.hpp"
 
 namespace invforecast::capi {
 
@@ -46,7 +46,7 @@ SeriesForecast ModelForecaster::forecast(std::span<const double> history, size_t
   std::vector<float> context(static_cast<size_t>(config.context_length));
   fill_model_context(history, context);
   std::vector<float> out(static_cast<size_t>(config.horizon) * levels);
-  runtime_->forecast(backend_, 1, context.data(), 1, out.data());
+  runtime_->forecast(1, context.data(), 1, out.data());
   SeriesForecast result;
   set_model_forecast(out.data(), horizon, levels, result);
   return result;

@@ -32,8 +32,8 @@ void set_model_forecast(const float* out, size_t horizon, size_t levels, SeriesF
 // parallelise over series.
 class ModelForecaster : public Forecaster {
  public:
-  ModelForecaster(std::shared_ptr<const ModelRuntime> runtime, ModelBackend backend)
-      : runtime_(std::move(runtime)), backend_(backend) {}
+  explicit ModelForecaster(std::shared_ptr<const ModelRuntime> runtime)
+      : runtime_(std::move(runtime)) {}
 
   std::string_view name() const override { return "model"; }
   size_t min_history() const override { return 1; }
@@ -43,7 +43,6 @@ class ModelForecaster : public Forecaster {
 
  private:
   std::shared_ptr<const ModelRuntime> runtime_;
-  ModelBackend backend_;
 };
 
 }  // namespace invforecast::capi

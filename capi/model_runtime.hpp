@@ -14,7 +14,8 @@ namespace invforecast::capi {
 
 class ModelRuntime {
  public:
-  explicit ModelRuntime(ModelFile file) : model_(std::move(file)) {}
+  ModelRuntime(ModelFile file, const kernels::Backend& backend)
+      : model_(std::move(file), backend) {}
 
   const EncoderModel& model() const { return model_; }
 
@@ -23,8 +24,7 @@ class ModelRuntime {
   // taken from the pool under a lock, used without it and given back; the
   // pool grows to the most calls ever in flight at once and lives as long
   // as the model.
-  void forecast(ModelBackend backend, int threads, const float* context, int64_t batch,
-                float* out) const;
+  void forecast(int threads, const float* context, int64_t batch, float* out) const;
 
  private:
   using WorkspaceSet = std::vector<EncoderWorkspace>;
@@ -48,7 +48,6 @@ struct invf_model {
   // Set for a model made by a LoRA fine-tune or loaded with an adapter: the
   // adapter alone, for invf_model_save_adapter (runtime holds base + adapter).
   std::shared_ptr<const invforecast::train::LoraAdapter> adapter;
-  invforecast::ModelBackend backend = invforecast::ModelBackend::Cpu;
   int threads = 0;
 };
 

@@ -152,8 +152,7 @@ invf_status* invf_simulate_forecasters(const invf_dataset* dataset,
       if (forecaster == nullptr)
         fail(ErrorCode::NullPointer, "argument 'forecasters[{}]' is NULL", m);
       if (forecaster->model) {
-        models.push_back(std::make_unique<ModelForecaster>(forecaster->model,
-                                                           forecaster->options.forecast.backend));
+        models.push_back(std::make_unique<ModelForecaster>(forecaster->model));
         methods.push_back({models.back().get(), forecaster->method, models.back()->quantile_levels()});
       } else {
         methods.push_back(

@@ -78,8 +78,7 @@ train::TrainOptions train_options(const Options& settings) {
   const int threads = settings.forecast.threads;
   o.threads =
       threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  o.backend = settings.forecast.backend == ModelBackend::Reference ? kernels::Backend::Reference
-                                                                   : kernels::Backend::Cpu;
+  o.backend = settings.forecast.backend;
   return o;
 }
 

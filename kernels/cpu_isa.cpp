@@ -3,7 +3,7 @@
 #include <atomic>
 #include <cstdlib>
 
-#include "core/error.hpp"
+#include "error.hpp"
 
 namespace invforecast::kernels {
 

@@ -7,7 +7,7 @@ using V = ScalarVec;
 #define INVF_CPU_ISA_NS scalar
 #include "cpu_kernels_impl.hpp"
 
-#include "core/error.hpp"
+#include "error.hpp"
 
 namespace invforecast::kernels::cpu {
 

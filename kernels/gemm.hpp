@@ -13,10 +13,9 @@
 #include <cstdint>
 #include <memory>
 
-namespace invforecast::kernels::cpu {
+#include "backend.hpp"  // Epilogue
 
-// What is applied to each output after the bias.
-enum class Epilogue { None, Gelu };
+namespace invforecast::kernels::cpu {
 
 // c[m, n] = epilogue(op(a) op(b) + bias) (bias [n] or null), all row-major
 // and dense.  op(a) is [m, k]: a is stored [m, k], or [k, m] when trans_a.

@@ -11,7 +11,7 @@
 #include <omp.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "gemm.hpp"
 
 namespace invforecast::kernels::cpu {

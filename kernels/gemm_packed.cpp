@@ -3,7 +3,7 @@
 #include <cstring>
 #include <new>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "cpu_isa.hpp"
 #include "gemm.hpp"
 

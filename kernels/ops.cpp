@@ -1,14 +1,11 @@
-// Shape checks and dispatch: the one place each op is entered.
+// Shape checks and dispatch: the one place each op is entered.  Every op
+// checks its arguments, then runs its context backend's table entry.
 #include "ops.hpp"
 
-#include <algorithm>
 #include <cmath>
-#include <vector>
 
-#include "core/error.hpp"
 #include "cpu_kernels.hpp"
-#include "gemm.hpp"
-#include "reference.hpp"
+#include "error.hpp"
 
 namespace invforecast::kernels {
 
@@ -31,19 +28,31 @@ void require_rows(int64_t rows, const char* op) {
   if (rows < 0) fail(ErrorCode::InvalidArgument, "{}: rows must be >= 0, got {}", op, rows);
 }
 
-// Runs the reference or the Cpu implementation; Cuda is not built yet.
-template <class Reference, class Cpu>
-void dispatch(Backend backend, const char* op, Reference&& reference, Cpu&& cpu) {
-  switch (backend) {
-    case Backend::Reference: reference(); return;
-    case Backend::Cpu: cpu(); return;
-    case Backend::Cuda: break;
-  }
-  fail(ErrorCode::Unsupported, "{}: the {} backend is not available in this build", op,
-       backend_name(backend));
+template <class T>
+const char* type_name() {
+  return sizeof(T) == sizeof(float) ? "float32" : "float64";
 }
 
-const cpu::CpuKernels& cpu_kernels() { return cpu::kernels_for(active_cpu_isa()); }
+// Runs the context backend's implementation of `op`, or refuses a backend
+// without one (Unsupported).
+template <class T, class Entry, class... Args>
+void dispatch(const Context& ctx, const char* op, Entry OpTable<T>::*entry, Args&&... args) {
+  const OpTable<T>* table = ctx.backend().template ops<T>();
+  if (!table || !(table->*entry))
+    fail(ErrorCode::Unsupported, "{}: the {} backend has no {} implementation", op,
+         ctx.backend().name(), type_name<T>());
+  (table->*entry)(ctx, std::forward<Args>(args)...);
+}
+
+void check_linear(int64_t rows, int64_t in, int64_t out, const void* x, const void* w,
+                  const void* y, const char* op) {
+  require_rows(rows, op);
+  require_positive(in, op, "in_features");
+  require_positive(out, op, "out_features");
+  require_rows_data(x, rows, op, "x");
+  require(w, op, "w");
+  require_rows_data(y, rows, op, "y");
+}
 
 void check_attention(const AttentionDims& d, const char* op) {
   require_rows(d.batch, op);
@@ -72,168 +81,166 @@ void check_series(int64_t rows, int64_t length, int64_t channels, const char* op
   require_positive(channels, op, "channels");
 }
 
-void check_positive_finite(float value, const char* op, const char* name) {
-  if (!(value > 0.0f) || !std::isfinite(value))
+void check_patches(int64_t series, int64_t length, int64_t patch_length, int64_t stride,
+                   int64_t tokens, const char* op) {
+  require_rows(series, op);
+  require_positive(length, op, "length");
+  require_positive(patch_length, op, "patch_length");
+  require_positive(stride, op, "stride");
+  require_positive(tokens, op, "tokens");
+}
+
+template <class T>
+void check_positive_finite(T value, const char* op, const char* name) {
+  if (!(value > T(0)) || !std::isfinite(value))
     fail(ErrorCode::InvalidArgument, "{}: {} must be positive and finite, got {}", op, name, value);
 }
 
 }  // namespace
 
-const char* backend_name(Backend backend) {
-  switch (backend) {
-    case Backend::Reference: return "reference";
-    case Backend::Cpu: return "cpu";
-    case Backend::Cuda: return "cuda";
-  }
-  return "unknown";
-}
-
-void linear_forward(Backend backend, const float* x, const float* w, const float* b, float* y,
-                    int64_t rows, int64_t in, int64_t out) {
+template <class T>
+void linear_forward(const Context& ctx, const T* x, const Same<T>* w, const Same<T>* b,
+                    Same<T>* y, int64_t rows, int64_t in, int64_t out) {
   constexpr const char* op = "linear_forward";
-  require_rows(rows, op);
-  require_positive(in, op, "in_features");
-  require_positive(out, op, "out_features");
-  require_rows_data(x, rows, op, "x");
-  require(w, op, "w");
-  require_rows_data(y, rows, op, "y");
-  dispatch(
-      backend, op, [&] { reference::linear_forward(x, w, b, y, rows, in, out); },
-      [&] {
-        if (rows > 0) cpu::gemm(false, true, rows, out, in, x, w, b, y);
-      });
+  check_linear(rows, in, out, x, w, y, op);
+  dispatch(ctx, op, &OpTable<T>::linear_forward, x, w, b, y, rows, in, out, Epilogue::None);
 }
 
-void linear_gelu_forward(Backend backend, const float* x, const float* w, const float* b, float* y,
-                         int64_t rows, int64_t in, int64_t out) {
+template <class T>
+void linear_gelu_forward(const Context& ctx, const T* x, const Same<T>* w, const Same<T>* b,
+                         Same<T>* y, int64_t rows, int64_t in, int64_t out) {
   constexpr const char* op = "linear_gelu_forward";
-  require_rows(rows, op);
-  require_positive(in, op, "in_features");
-  require_positive(out, op, "out_features");
-  require_rows_data(x, rows, op, "x");
-  require(w, op, "w");
-  require_rows_data(y, rows, op, "y");
-  dispatch(
-      backend, op,
-      [&] {
-        reference::linear_forward(x, w, b, y, rows, in, out);
-        reference::bias_gelu_forward<float>(y, nullptr, y, rows, out);
-      },
-      [&] {
-        if (rows > 0) cpu::gemm(false, true, rows, out, in, x, w, b, y, cpu::Epilogue::Gelu);
-      });
-}
-
-PackedLinear::PackedLinear(const float* w, const float* b, int64_t in_features,
-                           int64_t out_features)
-    : w_(w), b_(b), in_(in_features), out_(out_features) {
-  constexpr const char* op = "PackedLinear";
-  require_positive(in_features, op, "in_features");
-  require_positive(out_features, op, "out_features");
-  require(w, op, "w");
-  packed_ = cpu::PackedMatrix(w, b, out_features, in_features);
+  check_linear(rows, in, out, x, w, y, op);
+  dispatch(ctx, op, &OpTable<T>::linear_forward, x, w, b, y, rows, in, out, Epilogue::Gelu);
 }
 
 namespace {
 
-enum class PackedForm { Plain, Gelu, Residual };
-
-void packed_linear(Backend backend, const PackedLinear& layer, const float* x, float* y,
-                   int64_t rows, PackedForm form, const char* op) {
+void prepared_linear(const Context& ctx, const PreparedLinear& layer, const float* x, float* y,
+                     int64_t rows, Epilogue epilogue, bool accumulate, const char* op) {
   require_rows(rows, op);
   if (!layer.weight())
-    fail(ErrorCode::InvalidArgument, "{}: the PackedLinear holds no weights", op);
+    fail(ErrorCode::InvalidArgument, "{}: the PreparedLinear holds no weights", op);
+  if (layer.backend() != ctx.kind())
+    fail(ErrorCode::InvalidArgument,
+         "{}: the weights were prepared by the {} backend, the context runs {}", op,
+         backend_name(layer.backend()), ctx.backend().name());
   require_rows_data(x, rows, op, "x");
   require_rows_data(y, rows, op, "y");
   if (rows == 0) return;
-  const int64_t in = layer.in_features(), out = layer.out_features();
-  dispatch(
-      backend, op,
-      [&] {
-        if (form != PackedForm::Residual) {
-          reference::linear_forward(x, layer.weight(), layer.bias(), y, rows, in, out);
-          if (form == PackedForm::Gelu) reference::bias_gelu_forward<float>(y, nullptr, y, rows, out);
-          return;
-        }
-        std::vector<float> product(static_cast<size_t>(rows * out));
-        reference::linear_forward(x, layer.weight(), layer.bias(), product.data(), rows, in, out);
-        for (size_t i = 0; i < product.size(); ++i) y[i] += product[i];
-      },
-      [&] {
-        cpu::packed_gemm(rows, x, in, layer.packed(), y, out,
-                         form == PackedForm::Gelu ? cpu::Epilogue::Gelu : cpu::Epilogue::None,
-                         form == PackedForm::Residual);
-      });
+  dispatch(ctx, op, &OpTable<float>::prepared_linear_forward, layer, x, y, rows, epilogue,
+           accumulate);
 }
 
 }  // namespace
 
-void linear_forward(Backend backend, const PackedLinear& layer, const float* x, float* y,
+void linear_forward(const Context& ctx, const PreparedLinear& layer, const float* x, float* y,
                     int64_t rows) {
-  packed_linear(backend, layer, x, y, rows, PackedForm::Plain, "linear_forward");
+  prepared_linear(ctx, layer, x, y, rows, Epilogue::None, false, "linear_forward");
 }
 
-void linear_gelu_forward(Backend backend, const PackedLinear& layer, const float* x, float* y,
-                         int64_t rows) {
-  packed_linear(backend, layer, x, y, rows, PackedForm::Gelu, "linear_gelu_forward");
+void linear_gelu_forward(const Context& ctx, const PreparedLinear& layer, const float* x,
+                         float* y, int64_t rows) {
+  prepared_linear(ctx, layer, x, y, rows, Epilogue::Gelu, false, "linear_gelu_forward");
 }
 
-void linear_residual_forward(Backend backend, const PackedLinear& layer, const float* x, float* y,
-                             int64_t rows) {
-  packed_linear(backend, layer, x, y, rows, PackedForm::Residual, "linear_residual_forward");
+void linear_residual_forward(const Context& ctx, const PreparedLinear& layer, const float* x,
+                             float* y, int64_t rows) {
+  prepared_linear(ctx, layer, x, y, rows, Epilogue::None, true, "linear_residual_forward");
 }
 
-void linear_backward(Backend backend, const float* x, const float* w, const float* dy, float* dx,
-                     float* dw, float* db, int64_t rows, int64_t in, int64_t out) {
+template <class T>
+void linear_backward(const Context& ctx, const T* x, const Same<T>* w, const Same<T>* dy,
+                     Same<T>* dx, Same<T>* dw, Same<T>* db, int64_t rows, int64_t in,
+                     int64_t out) {
   constexpr const char* op = "linear_backward";
-  require_rows(rows, op);
-  require_positive(in, op, "in_features");
-  require_positive(out, op, "out_features");
-  require_rows_data(x, rows, op, "x");
-  require(w, op, "w");
-  require_rows_data(dy, rows, op, "dy");
-  dispatch(
-      backend, op, [&] { reference::linear_backward(x, w, dy, dx, dw, db, rows, in, out); },
-      [&] {
-        // With no rows the weight gradients are zero; oneDNN is not asked for k = 0.
-        if (rows == 0) {
-          if (dw) std::fill(dw, dw + out * in, 0.0f);
-          if (db) std::fill(db, db + out, 0.0f);
-          return;
-        }
-        if (dx) cpu::gemm(false, false, rows, in, out, dy, w, nullptr, dx);
-        if (dw) cpu::gemm(true, false, out, in, rows, dy, x, nullptr, dw);
-        if (db) cpu_kernels().column_sums(dy, db, rows, out);
-      });
+  check_linear(rows, in, out, x, w, dy, op);
+  dispatch(ctx, op, &OpTable<T>::linear_backward, x, w, dy, dx, dw, db, rows, in, out);
 }
 
-void bias_gelu_forward(Backend backend, const float* x, const float* bias, float* y, int64_t rows,
-                       int64_t cols) {
+template <class T>
+void add_rows(const Context& ctx, const T* x, Same<T>* y, int64_t rows, int64_t cols,
+              int64_t period) {
+  constexpr const char* op = "add_rows";
+  require_rows(rows, op);
+  require_positive(cols, op, "cols");
+  require_positive(period, op, "period");
+  require_rows_data(x, rows, op, "x");
+  require_rows_data(y, rows, op, "y");
+  dispatch(ctx, op, &OpTable<T>::add_rows, x, y, rows, cols, period);
+}
+
+template <class T>
+void add_rows_backward(const Context& ctx, const T* dy, Same<T>* dx, int64_t rows, int64_t cols,
+                       int64_t period) {
+  constexpr const char* op = "add_rows_backward";
+  require_rows(rows, op);
+  require_positive(cols, op, "cols");
+  require_positive(period, op, "period");
+  require_rows_data(dy, rows, op, "dy");
+  require(dx, op, "dx");
+  dispatch(ctx, op, &OpTable<T>::add_rows_backward, dy, dx, rows, cols, period);
+}
+
+template <class T>
+void clamp_min(const Context& ctx, T* y, int64_t count, Same<T> floor) {
+  constexpr const char* op = "clamp_min";
+  require_rows(count, op);
+  require_rows_data(y, count, op, "y");
+  dispatch(ctx, op, &OpTable<T>::clamp_min, y, count, floor);
+}
+
+template <class T>
+void patchify_forward(const Context& ctx, const T* x, const uint8_t* hidden, Same<T>* patches,
+                      int64_t series, int64_t length, int64_t patch_length, int64_t stride,
+                      int64_t tokens) {
+  constexpr const char* op = "patchify_forward";
+  check_patches(series, length, patch_length, stride, tokens, op);
+  require_rows_data(x, series, op, "x");
+  require_rows_data(patches, series, op, "patches");
+  dispatch(ctx, op, &OpTable<T>::patchify_forward, x, hidden, patches, series, length,
+           patch_length, stride, tokens);
+}
+
+template <class T>
+void patchify_backward(const Context& ctx, const T* d_patches, const uint8_t* hidden,
+                       Same<T>* dx, int64_t series, int64_t length, int64_t patch_length,
+                       int64_t stride, int64_t tokens) {
+  constexpr const char* op = "patchify_backward";
+  check_patches(series, length, patch_length, stride, tokens, op);
+  require_rows_data(d_patches, series, op, "d_patches");
+  require_rows_data(dx, series, op, "dx");
+  dispatch(ctx, op, &OpTable<T>::patchify_backward, d_patches, hidden, dx, series, length,
+           patch_length, stride, tokens);
+}
+
+template <class T>
+void bias_gelu_forward(const Context& ctx, const T* x, const Same<T>* bias, Same<T>* y,
+                       int64_t rows, int64_t cols) {
   constexpr const char* op = "bias_gelu_forward";
   require_rows(rows, op);
   require_positive(cols, op, "cols");
   require_rows_data(x, rows, op, "x");
   require_rows_data(y, rows, op, "y");
-  dispatch(
-      backend, op, [&] { reference::bias_gelu_forward(x, bias, y, rows, cols); },
-      [&] { cpu_kernels().bias_gelu_forward(x, bias, y, rows, cols); });
+  dispatch(ctx, op, &OpTable<T>::bias_gelu_forward, x, bias, y, rows, cols);
 }
 
-void bias_gelu_backward(Backend backend, const float* x, const float* bias, const float* dy,
-                        float* dx, float* dbias, int64_t rows, int64_t cols) {
+template <class T>
+void bias_gelu_backward(const Context& ctx, const T* x, const Same<T>* bias, const Same<T>* dy,
+                        Same<T>* dx, Same<T>* dbias, int64_t rows, int64_t cols) {
   constexpr const char* op = "bias_gelu_backward";
   require_rows(rows, op);
   require_positive(cols, op, "cols");
   require_rows_data(x, rows, op, "x");
   require_rows_data(dy, rows, op, "dy");
   require_rows_data(dx, rows, op, "dx");
-  dispatch(
-      backend, op, [&] { reference::bias_gelu_backward(x, bias, dy, dx, dbias, rows, cols); },
-      [&] { cpu_kernels().bias_gelu_backward(x, bias, dy, dx, dbias, rows, cols); });
+  dispatch(ctx, op, &OpTable<T>::bias_gelu_backward, x, bias, dy, dx, dbias, rows, cols);
 }
 
-void layer_norm_forward(Backend backend, const float* x, const float* gamma, const float* beta,
-                        float* y, float* mean, float* rstd, int64_t rows, int64_t cols, float eps) {
+template <class T>
+void layer_norm_forward(const Context& ctx, const T* x, const Same<T>* gamma,
+                        const Same<T>* beta, Same<T>* y, Same<T>* mean, Same<T>* rstd,
+                        int64_t rows, int64_t cols, Same<T> eps) {
   constexpr const char* op = "layer_norm_forward";
   require_rows(rows, op);
   require_positive(cols, op, "cols");
@@ -242,15 +249,15 @@ void layer_norm_forward(Backend backend, const float* x, const float* gamma, con
   require(gamma, op, "gamma");
   require(beta, op, "beta");
   require_rows_data(y, rows, op, "y");
-  dispatch(
-      backend, op,
-      [&] { reference::layer_norm_forward(x, gamma, beta, y, mean, rstd, rows, cols, eps); },
-      [&] { cpu_kernels().layer_norm_forward(x, gamma, beta, y, mean, rstd, rows, cols, eps); });
+  dispatch(ctx, op, &OpTable<T>::layer_norm_forward, x, gamma, beta, y, mean, rstd, rows, cols,
+           eps);
 }
 
-void layer_norm_backward(Backend backend, const float* x, const float* gamma, const float* dy,
-                         const float* mean, const float* rstd, float* dx, float* dgamma,
-                         float* dbeta, int64_t rows, int64_t cols) {
+template <class T>
+void layer_norm_backward(const Context& ctx, const T* x, const Same<T>* gamma,
+                         const Same<T>* dy, const Same<T>* mean, const Same<T>* rstd,
+                         Same<T>* dx, Same<T>* dgamma, Same<T>* dbeta, int64_t rows,
+                         int64_t cols) {
   constexpr const char* op = "layer_norm_backward";
   require_rows(rows, op);
   require_positive(cols, op, "cols");
@@ -260,38 +267,30 @@ void layer_norm_backward(Backend backend, const float* x, const float* gamma, co
   require_rows_data(mean, rows, op, "mean");
   require_rows_data(rstd, rows, op, "rstd");
   require_rows_data(dx, rows, op, "dx");
-  dispatch(
-      backend, op,
-      [&] {
-        reference::layer_norm_backward(x, gamma, dy, mean, rstd, dx, dgamma, dbeta, rows, cols);
-      },
-      [&] {
-        cpu_kernels().layer_norm_backward(x, gamma, dy, mean, rstd, dx, dgamma, dbeta, rows, cols);
-      });
+  dispatch(ctx, op, &OpTable<T>::layer_norm_backward, x, gamma, dy, mean, rstd, dx, dgamma, dbeta,
+           rows, cols);
 }
 
-void softmax_forward(Backend backend, const float* x, float* y, int64_t rows, int64_t cols) {
+template <class T>
+void softmax_forward(const Context& ctx, const T* x, Same<T>* y, int64_t rows, int64_t cols) {
   constexpr const char* op = "softmax_forward";
   require_rows(rows, op);
   require_positive(cols, op, "cols");
   require_rows_data(x, rows, op, "x");
   require_rows_data(y, rows, op, "y");
-  dispatch(
-      backend, op, [&] { reference::softmax_forward(x, y, rows, cols); },
-      [&] { cpu_kernels().softmax_forward(x, y, rows, cols); });
+  dispatch(ctx, op, &OpTable<T>::softmax_forward, x, y, rows, cols);
 }
 
-void softmax_backward(Backend backend, const float* y, const float* dy, float* dx, int64_t rows,
-                      int64_t cols) {
+template <class T>
+void softmax_backward(const Context& ctx, const T* y, const Same<T>* dy, Same<T>* dx,
+                      int64_t rows, int64_t cols) {
   constexpr const char* op = "softmax_backward";
   require_rows(rows, op);
   require_positive(cols, op, "cols");
   require_rows_data(y, rows, op, "y");
   require_rows_data(dy, rows, op, "dy");
   require_rows_data(dx, rows, op, "dx");
-  dispatch(
-      backend, op, [&] { reference::softmax_backward(y, dy, dx, rows, cols); },
-      [&] { cpu_kernels().softmax_backward(y, dy, dx, rows, cols); });
+  dispatch(ctx, op, &OpTable<T>::softmax_backward, y, dy, dx, rows, cols);
 }
 
 int64_t attention_workspace_floats(const AttentionDims& dims) {
@@ -303,8 +302,10 @@ int64_t attention_workspace_floats(const AttentionDims& dims) {
   return padded_tokens * padded_tokens + 2 * dims.head_dim * padded_tokens + 2 * padded_tokens;
 }
 
-void attention_forward(Backend backend, const AttentionDims& dims, const float* q, const float* k,
-                       const float* v, float* out, float* lse, float* workspace) {
+template <class T>
+void attention_forward(const Context& ctx, const AttentionDims& dims, const T* q,
+                       const Same<T>* k, const Same<T>* v, Same<T>* out, Same<T>* lse,
+                       float* workspace) {
   constexpr const char* op = "attention_forward";
   check_attention(dims, op);
   require_rows_data(q, dims.batch, op, "q");
@@ -312,14 +313,14 @@ void attention_forward(Backend backend, const AttentionDims& dims, const float* 
   require_rows_data(v, dims.batch, op, "v");
   require_rows_data(out, dims.batch, op, "out");
   require(workspace, op, "workspace");
-  dispatch(
-      backend, op, [&] { reference::attention_forward(dims, q, k, v, out, lse); },
-      [&] { cpu_kernels().attention_forward(dims, q, k, v, out, lse, workspace); });
+  dispatch(ctx, op, &OpTable<T>::attention_forward, dims, q, k, v, out, lse, workspace);
 }
 
-void attention_backward(Backend backend, const AttentionDims& dims, const float* q, const float* k,
-                        const float* v, const float* out, const float* lse, const float* dout,
-                        float* dq, float* dk, float* dv, float* workspace) {
+template <class T>
+void attention_backward(const Context& ctx, const AttentionDims& dims, const T* q,
+                        const Same<T>* k, const Same<T>* v, const Same<T>* out,
+                        const Same<T>* lse, const Same<T>* dout, Same<T>* dq, Same<T>* dk,
+                        Same<T>* dv, float* workspace) {
   constexpr const char* op = "attention_backward";
   check_attention(dims, op);
   require_rows_data(q, dims.batch, op, "q");
@@ -332,42 +333,36 @@ void attention_backward(Backend backend, const AttentionDims& dims, const float*
   require_rows_data(dk, dims.batch, op, "dk");
   require_rows_data(dv, dims.batch, op, "dv");
   require(workspace, op, "workspace");
-  dispatch(
-      backend, op,
-      [&] { reference::attention_backward(dims, q, k, v, out, lse, dout, dq, dk, dv); },
-      [&] {
-        cpu_kernels().attention_backward(dims, q, k, v, out, lse, dout, dq, dk, dv, workspace);
-      });
+  dispatch(ctx, op, &OpTable<T>::attention_backward, dims, q, k, v, out, lse, dout, dq, dk, dv,
+           workspace);
 }
 
-void quantile_head_forward(Backend backend, const float* raw, float* q, int64_t rows,
+template <class T>
+void quantile_head_forward(const Context& ctx, const T* raw, Same<T>* q, int64_t rows,
                            int64_t quantiles, int64_t median_index) {
   constexpr const char* op = "quantile_head_forward";
   check_quantiles(rows, quantiles, median_index, op);
   require_rows_data(raw, rows, op, "raw");
   require_rows_data(q, rows, op, "q");
-  dispatch(
-      backend, op,
-      [&] { reference::quantile_head_forward(raw, q, rows, quantiles, median_index); },
-      [&] { cpu_kernels().quantile_head_forward(raw, q, rows, quantiles, median_index); });
+  dispatch(ctx, op, &OpTable<T>::quantile_head_forward, raw, q, rows, quantiles, median_index);
 }
 
-void quantile_head_backward(Backend backend, const float* raw, const float* dq, float* draw,
+template <class T>
+void quantile_head_backward(const Context& ctx, const T* raw, const Same<T>* dq, Same<T>* draw,
                             int64_t rows, int64_t quantiles, int64_t median_index) {
   constexpr const char* op = "quantile_head_backward";
   check_quantiles(rows, quantiles, median_index, op);
   require_rows_data(raw, rows, op, "raw");
   require_rows_data(dq, rows, op, "dq");
   require_rows_data(draw, rows, op, "draw");
-  dispatch(
-      backend, op,
-      [&] { reference::quantile_head_backward(raw, dq, draw, rows, quantiles, median_index); },
-      [&] { cpu_kernels().quantile_head_backward(raw, dq, draw, rows, quantiles, median_index); });
+  dispatch(ctx, op, &OpTable<T>::quantile_head_backward, raw, dq, draw, rows, quantiles,
+           median_index);
 }
 
-void revin_normalize_forward(Backend backend, const float* x, const float* gamma,
-                             const float* beta, float* y, float* mean, float* std_dev,
-                             int64_t rows, int64_t length, int64_t channels, float eps) {
+template <class T>
+void revin_normalize_forward(const Context& ctx, const T* x, const Same<T>* gamma,
+                             const Same<T>* beta, Same<T>* y, Same<T>* mean, Same<T>* std_dev,
+                             int64_t rows, int64_t length, int64_t channels, Same<T> eps) {
   constexpr const char* op = "revin_normalize_forward";
   check_series(rows, length, channels, op);
   check_positive_finite(eps, op, "eps");
@@ -377,21 +372,14 @@ void revin_normalize_forward(Backend backend, const float* x, const float* gamma
   require_rows_data(y, rows, op, "y");
   require_rows_data(mean, rows, op, "mean");
   require_rows_data(std_dev, rows, op, "std_dev");
-  dispatch(
-      backend, op,
-      [&] {
-        reference::revin_normalize_forward(x, gamma, beta, y, mean, std_dev, rows, length,
-                                           channels, eps);
-      },
-      [&] {
-        cpu_kernels().revin_normalize_forward(x, gamma, beta, y, mean, std_dev, rows, length,
-                                              channels, eps);
-      });
+  dispatch(ctx, op, &OpTable<T>::revin_normalize_forward, x, gamma, beta, y, mean, std_dev, rows,
+           length, channels, eps);
 }
 
-void revin_normalize_backward(Backend backend, const float* x, const float* mean,
-                              const float* std_dev, const float* dy, float* dgamma, float* dbeta,
-                              int64_t rows, int64_t length, int64_t channels) {
+template <class T>
+void revin_normalize_backward(const Context& ctx, const T* x, const Same<T>* mean,
+                              const Same<T>* std_dev, const Same<T>* dy, Same<T>* dgamma,
+                              Same<T>* dbeta, int64_t rows, int64_t length, int64_t channels) {
   constexpr const char* op = "revin_normalize_backward";
   check_series(rows, length, channels, op);
   require_rows_data(x, rows, op, "x");
@@ -400,21 +388,14 @@ void revin_normalize_backward(Backend backend, const float* x, const float* mean
   require_rows_data(dy, rows, op, "dy");
   require(dgamma, op, "dgamma");
   require(dbeta, op, "dbeta");
-  dispatch(
-      backend, op,
-      [&] {
-        reference::revin_normalize_backward(x, mean, std_dev, dy, dgamma, dbeta, rows, length,
-                                            channels);
-      },
-      [&] {
-        cpu_kernels().revin_normalize_backward(x, mean, std_dev, dy, dgamma, dbeta, rows, length,
-                                               channels);
-      });
+  dispatch(ctx, op, &OpTable<T>::revin_normalize_backward, x, mean, std_dev, dy, dgamma, dbeta,
+           rows, length, channels);
 }
 
-void revin_denormalize_forward(Backend backend, const float* z, const float* gamma,
-                               const float* beta, const float* mean, const float* std_dev,
-                               float* y, int64_t rows, int64_t length, int64_t channels) {
+template <class T>
+void revin_denormalize_forward(const Context& ctx, const T* z, const Same<T>* gamma,
+                               const Same<T>* beta, const Same<T>* mean, const Same<T>* std_dev,
+                               Same<T>* y, int64_t rows, int64_t length, int64_t channels) {
   constexpr const char* op = "revin_denormalize_forward";
   check_series(rows, length, channels, op);
   require_rows_data(z, rows, op, "z");
@@ -423,21 +404,14 @@ void revin_denormalize_forward(Backend backend, const float* z, const float* gam
   require_rows_data(mean, rows, op, "mean");
   require_rows_data(std_dev, rows, op, "std_dev");
   require_rows_data(y, rows, op, "y");
-  dispatch(
-      backend, op,
-      [&] {
-        reference::revin_denormalize_forward(z, gamma, beta, mean, std_dev, y, rows, length,
-                                             channels);
-      },
-      [&] {
-        cpu_kernels().revin_denormalize_forward(z, gamma, beta, mean, std_dev, y, rows, length,
-                                                channels);
-      });
+  dispatch(ctx, op, &OpTable<T>::revin_denormalize_forward, z, gamma, beta, mean, std_dev, y,
+           rows, length, channels);
 }
 
-void revin_denormalize_backward(Backend backend, const float* z, const float* gamma,
-                                const float* beta, const float* std_dev, const float* dy,
-                                float* dz, float* dgamma, float* dbeta, int64_t rows,
+template <class T>
+void revin_denormalize_backward(const Context& ctx, const T* z, const Same<T>* gamma,
+                                const Same<T>* beta, const Same<T>* std_dev, const Same<T>* dy,
+                                Same<T>* dz, Same<T>* dgamma, Same<T>* dbeta, int64_t rows,
                                 int64_t length, int64_t channels) {
   constexpr const char* op = "revin_denormalize_backward";
   check_series(rows, length, channels, op);
@@ -447,42 +421,79 @@ void revin_denormalize_backward(Backend backend, const float* z, const float* ga
   require_rows_data(std_dev, rows, op, "std_dev");
   require_rows_data(dy, rows, op, "dy");
   require_rows_data(dz, rows, op, "dz");
-  dispatch(
-      backend, op,
-      [&] {
-        reference::revin_denormalize_backward(z, gamma, beta, std_dev, dy, dz, dgamma, dbeta, rows,
-                                              length, channels);
-      },
-      [&] {
-        cpu_kernels().revin_denormalize_backward(z, gamma, beta, std_dev, dy, dz, dgamma, dbeta,
-                                                 rows, length, channels);
-      });
+  dispatch(ctx, op, &OpTable<T>::revin_denormalize_backward, z, gamma, beta, std_dev, dy, dz,
+           dgamma, dbeta, rows, length, channels);
 }
 
-void mean_abs_scale_forward(Backend backend, const float* x, float* y, float* scale, int64_t rows,
-                            int64_t length, float min_scale) {
+template <class T>
+void mean_abs_scale_forward(const Context& ctx, const T* x, Same<T>* y, Same<T>* scale,
+                            int64_t rows, int64_t length, Same<T> min_scale) {
   constexpr const char* op = "mean_abs_scale_forward";
   check_series(rows, length, 1, op);
   check_positive_finite(min_scale, op, "min_scale");
   require_rows_data(x, rows, op, "x");
   require_rows_data(y, rows, op, "y");
   require_rows_data(scale, rows, op, "scale");
-  dispatch(
-      backend, op,
-      [&] { reference::mean_abs_scale_forward(x, y, scale, rows, length, min_scale); },
-      [&] { cpu_kernels().mean_abs_scale_forward(x, y, scale, rows, length, min_scale); });
+  dispatch(ctx, op, &OpTable<T>::mean_abs_scale_forward, x, y, scale, rows, length, min_scale);
 }
 
-void mean_abs_unscale(Backend backend, const float* z, const float* scale, float* y, int64_t rows,
-                      int64_t length) {
+template <class T>
+void mean_abs_unscale(const Context& ctx, const T* z, const Same<T>* scale, Same<T>* y,
+                      int64_t rows, int64_t length) {
   constexpr const char* op = "mean_abs_unscale";
   check_series(rows, length, 1, op);
   require_rows_data(z, rows, op, "z");
   require_rows_data(scale, rows, op, "scale");
   require_rows_data(y, rows, op, "y");
-  dispatch(
-      backend, op, [&] { reference::mean_abs_unscale(z, scale, y, rows, length); },
-      [&] { cpu_kernels().mean_abs_unscale(z, scale, y, rows, length); });
+  dispatch(ctx, op, &OpTable<T>::mean_abs_unscale, z, scale, y, rows, length);
 }
+
+#define INVF_INSTANTIATE_OPS(T)                                                                  \
+  template void linear_forward<T>(const Context&, const T*, const T*, const T*, T*, int64_t,     \
+                                  int64_t, int64_t);                                             \
+  template void linear_gelu_forward<T>(const Context&, const T*, const T*, const T*, T*,         \
+                                       int64_t, int64_t, int64_t);                               \
+  template void linear_backward<T>(const Context&, const T*, const T*, const T*, T*, T*, T*,     \
+                                   int64_t, int64_t, int64_t);                                   \
+  template void add_rows<T>(const Context&, const T*, T*, int64_t, int64_t, int64_t);            \
+  template void add_rows_backward<T>(const Context&, const T*, T*, int64_t, int64_t, int64_t);   \
+  template void clamp_min<T>(const Context&, T*, int64_t, T);                                    \
+  template void patchify_forward<T>(const Context&, const T*, const uint8_t*, T*, int64_t,       \
+                                    int64_t, int64_t, int64_t, int64_t);                         \
+  template void patchify_backward<T>(const Context&, const T*, const uint8_t*, T*, int64_t,      \
+                                     int64_t, int64_t, int64_t, int64_t);                        \
+  template void bias_gelu_forward<T>(const Context&, const T*, const T*, T*, int64_t, int64_t);  \
+  template void bias_gelu_backward<T>(const Context&, const T*, const T*, const T*, T*, T*,      \
+                                      int64_t, int64_t);                                         \
+  template void layer_norm_forward<T>(const Context&, const T*, const T*, const T*, T*, T*, T*,  \
+                                      int64_t, int64_t, T);                                      \
+  template void layer_norm_backward<T>(const Context&, const T*, const T*, const T*, const T*,   \
+                                       const T*, T*, T*, T*, int64_t, int64_t);                  \
+  template void softmax_forward<T>(const Context&, const T*, T*, int64_t, int64_t);              \
+  template void softmax_backward<T>(const Context&, const T*, const T*, T*, int64_t, int64_t);   \
+  template void attention_forward<T>(const Context&, const AttentionDims&, const T*, const T*,   \
+                                     const T*, T*, T*, float*);                                  \
+  template void attention_backward<T>(const Context&, const AttentionDims&, const T*, const T*,  \
+                                      const T*, const T*, const T*, const T*, T*, T*, T*,        \
+                                      float*);                                                   \
+  template void quantile_head_forward<T>(const Context&, const T*, T*, int64_t, int64_t,         \
+                                         int64_t);                                               \
+  template void quantile_head_backward<T>(const Context&, const T*, const T*, T*, int64_t,       \
+                                          int64_t, int64_t);                                     \
+  template void revin_normalize_forward<T>(const Context&, const T*, const T*, const T*, T*, T*, \
+                                           T*, int64_t, int64_t, int64_t, T);                    \
+  template void revin_normalize_backward<T>(const Context&, const T*, const T*, const T*,        \
+                                            const T*, T*, T*, int64_t, int64_t, int64_t);        \
+  template void revin_denormalize_forward<T>(const Context&, const T*, const T*, const T*,       \
+                                             const T*, const T*, T*, int64_t, int64_t, int64_t); \
+  template void revin_denormalize_backward<T>(const Context&, const T*, const T*, const T*,      \
+                                              const T*, const T*, T*, T*, T*, int64_t, int64_t,  \
+                                              int64_t);                                          \
+  template void mean_abs_scale_forward<T>(const Context&, const T*, T*, T*, int64_t, int64_t,    \
+                                          T);                                                    \
+  template void mean_abs_unscale<T>(const Context&, const T*, const T*, T*, int64_t, int64_t);
+
+INVF_INSTANTIATE_OPS(float)
+INVF_INSTANTIATE_OPS(double)
 
 }  // namespace invforecast::kernels

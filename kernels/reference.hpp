@@ -3,6 +3,7 @@
 // float64.  No shape checks here: ops.cpp does them once for every backend.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -64,6 +65,59 @@ void linear_backward(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, i
 }
 
 // y = u Phi(u), u = x + bias
+// y[r, :] += x[r % period, :]
+template <class T>
+void add_rows(const T* x, T* y, int64_t rows, int64_t cols, int64_t period) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* from = x + (r % period) * cols;
+    T* to = y + r * cols;
+    for (int64_t c = 0; c < cols; ++c) to[c] += from[c];
+  }
+}
+
+// dx[p, :] = sum over r with r % period = p of dy[r, :], in row order
+template <class T>
+void add_rows_backward(const T* dy, T* dx, int64_t rows, int64_t cols, int64_t period) {
+  std::fill(dx, dx + period * cols, T(0));
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* from = dy + r * cols;
+    T* to = dx + (r % period) * cols;
+    for (int64_t c = 0; c < cols; ++c) to[c] += from[c];
+  }
+}
+
+template <class T>
+void clamp_min(T* y, int64_t count, T floor) {
+  for (int64_t i = 0; i < count; ++i) y[i] = std::max(y[i], floor);
+}
+
+// patches[s, t, p] = x[s, min(t*stride + p, length - 1)], 0 where hidden.
+template <class T>
+void patchify_forward(const T* x, const uint8_t* hidden, T* patches, int64_t series,
+                      int64_t length, int64_t patch_length, int64_t stride, int64_t tokens) {
+  for (int64_t s = 0; s < series; ++s)
+    for (int64_t t = 0; t < tokens; ++t) {
+      T* patch = patches + (s * tokens + t) * patch_length;
+      for (int64_t p = 0; p < patch_length; ++p) {
+        const int64_t at = s * length + std::min(t * stride + p, length - 1);
+        patch[p] = hidden && hidden[at] ? T(0) : x[at];
+      }
+    }
+}
+
+// dx[s, i] = sum of d_patches over the patch positions reading x[s, i].
+template <class T>
+void patchify_backward(const T* d_patches, const uint8_t* hidden, T* dx, int64_t series,
+                       int64_t length, int64_t patch_length, int64_t stride, int64_t tokens) {
+  std::fill(dx, dx + series * length, T(0));
+  for (int64_t s = 0; s < series; ++s)
+    for (int64_t t = 0; t < tokens; ++t)
+      for (int64_t p = 0; p < patch_length; ++p) {
+        const int64_t at = s * length + std::min(t * stride + p, length - 1);
+        if (!hidden || !hidden[at]) dx[at] += d_patches[(s * tokens + t) * patch_length + p];
+      }
+}
+
 template <class T>
 void bias_gelu_forward(const T* x, const T* bias, T* y, int64_t rows, int64_t cols) {
   for (int64_t r = 0; r < rows; ++r)

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "data/dataset.hpp"
 #include "methods/auto_select.hpp"
 #include "methods/forecaster.hpp"

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "eval/backtest.hpp"
 
 using namespace invforecast;

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "train/byte_io.hpp"
 #include "train/checkpoint.hpp"
 #include "train/lora.hpp"

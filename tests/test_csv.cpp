@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "data/dataset.hpp"
 
 using namespace invforecast;

@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "data/dataset.hpp"
 
 using namespace invforecast;

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <functional>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "inventory/demand_distribution.hpp"
 #include "inventory_test_support.hpp"
 

@@ -18,13 +18,14 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "model/encoder.hpp"
 #include "model/model_file.hpp"
 #include "test_kernels_util.hpp"
 
 using namespace invforecast;
-using kernels::Backend;
+using kernels::backend_of;
+using kernels::BackendKind;
 
 namespace {
 
@@ -64,12 +65,12 @@ void print_error(const char* what, double error) {
   if (std::getenv("INVF_PRINT_PARITY")) std::printf("%s: %.3g\n", what, error);
 }
 
-std::vector<float> run(const EncoderModel& model, Backend backend, const std::vector<float>& context,
+std::vector<float> run(const EncoderModel& model, const std::vector<float>& context,
                        int64_t tile_series = EncoderWorkspace::kDefaultTileSeries) {
   const int64_t batch = static_cast<int64_t>(context.size()) / model.config().context_length;
   std::vector<float> out(static_cast<size_t>(batch * model.outputs_per_series()), -1.0f);
   EncoderWorkspace ws = model.make_workspace(tile_series);
-  model.forecast(backend, context.data(), batch, out.data(), ws);
+  model.forecast(context.data(), batch, out.data(), ws);
   return out;
 }
 
@@ -110,8 +111,15 @@ RandomModel random_model(const ModelConfig& config, unsigned seed) {
   return m;
 }
 
-EncoderModel build_model(const RandomModel& m) {
-  return EncoderModel(ModelFile::from_buffer(write_model_buffer(m.metadata, m.tensors), BufferMode::Copy));
+EncoderModel build_model(const RandomModel& m, BackendKind backend = BackendKind::Cpu) {
+  return EncoderModel(ModelFile::from_buffer(write_model_buffer(m.metadata, m.tensors), BufferMode::Copy),
+                      backend_of(backend));
+}
+
+std::vector<EncoderWorkspace> workspaces_of(const EncoderModel& model, size_t count, int64_t tile) {
+  std::vector<EncoderWorkspace> workspaces;
+  for (size_t i = 0; i < count; ++i) workspaces.push_back(model.make_workspace(tile));
+  return workspaces;
 }
 
 ModelConfig default_config() {
@@ -179,7 +187,8 @@ void check_error(F&& call, ErrorCode code, const std::string& substring) {
 
 TEST_CASE("encoder matches PyTorch on the parity fixtures", "[encoder][parity]") {
   for (const char* name : {"revin", "meanabs"}) {
-    const EncoderModel model(ModelFile::open(kParityDir + name + ".invfm"));
+    const ModelFile file = ModelFile::open(kParityDir + name + ".invfm");
+    const EncoderModel model(file, backend_of(BackendKind::Cpu));
     const std::vector<float> input = read_f32(kParityDir + name + "_input.f32");
     const std::vector<float> want = read_f32(kParityDir + name + "_output.f32");
     const int64_t per_series = model.outputs_per_series();
@@ -191,12 +200,13 @@ TEST_CASE("encoder matches PyTorch on the parity fixtures", "[encoder][parity]")
     CHECK(zeros > 0);
     CHECK(zeros < static_cast<long>(want.size()) * 3 / 5);
 
-    for (const Backend backend : {Backend::Reference, Backend::Cpu}) {
-      const double tolerance = backend == Backend::Reference ? 1e-5 : 1e-4;
+    for (const BackendKind backend : {BackendKind::Reference, BackendKind::Cpu}) {
+      const double tolerance = backend == BackendKind::Reference ? 1e-5 : 1e-4;
       // Whole batch in one tile, and tiles of 5 (a partial last tile).
       for (const int64_t tile : {int64_t{32}, int64_t{5}}) {
         INFO(name << " on " << kernels::backend_name(backend) << ", tiles of " << tile);
-        const double error = max_series_error(run(model, backend, input, tile), want, per_series);
+        const EncoderModel on_backend(file, backend_of(backend));
+        const double error = max_series_error(run(on_backend, input, tile), want, per_series);
         print_error((std::string("parity ") + name + " " + kernels::backend_name(backend) +
                      " tile " + std::to_string(tile)).c_str(),
                     error);
@@ -212,13 +222,14 @@ TEST_CASE("encoder Cpu backend matches the reference on the default configuratio
     ModelConfig config = default_config();
     config.normalization = norm;
     config.revin_affine = norm == NormKind::Revin;
-    const EncoderModel model = build_model(random_model(config, 7));
+    const RandomModel random = random_model(config, 7);
+    const EncoderModel model = build_model(random);
     const std::vector<float> input = sales(40, config.context_length, 11);
-    const std::vector<float> reference = run(model, Backend::Reference, input);
+    const std::vector<float> reference = run(build_model(random, BackendKind::Reference), input);
     kernels::testing::IsaSweep sweep;
     for (const kernels::CpuIsa isa : sweep.isas()) {
       kernels::set_active_cpu_isa(isa);
-      const std::vector<float> fast = run(model, Backend::Cpu, input);
+      const std::vector<float> fast = run(model, input);
       const double error = max_series_error(fast, reference, model.outputs_per_series());
       INFO(kernels::cpu_isa_name(isa));
       print_error((std::string("default config ") + (norm == NormKind::Revin ? "revin" : "meanabs") +
@@ -241,15 +252,14 @@ TEST_CASE("encoder quantiles never cross and are never negative", "[encoder]") {
       for (size_t i = 0; i < m.tensors.size(); ++i)
         if (m.tensors[i].name == "head.weight")
           for (float& w : m.values[i]) w *= 30.0f;
-      const EncoderModel model = build_model(m);
       std::vector<float> input = sales(50, config.context_length, seed + 100);
       // Besides sales: series of very different scales, and a few negative values (returns).
       std::mt19937 engine(seed);
       std::normal_distribution<float> noise(0.0f, 1.0f);
       for (size_t i = 0; i < input.size() / 2; ++i) input[i] = 1e4f * noise(engine);
-      for (const Backend backend : {Backend::Reference, Backend::Cpu}) {
+      for (const BackendKind backend : {BackendKind::Reference, BackendKind::Cpu}) {
         INFO("seed " << seed << " on " << kernels::backend_name(backend));
-        const std::vector<float> out = run(model, backend, input);
+        const std::vector<float> out = run(build_model(m, backend), input);
         check_quantiles_ordered(out, config.num_quantiles());
         // Not all clipped: the property is checked on real spreads.
         CHECK(std::count(out.begin(), out.end(), 0.0f) < static_cast<long>(out.size()) * 3 / 4);
@@ -260,18 +270,18 @@ TEST_CASE("encoder quantiles never cross and are never negative", "[encoder]") {
 
 TEST_CASE("encoder results do not depend on the thread count", "[encoder][threads]") {
   // The fast backend on the default shapes; the slower reference on a small model.
-  for (const Backend backend : {Backend::Cpu, Backend::Reference}) {
-    const ModelConfig config = backend == Backend::Cpu ? default_config() : small_config(NormKind::Revin);
-    const EncoderModel model = build_model(random_model(config, 21));
+  for (const BackendKind backend : {BackendKind::Cpu, BackendKind::Reference}) {
+    const ModelConfig config = backend == BackendKind::Cpu ? default_config() : small_config(NormKind::Revin);
+    const EncoderModel model = build_model(random_model(config, 21), backend);
     const int64_t batch = 45;  // 6 tiles of 8, the last one partial
     const std::vector<float> input = sales(batch, config.context_length, 5);
     INFO(kernels::backend_name(backend));
-    const std::vector<float> single = run(model, backend, input, 8);
+    const std::vector<float> single = run(model, input, 8);
     for (const size_t threads : {size_t{2}, size_t{4}, size_t{8}}) {
       INFO(threads << " threads");
-      std::vector<EncoderWorkspace> workspaces(threads, model.make_workspace(8));
+      std::vector<EncoderWorkspace> workspaces = workspaces_of(model, threads, 8);
       std::vector<float> out(single.size(), -1.0f);
-      forecast_parallel(model, backend, input.data(), batch, out.data(), workspaces);
+      forecast_parallel(model, input.data(), batch, out.data(), workspaces);
       CHECK(std::memcmp(out.data(), single.data(), out.size() * sizeof(float)) == 0);
     }
   }
@@ -279,29 +289,30 @@ TEST_CASE("encoder results do not depend on the thread count", "[encoder][thread
 
 TEST_CASE("encoder forecasts a series the same alone or within a batch", "[encoder]") {
   const ModelConfig config = small_config(NormKind::Revin);
-  const EncoderModel model = build_model(random_model(config, 31));
-  const int64_t batch = 20, per_series = model.outputs_per_series();
-  const std::vector<float> input = sales(batch, config.context_length, 9);
-  for (const Backend backend : {Backend::Reference, Backend::Cpu}) {
+  const RandomModel random = random_model(config, 31);
+  const std::vector<float> input = sales(20, config.context_length, 9);
+  for (const BackendKind backend : {BackendKind::Reference, BackendKind::Cpu}) {
     INFO(kernels::backend_name(backend));
-    const std::vector<float> together = run(model, backend, input);
+    const EncoderModel model = build_model(random, backend);
+    const int64_t batch = 20, per_series = model.outputs_per_series();
+    const std::vector<float> together = run(model, input);
     EncoderWorkspace ws = model.make_workspace();
     std::vector<float> alone(together.size(), -1.0f);
     for (int64_t s = 0; s < batch; ++s)
-      model.forecast(backend, input.data() + s * config.context_length, 1,
+      model.forecast(input.data() + s * config.context_length, 1,
                      alone.data() + s * per_series, ws);
     // The Cpu backend's GEMM sums every output in the same order whatever the
     // row count: bit for bit.  Eigen's (Reference) may not: equal up to rounding.
-    if (backend == Backend::Cpu)
+    if (backend == BackendKind::Cpu)
       CHECK(std::memcmp(alone.data(), together.data(), alone.size() * sizeof(float)) == 0);
     CHECK(max_series_error(alone, together, per_series) <= 1e-6);
 
     // A workspace reused after a larger batch holds stale values; they must not leak.
     std::vector<float> again(static_cast<size_t>(3 * per_series));
-    model.forecast(backend, input.data(), 3, again.data(), ws);
+    model.forecast(input.data(), 3, again.data(), ws);
     EncoderWorkspace fresh = model.make_workspace();
     std::vector<float> first_three(again.size());
-    model.forecast(backend, input.data(), 3, first_three.data(), fresh);
+    model.forecast(input.data(), 3, first_three.data(), fresh);
     CHECK(std::memcmp(again.data(), first_three.data(), again.size() * sizeof(float)) == 0);
   }
 }
@@ -319,16 +330,16 @@ TEST_CASE("encoder forecasts allocate nothing once the workspace exists", "[enco
       std::vector<float> out(static_cast<size_t>(batch * model.outputs_per_series()));
       EncoderWorkspace ws = model.make_workspace(tile);
       INFO((default_shape ? "default" : "small") << " model, norm " << static_cast<int>(norm));
-      // The very first call allocates nothing either: the packed weights came with the model.
+      // The very first call allocates nothing either: the prepared weights came with the model.
       for (int repeat = 0; repeat < 2; ++repeat) {
         CHECK(count_allocations([&] {
-                model.forecast(Backend::Cpu, input.data(), batch, out.data(), ws);
+                model.forecast(input.data(), batch, out.data(), ws);
               }) == 0);
         CHECK(count_allocations([&] {
-                model.forecast(Backend::Cpu, input.data(), 1, out.data(), ws);
+                model.forecast(input.data(), 1, out.data(), ws);
               }) == 0);
         CHECK(count_allocations([&] {
-                forecast_parallel(model, Backend::Cpu, input.data(), batch, out.data(),
+                forecast_parallel(model, input.data(), batch, out.data(),
                                   std::span<EncoderWorkspace>(&ws, 1));
               }) == 0);
       }
@@ -346,44 +357,48 @@ TEST_CASE("encoder refuses bad arguments with a clear Error", "[encoder][errors]
   std::vector<float> out(static_cast<size_t>(4 * model.outputs_per_series()), -7.0f);
   EncoderWorkspace ws = model.make_workspace();
 
-  check_error([&] { model.forecast(Backend::Cpu, input.data(), -1, out.data(), ws); },
+  check_error([&] { model.forecast(input.data(), -1, out.data(), ws); },
               ErrorCode::InvalidArgument, "batch must be >= 0");
-  check_error([&] { model.forecast(Backend::Cpu, nullptr, 4, out.data(), ws); },
+  check_error([&] { model.forecast(nullptr, 4, out.data(), ws); },
               ErrorCode::NullPointer, "context is null");
-  check_error([&] { model.forecast(Backend::Cpu, input.data(), 4, nullptr, ws); },
+  check_error([&] { model.forecast(input.data(), 4, nullptr, ws); },
               ErrorCode::NullPointer, "quantiles_out is null");
-  check_error([&] { model.forecast(Backend::Cuda, input.data(), 4, out.data(), ws); },
-              ErrorCode::Unsupported, "not available");
+  check_error([&] { build_model(random, BackendKind::Cuda); }, ErrorCode::Unsupported,
+              "the cuda backend is not available");
+  EncoderWorkspace on_reference(config, backend_of(BackendKind::Reference));
+  check_error([&] { model.forecast(input.data(), 4, out.data(), on_reference); },
+              ErrorCode::InvalidArgument, "the workspace is on the reference backend, the model on cpu");
 
   ModelConfig other = config;
   other.d_model = 32;
-  EncoderWorkspace wrong(other);
-  check_error([&] { model.forecast(Backend::Cpu, input.data(), 4, out.data(), wrong); },
+  EncoderWorkspace wrong(other, backend_of(BackendKind::Cpu));
+  check_error([&] { model.forecast(input.data(), 4, out.data(), wrong); },
               ErrorCode::InvalidArgument, "another model shape");
 
   input[static_cast<size_t>(2 * L + 5)] = std::numeric_limits<float>::quiet_NaN();
-  check_error([&] { model.forecast(Backend::Reference, input.data(), 4, out.data(), ws); },
+  check_error([&] { model.forecast(input.data(), 4, out.data(), ws); },
               ErrorCode::InvalidArgument, "series 2 holds a non-finite value at position 5");
   input[static_cast<size_t>(2 * L + 5)] = std::numeric_limits<float>::infinity();
-  check_error([&] { model.forecast(Backend::Reference, input.data(), 4, out.data(), ws); },
+  check_error([&] { model.forecast(input.data(), 4, out.data(), ws); },
               ErrorCode::InvalidArgument, "non-finite");
   input[static_cast<size_t>(2 * L + 5)] = 1.0f;
   // Refused calls leave the output alone.
   CHECK(std::all_of(out.begin(), out.end(), [](float v) { return v == -7.0f; }));
 
   // A batch of zero series is valid and writes nothing, even through null pointers.
-  CHECK_NOTHROW(model.forecast(Backend::Cpu, nullptr, 0, nullptr, ws));
+  CHECK_NOTHROW(model.forecast(nullptr, 0, nullptr, ws));
 
-  check_error([&] { EncoderWorkspace(config, 0); }, ErrorCode::InvalidArgument,
+  check_error([&] { EncoderWorkspace(config, backend_of(BackendKind::Cpu), 0); }, ErrorCode::InvalidArgument,
               "tile_series must be >= 1");
-  check_error([&] { EncoderWorkspace(default_config(), int64_t{1} << 20); },
+  check_error([&] { EncoderWorkspace(default_config(), backend_of(BackendKind::Cpu), int64_t{1} << 20); },
               ErrorCode::InvalidArgument, "use a smaller tile");
 
   std::vector<EncoderWorkspace> none;
-  check_error([&] { forecast_parallel(model, Backend::Cpu, input.data(), 4, out.data(), none); },
+  check_error([&] { forecast_parallel(model, input.data(), 4, out.data(), none); },
               ErrorCode::InvalidArgument, "no workspace");
-  std::vector<EncoderWorkspace> mixed{model.make_workspace(2), model.make_workspace(3)};
-  check_error([&] { forecast_parallel(model, Backend::Cpu, input.data(), 4, out.data(), mixed); },
+  std::vector<EncoderWorkspace> mixed = workspaces_of(model, 1, 2);
+  mixed.push_back(model.make_workspace(3));
+  check_error([&] { forecast_parallel(model, input.data(), 4, out.data(), mixed); },
               ErrorCode::InvalidArgument, "different tile sizes");
 
   // The output denormalisation divides by revin.weight: zero or negative is refused at load.
@@ -410,24 +425,25 @@ TEST_CASE("encoder picks the quantile closest to 0.5 as the median", "[encoder]"
 TEST_CASE("encoder runs the frozen v1 model files", "[encoder]") {
   const std::string dir = std::string(INVF_TEST_FIXTURES) + "/model/";
   // Mean-absolute scaling, no padding, a single (median) quantile.
-  const EncoderModel tiny(ModelFile::open(dir + "v1_tiny_meanabs.invfm"));
+  const ModelFile tiny = ModelFile::open(dir + "v1_tiny_meanabs.invfm");
   REQUIRE(tiny.config().context_length == 12);
   const std::vector<float> input = sales(3, 12, 77);
-  for (const Backend backend : {Backend::Reference, Backend::Cpu}) {
-    const std::vector<float> out = run(tiny, backend, input);
+  for (const BackendKind backend : {BackendKind::Reference, BackendKind::Cpu}) {
+    const std::vector<float> out = run(EncoderModel(tiny, backend_of(backend)), input);
     REQUIRE(out.size() == 3 * 2);
     check_quantiles_ordered(out, 1);
   }
   // Its generated values give revin.weight = -0.75: a valid file, but not a usable model.
-  check_error([&] { EncoderModel(ModelFile::open(dir + "v1_small_revin.invfm")); },
+  check_error([&] { EncoderModel(ModelFile::open(dir + "v1_small_revin.invfm"), backend_of(BackendKind::Cpu)); },
               ErrorCode::CorruptModel, "revin.weight is -0.75");
   // The same file with the gain at +0.75 (RevIN, end padding, three quantiles) runs, and the fast
   // backend agrees with the reference.
-  const EncoderModel small(ModelFile::open(dir + "v1_small_revin_runnable.invfm"));
+  const ModelFile small = ModelFile::open(dir + "v1_small_revin_runnable.invfm");
   REQUIRE(small.config().context_length == 16);
   const std::vector<float> small_input = sales(5, 16, 78);
-  const std::vector<float> reference = run(small, Backend::Reference, small_input);
-  const std::vector<float> fast = run(small, Backend::Cpu, small_input);
+  const std::vector<float> reference =
+      run(EncoderModel(small, backend_of(BackendKind::Reference)), small_input);
+  const std::vector<float> fast = run(EncoderModel(small, backend_of(BackendKind::Cpu)), small_input);
   REQUIRE(reference.size() == 5 * 2 * 3);
   check_quantiles_ordered(reference, 3);
   check_quantiles_ordered(fast, 3);

@@ -1,4 +1,4 @@
-// The packed GEMM (kernels/gemm_packed_impl.hpp, through the PackedLinear ops
+// The packed GEMM (kernels/gemm_packed_impl.hpp, through the PreparedLinear ops
 // and cpu::packed_gemm directly) on every ISA this CPU runs, against a float64
 // reference: many shapes (rows 1..1024 with odd sizes, in/out not multiples
 // of the 6 x 16 tile or of the 256 k block), the three epilogues, row strides,
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "gemm.hpp"
 #include "ops.hpp"
 #include "test_kernels_util.hpp"
@@ -44,12 +44,12 @@ std::vector<double> reference(const std::vector<float>& x, const std::vector<flo
   return y;
 }
 
-void run(Backend backend, const PackedLinear& layer, const std::vector<float>& x, std::vector<float>& y,
+void run(BackendKind backend, const PreparedLinear& layer, const std::vector<float>& x, std::vector<float>& y,
          int64_t rows, Form form) {
   switch (form) {
-    case Form::Plain: linear_forward(backend, layer, x.data(), y.data(), rows); return;
-    case Form::Gelu: linear_gelu_forward(backend, layer, x.data(), y.data(), rows); return;
-    case Form::Residual: linear_residual_forward(backend, layer, x.data(), y.data(), rows); return;
+    case Form::Plain: linear_forward(context_of(backend), layer, x.data(), y.data(), rows); return;
+    case Form::Gelu: linear_gelu_forward(context_of(backend), layer, x.data(), y.data(), rows); return;
+    case Form::Residual: linear_residual_forward(context_of(backend), layer, x.data(), y.data(), rows); return;
   }
 }
 
@@ -77,7 +77,7 @@ TEST_CASE("packed GEMM matches a float64 reference on many shapes", "[kernels][g
     for (const Shape shape : shapes) {
       const auto w = random_values(shape.out * shape.in, ++seed, 1.0 / std::sqrt(shape.in));
       const auto b = random_values(shape.out, ++seed, 0.5);
-      const PackedLinear layer(w.data(), b.data(), shape.in, shape.out);
+      const PreparedLinear layer = backend_of(BackendKind::Cpu).prepare_linear(w.data(), b.data(), shape.in, shape.out);
       for (const int64_t rows : row_counts) {
         // Keeps the float64 reference cheap: the long-k shapes get the smaller row counts.
         if (rows * shape.in * shape.out > 40'000'000) continue;
@@ -85,7 +85,7 @@ TEST_CASE("packed GEMM matches a float64 reference on many shapes", "[kernels][g
         const auto y_in = random_values(rows * shape.out, ++seed);
         for (const Form form : {Form::Plain, Form::Gelu, Form::Residual}) {
           std::vector<float> y = y_in;
-          run(Backend::Cpu, layer, x, y, rows, form);
+          run(BackendKind::Cpu, layer, x, y, rows, form);
           const auto want = reference(x, w, b, y_in, rows, shape.in, shape.out, form);
           INFO(cpu_isa_name(isa) << " " << form_name(form) << " rows " << rows << " in " << shape.in
                                  << " out " << shape.out);
@@ -107,7 +107,7 @@ TEST_CASE("packed GEMM without a bias, with row strides, leaves other columns al
   for (const CpuIsa isa : sweep.isas()) {
     set_active_cpu_isa(isa);
     std::vector<float> c(static_cast<size_t>(m * ldc), 7.0f);
-    cpu::packed_gemm(m, a.data(), lda, packed, c.data(), ldc, cpu::Epilogue::None, false);
+    cpu::packed_gemm(m, a.data(), lda, packed, c.data(), ldc, Epilogue::None, false);
     std::vector<double> got, want;
     int64_t untouched = 0;
     for (int64_t r = 0; r < m; ++r)
@@ -132,18 +132,18 @@ TEST_CASE("packed GEMM without a bias, with row strides, leaves other columns al
 TEST_CASE("packed GEMM hand-computed values on every backend", "[kernels][gemm]") {
   // w [3, 2], b [3]; x [2, 2].
   const std::vector<float> w{1, 2, 3, 4, 5, 6}, b{0.5f, 0, -1}, x{1, 1, 2, -1};
-  const PackedLinear layer(w.data(), b.data(), 2, 3);
   IsaSweep sweep;
   for (const CpuIsa isa : sweep.isas()) {
     set_active_cpu_isa(isa);
-    for (const Backend backend : {Backend::Reference, Backend::Cpu}) {
+    for (const BackendKind backend : {BackendKind::Reference, BackendKind::Cpu}) {
       INFO(cpu_isa_name(isa) << " " << backend_name(backend));
+      const PreparedLinear layer = backend_of(backend).prepare_linear(w.data(), b.data(), 2, 3);
       std::vector<float> y(6, 0.0f);
-      linear_forward(backend, layer, x.data(), y.data(), 2);
+      linear_forward(context_of(backend), layer, x.data(), y.data(), 2);
       CHECK(y == std::vector<float>{3.5f, 7, 10, 0.5f, 2, 3});
-      linear_residual_forward(backend, layer, x.data(), y.data(), 2);
+      linear_residual_forward(context_of(backend), layer, x.data(), y.data(), 2);
       CHECK(y == std::vector<float>{7, 14, 20, 1, 4, 6});
-      linear_gelu_forward(backend, layer, x.data(), y.data(), 2);
+      linear_gelu_forward(context_of(backend), layer, x.data(), y.data(), 2);
       // gelu(u) = u * Phi(u): Phi(0.5) = 0.691462..., Phi(2) = 0.977250..., Phi(3) = 0.998650...
       CHECK(y[3] == Approx(0.5 * 0.6914624613).epsilon(1e-6));
       CHECK(y[4] == Approx(2.0 * 0.9772498681).epsilon(1e-6));
@@ -155,14 +155,14 @@ TEST_CASE("packed GEMM hand-computed values on every backend", "[kernels][gemm]"
 TEST_CASE("packed GEMM gives a row the same bits alone or among others", "[kernels][gemm]") {
   const int64_t in = 700, out = 70, rows = 37;  // in > 512: the k-blocked path too
   const auto w = random_values(out * in, 1), b = random_values(out, 2), x = random_values(rows * in, 3);
-  const PackedLinear layer(w.data(), b.data(), in, out);
+  const PreparedLinear layer = backend_of(BackendKind::Cpu).prepare_linear(w.data(), b.data(), in, out);
   IsaSweep sweep;
   for (const CpuIsa isa : sweep.isas()) {
     set_active_cpu_isa(isa);
     std::vector<float> together(static_cast<size_t>(rows * out)), alone(together.size());
-    linear_gelu_forward(Backend::Cpu, layer, x.data(), together.data(), rows);
+    linear_gelu_forward(context_of(BackendKind::Cpu), layer, x.data(), together.data(), rows);
     for (int64_t r = 0; r < rows; ++r)
-      linear_gelu_forward(Backend::Cpu, layer, x.data() + r * in, alone.data() + r * out, 1);
+      linear_gelu_forward(context_of(BackendKind::Cpu), layer, x.data() + r * in, alone.data() + r * out, 1);
     INFO(cpu_isa_name(isa));
     CHECK(std::memcmp(together.data(), alone.data(), together.size() * sizeof(float)) == 0);
   }
@@ -175,13 +175,13 @@ TEST_CASE("packed GEMM propagates NaN to exactly the outputs it reaches", "[kern
   auto x = random_values(rows * in, 3);
   x[static_cast<size_t>(4 * in + 555)] = kNaN;  // row 4, in the second k block
   w[static_cast<size_t>(33 * in + 7)] = kNaN;   // column 33, in the partial third panel
-  const PackedLinear layer(w.data(), b.data(), in, out);
+  const PreparedLinear layer = backend_of(BackendKind::Cpu).prepare_linear(w.data(), b.data(), in, out);
   IsaSweep sweep;
   for (const CpuIsa isa : sweep.isas()) {
     set_active_cpu_isa(isa);
     for (const Form form : {Form::Plain, Form::Gelu, Form::Residual}) {
       std::vector<float> y(static_cast<size_t>(rows * out), 1.0f);
-      run(Backend::Cpu, layer, x, y, rows, form);
+      run(BackendKind::Cpu, layer, x, y, rows, form);
       int64_t wrong = 0;
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t o = 0; o < out; ++o)
@@ -205,37 +205,46 @@ TEST_CASE("packed linear ops refuse bad arguments", "[kernels][gemm][errors]") {
     return "ok";
   };
   const auto code = [](ErrorCode c) { return std::to_string(static_cast<int>(c)) + " "; };
-  CHECK(outcome([&] { PackedLinear(w.data(), nullptr, 0, 3); }) ==
-        code(ErrorCode::InvalidArgument) + "PackedLinear: in_features must be positive, got 0");
-  CHECK(outcome([&] { PackedLinear(w.data(), nullptr, 2, -1); }) ==
-        code(ErrorCode::InvalidArgument) + "PackedLinear: out_features must be positive, got -1");
-  CHECK(outcome([&] { PackedLinear(nullptr, nullptr, 2, 3); }) ==
-        code(ErrorCode::NullPointer) + "PackedLinear: w is null");
-  const PackedLinear empty;
-  CHECK(outcome([&] { linear_forward(Backend::Cpu, empty, x.data(), y.data(), 2); }) ==
-        code(ErrorCode::InvalidArgument) + "linear_forward: the PackedLinear holds no weights");
-  const PackedLinear layer(w.data(), nullptr, 2, 3);
-  CHECK(outcome([&] { linear_forward(Backend::Cpu, layer, x.data(), y.data(), -1); }) ==
+  const Backend& cpu = backend_of(BackendKind::Cpu);
+  CHECK(outcome([&] { cpu.prepare_linear(w.data(), nullptr, 0, 3); }) ==
+        code(ErrorCode::InvalidArgument) +
+            "prepare_linear: in_features and out_features must be >= 1, got 0 and 3");
+  CHECK(outcome([&] { cpu.prepare_linear(w.data(), nullptr, 2, -1); }) ==
+        code(ErrorCode::InvalidArgument) +
+            "prepare_linear: in_features and out_features must be >= 1, got 2 and -1");
+  CHECK(outcome([&] { cpu.prepare_linear(nullptr, nullptr, 2, 3); }) ==
+        code(ErrorCode::NullPointer) + "prepare_linear: w is null");
+  const PreparedLinear empty;
+  CHECK(outcome([&] { linear_forward(context_of(BackendKind::Cpu), empty, x.data(), y.data(), 2); }) ==
+        code(ErrorCode::InvalidArgument) + "linear_forward: the PreparedLinear holds no weights");
+  const PreparedLinear layer = cpu.prepare_linear(w.data(), nullptr, 2, 3);
+  // Weights prepared by one backend are never run by another (the Cpu form is packed).
+  const PreparedLinear on_reference =
+      backend_of(BackendKind::Reference).prepare_linear(w.data(), nullptr, 2, 3);
+  CHECK(outcome([&] { linear_forward(context_of(BackendKind::Cpu), on_reference, x.data(), y.data(), 2); }) ==
+        code(ErrorCode::InvalidArgument) +
+            "linear_forward: the weights were prepared by the reference backend, the context runs cpu");
+  CHECK(outcome([&] { linear_forward(context_of(BackendKind::Cpu), layer, x.data(), y.data(), -1); }) ==
         code(ErrorCode::InvalidArgument) + "linear_forward: rows must be >= 0, got -1");
-  CHECK(outcome([&] { linear_gelu_forward(Backend::Cpu, layer, nullptr, y.data(), 2); }) ==
+  CHECK(outcome([&] { linear_gelu_forward(context_of(BackendKind::Cpu), layer, nullptr, y.data(), 2); }) ==
         code(ErrorCode::NullPointer) + "linear_gelu_forward: x is null");
-  CHECK(outcome([&] { linear_residual_forward(Backend::Cpu, layer, x.data(), nullptr, 2); }) ==
+  CHECK(outcome([&] { linear_residual_forward(context_of(BackendKind::Cpu), layer, x.data(), nullptr, 2); }) ==
         code(ErrorCode::NullPointer) + "linear_residual_forward: y is null");
-  CHECK(outcome([&] { linear_forward(Backend::Cuda, layer, x.data(), y.data(), 2); }).rfind(
+  CHECK(outcome([&] { linear_forward(context_of(BackendKind::Cuda), layer, x.data(), y.data(), 2); }).rfind(
             code(ErrorCode::Unsupported), 0) == 0);
   // No rows: nothing to do, null pointers allowed.
-  CHECK(outcome([&] { linear_forward(Backend::Cpu, layer, nullptr, nullptr, 0); }) == "ok");
+  CHECK(outcome([&] { linear_forward(context_of(BackendKind::Cpu), layer, nullptr, nullptr, 0); }) == "ok");
 }
 
 TEST_CASE("a copied PackedMatrix computes the same as its source", "[kernels][gemm]") {
   const int64_t in = 19, out = 23, rows = 5;
   const auto w = random_values(out * in, 1), b = random_values(out, 2), x = random_values(rows * in, 3);
-  const PackedLinear original(w.data(), b.data(), in, out);
-  PackedLinear copy = original;
-  copy = PackedLinear(original);
+  const cpu::PackedMatrix original(w.data(), b.data(), out, in);
+  cpu::PackedMatrix copy = original;
+  copy = cpu::PackedMatrix(original);
   std::vector<float> y1(static_cast<size_t>(rows * out)), y2(y1.size());
-  linear_forward(Backend::Cpu, original, x.data(), y1.data(), rows);
-  linear_forward(Backend::Cpu, copy, x.data(), y2.data(), rows);
-  CHECK(copy.packed().panel_data() != original.packed().panel_data());
+  cpu::packed_gemm(rows, x.data(), in, original, y1.data(), out, Epilogue::None, false);
+  cpu::packed_gemm(rows, x.data(), in, copy, y2.data(), out, Epilogue::None, false);
+  CHECK(copy.panel_data() != original.panel_data());
   CHECK(std::memcmp(y1.data(), y2.data(), y1.size() * sizeof(float)) == 0);
 }

@@ -200,8 +200,8 @@ TEST_CASE("backward: cpu matches reference (dense ops)", "[grad]") {
                dy = random_values(s.rows * s.out, seed++);
     std::vector<float> rdx(s.rows * s.in), rdw(s.out * s.in, 1.0f), rdb(s.out, 1.0f);
     std::vector<float> fdx(s.rows * s.in), fdw(s.out * s.in, 1.0f), fdb(s.out, 1.0f);
-    linear_backward(Backend::Reference, x.data(), w.data(), dy.data(), rdx.data(), rdw.data(), rdb.data(), s.rows, s.in, s.out);
-    linear_backward(Backend::Cpu, x.data(), w.data(), dy.data(), fdx.data(), fdw.data(), fdb.data(), s.rows, s.in, s.out);
+    linear_backward(context_of(BackendKind::Reference), x.data(), w.data(), dy.data(), rdx.data(), rdw.data(), rdb.data(), s.rows, s.in, s.out);
+    linear_backward(context_of(BackendKind::Cpu), x.data(), w.data(), dy.data(), fdx.data(), fdw.data(), fdb.data(), s.rows, s.in, s.out);
     if (s.rows == 0) {
       CHECK(fdw == std::vector<float>(s.out * s.in, 0.0f));
       CHECK(fdb == std::vector<float>(s.out, 0.0f));
@@ -222,15 +222,15 @@ TEST_CASE("backward: cpu matches reference (dense ops)", "[grad]") {
                    bias = random_values(cols, seed++), gamma = random_range(cols, seed++, 0.5, 1.5),
                    beta = random_values(cols, seed++);
         std::vector<float> rdx(rows * cols), fdx(rows * cols), rdb(cols), fdb(cols);
-        bias_gelu_backward(Backend::Reference, x.data(), bias.data(), dy.data(), rdx.data(), rdb.data(), rows, cols);
-        bias_gelu_backward(Backend::Cpu, x.data(), bias.data(), dy.data(), fdx.data(), fdb.data(), rows, cols);
+        bias_gelu_backward(context_of(BackendKind::Reference), x.data(), bias.data(), dy.data(), rdx.data(), rdb.data(), rows, cols);
+        bias_gelu_backward(context_of(BackendKind::Cpu), x.data(), bias.data(), dy.data(), fdx.data(), fdb.data(), rows, cols);
         CHECK(record_error(isa_label("bias_gelu_backward dx"), max_relative_error(fdx, rdx)) < kBackwardTolerance);
         CHECK(record_error(isa_label("bias_gelu_backward dbias"), max_relative_error(fdb, rdb)) < kBackwardTolerance);
 
         std::vector<float> y(rows * cols), mean(rows), rstd(rows), rdg(cols), fdg(cols), rdbeta(cols), fdbeta(cols);
-        layer_norm_forward(Backend::Reference, x.data(), gamma.data(), beta.data(), y.data(), mean.data(), rstd.data(), rows, cols, 1e-5f);
-        layer_norm_backward(Backend::Reference, x.data(), gamma.data(), dy.data(), mean.data(), rstd.data(), rdx.data(), rdg.data(), rdbeta.data(), rows, cols);
-        layer_norm_backward(Backend::Cpu, x.data(), gamma.data(), dy.data(), mean.data(), rstd.data(), fdx.data(), fdg.data(), fdbeta.data(), rows, cols);
+        layer_norm_forward(context_of(BackendKind::Reference), x.data(), gamma.data(), beta.data(), y.data(), mean.data(), rstd.data(), rows, cols, 1e-5f);
+        layer_norm_backward(context_of(BackendKind::Reference), x.data(), gamma.data(), dy.data(), mean.data(), rstd.data(), rdx.data(), rdg.data(), rdbeta.data(), rows, cols);
+        layer_norm_backward(context_of(BackendKind::Cpu), x.data(), gamma.data(), dy.data(), mean.data(), rstd.data(), fdx.data(), fdg.data(), fdbeta.data(), rows, cols);
         // With one column LayerNorm is constant in x: dx vanishes, up to the
         // rounding of dy * gamma (which FMA contraction exposes) times rstd.
         if (cols == 1) {
@@ -242,9 +242,9 @@ TEST_CASE("backward: cpu matches reference (dense ops)", "[grad]") {
         CHECK(record_error(isa_label("layer_norm_backward dbeta"), max_relative_error(fdbeta, rdbeta)) < kBackwardTolerance);
 
         if (cols > 1) {
-          softmax_forward(Backend::Reference, x.data(), y.data(), rows, cols);
-          softmax_backward(Backend::Reference, y.data(), dy.data(), rdx.data(), rows, cols);
-          softmax_backward(Backend::Cpu, y.data(), dy.data(), fdx.data(), rows, cols);
+          softmax_forward(context_of(BackendKind::Reference), x.data(), y.data(), rows, cols);
+          softmax_backward(context_of(BackendKind::Reference), y.data(), dy.data(), rdx.data(), rows, cols);
+          softmax_backward(context_of(BackendKind::Cpu), y.data(), dy.data(), fdx.data(), rows, cols);
           CHECK(record_error(isa_label("softmax_backward dx"), max_relative_error(fdx, rdx)) < kBackwardTolerance);
         }
       }
@@ -270,12 +270,12 @@ TEST_CASE("backward: cpu matches reference (attention)", "[grad]") {
       const auto q = random_values(rows * ld, seed++, 2.0), k = random_values(rows * ld, seed++, 2.0),
                  v = random_values(rows * ld, seed++), dout = random_values(rows * d_model, seed++);
       std::vector<float> out(rows * d_model), lse(c.batch * c.heads * c.tokens), workspace(attention_workspace_floats(dims));
-      attention_forward(Backend::Reference, dims, q.data(), k.data(), v.data(), out.data(), lse.data(), workspace.data());
+      attention_forward(context_of(BackendKind::Reference), dims, q.data(), k.data(), v.data(), out.data(), lse.data(), workspace.data());
       // Only the head columns are written: compare those (the rest stay at their fill).
       std::vector<float> rdq(rows * ld, 0.0f), rdk(rows * ld, 0.0f), rdv(rows * ld, 0.0f);
       std::vector<float> fdq(rows * ld, 0.0f), fdk(rows * ld, 0.0f), fdv(rows * ld, 0.0f);
-      attention_backward(Backend::Reference, dims, q.data(), k.data(), v.data(), out.data(), lse.data(), dout.data(), rdq.data(), rdk.data(), rdv.data(), workspace.data());
-      attention_backward(Backend::Cpu, dims, q.data(), k.data(), v.data(), out.data(), lse.data(), dout.data(), fdq.data(), fdk.data(), fdv.data(), workspace.data());
+      attention_backward(context_of(BackendKind::Reference), dims, q.data(), k.data(), v.data(), out.data(), lse.data(), dout.data(), rdq.data(), rdk.data(), rdv.data(), workspace.data());
+      attention_backward(context_of(BackendKind::Cpu), dims, q.data(), k.data(), v.data(), out.data(), lse.data(), dout.data(), fdq.data(), fdk.data(), fdv.data(), workspace.data());
       if (c.tokens == 1) {
         // One key: P = 1 whatever the scores, so dQ and dK vanish (up to rounding in both).
         for (float g : fdq) REQUIRE(std::abs(g) < 1e-6f);
@@ -300,8 +300,8 @@ TEST_CASE("backward: cpu matches reference (quantile head, normalisation)", "[gr
           INFO(cpu_isa_name(isa) << " rows " << rows << " quantiles " << nq << " median " << median);
           const auto raw = random_values(rows * nq, seed++, 20.0), dq = random_values(rows * nq, seed++);
           std::vector<float> rd(rows * nq), fd(rows * nq);
-          quantile_head_backward(Backend::Reference, raw.data(), dq.data(), rd.data(), rows, nq, median);
-          quantile_head_backward(Backend::Cpu, raw.data(), dq.data(), fd.data(), rows, nq, median);
+          quantile_head_backward(context_of(BackendKind::Reference), raw.data(), dq.data(), rd.data(), rows, nq, median);
+          quantile_head_backward(context_of(BackendKind::Cpu), raw.data(), dq.data(), fd.data(), rows, nq, median);
           CHECK(record_error(isa_label("quantile_head_backward"), max_relative_error(fd, rd)) < kBackwardTolerance);
         }
       for (int64_t len : {1, 7, 336})
@@ -311,7 +311,7 @@ TEST_CASE("backward: cpu matches reference (quantile head, normalisation)", "[gr
                      z = random_values(rows * len, seed++, 3.0), gamma = random_range(channels, seed++, 0.5, 2.0),
                      beta = random_values(channels, seed++);
           std::vector<float> y(rows * len), mean(rows), sd(rows);
-          revin_normalize_forward(Backend::Reference, x.data(), gamma.data(), beta.data(), y.data(), mean.data(), sd.data(), rows, len, channels, 1e-5f);
+          revin_normalize_forward(context_of(BackendKind::Reference), x.data(), gamma.data(), beta.data(), y.data(), mean.data(), sd.data(), rows, len, channels, 1e-5f);
           // These gradients are sums over a whole series (up to 336 terms) and
           // channel: the truth comes from the float64 reference on the same inputs,
           // since a float reference carries a summation error of its own.
@@ -320,13 +320,13 @@ TEST_CASE("backward: cpu matches reference (quantile head, normalisation)", "[gr
           std::vector<double> tdg(channels), tdb(channels), tdz(rows * len);
           std::vector<float> fdg(channels), fdb(channels), fdz(rows * len);
           ref::revin_normalize_backward(xd.data(), md.data(), sdd.data(), dyd.data(), tdg.data(), tdb.data(), rows, len, channels);
-          revin_normalize_backward(Backend::Cpu, x.data(), mean.data(), sd.data(), dy.data(), fdg.data(), fdb.data(), rows, len, channels);
+          revin_normalize_backward(context_of(BackendKind::Cpu), x.data(), mean.data(), sd.data(), dy.data(), fdg.data(), fdb.data(), rows, len, channels);
           if (len > 1)  // one value per row: x - mean is exactly 0 and dgamma too
             CHECK(record_error(isa_label("revin_normalize_backward dgamma"), max_relative_error(fdg, to_float(tdg))) < kBackwardTolerance);
           CHECK(record_error(isa_label("revin_normalize_backward dbeta"), max_relative_error(fdb, to_float(tdb))) < kBackwardTolerance);
 
           ref::revin_denormalize_backward(zd.data(), gd.data(), bd.data(), sdd.data(), dyd.data(), tdz.data(), tdg.data(), tdb.data(), rows, len, channels);
-          revin_denormalize_backward(Backend::Cpu, z.data(), gamma.data(), beta.data(), sd.data(), dy.data(), fdz.data(), fdg.data(), fdb.data(), rows, len, channels);
+          revin_denormalize_backward(context_of(BackendKind::Cpu), z.data(), gamma.data(), beta.data(), sd.data(), dy.data(), fdz.data(), fdg.data(), fdb.data(), rows, len, channels);
           CHECK(record_error(isa_label("revin_denormalize_backward dz"), max_relative_error(fdz, to_float(tdz))) < kBackwardTolerance);
           CHECK(record_error(isa_label("revin_denormalize_backward dgamma"), max_relative_error(fdg, to_float(tdg))) < kBackwardTolerance);
           CHECK(record_error(isa_label("revin_denormalize_backward dbeta"), max_relative_error(fdb, to_float(tdb))) < kBackwardTolerance);

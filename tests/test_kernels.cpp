@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "ops.hpp"
 #include "test_kernels_util.hpp"
 
@@ -66,22 +66,22 @@ TEST_CASE("ops reject bad shapes, null pointers and the Cuda backend", "[kernels
     return std::make_pair(ErrorCode::Internal, std::string("no error"));
   };
   auto [null_code, null_message] =
-      code_of([&] { linear_forward(Backend::Cpu, x.data(), nullptr, nullptr, y.data(), 2, 3, 2); });
+      code_of([&] { linear_forward(context_of(BackendKind::Cpu), x.data(), nullptr, nullptr, y.data(), 2, 3, 2); });
   CHECK(null_code == ErrorCode::NullPointer);
   CHECK(null_message == "linear_forward: w is null");
 
   auto [shape_code, shape_message] =
-      code_of([&] { softmax_forward(Backend::Reference, x.data(), y.data(), 2, 0); });
+      code_of([&] { softmax_forward(context_of(BackendKind::Reference), x.data(), y.data(), 2, 0); });
   CHECK(shape_code == ErrorCode::InvalidArgument);
   CHECK(shape_message.find("cols must be positive") != std::string::npos);
 
   auto [cuda_code, cuda_message] =
-      code_of([&] { bias_gelu_forward(Backend::Cuda, x.data(), nullptr, y.data(), 2, 3); });
+      code_of([&] { bias_gelu_forward(context_of(BackendKind::Cuda), x.data(), nullptr, y.data(), 2, 3); });
   CHECK(cuda_code == ErrorCode::Unsupported);
   CHECK(cuda_message.find("cuda backend is not available") != std::string::npos);
 
   auto [median_code, median_message] =
-      code_of([&] { quantile_head_forward(Backend::Cpu, x.data(), y.data(), 2, 3, 3); });
+      code_of([&] { quantile_head_forward(context_of(BackendKind::Cpu), x.data(), y.data(), 2, 3, 3); });
   CHECK(median_code == ErrorCode::InvalidArgument);
   CHECK(median_message.find("median_index 3 is outside [0, 3)") != std::string::npos);
 
@@ -91,7 +91,7 @@ TEST_CASE("ops reject bad shapes, null pointers and the Cuda backend", "[kernels
   CHECK(ld_message.find("ld_qkv 5") != std::string::npos);
 
   auto [eps_code, eps_message] = code_of([&] {
-    layer_norm_forward(Backend::Cpu, x.data(), w.data(), w.data(), y.data(), nullptr, nullptr, 2, 3, 0.0f);
+    layer_norm_forward(context_of(BackendKind::Cpu), x.data(), w.data(), w.data(), y.data(), nullptr, nullptr, 2, 3, 0.0f);
   });
   CHECK(eps_code == ErrorCode::InvalidArgument);
   CHECK(eps_message.find("eps must be positive") != std::string::npos);
@@ -101,19 +101,19 @@ TEST_CASE("hand-computed values on every backend", "[kernels]") {
   IsaSweep sweep;
   for (CpuIsa isa : sweep.isas()) {
     set_active_cpu_isa(isa);
-    for (Backend backend : {Backend::Reference, Backend::Cpu}) {
+    for (BackendKind backend : {BackendKind::Reference, BackendKind::Cpu}) {
       INFO(backend_name(backend) << " " << cpu_isa_name(isa));
       // y = x w^T + b: [1 2; 3 4] [1 0 ; 1 1]^T + [10 20] = [11 23 ; 13 27]
       const std::vector<float> x{1, 2, 3, 4}, w{1, 0, 1, 1}, b{10, 20};
       std::vector<float> y(4);
-      linear_forward(backend, x.data(), w.data(), b.data(), y.data(), 2, 2, 2);
+      linear_forward(context_of(backend), x.data(), w.data(), b.data(), y.data(), 2, 2, 2);
       CHECK(y == std::vector<float>{11, 23, 13, 27});
 
       // gelu(u) = u Phi(u): Phi(0) = 1/2, Phi(1) = 0.841344746, Phi(-2) = 0.022750132.
       const std::vector<float> bias{0.5f, 0.5f, 0.5f};
       const std::vector<float> shifted{-0.5f, 0.5f, -2.5f};
       std::vector<float> g(3);
-      bias_gelu_forward(backend, shifted.data(), bias.data(), g.data(), 1, 3);
+      bias_gelu_forward(context_of(backend), shifted.data(), bias.data(), g.data(), 1, 3);
       CHECK(g[0] == 0.0f);
       CHECK(g[1] == Approx(0.8413447460685429).epsilon(1e-6));
       CHECK(g[2] == Approx(-2.0 * 0.022750131948179).epsilon(1e-5));
@@ -121,7 +121,7 @@ TEST_CASE("hand-computed values on every backend", "[kernels]") {
       // LayerNorm of [1 2 3]: mean 2, var 2/3, xhat = [-1.2247449 0 1.2247449].
       const std::vector<float> row{1, 2, 3}, gamma{2, 2, 2}, beta{1, 1, 1};
       std::vector<float> ln(3), mean(1), rstd(1);
-      layer_norm_forward(backend, row.data(), gamma.data(), beta.data(), ln.data(), mean.data(), rstd.data(), 1, 3, 1e-12f);
+      layer_norm_forward(context_of(backend), row.data(), gamma.data(), beta.data(), ln.data(), mean.data(), rstd.data(), 1, 3, 1e-12f);
       CHECK(mean[0] == Approx(2.0));
       CHECK(rstd[0] == Approx(1.0 / std::sqrt(2.0 / 3.0)).epsilon(1e-6));
       CHECK(ln[0] == Approx(1.0 - 2 * 1.224744871391589).epsilon(1e-6));
@@ -130,14 +130,14 @@ TEST_CASE("hand-computed values on every backend", "[kernels]") {
       // softmax([0, ln 3]) = [1/4, 3/4]
       const std::vector<float> logits{0.0f, std::log(3.0f)};
       std::vector<float> p(2);
-      softmax_forward(backend, logits.data(), p.data(), 1, 2);
+      softmax_forward(context_of(backend), logits.data(), p.data(), 1, 2);
       CHECK(p[0] == Approx(0.25).epsilon(1e-6));
       CHECK(p[1] == Approx(0.75).epsilon(1e-6));
 
       // Quantiles around the median 5 with raw increments softplus(0) = ln 2, softplus(ln(e-1)) = 1.
       const std::vector<float> raw{std::log(std::exp(1.0f) - 1.0f), 0.0f, 5.0f, 0.0f, std::log(std::exp(1.0f) - 1.0f)};
       std::vector<float> q(5);
-      quantile_head_forward(backend, raw.data(), q.data(), 1, 5, 2);
+      quantile_head_forward(context_of(backend), raw.data(), q.data(), 1, 5, 2);
       CHECK(q[2] == 5.0f);
       CHECK(q[3] == Approx(5.0 + std::log(2.0)).epsilon(1e-6));
       CHECK(q[4] == Approx(6.0 + std::log(2.0)).epsilon(1e-6));
@@ -147,29 +147,29 @@ TEST_CASE("hand-computed values on every backend", "[kernels]") {
       // Mean-absolute scaling: [2 -4 0 6] has scale 3; an all-zero row gets min_scale.
       const std::vector<float> series{2, -4, 0, 6, 0, 0, 0, 0};
       std::vector<float> scaled(8), scale(2), back(8);
-      mean_abs_scale_forward(backend, series.data(), scaled.data(), scale.data(), 2, 4, 0.5f);
+      mean_abs_scale_forward(context_of(backend), series.data(), scaled.data(), scale.data(), 2, 4, 0.5f);
       CHECK(scale == std::vector<float>{3.0f, 0.5f});
       CHECK(scaled[1] == Approx(-4.0 / 3.0).epsilon(1e-7));
       CHECK(scaled[6] == 0.0f);
-      mean_abs_unscale(backend, scaled.data(), scale.data(), back.data(), 2, 4);
+      mean_abs_unscale(context_of(backend), scaled.data(), scale.data(), back.data(), 2, 4);
       CHECK(max_relative_error(back, series) < 1e-7);
 
       // RevIN of [1 3]: mean 2, std sqrt(1 + eps); gamma 2, beta -1 -> [-3, 1]; and back.
       const std::vector<float> pair{1, 3}, rg{2}, rb{-1};
       std::vector<float> normed(2), mu(1), sd(1), restored(2);
-      revin_normalize_forward(backend, pair.data(), rg.data(), rb.data(), normed.data(), mu.data(), sd.data(), 1, 2, 1, 1e-10f);
+      revin_normalize_forward(context_of(backend), pair.data(), rg.data(), rb.data(), normed.data(), mu.data(), sd.data(), 1, 2, 1, 1e-10f);
       CHECK(mu[0] == 2.0f);
       CHECK(sd[0] == Approx(1.0).epsilon(1e-7));
       CHECK(normed[0] == Approx(-3.0).epsilon(1e-6));
       CHECK(normed[1] == Approx(1.0).epsilon(1e-6));
-      revin_denormalize_forward(backend, normed.data(), rg.data(), rb.data(), mu.data(), sd.data(), restored.data(), 1, 2, 1);
+      revin_denormalize_forward(context_of(backend), normed.data(), rg.data(), rb.data(), mu.data(), sd.data(), restored.data(), 1, 2, 1);
       CHECK(max_relative_error(restored, pair) < 1e-6);
 
       // Attention with one key: every query reads that key's value, lse = the single score.
       const AttentionDims dims{1, 1, 1, 4, 4, 4};
       const std::vector<float> qv{1, 1, 1, 1}, kv{0.5f, 0.5f, 0.5f, 0.5f}, vv{3, -1, 2, 7};
       std::vector<float> out(4), lse(1), workspace(attention_workspace_floats(dims));
-      attention_forward(backend, dims, qv.data(), kv.data(), vv.data(), out.data(), lse.data(), workspace.data());
+      attention_forward(context_of(backend), dims, qv.data(), kv.data(), vv.data(), out.data(), lse.data(), workspace.data());
       CHECK(out == vv);
       CHECK(lse[0] == Approx(1.0).epsilon(1e-6));  // 4 * 0.5 / sqrt(4)
     }
@@ -191,11 +191,11 @@ TEST_CASE("linear: cpu matches reference", "[kernels]") {
     for (bool with_bias : {true, false}) {
       std::vector<float> ref(s.rows * s.out), fast(s.rows * s.out);
       const float* bias = with_bias ? b.data() : nullptr;
-      linear_forward(Backend::Reference, x.data(), w.data(), bias, ref.data(), s.rows, s.in, s.out);
-      linear_forward(Backend::Cpu, x.data(), w.data(), bias, fast.data(), s.rows, s.in, s.out);
+      linear_forward(context_of(BackendKind::Reference), x.data(), w.data(), bias, ref.data(), s.rows, s.in, s.out);
+      linear_forward(context_of(BackendKind::Cpu), x.data(), w.data(), bias, fast.data(), s.rows, s.in, s.out);
       CHECK(record_error("linear_forward", max_relative_error(fast, ref)) < kLinearTolerance);
-      linear_gelu_forward(Backend::Reference, x.data(), w.data(), bias, ref.data(), s.rows, s.in, s.out);
-      linear_gelu_forward(Backend::Cpu, x.data(), w.data(), bias, fast.data(), s.rows, s.in, s.out);
+      linear_gelu_forward(context_of(BackendKind::Reference), x.data(), w.data(), bias, ref.data(), s.rows, s.in, s.out);
+      linear_gelu_forward(context_of(BackendKind::Cpu), x.data(), w.data(), bias, fast.data(), s.rows, s.in, s.out);
       CHECK(record_error("linear_gelu_forward", max_relative_error(fast, ref)) < kLinearTolerance);
     }
   }
@@ -213,8 +213,8 @@ TEST_CASE("bias_gelu: cpu matches reference", "[kernels]") {
         const auto x = random_values(rows * cols, seed++, 8.0);
         const auto bias = random_values(cols, seed++);
         std::vector<float> ref(rows * cols), fast(rows * cols);
-        bias_gelu_forward(Backend::Reference, x.data(), bias.data(), ref.data(), rows, cols);
-        bias_gelu_forward(Backend::Cpu, x.data(), bias.data(), fast.data(), rows, cols);
+        bias_gelu_forward(context_of(BackendKind::Reference), x.data(), bias.data(), ref.data(), rows, cols);
+        bias_gelu_forward(context_of(BackendKind::Cpu), x.data(), bias.data(), fast.data(), rows, cols);
         CHECK(record_error(isa_label("bias_gelu_forward"), max_relative_error(fast, ref)) < kElementwiseTolerance);
         // Elementwise too, with a small floor, so the negative tail is held to account.
         double worst = 0.0;
@@ -239,8 +239,8 @@ TEST_CASE("layer_norm: cpu matches reference", "[kernels]") {
         const auto beta = random_values(cols, seed++);
         std::vector<float> ref(rows * cols), fast(rows * cols), ref_mean(rows), fast_mean(rows),
             ref_rstd(rows), fast_rstd(rows);
-        layer_norm_forward(Backend::Reference, x.data(), gamma.data(), beta.data(), ref.data(), ref_mean.data(), ref_rstd.data(), rows, cols, 1e-5f);
-        layer_norm_forward(Backend::Cpu, x.data(), gamma.data(), beta.data(), fast.data(), fast_mean.data(), fast_rstd.data(), rows, cols, 1e-5f);
+        layer_norm_forward(context_of(BackendKind::Reference), x.data(), gamma.data(), beta.data(), ref.data(), ref_mean.data(), ref_rstd.data(), rows, cols, 1e-5f);
+        layer_norm_forward(context_of(BackendKind::Cpu), x.data(), gamma.data(), beta.data(), fast.data(), fast_mean.data(), fast_rstd.data(), rows, cols, 1e-5f);
         CHECK(record_error(isa_label("layer_norm_forward"), max_relative_error(fast, ref)) < kRowTolerance);
         CHECK(max_relative_error(fast_mean, ref_mean) < kRowTolerance);
         CHECK(max_relative_error(fast_rstd, ref_rstd) < kRowTolerance);
@@ -258,8 +258,8 @@ TEST_CASE("softmax: cpu matches reference", "[kernels]") {
         INFO(cpu_isa_name(isa) << " rows " << rows << " cols " << cols);
         const auto x = random_values(rows * cols, seed++, 20.0);
         std::vector<float> ref(rows * cols), fast(rows * cols);
-        softmax_forward(Backend::Reference, x.data(), ref.data(), rows, cols);
-        softmax_forward(Backend::Cpu, x.data(), fast.data(), rows, cols);
+        softmax_forward(context_of(BackendKind::Reference), x.data(), ref.data(), rows, cols);
+        softmax_forward(context_of(BackendKind::Cpu), x.data(), fast.data(), rows, cols);
         CHECK(record_error(isa_label("softmax_forward"), max_relative_error(fast, ref)) < kRowTolerance);
       }
   }
@@ -304,10 +304,10 @@ struct AttentionData {
 struct AttentionResult {
   std::vector<float> out, lse;
 };
-AttentionResult run_attention(Backend backend, const AttentionData& data) {
+AttentionResult run_attention(BackendKind backend, const AttentionData& data) {
   AttentionResult r{std::vector<float>(data.out_size()), std::vector<float>(data.lse_size())};
   std::vector<float> workspace(attention_workspace_floats(data.dims));
-  attention_forward(backend, data.dims, data.q, data.k, data.v, r.out.data(), r.lse.data(), workspace.data());
+  attention_forward(context_of(backend), data.dims, data.q, data.k, data.v, r.out.data(), r.lse.data(), workspace.data());
   return r;
 }
 
@@ -321,7 +321,7 @@ TEST_CASE("attention: cpu matches reference", "[kernels]") {
     for (const auto& c : attention_cases()) {
       INFO(cpu_isa_name(isa) << " batch " << c.batch << " tokens " << c.tokens << " heads " << c.heads << " head_dim " << c.head_dim);
       const AttentionData data(c, seed++);
-      const AttentionResult ref = run_attention(Backend::Reference, data), fast = run_attention(Backend::Cpu, data);
+      const AttentionResult ref = run_attention(BackendKind::Reference, data), fast = run_attention(BackendKind::Cpu, data);
       CHECK(record_error(isa_label("attention_forward"), max_relative_error(fast.out, ref.out)) < kAttentionTolerance);
       CHECK(record_error(isa_label("attention_forward lse"), max_relative_error(fast.lse, ref.lse)) < kAttentionTolerance);
     }
@@ -349,7 +349,7 @@ TEST_CASE("attention: large and very negative scores", "[kernels]") {
           *q = 30.0f * std::abs(*q) + 1.0f;
           *k = -std::abs(*k) - 0.5f;
         }
-      const AttentionResult ref = run_attention(Backend::Reference, data), fast = run_attention(Backend::Cpu, data);
+      const AttentionResult ref = run_attention(BackendKind::Reference, data), fast = run_attention(BackendKind::Cpu, data);
       REQUIRE(*std::min_element(ref.lse.begin(), ref.lse.end()) < -50.0f);
       REQUIRE(*std::max_element(ref.lse.begin(), ref.lse.end()) < 0.0f);
       // A score s carries a float rounding of about |s| 6e-8 in either
@@ -372,14 +372,14 @@ TEST_CASE("attention backward: cpu matches reference", "[kernels]") {
       const AttentionDims& dims = data.dims;
       const auto dout = random_values(data.out_size(), seed++);
       std::vector<float> out(data.out_size()), lse(data.lse_size()), workspace(attention_workspace_floats(dims));
-      attention_forward(Backend::Reference, dims, data.q, data.k, data.v, out.data(), lse.data(), workspace.data());
+      attention_forward(context_of(BackendKind::Reference), dims, data.q, data.k, data.v, out.data(), lse.data(), workspace.data());
       // One gradient buffer shaped like qkv per backend; the columns no head owns stay 0 in both.
       const size_t grad_size = data.qkv.size();
       const int64_t k_off = data.k - data.q, v_off = data.v - data.q;
       std::vector<float> ref(grad_size, 0.0f), fast(grad_size, 0.0f);
-      attention_backward(Backend::Reference, dims, data.q, data.k, data.v, out.data(), lse.data(), dout.data(),
+      attention_backward(context_of(BackendKind::Reference), dims, data.q, data.k, data.v, out.data(), lse.data(), dout.data(),
                          ref.data(), ref.data() + k_off, ref.data() + v_off, workspace.data());
-      attention_backward(Backend::Cpu, dims, data.q, data.k, data.v, out.data(), lse.data(), dout.data(),
+      attention_backward(context_of(BackendKind::Cpu), dims, data.q, data.k, data.v, out.data(), lse.data(), dout.data(),
                          fast.data(), fast.data() + k_off, fast.data() + v_off, workspace.data());
       CHECK(record_error(isa_label("attention_backward"), max_relative_error(fast, ref)) < kAttentionTolerance);
     }
@@ -400,8 +400,8 @@ TEST_CASE("attention: cpu results do not depend on how the batch is split", "[ke
       const int64_t k_off = data.k - data.q, v_off = data.v - data.q;
       std::vector<float> out(data.out_size()), lse(data.lse_size()), grad(data.qkv.size(), 0.0f),
           workspace(attention_workspace_floats(dims));
-      attention_forward(Backend::Cpu, dims, data.q, data.k, data.v, out.data(), lse.data(), workspace.data());
-      attention_backward(Backend::Cpu, dims, data.q, data.k, data.v, out.data(), lse.data(), dout.data(),
+      attention_forward(context_of(BackendKind::Cpu), dims, data.q, data.k, data.v, out.data(), lse.data(), workspace.data());
+      attention_backward(context_of(BackendKind::Cpu), dims, data.q, data.k, data.v, out.data(), lse.data(), dout.data(),
                          grad.data(), grad.data() + k_off, grad.data() + v_off, workspace.data());
       REQUIRE_FALSE(any_nan(grad));
       std::vector<float> split_out(out.size()), split_lse(lse.size()), split_grad(grad.size(), 0.0f);
@@ -410,9 +410,9 @@ TEST_CASE("attention: cpu results do not depend on how the batch is split", "[ke
       for (int64_t b = 0; b < dims.batch; ++b) {
         const int64_t in = b * dims.tokens * dims.ld_qkv, o = b * dims.tokens * dims.ld_out,
                       l = b * dims.heads * dims.tokens;
-        attention_forward(Backend::Cpu, one, data.q + in, data.k + in, data.v + in, split_out.data() + o,
+        attention_forward(context_of(BackendKind::Cpu), one, data.q + in, data.k + in, data.v + in, split_out.data() + o,
                           split_lse.data() + l, workspace.data());
-        attention_backward(Backend::Cpu, one, data.q + in, data.k + in, data.v + in, out.data() + o, lse.data() + l,
+        attention_backward(context_of(BackendKind::Cpu), one, data.q + in, data.k + in, data.v + in, out.data() + o, lse.data() + l,
                            dout.data() + o, split_grad.data() + in, split_grad.data() + k_off + in,
                            split_grad.data() + v_off + in, workspace.data());
       }
@@ -434,8 +434,8 @@ TEST_CASE("quantile head and series normalisation: cpu matches reference", "[ker
           INFO(cpu_isa_name(isa) << " rows " << rows << " quantiles " << nq << " median " << median);
           const auto raw = random_values(rows * nq, seed++, 30.0);  // both softplus tails
           std::vector<float> ref(rows * nq), fast(rows * nq);
-          quantile_head_forward(Backend::Reference, raw.data(), ref.data(), rows, nq, median);
-          quantile_head_forward(Backend::Cpu, raw.data(), fast.data(), rows, nq, median);
+          quantile_head_forward(context_of(BackendKind::Reference), raw.data(), ref.data(), rows, nq, median);
+          quantile_head_forward(context_of(BackendKind::Cpu), raw.data(), fast.data(), rows, nq, median);
           CHECK(record_error(isa_label("quantile_head_forward"), max_relative_error(fast, ref)) < kElementwiseTolerance);
           for (int64_t r = 0; r < rows; ++r)
             for (int64_t j = 1; j < nq; ++j) REQUIRE(fast[r * nq + j] >= fast[r * nq + j - 1]);
@@ -448,26 +448,26 @@ TEST_CASE("quantile head and series normalisation: cpu matches reference", "[ker
           const auto beta = random_values(channels, seed++);
           std::vector<float> ref(rows * len), fast(rows * len), ref_mean(rows), fast_mean(rows),
               ref_sd(rows), fast_sd(rows);
-          revin_normalize_forward(Backend::Reference, x.data(), gamma.data(), beta.data(), ref.data(), ref_mean.data(), ref_sd.data(), rows, len, channels, 1e-5f);
-          revin_normalize_forward(Backend::Cpu, x.data(), gamma.data(), beta.data(), fast.data(), fast_mean.data(), fast_sd.data(), rows, len, channels, 1e-5f);
+          revin_normalize_forward(context_of(BackendKind::Reference), x.data(), gamma.data(), beta.data(), ref.data(), ref_mean.data(), ref_sd.data(), rows, len, channels, 1e-5f);
+          revin_normalize_forward(context_of(BackendKind::Cpu), x.data(), gamma.data(), beta.data(), fast.data(), fast_mean.data(), fast_sd.data(), rows, len, channels, 1e-5f);
           CHECK(record_error(isa_label("revin_normalize_forward"), max_relative_error(fast, ref)) < kRowTolerance);
           CHECK(max_relative_error(fast_mean, ref_mean) < kRowTolerance);
           CHECK(max_relative_error(fast_sd, ref_sd) < kRowTolerance);
 
           const auto z = random_values(rows * len, seed++, 3.0);
           std::vector<float> ref_y(rows * len), fast_y(rows * len);
-          revin_denormalize_forward(Backend::Reference, z.data(), gamma.data(), beta.data(), ref_mean.data(), ref_sd.data(), ref_y.data(), rows, len, channels);
-          revin_denormalize_forward(Backend::Cpu, z.data(), gamma.data(), beta.data(), ref_mean.data(), ref_sd.data(), fast_y.data(), rows, len, channels);
+          revin_denormalize_forward(context_of(BackendKind::Reference), z.data(), gamma.data(), beta.data(), ref_mean.data(), ref_sd.data(), ref_y.data(), rows, len, channels);
+          revin_denormalize_forward(context_of(BackendKind::Cpu), z.data(), gamma.data(), beta.data(), ref_mean.data(), ref_sd.data(), fast_y.data(), rows, len, channels);
           CHECK(record_error(isa_label("revin_denormalize_forward"), max_relative_error(fast_y, ref_y)) < kElementwiseTolerance);
 
           std::vector<float> ref_s(rows * len), fast_s(rows * len), ref_scale(rows), fast_scale(rows);
-          mean_abs_scale_forward(Backend::Reference, x.data(), ref_s.data(), ref_scale.data(), rows, len, 1e-3f);
-          mean_abs_scale_forward(Backend::Cpu, x.data(), fast_s.data(), fast_scale.data(), rows, len, 1e-3f);
+          mean_abs_scale_forward(context_of(BackendKind::Reference), x.data(), ref_s.data(), ref_scale.data(), rows, len, 1e-3f);
+          mean_abs_scale_forward(context_of(BackendKind::Cpu), x.data(), fast_s.data(), fast_scale.data(), rows, len, 1e-3f);
           CHECK(record_error(isa_label("mean_abs_scale_forward"), max_relative_error(fast_s, ref_s)) < kRowTolerance);
           CHECK(max_relative_error(fast_scale, ref_scale) < kRowTolerance);
           std::vector<float> ref_u(rows * len), fast_u(rows * len);
-          mean_abs_unscale(Backend::Reference, z.data(), ref_scale.data(), ref_u.data(), rows, len);
-          mean_abs_unscale(Backend::Cpu, z.data(), ref_scale.data(), fast_u.data(), rows, len);
+          mean_abs_unscale(context_of(BackendKind::Reference), z.data(), ref_scale.data(), ref_u.data(), rows, len);
+          mean_abs_unscale(context_of(BackendKind::Cpu), z.data(), ref_scale.data(), fast_u.data(), rows, len);
           CHECK(record_error(isa_label("mean_abs_unscale"), max_relative_error(fast_u, ref_u)) < kElementwiseTolerance);
         }
     }
@@ -478,7 +478,7 @@ TEST_CASE("a NaN in the input gives NaN in the output of every backend", "[kerne
   IsaSweep sweep;
   for (CpuIsa isa : sweep.isas()) {
     set_active_cpu_isa(isa);
-    for (Backend backend : {Backend::Reference, Backend::Cpu}) {
+    for (BackendKind backend : {BackendKind::Reference, BackendKind::Cpu}) {
       INFO(backend_name(backend) << " " << cpu_isa_name(isa));
       const int64_t rows = 4, cols = 19;
       auto x = random_values(rows * cols, 7);
@@ -487,30 +487,30 @@ TEST_CASE("a NaN in the input gives NaN in the output of every backend", "[kerne
       const auto ones = random_range(cols, 9, 0.5, 1.5);
       std::vector<float> y(rows * cols), stat_a(rows), stat_b(rows);
 
-      linear_forward(backend, x.data(), w.data(), nullptr, y.data(), rows, cols, cols);
+      linear_forward(context_of(backend), x.data(), w.data(), nullptr, y.data(), rows, cols, cols);
       CHECK(all_nan(y.data() + cols, cols));
       CHECK(!std::isnan(y[0]));
 
-      linear_gelu_forward(backend, x.data(), w.data(), ones.data(), y.data(), rows, cols, cols);
+      linear_gelu_forward(context_of(backend), x.data(), w.data(), ones.data(), y.data(), rows, cols, cols);
       CHECK(all_nan(y.data() + cols, cols));
       CHECK(!std::isnan(y[0]));
 
-      bias_gelu_forward(backend, x.data(), ones.data(), y.data(), rows, cols);
+      bias_gelu_forward(context_of(backend), x.data(), ones.data(), y.data(), rows, cols);
       CHECK(std::isnan(y[1 * cols + 11]));
       CHECK(!std::isnan(y[1 * cols + 10]));
 
-      layer_norm_forward(backend, x.data(), ones.data(), ones.data(), y.data(), stat_a.data(), stat_b.data(), rows, cols, 1e-5f);
+      layer_norm_forward(context_of(backend), x.data(), ones.data(), ones.data(), y.data(), stat_a.data(), stat_b.data(), rows, cols, 1e-5f);
       CHECK(all_nan(y.data() + cols, cols));
       CHECK(!any_nan(std::vector<float>(y.begin(), y.begin() + cols)));
 
-      softmax_forward(backend, x.data(), y.data(), rows, cols);
+      softmax_forward(context_of(backend), x.data(), y.data(), rows, cols);
       CHECK(all_nan(y.data() + cols, cols));
 
-      revin_normalize_forward(backend, x.data(), ones.data(), ones.data(), y.data(), stat_a.data(), stat_b.data(), rows, cols, 1, 1e-5f);
+      revin_normalize_forward(context_of(backend), x.data(), ones.data(), ones.data(), y.data(), stat_a.data(), stat_b.data(), rows, cols, 1, 1e-5f);
       CHECK(all_nan(y.data() + cols, cols));
       CHECK(std::isnan(stat_a[1]));
 
-      mean_abs_scale_forward(backend, x.data(), y.data(), stat_a.data(), rows, cols, 1e-3f);
+      mean_abs_scale_forward(context_of(backend), x.data(), y.data(), stat_a.data(), rows, cols, 1e-3f);
       CHECK(all_nan(y.data() + cols, cols));
       CHECK(std::isnan(stat_a[1]));
 
@@ -518,7 +518,7 @@ TEST_CASE("a NaN in the input gives NaN in the output of every backend", "[kerne
       std::vector<float> raw = random_values(2 * 5, 10), q(10);
       raw[2] = kNaN;
       raw[5 + 3] = kNaN;
-      quantile_head_forward(backend, raw.data(), q.data(), 2, 5, 2);
+      quantile_head_forward(context_of(backend), raw.data(), q.data(), 2, 5, 2);
       CHECK(all_nan(q.data(), 5));
       CHECK(all_nan(q.data() + 8, 2));
       CHECK(!any_nan(std::vector<float>(q.begin() + 5, q.begin() + 8)));
@@ -528,7 +528,7 @@ TEST_CASE("a NaN in the input gives NaN in the output of every backend", "[kerne
       auto q_in = random_values(2 * 9 * 16, 11), k_in = random_values(2 * 9 * 16, 12), v_in = random_values(2 * 9 * 16, 13);
       k_in[(1 * 9 + 4) * 16 + 8 + 3] = kNaN;  // batch 1, token 4, head 1
       std::vector<float> out(2 * 9 * 16), lse(2 * 2 * 9), workspace(attention_workspace_floats(dims));
-      attention_forward(backend, dims, q_in.data(), k_in.data(), v_in.data(), out.data(), lse.data(), workspace.data());
+      attention_forward(context_of(backend), dims, q_in.data(), k_in.data(), v_in.data(), out.data(), lse.data(), workspace.data());
       for (int64_t t = 0; t < 9; ++t) {
         CHECK(all_nan(out.data() + (9 + t) * 16 + 8, 8));
         CHECK(!any_nan(std::vector<float>(out.begin() + (9 + t) * 16, out.begin() + (9 + t) * 16 + 8)));
@@ -550,7 +550,7 @@ TEST_CASE("linear: concurrent calls from many threads give the single-thread res
     inputs.push_back(random_values(s.rows * s.in, seed++));
     weights.push_back(random_values(s.out * s.in, seed++, 0.2));
     expected.emplace_back(s.rows * s.out);
-    linear_forward(Backend::Cpu, inputs.back().data(), weights.back().data(), nullptr, expected.back().data(), s.rows, s.in, s.out);
+    linear_forward(context_of(BackendKind::Cpu), inputs.back().data(), weights.back().data(), nullptr, expected.back().data(), s.rows, s.in, s.out);
   }
   constexpr int kThreads = 8;
   std::vector<int> mismatches(kThreads, 0);
@@ -562,7 +562,7 @@ TEST_CASE("linear: concurrent calls from many threads give the single-thread res
           const auto& s = shapes[(i + t) % shapes.size()];
           const size_t which = (i + t) % shapes.size();
           std::vector<float> y(s.rows * s.out);
-          linear_forward(Backend::Cpu, inputs[which].data(), weights[which].data(), nullptr, y.data(), s.rows, s.in, s.out);
+          linear_forward(context_of(BackendKind::Cpu), inputs[which].data(), weights[which].data(), nullptr, y.data(), s.rows, s.in, s.out);
           if (y != expected[which]) ++mismatches[t];
         }
     });

@@ -58,17 +58,17 @@ TEST_CASE("cpu ops allocate nothing once a shape has run, on any ISA", "[kernels
   std::vector<float> workspace(attention_workspace_floats(dims));
 
   const auto own_kernels = [&] {
-    layer_norm_forward(Backend::Cpu, x.data(), gamma.data(), bias.data(), normed.data(), mean.data(), rstd.data(), rows, d_model, 1e-5f);
-    attention_forward(Backend::Cpu, dims, qkv.data(), qkv.data() + d_model, qkv.data() + 2 * d_model, attn.data(), lse.data(), workspace.data());
-    bias_gelu_forward(Backend::Cpu, dy.data(), bias.data(), hidden.data(), rows, ffn);
-    softmax_forward(Backend::Cpu, hidden.data(), hidden.data(), rows, ffn);
-    quantile_head_forward(Backend::Cpu, hidden.data(), quantiles.data(), rows, 9, 4);
-    mean_abs_scale_forward(Backend::Cpu, x.data(), normed.data(), scale.data(), rows, d_model, 1e-3f);
-    revin_normalize_forward(Backend::Cpu, x.data(), gamma.data(), bias.data(), normed.data(), mean.data(), rstd.data(), rows, d_model, 1, 1e-5f);
-    bias_gelu_backward(Backend::Cpu, dy.data(), bias.data(), dy.data(), hidden.data(), db.data(), rows, ffn);
-    attention_backward(Backend::Cpu, dims, qkv.data(), qkv.data() + d_model, qkv.data() + 2 * d_model, attn.data(), lse.data(), attn.data(),
+    layer_norm_forward(context_of(BackendKind::Cpu), x.data(), gamma.data(), bias.data(), normed.data(), mean.data(), rstd.data(), rows, d_model, 1e-5f);
+    attention_forward(context_of(BackendKind::Cpu), dims, qkv.data(), qkv.data() + d_model, qkv.data() + 2 * d_model, attn.data(), lse.data(), workspace.data());
+    bias_gelu_forward(context_of(BackendKind::Cpu), dy.data(), bias.data(), hidden.data(), rows, ffn);
+    softmax_forward(context_of(BackendKind::Cpu), hidden.data(), hidden.data(), rows, ffn);
+    quantile_head_forward(context_of(BackendKind::Cpu), hidden.data(), quantiles.data(), rows, 9, 4);
+    mean_abs_scale_forward(context_of(BackendKind::Cpu), x.data(), normed.data(), scale.data(), rows, d_model, 1e-3f);
+    revin_normalize_forward(context_of(BackendKind::Cpu), x.data(), gamma.data(), bias.data(), normed.data(), mean.data(), rstd.data(), rows, d_model, 1, 1e-5f);
+    bias_gelu_backward(context_of(BackendKind::Cpu), dy.data(), bias.data(), dy.data(), hidden.data(), db.data(), rows, ffn);
+    attention_backward(context_of(BackendKind::Cpu), dims, qkv.data(), qkv.data() + d_model, qkv.data() + 2 * d_model, attn.data(), lse.data(), attn.data(),
                        dqkv.data(), dqkv.data() + d_model, dqkv.data() + 2 * d_model, workspace.data());
-    layer_norm_backward(Backend::Cpu, x.data(), gamma.data(), attn.data(), mean.data(), rstd.data(), dx.data(), dgamma.data(), dbeta.data(), rows, d_model);
+    layer_norm_backward(context_of(BackendKind::Cpu), x.data(), gamma.data(), attn.data(), mean.data(), rstd.data(), dx.data(), dgamma.data(), dbeta.data(), rows, d_model);
   };
   IsaSweep sweep;
   for (const CpuIsa isa : sweep.isas()) {
@@ -88,16 +88,16 @@ TEST_CASE("packed linear ops allocate nothing on any ISA", "[kernels][alloc]") {
     set_active_cpu_isa(isa);
     for (const Shape shape : {Shape{16, 128}, Shape{128, 384}, Shape{256, 128}, Shape{42 * 128, 252}}) {
       const auto w = random_values(shape.out * shape.in, 1, 0.1), b = random_values(shape.out, 2);
-      const PackedLinear layer(w.data(), b.data(), shape.in, shape.out);
+      const PreparedLinear layer = backend_of(BackendKind::Cpu).prepare_linear(w.data(), b.data(), shape.in, shape.out);
       for (int64_t rows : {1, 7, 42, 1344}) {
         if (shape.in > 1024 && rows > 42) continue;  // the head has one row per series
         const auto x = random_values(rows * shape.in, 3);
         std::vector<float> y(rows * shape.out, 0.0f);
         INFO(cpu_isa_name(isa) << " in " << shape.in << " out " << shape.out << " rows " << rows);
         CHECK(count_allocations([&] {
-                linear_forward(Backend::Cpu, layer, x.data(), y.data(), rows);
-                linear_gelu_forward(Backend::Cpu, layer, x.data(), y.data(), rows);
-                linear_residual_forward(Backend::Cpu, layer, x.data(), y.data(), rows);
+                linear_forward(context_of(BackendKind::Cpu), layer, x.data(), y.data(), rows);
+                linear_gelu_forward(context_of(BackendKind::Cpu), layer, x.data(), y.data(), rows);
+                linear_residual_forward(context_of(BackendKind::Cpu), layer, x.data(), y.data(), rows);
               }) == 0);
       }
     }
@@ -115,8 +115,8 @@ TEST_CASE("oneDNN GEMMs (training) allocate only oneDNN's small per-call executi
   for (int64_t rows : {7, 168, 1024}) {
     const auto x = random_values(rows * in, 3);
     std::vector<float> y(rows * out);
-    const auto linear = [&] { linear_forward(Backend::Cpu, x.data(), w.data(), b.data(), y.data(), rows, in, out); };
-    const auto fused = [&] { linear_gelu_forward(Backend::Cpu, x.data(), w.data(), b.data(), y.data(), rows, in, out); };
+    const auto linear = [&] { linear_forward(context_of(BackendKind::Cpu), x.data(), w.data(), b.data(), y.data(), rows, in, out); };
+    const auto fused = [&] { linear_gelu_forward(context_of(BackendKind::Cpu), x.data(), w.data(), b.data(), y.data(), rows, in, out); };
     linear();
     fused();
     for (int repeat = 0; repeat < 3; ++repeat) {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "cpu_isa.hpp"
 #include "ops.hpp"
 #include "test_kernels_util.hpp"
@@ -49,33 +49,33 @@ std::vector<std::vector<float>> run_cpu_ops() {
   std::vector<std::vector<float>> outputs;
   auto output = [&](int64_t size) -> float* { return outputs.emplace_back(size).data(); };
 
-  bias_gelu_forward(Backend::Cpu, x.data(), beta.data(), output(rows * cols), rows, cols);
-  bias_gelu_backward(Backend::Cpu, x.data(), beta.data(), dy.data(), output(rows * cols), output(cols), rows, cols);
+  bias_gelu_forward(context_of(BackendKind::Cpu), x.data(), beta.data(), output(rows * cols), rows, cols);
+  bias_gelu_backward(context_of(BackendKind::Cpu), x.data(), beta.data(), dy.data(), output(rows * cols), output(cols), rows, cols);
   std::vector<float> mean(rows), rstd(rows);
-  layer_norm_forward(Backend::Cpu, x.data(), gamma.data(), beta.data(), output(rows * cols), mean.data(), rstd.data(), rows, cols, 1e-5f);
-  layer_norm_backward(Backend::Cpu, x.data(), gamma.data(), dy.data(), mean.data(), rstd.data(), output(rows * cols), output(cols), output(cols), rows, cols);
-  softmax_forward(Backend::Cpu, x.data(), output(rows * cols), rows, cols);
+  layer_norm_forward(context_of(BackendKind::Cpu), x.data(), gamma.data(), beta.data(), output(rows * cols), mean.data(), rstd.data(), rows, cols, 1e-5f);
+  layer_norm_backward(context_of(BackendKind::Cpu), x.data(), gamma.data(), dy.data(), mean.data(), rstd.data(), output(rows * cols), output(cols), output(cols), rows, cols);
+  softmax_forward(context_of(BackendKind::Cpu), x.data(), output(rows * cols), rows, cols);
 
   const AttentionDims dims{2, 42, 8, 16, 3 * 128, 128};
   const auto qkv = random_values(2 * 42 * 3 * 128, 5, 2.0), dout = random_values(2 * 42 * 128, 6);
   std::vector<float> workspace(attention_workspace_floats(dims)), dqkv(qkv.size());
   float* out = output(2 * 42 * 128);
   float* lse = output(2 * 8 * 42);
-  attention_forward(Backend::Cpu, dims, qkv.data(), qkv.data() + 128, qkv.data() + 256, out, lse, workspace.data());
-  attention_backward(Backend::Cpu, dims, qkv.data(), qkv.data() + 128, qkv.data() + 256, out, lse, dout.data(),
+  attention_forward(context_of(BackendKind::Cpu), dims, qkv.data(), qkv.data() + 128, qkv.data() + 256, out, lse, workspace.data());
+  attention_backward(context_of(BackendKind::Cpu), dims, qkv.data(), qkv.data() + 128, qkv.data() + 256, out, lse, dout.data(),
                      dqkv.data(), dqkv.data() + 128, dqkv.data() + 256, workspace.data());
   outputs.push_back(dqkv);
 
   const auto raw = random_values(64 * 9, 7, 10.0);
-  quantile_head_forward(Backend::Cpu, raw.data(), output(64 * 9), 64, 9, 4);
-  quantile_head_backward(Backend::Cpu, raw.data(), dy.data(), output(64 * 9), 64, 9, 4);
+  quantile_head_forward(context_of(BackendKind::Cpu), raw.data(), output(64 * 9), 64, 9, 4);
+  quantile_head_backward(context_of(BackendKind::Cpu), raw.data(), dy.data(), output(64 * 9), 64, 9, 4);
 
   const int64_t series_rows = 37, length = 336;
   const auto series = random_range(series_rows * length, 8, 0.0, 20.0);
   std::vector<float> revin_gamma{1.3f}, revin_beta{-0.2f}, smean(series_rows), ssd(series_rows);
-  revin_normalize_forward(Backend::Cpu, series.data(), revin_gamma.data(), revin_beta.data(), output(series_rows * length),
+  revin_normalize_forward(context_of(BackendKind::Cpu), series.data(), revin_gamma.data(), revin_beta.data(), output(series_rows * length),
                           smean.data(), ssd.data(), series_rows, length, 1, 1e-5f);
-  mean_abs_scale_forward(Backend::Cpu, series.data(), output(series_rows * length), output(series_rows), series_rows, length, 1e-3f);
+  mean_abs_scale_forward(context_of(BackendKind::Cpu), series.data(), output(series_rows * length), output(series_rows), series_rows, length, 1e-3f);
   return outputs;
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "backend.hpp"
 #include "cpu_isa.hpp"
 
 namespace invforecast::kernels::testing {
@@ -111,6 +112,25 @@ inline std::vector<float> to_float(const std::vector<double>& values) {
 
 inline std::vector<double> to_double(const std::vector<float>& values) {
   return std::vector<double>(values.begin(), values.end());
+}
+
+// A process-wide context of each backend, for calling ops in tests (ops on
+// one context run in order; the tests' ops take no scratch from it).  The
+// cuda one throws Error(Unsupported) in a build without that backend.
+inline const Context& context_of(BackendKind kind) {
+  switch (kind) {
+    case BackendKind::Reference: {
+      static const Context reference(BackendKind::Reference);
+      return reference;
+    }
+    case BackendKind::Cpu: {
+      static const Context cpu(BackendKind::Cpu);
+      return cpu;
+    }
+    case BackendKind::Cuda: break;
+  }
+  static const Context cuda(BackendKind::Cuda);
+  return cuda;
 }
 
 }  // namespace invforecast::kernels::testing

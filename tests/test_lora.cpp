@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "train/byte_io.hpp"
 #include "train/lora.hpp"
 #include "train/loss.hpp"
@@ -114,11 +114,11 @@ TEST_CASE("LoRA merge: W + (alpha / rank) B A, and the base model exactly while 
   std::vector<float> context(static_cast<size_t>(4 * config.context_length));
   for (uint32_t s = 0; s < 4; ++s)
     fill_window(data, wo, Window{s, 40}, context.data() + s * config.context_length, nullptr);
-  TrainableEncoder<float> on_base(config, kernels::Backend::Cpu),
-      on_merged(config, kernels::Backend::Cpu);
+  TrainableEncoder<float> on_base(config, kernels::backend_of(kernels::BackendKind::Cpu)),
+      on_merged(config, kernels::backend_of(kernels::BackendKind::Cpu));
   on_base.forward(base, context.data(), 4);
   on_merged.forward(merged, context.data(), 4);
-  CHECK(on_base.predictions() == on_merged.predictions());
+  CHECK(std::ranges::equal(on_base.predictions(), on_merged.predictions()));
 
   // With B != 0 exactly the adapted tensors change.
   for (LoraTensor& t : adapter.tensors) std::fill(t.b.begin(), t.b.end(), 0.25f);
@@ -194,7 +194,7 @@ TEST_CASE("LoRA factor gradients match finite differences in float64", "[train][
   const std::vector<double> context = uniform_values(batch * config.context_length, 0.0, 10.0, 7);
   const std::vector<double> targets_y = uniform_values(batch * config.horizon, 0.0, 10.0, 8);
   const std::vector<double> weights = {1.0, 0.5, 2.0};
-  TrainableEncoder<double> encoder(config, kernels::Backend::Reference);
+  TrainableEncoder<double> encoder(config, kernels::backend_of(kernels::BackendKind::Reference));
   ParameterSet<double> merged = base;
 
   auto loss = [&](std::vector<double>* d_pred) {

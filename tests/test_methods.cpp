@@ -5,7 +5,7 @@
 #include <cmath>
 #include <random>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "methods/forecaster.hpp"
 #include "methods/quantiles.hpp"
 

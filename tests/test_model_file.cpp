@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "model/model_file.hpp"
 
 using namespace invforecast;

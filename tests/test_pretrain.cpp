@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "train/parameters.hpp"
 #include "train/pretrain.hpp"
 #include "train/random.hpp"
@@ -130,7 +130,7 @@ TEST_CASE("pre-training refuses bad options and masks", "[train][pretrain]") {
 
   // A series of the batch without a masked token has nothing to reconstruct.
   const ModelConfig config = small_config();
-  MaskedReconstruction<float> pass(config, kernels::Backend::Reference);
+  MaskedReconstruction<float> pass(config, kernels::backend_of(kernels::BackendKind::Reference));
   const ReconstructionHead<float> head = initialize_reconstruction_head(config, 3);
   std::vector<float> context(static_cast<size_t>(2 * config.context_length), 1.0f);
   std::vector<uint8_t> masks = {0, 1, 0, 0, 0, 0, 0, 0};
@@ -238,7 +238,7 @@ TEST_CASE("pre-training learns to reconstruct masked weeks of seasonal series",
     fill_window(data, wo, holdout[static_cast<size_t>(i)], context.data() + i * L, nullptr);
     draw_token_mask(random, N, masked_token_count(N, options.mask_ratio), masks.data() + i * N);
   }
-  MaskedReconstruction<float> pass(config, kernels::Backend::Reference);
+  MaskedReconstruction<float> pass(config, kernels::backend_of(kernels::BackendKind::Reference));
   const double initial_loss =
       pass.run(params, initialize_reconstruction_head(config, 4), context.data(), masks.data(), n,
                nullptr, 1.0, nullptr, nullptr) /

@@ -10,7 +10,7 @@
 #include <functional>
 #include <random>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "inventory/replenish.hpp"
 #include "inventory_test_support.hpp"
 

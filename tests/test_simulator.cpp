@@ -10,7 +10,7 @@
 #include <functional>
 #include <numeric>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "data/dataset.hpp"
 #include "inventory/simulator.hpp"
 #include "methods/forecaster.hpp"

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "model/encoder.hpp"
 #include "train/loss.hpp"
 #include "train/optimizer.hpp"
@@ -325,7 +325,7 @@ TEST_CASE("training learns weekly seasonality better than seasonal naive", "[tra
 
   // Sales-scale pinball over the hold-out: the model against seasonal naive (last week repeated,
   // the same value for every quantile).
-  TrainableEncoder<float> encoder(config, options.backend);
+  TrainableEncoder<float> encoder(config, kernels::backend_of(options.backend));
   const int64_t n = static_cast<int64_t>(holdout.size()), L = config.context_length,
                 H = config.horizon;
   std::vector<float> context(static_cast<size_t>(n * L)), target(static_cast<size_t>(n * H));

@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "model/encoder.hpp"
 #include "test_kernels_util.hpp"
 #include "train/loss.hpp"
@@ -36,7 +36,7 @@ using namespace invforecast;
 using namespace invforecast::train;
 using testing::random_parameters;
 using testing::tiny_config;
-using kernels::Backend;
+using kernels::BackendKind;
 using kernels::testing::max_relative_error;
 
 namespace {
@@ -82,7 +82,7 @@ double finite_difference_check(const ModelConfig& config, LossKind kind, uint64_
   const std::vector<double> targets = random_context(batch * config.horizon, seed + 3);
   const std::vector<double> weights = {1.0, 0.5, 2.0};
 
-  TrainableEncoder<double> encoder(config, Backend::Reference);
+  TrainableEncoder<double> encoder(config, kernels::backend_of(BackendKind::Reference));
   std::vector<double> d_pred;
   loss_of(encoder, params, context, targets, batch, kind, weights, &d_pred);
   ParameterSet<double> grads(config);
@@ -147,16 +147,16 @@ TEST_CASE("training encoder Cpu backward matches the reference backward", "[trai
     const std::vector<float> targets(targets64.begin(), targets64.end());
     const std::vector<double> weights(static_cast<size_t>(batch), 1.0);
 
-    auto gradients = [&](Backend backend) {
-      TrainableEncoder<float> encoder(config, backend);
+    auto gradients = [&](BackendKind backend) {
+      TrainableEncoder<float> encoder(config, kernels::backend_of(backend));
       std::vector<float> d_pred;
       loss_of(encoder, params, context, targets, batch, LossKind::Pinball, weights, &d_pred);
       Parameters grads(config);
       encoder.backward(params, d_pred.data(), grads);
       return grads;
     };
-    const Parameters reference = gradients(Backend::Reference);
-    const Parameters cpu = gradients(Backend::Cpu);
+    const Parameters reference = gradients(BackendKind::Reference);
+    const Parameters cpu = gradients(BackendKind::Cpu);
     double worst = 0.0;
     for (size_t t = 0; t < reference.size(); ++t) {
       INFO(reference.specs()[t].name);
@@ -176,16 +176,17 @@ TEST_CASE("training forward matches EncoderModel's inference forward", "[train]"
     const Parameters params = random_parameters(config, 31);
     const std::vector<double> context64 = random_context(batch * config.context_length, 32);
     const std::vector<float> context(context64.begin(), context64.end());
-    const EncoderModel model(ModelFile::from_buffer(
-        to_model_buffer(params, default_metadata(params)), BufferMode::Copy));
-    for (Backend backend : {Backend::Reference, Backend::Cpu}) {
+    const ModelFile file =
+        ModelFile::from_buffer(to_model_buffer(params, default_metadata(params)), BufferMode::Copy);
+    for (BackendKind backend : {BackendKind::Reference, BackendKind::Cpu}) {
       INFO(kernels::backend_name(backend));
+      const EncoderModel model(file, kernels::backend_of(backend));
       const int64_t outputs = model.outputs_per_series();
       std::vector<float> want(static_cast<size_t>(batch * outputs));
       EncoderWorkspace ws = model.make_workspace();
-      model.forecast(backend, context.data(), batch, want.data(), ws);
+      model.forecast(context.data(), batch, want.data(), ws);
 
-      TrainableEncoder<float> encoder(config, backend);
+      TrainableEncoder<float> encoder(config, kernels::backend_of(backend));
       encoder.forward(params, context.data(), batch);
       std::vector<float> got(want.size());
       encoder.forecast_sales(params, got.data());
@@ -201,7 +202,7 @@ TEST_CASE("training forward matches EncoderModel's inference forward", "[train]"
 
 TEST_CASE("training encoder refuses mismatched parameters and bad input", "[train]") {
   const ModelConfig config = tiny_config();
-  TrainableEncoder<float> encoder(config, Backend::Reference);
+  TrainableEncoder<float> encoder(config, kernels::backend_of(BackendKind::Reference));
   ModelConfig other = config;
   other.d_model = 16;
   const Parameters wrong = initialize_parameters(other, 1);
@@ -222,7 +223,7 @@ TEST_CASE("training encoder refuses mismatched parameters and bad input", "[trai
     CHECK(e.code() == ErrorCode::InvalidArgument);
     CHECK(std::string(e.what()).find("position 7") != std::string::npos);
   }
-  CHECK_THROWS_AS(TrainableEncoder<double>(config, Backend::Cpu), Error);
+  CHECK_THROWS_AS(TrainableEncoder<double>(config, kernels::backend_of(BackendKind::Cpu)), Error);
 }
 
 // ---------------------------------------------------------------------------
@@ -260,7 +261,7 @@ double masked_finite_difference_check(const ModelConfig& config, uint64_t seed) 
   const std::vector<double> weights = {1.0, 0.5, 2.0};
   const double grad_scale = 1.0 / 3.5;
 
-  MaskedReconstruction<double> pass(config, Backend::Reference);
+  MaskedReconstruction<double> pass(config, kernels::backend_of(BackendKind::Reference));
   ParameterSet<double> grads(config);
   ReconstructionHead<double> head_grads;
   pass.run(params, head, context.data(), masks.data(), batch, weights.data(), grad_scale, &grads,
@@ -336,15 +337,15 @@ TEST_CASE("masked reconstruction Cpu backward matches the reference backward",
       Parameters grads;
       ReconstructionHead<float> head_grads;
     };
-    auto gradients = [&](Backend backend) {
-      MaskedReconstruction<float> pass(config, backend);
+    auto gradients = [&](BackendKind backend) {
+      MaskedReconstruction<float> pass(config, kernels::backend_of(backend));
       Result r{0.0, Parameters(config), {}};
       r.loss = pass.run(params, head, context.data(), masks.data(), batch, nullptr, 1.0 / batch,
                         &r.grads, &r.head_grads);
       return r;
     };
-    const Result reference = gradients(Backend::Reference);
-    const Result cpu = gradients(Backend::Cpu);
+    const Result reference = gradients(BackendKind::Reference);
+    const Result cpu = gradients(BackendKind::Cpu);
     CHECK(cpu.loss == Approx(reference.loss).epsilon(1e-5));
     double worst = 0.0;
     for (size_t t = 0; t < reference.grads.size(); ++t) {
@@ -381,10 +382,11 @@ TEST_CASE("masked patches reveal nothing of their values to the encoder", "[trai
   std::vector<double> context = random_context(L, 62);
   std::vector<uint8_t> mask(static_cast<size_t>(tokens), 0);
   mask[2] = 1;
-  TrainableEncoder<double> encoder(config, Backend::Reference);
+  TrainableEncoder<double> encoder(config, kernels::backend_of(BackendKind::Reference));
   auto outputs = [&](const uint8_t* m) {
     encoder.forward_tokens(params, context.data(), 1, m);
-    return encoder.token_outputs();
+    const std::span<const double> tokens = encoder.token_outputs();
+    return std::vector<double>(tokens.begin(), tokens.end());
   };
   const std::vector<double> masked = outputs(mask.data());
   const std::vector<double> plain = outputs(nullptr);

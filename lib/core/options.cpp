@@ -4,7 +4,7 @@
 #include <cmath>
 #include <thread>
 
-#include "core/error.hpp"
+#include "error.hpp"
 
 namespace invforecast {
 namespace {
@@ -105,8 +105,8 @@ void Options::set(std::string_view key, std::string_view value) {
   } else if (key == "threads") {
     forecast.threads = parse_int(key, value, 0, 4096);
   } else if (key == "backend") {
-    forecast.backend = parse_choice<ModelBackend>(
-        key, value, {{"cpu", ModelBackend::Cpu}, {"reference", ModelBackend::Reference}});
+    // The one mapping from a name to a backend: unknown or unavailable ones are Unsupported.
+    forecast.backend = kernels::backend_named(value).kind();
   } else if (key == "service_level" || key == "fill_rate") {
     std::vector<double> targets;
     for (std::string_view part : split(value, ',')) {

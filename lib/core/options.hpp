@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "backend.hpp"
 #include "core/training_options.hpp"
 
 namespace invforecast {
@@ -18,8 +19,6 @@ enum class DuplicatePolicy { Error, Sum };
 enum class NegativePolicy { Error, Clip };
 enum class MissingDayPolicy { Zero, Error };
 enum class OutlierPolicy { None, Clip };
-// Which implementation runs a neural model (kernels::Backend Cpu / Reference).
-enum class ModelBackend { Cpu, Reference };
 
 struct IngestOptions {
   DuplicatePolicy duplicates = DuplicatePolicy::Error;
@@ -43,7 +42,7 @@ struct ForecastOptions {
   std::vector<std::string> auto_methods = {"snaive", "ets", "croston", "sba", "tsb", "ma"};
   int auto_windows = 3;
   int threads = 0;  // 0 = hardware concurrency
-  ModelBackend backend = ModelBackend::Cpu;  // neural models only
+  kernels::BackendKind backend = kernels::BackendKind::Cpu;  // neural models only
 };
 
 // Replenishment settings (invf_replenish).  Unset fields keep the engine's

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <initializer_list>
 
-#include "core/error.hpp"
+#include "error.hpp"
 
 namespace invforecast {
 namespace {

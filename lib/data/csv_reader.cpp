@@ -23,7 +23,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "data/csv_fields.hpp"
 #include "data/dataset.hpp"
 

@@ -3,7 +3,7 @@
 #include <limits>
 #include <numeric>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "data/dataset.hpp"
 
 namespace invforecast {

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <numbers>
 
-#include "core/error.hpp"
+#include "error.hpp"
 
 namespace invforecast {
 

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <functional>
 
-#include "core/error.hpp"
+#include "error.hpp"
 
 namespace invforecast {
 

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "core/parallel.hpp"
 
 namespace invforecast {

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <limits>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "methods/builtin.hpp"
 
 namespace invforecast {

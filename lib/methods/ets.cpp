@@ -6,7 +6,7 @@
 #include <limits>
 #include <numeric>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "methods/builtin.hpp"
 #include "methods/quantiles.hpp"
 

@@ -5,7 +5,7 @@
 #include <array>
 #include <utility>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "methods/builtin.hpp"
 
 namespace invforecast {

@@ -2,17 +2,21 @@
 // architecture and the tensor names): per-series normalisation, patching,
 // patch + positional embedding, pre-norm transformer layers, final LayerNorm,
 // a linear head to horizon x quantiles, non-crossing quantiles undone to the
-// sales scale and clipped at zero.  Every step runs through kernels/ops.hpp,
-// on the backend the caller names.
+// sales scale and clipped at zero.  The layers are lib/layers/'s, the same
+// code training runs; every op goes through kernels/ops.hpp.
 //
-// Memory: the model holds views into its ModelFile, plus one copy of each
-// linear layer's weight packed at construction for the Cpu backend's GEMM
-// (kernels/gemm.hpp; about the size of the file).  All activations live in
-// an EncoderWorkspace the caller keeps (one per thread), sized once for
-// tiles of a fixed number of series; a batch is processed tile by tile, so a
-// forecast of any batch size allocates nothing once the workspace exists,
-// from the first call on (Cpu backend, asserted in tests/test_encoder.cpp;
-// the Reference backend allocates Eigen temporaries).
+// Backend: a model is bound to one backend (kernels/backend.hpp) when it is
+// made: that backend prepares its linear layers' weights once (the Cpu
+// backend packs them for its GEMM, about the size of the file; the
+// Reference backend reads the file's tensors in place) and holds a copy of
+// the small tensors (LayerNorms, positional embedding, RevIN's pair) in its
+// memory.  All activations live in an EncoderWorkspace the caller keeps (one
+// per thread, with the thread's kernels::Context), sized once for tiles of a
+// fixed number of series; a batch is processed tile by tile, its inputs
+// uploaded and its outputs downloaded tile by tile, so a forecast of any
+// batch size allocates nothing once the workspace exists, from the first
+// call on (Cpu backend, asserted in tests/test_encoder.cpp; the Reference
+// backend allocates Eigen temporaries).
 //
 // Determinism: tile boundaries sit at multiples of the tile size from the
 // start of the batch whatever the number of threads, so forecast_parallel()
@@ -27,13 +31,17 @@
 #include <span>
 #include <vector>
 
+#include "layers/patch_embedding.hpp"
+#include "layers/quantile_head.hpp"
+#include "layers/transformer_block.hpp"
 #include "model/model_file.hpp"
 #include "ops.hpp"
 
 namespace invforecast {
 
 // Activation buffers of one thread for tiles of up to tile_series series of
-// one model shape.  Copyable and movable (buffers are addressed by offset).
+// one model shape, in one backend's memory, with the thread's Context on
+// that backend.  Move-only.
 //
 // Two sizes: the encoder layers run a tile at a time (8 series: 336 token
 // rows, whose activations, about 1.4 MB at the default shape, stay close to the core),
@@ -50,105 +58,93 @@ class EncoderWorkspace {
 
   // Throws Error(InvalidArgument) when tile_series < 1 or the buffers would
   // exceed 1 GiB.
-  explicit EncoderWorkspace(const ModelConfig& config, int64_t tile_series = kDefaultTileSeries);
+  EncoderWorkspace(const ModelConfig& config, const kernels::Backend& backend,
+                   int64_t tile_series = kDefaultTileSeries);
 
   int64_t tile_series() const { return tile_series_; }
   // Series the head runs over at once.
   int64_t group_series() const { return tile_series_ * kHeadGroupTiles; }
   size_t bytes() const { return storage_.size() * sizeof(float); }
+  kernels::Context& context() { return context_; }
 
  private:
   friend class EncoderModel;
-  struct Buffer {
+  struct Slot {
     size_t offset = 0;
   };
-  float* at(Buffer buffer) { return aligned_base() + buffer.offset; }
-  float* aligned_base();
+  float* at(Slot slot) { return storage_.data() + slot.offset; }
 
   int64_t tile_series_ = 0;
   // The shape the buffers were sized for; a model of another shape is refused.
   int64_t context_length_ = 0, patch_length_ = 0, tokens_ = 0, d_model_ = 0, heads_ = 0,
           ffn_dim_ = 0, outputs_ = 0;
-  std::vector<float> storage_;
-  Buffer normalized_, center_, spread_, patches_, stream_, scratch_, qkv_, attended_, hidden_,
-      final_tokens_, raw_head_, quantiles_, attention_;
+  kernels::Context context_;
+  kernels::Buffer<float> storage_;
+  Slot context_in_, normalized_, center_, spread_, patches_, stream_, scratch_, qkv_, attended_, hidden_,
+      final_tokens_, raw_head_, quantiles_, sales_, attention_;
 };
 
 class EncoderModel {
  public:
-  // Binds every tensor of expected_tensors(config) by name.  The model keeps
-  // a copy of the ModelFile handle (shared storage, or the caller's borrowed
-  // buffer, which must outlive the model).  Throws Error(CorruptModel) when
-  // revin.weight is not positive: the output denormalisation divides by it,
-  // and a negative one would reverse the order of the quantiles.
-  explicit EncoderModel(ModelFile file);
+  // Binds every tensor of expected_tensors(config) by name and prepares the
+  // weights on `backend`.  The model keeps a copy of the ModelFile handle
+  // (shared storage, or the caller's borrowed buffer, which must outlive the
+  // model).  Throws Error(CorruptModel) when revin.weight is not positive:
+  // the output denormalisation divides by it, and a negative one would
+  // reverse the order of the quantiles.
+  EncoderModel(ModelFile file, const kernels::Backend& backend);
 
   const ModelConfig& config() const { return file_.config(); }
   const ModelFile& file() const { return file_; }
+  const kernels::Backend& backend() const { return *backend_; }
   int64_t median_index() const { return median_index_; }
   int64_t outputs_per_series() const { return config().horizon * config().num_quantiles(); }
 
   EncoderWorkspace make_workspace(
       int64_t tile_series = EncoderWorkspace::kDefaultTileSeries) const {
-    return EncoderWorkspace(config(), tile_series);
+    return EncoderWorkspace(config(), backend(), tile_series);
   }
 
-  // context [batch, context_length] (oldest first, sales scale) ->
-  // quantiles_out [batch, horizon, quantiles], non-crossing along the last
-  // axis and >= 0.  Errors: batch < 0 or a workspace sized for another model
-  // shape (InvalidArgument), null pointers with batch > 0 (NullPointer), a
-  // non-finite context value (InvalidArgument, naming series and position),
-  // an unavailable backend (Unsupported).  quantiles_out is untouched when
-  // the arguments are refused.  Thread-safe: const, all state in workspace.
-  void forecast(kernels::Backend backend, const float* context, int64_t batch,
-                float* quantiles_out, EncoderWorkspace& workspace) const;
+  // context [batch, context_length] (host memory, oldest first, sales
+  // scale) -> quantiles_out [batch, horizon, quantiles] (host memory),
+  // non-crossing along the last axis and >= 0.  Errors: batch < 0 or a
+  // workspace sized for another model shape or made on another backend
+  // (InvalidArgument), null pointers with batch > 0 (NullPointer), a
+  // non-finite context value (InvalidArgument, naming series and position).
+  // quantiles_out is untouched when the arguments are refused.  Thread-safe:
+  // const, all state in the workspace.
+  void forecast(const float* context, int64_t batch, float* quantiles_out,
+                EncoderWorkspace& workspace) const;
 
  private:
-  // Linear layers are packed once here for the Cpu backend's GEMM kernel
-  // (kernels::PackedLinear); the Reference backend reads the file's tensors.
-  struct LayerWeights {
-    const float *ln1_weight, *ln1_bias;
-    kernels::PackedLinear qkv, out;
-    const float *ln2_weight, *ln2_bias;
-    kernels::PackedLinear ffn1, ffn2;
-  };
-
   void check_workspace(const EncoderWorkspace& workspace) const;
   void check_inputs(const float* context, int64_t batch, const float* quantiles_out) const;
   // count series, group by group: each group's tiles run through the
   // encoder one by one (their final tokens gathered in the workspace), then
   // the head runs once over the group.
-  void forecast_span(kernels::Backend backend, const float* context, int64_t count,
-                     float* quantiles_out, EncoderWorkspace& workspace) const;
+  void forecast_span(const float* context, int64_t count, float* quantiles_out,
+                     EncoderWorkspace& workspace) const;
   // Normalisation to the final LayerNorm for one tile, whose series sit at
   // [slot, slot + series) of the workspace's group.
-  void encode_tile(kernels::Backend backend, const float* context, int64_t series, int64_t slot,
+  void encode_tile(const float* context, int64_t series, int64_t slot,
                    EncoderWorkspace& workspace) const;
-  void forecast_head(kernels::Backend backend, int64_t series, float* quantiles_out,
-                     EncoderWorkspace& workspace) const;
-  void normalize(kernels::Backend backend, const float* context, int64_t series, int64_t slot,
-                 EncoderWorkspace& ws) const;
-  void denormalize(kernels::Backend backend, int64_t series, float* quantiles_out,
-                   EncoderWorkspace& ws) const;
-  void encoder_layer(kernels::Backend backend, const LayerWeights& layer, int64_t series,
-                     EncoderWorkspace& ws) const;
+  void forecast_head(int64_t series, float* quantiles_out, EncoderWorkspace& workspace) const;
 
-  friend void forecast_parallel(const EncoderModel&, kernels::Backend, const float*, int64_t,
-                                float*, std::span<EncoderWorkspace>);
+  friend void forecast_parallel(const EncoderModel&, const float*, int64_t, float*,
+                                std::span<EncoderWorkspace>);
 
   ModelFile file_;
+  const kernels::Backend* backend_;
   int64_t median_index_ = 0;
-  // RevIN's affine pair; (1, 0) when the model has none.
-  const float* revin_weight_ = &kOne;
-  const float* revin_bias_ = &kZero;
-  kernels::PackedLinear patch_embed_;
-  const float* pos_embed_ = nullptr;
-  std::vector<LayerWeights> layers_;
+  // Copies in the backend's memory of the tensors read in place (all but
+  // the linear layers' weights): RevIN's pair ((1, 0) when the model has
+  // none), the positional embedding and the LayerNorms.
+  kernels::Buffer<float> small_tensors_;
+  std::vector<kernels::PreparedLinear> prepared_;
+  layers::EmbeddingWeights<float> embedding_;
+  std::vector<layers::BlockWeights<float>> blocks_;
   const float *final_ln_weight_ = nullptr, *final_ln_bias_ = nullptr;
-  kernels::PackedLinear head_;
-
-  static constexpr float kOne = 1.0f;
-  static constexpr float kZero = 0.0f;
+  layers::Linear<float> head_;
 };
 
 // Splits the batch over workspaces.size() threads (the calling thread runs
@@ -158,8 +154,7 @@ class EncoderModel {
 // not, and with one workspace (or a batch of one tile) no thread is started,
 // so nothing is allocated at all.  The first error raised by any thread is
 // rethrown after all joined.
-void forecast_parallel(const EncoderModel& model, kernels::Backend backend, const float* context,
-                       int64_t batch, float* quantiles_out,
-                       std::span<EncoderWorkspace> workspaces);
+void forecast_parallel(const EncoderModel& model, const float* context, int64_t batch,
+                       float* quantiles_out, std::span<EncoderWorkspace> workspaces);
 
 }  // namespace invforecast

@@ -18,7 +18,7 @@
 #include <new>
 #include <variant>
 
-#include "core/error.hpp"
+#include "error.hpp"
 
 namespace invforecast {
 

@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "core/error.hpp"
+#include "error.hpp"
 
 namespace invforecast::train {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string_view>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "train/byte_io.hpp"
 
 namespace invforecast::train {

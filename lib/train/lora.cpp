@@ -3,7 +3,7 @@
 #include <cmath>
 #include <set>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "train/byte_io.hpp"
 #include "train/random.hpp"
 

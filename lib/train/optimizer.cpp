@@ -5,7 +5,7 @@
 #include <numbers>
 #include <utility>
 
-#include "core/error.hpp"
+#include "error.hpp"
 
 namespace invforecast::train {
 

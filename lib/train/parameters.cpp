@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "train/random.hpp"
 
 namespace invforecast::train {

@@ -8,8 +8,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "core/error.hpp"
-#include "reference.hpp"
+#include "error.hpp"
 #include "train/checkpoint.hpp"
 #include "train/optimizer.hpp"
 #include "train/run_progress.hpp"
@@ -25,24 +24,6 @@ namespace {
 // Stream constants that separate the run's generators drawn from one seed.
 constexpr uint64_t kHeadSeedStream = 0x5245434f4e484541ull;
 constexpr uint64_t kValidationMaskStream = 0x56414c49444d534bull;
-
-template <class T>
-void linear(kern::Backend backend, const T* x, const T* w, const T* b, T* y, int64_t rows,
-            int64_t in, int64_t out) {
-  if constexpr (std::is_same_v<T, float>)
-    kern::linear_forward(backend, x, w, b, y, rows, in, out);
-  else
-    kern::reference::linear_forward(x, w, b, y, rows, in, out);
-}
-
-template <class T>
-void linear_backward(kern::Backend backend, const T* x, const T* w, const T* dy, T* dx, T* dw,
-                     T* db, int64_t rows, int64_t in, int64_t out) {
-  if constexpr (std::is_same_v<T, float>)
-    kern::linear_backward(backend, x, w, dy, dx, dw, db, rows, in, out);
-  else
-    kern::reference::linear_backward(x, w, dy, dx, dw, db, rows, in, out);
-}
 
 // The reconstruction head as the optimiser's tensors: the weight matrix
 // decays, the bias not (optimizer.hpp's rule for a model's tensors).
@@ -94,7 +75,8 @@ std::vector<double> sampling_weights(const Dataset& data, SampleWeighting weight
 
 // One thread's pass, gradients and batch buffers.
 struct Worker {
-  Worker(const ModelConfig& config, kern::Backend backend, const ReconstructionHead<float>& head)
+  Worker(const ModelConfig& config, const kern::Backend& backend,
+         const ReconstructionHead<float>& head)
       : pass(config, backend), grads(config), head_grads(head) {}
   MaskedReconstruction<float> pass;
   Parameters grads;
@@ -304,7 +286,8 @@ ReconstructionHead<float> initialize_reconstruction_head(const ModelConfig& conf
 }
 
 template <class T>
-MaskedReconstruction<T>::MaskedReconstruction(const ModelConfig& config, kern::Backend backend)
+MaskedReconstruction<T>::MaskedReconstruction(const ModelConfig& config,
+                                              const kern::Backend& backend)
     : encoder_(config, backend) {}
 
 template <class T>
@@ -342,13 +325,15 @@ double MaskedReconstruction<T>::run(const ParameterSet<T>& params,
   const auto M = static_cast<int64_t>(rows_.size());
   targets_.resize(static_cast<size_t>(batch * N * P));
   encoder_.normalized_patches(targets_.data());
-  const std::vector<T>& tokens = encoder_.token_outputs();
+  const std::span<const T> tokens = encoder_.token_outputs();
   gathered_.resize(static_cast<size_t>(M * D));
   for (int64_t r = 0; r < M; ++r)
     std::copy_n(tokens.begin() + rows_[static_cast<size_t>(r)] * D, D, gathered_.begin() + r * D);
   predictions_.resize(static_cast<size_t>(M * P));
-  linear(encoder_.backend(), gathered_.data(), head.weight.data(), head.bias.data(),
-         predictions_.data(), M, D, P);
+  // The reconstruction head and its loss run on host arrays, as the forecasting loss does
+  // (trainable_encoder.hpp: the host backends let the tokens be read in place).
+  kern::linear_forward(encoder_.context(), gathered_.data(), head.weight.data(), head.bias.data(),
+                       predictions_.data(), M, D, P);
 
   double loss = 0.0;
   d_predictions_.resize(predictions_.size());
@@ -368,8 +353,9 @@ double MaskedReconstruction<T>::run(const ParameterSet<T>& params,
   head_grads->weight.resize(head.weight.size());
   head_grads->bias.resize(head.bias.size());
   d_gathered_.resize(gathered_.size());
-  linear_backward(encoder_.backend(), gathered_.data(), head.weight.data(), d_predictions_.data(),
-                  d_gathered_.data(), head_grads->weight.data(), head_grads->bias.data(), M, D, P);
+  kern::linear_backward(encoder_.context(), gathered_.data(), head.weight.data(),
+                        d_predictions_.data(), d_gathered_.data(), head_grads->weight.data(),
+                        head_grads->bias.data(), M, D, P);
   d_tokens_.assign(tokens.size(), T(0));
   for (int64_t r = 0; r < M; ++r)
     std::copy_n(d_gathered_.begin() + r * D, D,
@@ -415,7 +401,7 @@ TrainResult pretrain_model(Parameters& params, const Dataset& data,
   ReconstructionHead<float>& head = state.head;
   std::vector<Worker> workers;
   workers.reserve(static_cast<size_t>(o.threads));
-  for (int i = 0; i < o.threads; ++i) workers.emplace_back(config, o.backend, head);
+  for (int i = 0; i < o.threads; ++i) workers.emplace_back(config, kern::backend_of(o.backend), head);
   SharePool pool(o.threads);
   Parameters grads(config);
   ReconstructionHead<float> head_grads = head;

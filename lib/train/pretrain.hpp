@@ -92,7 +92,7 @@ ReconstructionHead<float> initialize_reconstruction_head(const ModelConfig& conf
 template <class T>
 class MaskedReconstruction {
  public:
-  MaskedReconstruction(const ModelConfig& config, kernels::Backend backend);
+  MaskedReconstruction(const ModelConfig& config, const kernels::Backend& backend);
 
   // context [batch, context_length] (sales scale), token_mask [batch, tokens]
   // (non-zero = masked; every series needs one, Error(InvalidArgument)

@@ -13,16 +13,30 @@
 // clip is not part of the training graph (it has no useful gradient); the
 // normalisation statistics are constants, as in the kernels' design.
 //
-// Scalar type: float runs on the backend given (Reference or Cpu, through
-// kernels/ops.hpp); double runs the Reference kernels (kernels/reference.hpp)
-// in float64, for the gradient checks.
+// Layers: lib/layers/'s, the same code EncoderModel runs for inference,
+// here in their training form (every activation kept).
 //
-// Not thread-safe: one instance per thread (it owns its activations).
+// Backend and scalar type: every op runs on the backend given, through the
+// dispatch of kernels/ops.hpp, in T: float on any backend, double where the
+// backend has float64 ops (the Reference backend; the gradient checks run
+// it).  Activations live in the backend's memory (kernels::Buffer); the
+// context and the output gradient are uploaded, and predictions(),
+// token_outputs() and the normalisation statistics behind
+// normalize_targets() are read in place, which the host backends allow (a
+// device backend would download them: the loss runs on the host).
+// Parameters and gradients are host arrays (ParameterSet).
+//
+// Not thread-safe: one instance per thread (it owns its activations and
+// its kernels::Context).
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
+#include "layers/patch_embedding.hpp"
+#include "layers/quantile_head.hpp"
+#include "layers/transformer_block.hpp"
 #include "ops.hpp"
 #include "train/parameters.hpp"
 
@@ -31,12 +45,13 @@ namespace invforecast::train {
 template <class T>
 class TrainableEncoder {
  public:
-  // Throws Error(InvalidArgument) for T = double with a backend other than
-  // Reference, and validates config.
-  TrainableEncoder(const ModelConfig& config, kernels::Backend backend);
+  // Throws Error(Unsupported) when the backend has no ops in T (float64
+  // on the Cpu backend), and validates config.
+  TrainableEncoder(const ModelConfig& config, const kernels::Backend& backend);
 
   const ModelConfig& config() const { return config_; }
-  kernels::Backend backend() const { return backend_; }
+  const kernels::Backend& backend() const { return ctx_.backend(); }
+  kernels::Context& context() { return ctx_; }
   int64_t batch() const { return batch_; }
   int64_t outputs_per_series() const { return config_.horizon * config_.num_quantiles(); }
 
@@ -46,7 +61,9 @@ class TrainableEncoder {
   void forward(const ParameterSet<T>& params, const T* context, int64_t batch);
 
   // After forward(): quantiles on the normalised scale [batch, horizon, quantiles].
-  const std::vector<T>& predictions() const { return predictions_; }
+  std::span<const T> predictions() const {
+    return view(revin_affine() ? predictions_ : head_out_);
+  }
   // After forward(): targets [batch, horizon] (sales scale) mapped to the normalised scale.
   void normalize_targets(const T* targets, T* out) const;
   // After forward(): the sales-scale quantiles EncoderModel::forecast gives [batch, horizon,
@@ -72,7 +89,7 @@ class TrainableEncoder {
                       const uint8_t* token_mask);
   // After forward() or forward_tokens(): the final LayerNorm's output [batch,
   // tokens, d_model].
-  const std::vector<T>& token_outputs() const { return final_out_; }
+  std::span<const T> token_outputs() const { return view(final_out_); }
   // After forward() or forward_tokens(): every token's patch of the context
   // on the loss scale (normalize_targets' map: RevIN statistics or the
   // mean-absolute scale, no affine), masked or not [batch, tokens,
@@ -84,19 +101,26 @@ class TrainableEncoder {
   void backward_tokens(const ParameterSet<T>& params, const T* d_tokens, ParameterSet<T>& grads);
 
  private:
+  using Buffer = kernels::Buffer<T>;
   struct LayerIndex {
     size_t ln1_weight, ln1_bias, qkv_weight, qkv_bias, out_weight, out_bias, ln2_weight, ln2_bias,
         ffn1_weight, ffn1_bias, ffn2_weight, ffn2_bias;
   };
   struct LayerActivations {
-    std::vector<T> ln1_mean, ln1_rstd, ln1_out, qkv, attended, lse, mid, ln2_mean, ln2_rstd,
-        ln2_out, ffn_pre, ffn_act;
+    Buffer ln1_mean, ln1_rstd, ln1_out, qkv, attended, lse, mid, ln2_mean, ln2_rstd, ln2_out,
+        ffn_pre, ffn_act;
+    layers::BlockActivations<T> view();
   };
+  static std::span<const T> view(const Buffer& buffer) { return {buffer.data(), buffer.size()}; }
   bool revin_affine() const {
     return config_.normalization == NormKind::Revin && config_.revin_affine;
   }
   void check_params(const ParameterSet<T>& params, const char* what) const;
   void resize(int64_t batch);
+  layers::EmbeddingWeights<T> embedding(const ParameterSet<T>& params) const;
+  layers::BlockWeights<T> block(const ParameterSet<T>& params, size_t layer) const;
+  layers::Linear<T> head(const ParameterSet<T>& params) const;
+  float* attention_workspace();
   // forward() and forward_tokens() up to the final LayerNorm.
   void encode(const ParameterSet<T>& params, const T* context, int64_t batch,
               const uint8_t* token_mask);
@@ -104,11 +128,9 @@ class TrainableEncoder {
   // out_dgamma/out_dbeta: RevIN's affine gradient from the output side.
   void backward_body(const ParameterSet<T>& params, ParameterSet<T>& grads, T out_dgamma,
                      T out_dbeta);
-  void layer_forward(const ParameterSet<T>& params, size_t layer);
-  void layer_backward(const ParameterSet<T>& params, size_t layer, ParameterSet<T>& grads);
 
   ModelConfig config_;
-  kernels::Backend backend_;
+  kernels::Context ctx_;
   int64_t tokens_ = 0, median_index_ = 0, batch_ = 0;
   bool head_ran_ = false;  // the last forward pass was forward(), not forward_tokens()
   bool masked_ = false;    // the last forward pass hid positions (hidden_)
@@ -116,17 +138,17 @@ class TrainableEncoder {
          final_ln_weight_ = 0, final_ln_bias_ = 0, head_weight_ = 0, head_bias_ = 0;
   std::vector<LayerIndex> layer_index_;
 
-  // Forward activations.
-  std::vector<T> context_, normalized_, center_, spread_, patches_;
-  std::vector<uint8_t> hidden_;  // [batch, context]: position covered by a masked patch
-  std::vector<std::vector<T>> streams_;  // streams_[i]: input of layer i; [layers]: its output
+  // Forward activations, in the backend's memory.
+  Buffer context_, normalized_, center_, spread_, patches_;
+  kernels::Buffer<uint8_t> hidden_;  // [batch, context]: position covered by a masked patch
+  std::vector<Buffer> streams_;  // streams_[i]: input of layer i; [layers]: its output
   std::vector<LayerActivations> layers_;
-  std::vector<T> final_mean_, final_rstd_, final_out_, raw_, head_out_, predictions_;
-  std::vector<T> ones_, zeros_;  // per-series constants for the affine-only (de)normalisation
+  Buffer final_mean_, final_rstd_, final_out_, raw_, head_out_, predictions_;
+  Buffer unit_;  // {1, 0}: RevIN's pair when the model has no affine one
+  Buffer ones_, zeros_;  // per-series constants for the affine-only (de)normalisation
   // Backward scratch.
-  std::vector<T> d_stream_, d_tmp_, d_ln_, d_wide_, d_wide2_, d_qkv_, d_final_, d_raw_, d_head_,
-      d_patches_, d_normalized_;
-  std::vector<float> attention_workspace_;
+  Buffer d_predictions_, d_stream_, d_tmp_, d_ln_, d_wide_, d_wide2_, d_qkv_, d_final_, d_raw_,
+      d_head_, d_patches_, d_normalized_;
 };
 
 }  // namespace invforecast::train

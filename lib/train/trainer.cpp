@@ -8,7 +8,7 @@
 #include <string>
 #include <utility>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "train/checkpoint.hpp"
 #include "train/run_progress.hpp"
 #include "train/share_pool.hpp"
@@ -21,7 +21,7 @@ namespace {
 
 // One thread's encoder, gradients and batch buffers.
 struct Worker {
-  Worker(const ModelConfig& config, kernels::Backend backend)
+  Worker(const ModelConfig& config, const kernels::Backend& backend)
       : encoder(config, backend), grads(config) {}
   TrainableEncoder<float> encoder;
   Parameters grads;
@@ -129,7 +129,7 @@ WindowOptions window_options(const ModelConfig& c, const TrainOptions& o) {
 std::vector<Worker> make_workers(const ModelConfig& config, const TrainOptions& options) {
   std::vector<Worker> workers;
   workers.reserve(static_cast<size_t>(options.threads));
-  for (int i = 0; i < options.threads; ++i) workers.emplace_back(config, options.backend);
+  for (int i = 0; i < options.threads; ++i) workers.emplace_back(config, kernels::backend_of(options.backend));
   return workers;
 }
 

@@ -60,7 +60,7 @@ struct TrainOptions {
   LossKind loss = LossKind::Pinball;
   uint64_t seed = 1;
   int threads = 1;
-  kernels::Backend backend = kernels::Backend::Cpu;
+  kernels::BackendKind backend = kernels::BackendKind::Cpu;
   // Days at the end of every series kept for validation: -1 = the horizon,
   // 0 = no validation (no early stopping; the last parameters are kept).
   int64_t holdout_days = -1;

@@ -11,7 +11,7 @@ import os
 import sys
 
 from invf_ctypes import (BUFFER_TOO_SMALL, CORRUPT_MODEL, DATA, INVALID_ARGUMENT, IO,
-                         NULL_POINTER, Library, c_size, handle, status_p)
+                         NULL_POINTER, UNSUPPORTED, Library, c_size, handle, status_p)
 
 build_dir, source_dir = sys.argv[1], sys.argv[2]
 fixtures = os.path.join(source_dir, "tests", "fixtures", "parity")
@@ -200,7 +200,7 @@ def test_bad_files(file_bytes):
                  ctypes.byref(model))
     opts = handle()
     check(lib.invf_options_create(ctypes.byref(opts)))
-    expect_error(INVALID_ARGUMENT, "", lib.invf_options_set, opts, b"backend", b"gpu")
+    expect_error(UNSUPPORTED, "unknown backend", lib.invf_options_set, opts, b"backend", b"gpu")
     lib.invf_options_release(opts)
 
 

@@ -1,5 +1,6 @@
-// Internal error type.  Engine code throws invforecast::Error; capi/ turns it
-// into an invf_status at the boundary.  Codes mirror invf_code one to one.
+// The engine's error type, defined at the lowest layer (kernels/) because
+// every layer throws it, the kernels included; capi/ turns it into an
+// invf_status at the boundary.  Codes mirror invf_code one to one.
 #pragma once
 
 #include <stdexcept>

@@ -1,0 +1,37 @@
+// The encoder's output side, for inference and training alike: the linear
+// head over every token of a series to horizon x quantiles, the
+// non-crossing quantile map (kernels::quantile_head_forward), and the map
+// back to the sales scale, clipped at zero.
+#pragma once
+
+#include <cstdint>
+
+#include "layers/linear.hpp"
+#include "model/model_config.hpp"
+
+namespace invforecast::layers {
+
+// final_tokens [series, tokens * d_model] -> raw and quantiles [series,
+// horizon, quantiles], non-crossing along the last axis, on the normalised
+// scale (before RevIN's affine pair is undone).
+template <class T>
+void head_forward(const kernels::Context& ctx, const ModelConfig& config, const Linear<T>& head,
+                  const T* final_tokens, int64_t series, T* raw, T* quantiles);
+
+// From d_quantiles: d_raw (scratch), d_final_tokens, d_weight and d_bias
+// overwritten.
+template <class T>
+void head_backward(const kernels::Context& ctx, const ModelConfig& config, const Linear<T>& head,
+                   const T* final_tokens, const T* raw, const T* d_quantiles, int64_t series,
+                   T* d_raw, T* d_final_tokens, T* d_weight, T* d_bias);
+
+// quantiles (head_forward's) -> sales [series, horizon, quantiles]: RevIN
+// undone with the series' center and spread and the affine pair
+// (revin_weight, revin_bias), or the mean-absolute scale multiplied back;
+// then clipped at zero, which keeps the order.
+template <class T>
+void to_sales(const kernels::Context& ctx, const ModelConfig& config, const T* revin_weight,
+              const T* revin_bias, const T* center, const T* spread, const T* quantiles,
+              int64_t series, T* sales);
+
+}  // namespace invforecast::layers
