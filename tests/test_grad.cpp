@@ -22,30 +22,14 @@ namespace {
 
 using Vec = std::vector<double>;
 
-// Central differences are exact to O(h^2) ~ 1e-10 here; rounding adds ~1e-10 / h.
-constexpr double kStep = 1e-5;
+// Central differences (finite_difference_error, step 1e-5) are exact to O(h^2) ~ 1e-10 here;
+// rounding adds ~1e-10 / h.
 constexpr double kGradTolerance = 1e-6;
 
 double weighted_sum(const Vec& values, const Vec& weights) {
   double total = 0.0;
   for (size_t i = 0; i < values.size(); ++i) total += values[i] * weights[i];
   return total;
-}
-
-// Max relative error between the analytic gradient of `loss` with respect to
-// `input` and central differences of `loss`, which reads `input` in place.
-double finite_difference_error(Vec& input, const Vec& analytic, const std::function<double()>& loss) {
-  Vec numeric(input.size());
-  for (size_t i = 0; i < input.size(); ++i) {
-    const double saved = input[i];
-    input[i] = saved + kStep;
-    const double up = loss();
-    input[i] = saved - kStep;
-    const double down = loss();
-    input[i] = saved;
-    numeric[i] = (up - down) / (2 * kStep);
-  }
-  return max_relative_error(analytic, numeric);
 }
 
 // fp32 tolerance of Cpu vs Reference backward passes (summation order only).

@@ -114,6 +114,26 @@ inline std::vector<double> to_double(const std::vector<float>& values) {
   return std::vector<double>(values.begin(), values.end());
 }
 
+// Max relative error between the analytic gradient of `loss` with respect to
+// `input` and central differences of `loss` (step 1e-5), which reads `input`
+// in place (float64).
+inline double finite_difference_error(std::vector<double>& input,
+                                      const std::vector<double>& analytic,
+                                      const std::function<double()>& loss) {
+  constexpr double kStep = 1e-5;
+  std::vector<double> numeric(input.size());
+  for (size_t i = 0; i < input.size(); ++i) {
+    const double saved = input[i];
+    input[i] = saved + kStep;
+    const double up = loss();
+    input[i] = saved - kStep;
+    const double down = loss();
+    input[i] = saved;
+    numeric[i] = (up - down) / (2 * kStep);
+  }
+  return max_relative_error(analytic, numeric);
+}
+
 // A process-wide context of each backend, for calling ops in tests (ops on
 // one context run in order; the tests' ops take no scratch from it).  The
 // cuda one throws Error(Unsupported) in a build without that backend.
