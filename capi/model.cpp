@@ -50,9 +50,7 @@ void ModelRuntime::forecast(int threads, const float* context, int64_t batch, fl
 }
 
 void require_forecasting_model(const ModelRuntime& runtime) {
-  const auto& provenance = runtime.model().file().metadata().provenance;
-  const auto objective = provenance.find("objective");
-  if (objective != provenance.end() && objective->second == "masked_patch")
+  if (runtime.model().file().metadata().objective == TrainingObjective::MaskedPatch)
     fail(ErrorCode::InvalidArgument,
          "this model was only pre-trained (masked patch reconstruction); its forecast head is "
          "untrained: fine-tune it first (invf_train with it as init, or invforecast train "

@@ -91,7 +91,9 @@ void record_provenance(ModelMetadata& metadata, const Dataset& data, const train
                        const train::TrainResult& r, const std::string& objective,
                        const std::string& finetune) {
   auto& p = metadata.provenance;
-  p["objective"] = objective;
+  metadata.objective =
+      objective == "masked_patch" ? TrainingObjective::MaskedPatch : TrainingObjective::Forecast;
+  p["objective"] = std::string(to_string(metadata.objective));
   if (!finetune.empty()) p["finetune"] = finetune;
   p["series"] = std::to_string(data.series.size());
   p["epochs"] = std::to_string(o.epochs);

@@ -446,6 +446,42 @@ TEST_CASE("model metadata JSON round trip and field errors", "[model]") {
   CHECK_THAT(metadata_error("[1, 2]"), Catch::Matchers::Contains("not a JSON object"));
 }
 
+TEST_CASE("model metadata: the training objective is a typed field", "[model]") {
+  // Files from before the field have no entry: they read as forecasting models, and a
+  // forecasting model without one is written without one (their bytes do not change).
+  ModelMetadata m = small_metadata();
+  REQUIRE(m.provenance.count("objective") == 0);
+  CHECK(metadata_from_json(metadata_to_json(m)).objective == TrainingObjective::Forecast);
+  CHECK(nlohmann::json::parse(metadata_to_json(m))["provenance"].count("objective") == 0);
+  // A pre-trained model says so, and reads back as one.
+  m.objective = TrainingObjective::MaskedPatch;
+  const std::string text = metadata_to_json(m);
+  CHECK(nlohmann::json::parse(text)["provenance"]["objective"] == "masked_patch");
+  CHECK(metadata_from_json(text).objective == TrainingObjective::MaskedPatch);
+  // The typed field wins over a stale provenance entry (a pre-trained base fine-tuned for
+  // forecasting keeps the base's provenance).
+  m.provenance["objective"] = "masked_patch";
+  m.objective = TrainingObjective::Forecast;
+  CHECK(metadata_from_json(metadata_to_json(m)).objective == TrainingObjective::Forecast);
+  nlohmann::json j = nlohmann::json::parse(text);
+  j["provenance"]["objective"] = "classification";
+  CHECK_THAT(metadata_error(j.dump()),
+             Catch::Matchers::Contains("provenance objective 'classification' is neither forecast "
+                                       "nor masked_patch"));
+}
+
+TEST_CASE("model tensor list follows the features", "[model]") {
+  ModelMetadata m = small_metadata();
+  CHECK(expected_tensors(m).size() == expected_tensors(m.config).size());
+  m.features.push_back(FeatureSpec{"promo", FeatureKind::Categorical, FeatureRole::FutureCovariate});
+  CHECK_THROWS_MATCHES(expected_tensors(m), Error,
+                       Catch::Matchers::Predicate<Error>([](const Error& e) {
+                         return e.code() == ErrorCode::Unsupported &&
+                                std::string(e.what()).find("'promo' (future_covariate covariate)") !=
+                                    std::string::npos;
+                       }));
+}
+
 TEST_CASE("model round trip through a memory buffer", "[model]") {
   const ModelMetadata metadata = small_metadata();
   const TensorSet set = generate_tensors(metadata.config);
@@ -895,6 +931,21 @@ TEST_CASE("model tensor table damage is named", "[model]") {
     raw.metadata = j.dump();
     raw.lay_out();
     expect_load_error(raw.encode(), ErrorCode::Unsupported, "feature 'price' (past_covariate covariate)");
+  }
+  SECTION("a covariate's own tensors do not make its model read as corrupt") {
+    // A newer writer stores an embedding for its covariate: the model is refused for the
+    // feature (UNSUPPORTED), not for a tensor this library does not know (CORRUPT_MODEL).
+    RawFile raw = small_raw_file();
+    nlohmann::json j = nlohmann::json::parse(raw.metadata);
+    j["features"].push_back({{"name", "price"}, {"kind", "real"}, {"role", "future_covariate"}});
+    raw.metadata = j.dump();
+    RawTensor extra;
+    extra.name = "covariates.price.weight";
+    extra.dims = {4, 1};
+    extra.values = {0.5f, -0.5f, 0.25f, 1.0f};
+    raw.tensors.push_back(extra);
+    raw.lay_out();
+    expect_load_error(raw.encode(), ErrorCode::Unsupported, "feature 'price' (future_covariate covariate)");
   }
 }
 

@@ -119,6 +119,14 @@ std::string_view to_string(FeatureRole role) {
   return "?";
 }
 
+std::string_view to_string(TrainingObjective objective) {
+  switch (objective) {
+    case TrainingObjective::Forecast: return "forecast";
+    case TrainingObjective::MaskedPatch: return "masked_patch";
+  }
+  return "?";
+}
+
 std::string_view to_string(FeatureKind kind) {
   switch (kind) {
     case FeatureKind::Real: return "real";
@@ -212,6 +220,10 @@ std::string metadata_to_json(const ModelMetadata& m) {
     features.push_back({{"name", f.name}, {"kind", to_string(f.kind)}, {"role", to_string(f.role)}});
   json provenance = json::object();
   for (const auto& [key, value] : m.provenance) provenance[key] = value;
+  // The typed objective wins over a provenance entry; the default (forecast) is written only where
+  // an entry was given, so files from before the field keep their bytes.
+  if (m.objective != TrainingObjective::Forecast || m.provenance.count("objective"))
+    provenance["objective"] = to_string(m.objective);
   // nlohmann::json keeps object keys sorted, so the text is deterministic.
   return json{{"config", config}, {"features", features}, {"provenance", provenance}}.dump();
 }
@@ -281,6 +293,16 @@ ModelMetadata metadata_from_json(std::string_view text) {
       fail(ErrorCode::CorruptModel, "model metadata: provenance field '{}' must be a string", key);
     m.provenance.emplace(key, value.get<std::string>());
   }
+  if (const auto objective = m.provenance.find("objective"); objective != m.provenance.end()) {
+    if (objective->second == "forecast")
+      m.objective = TrainingObjective::Forecast;
+    else if (objective->second == "masked_patch")
+      m.objective = TrainingObjective::MaskedPatch;
+    else
+      fail(ErrorCode::CorruptModel,
+           "model metadata: provenance objective '{}' is neither forecast nor masked_patch",
+           objective->second);
+  }
   return m;
 }
 
@@ -315,6 +337,15 @@ std::vector<TensorSpec> expected_tensors(const ModelConfig& c) {
   specs.push_back({"head.weight", {outputs, N * D}});
   specs.push_back({"head.bias", {outputs}});
   return specs;
+}
+
+std::vector<TensorSpec> expected_tensors(const ModelMetadata& metadata) {
+  for (const FeatureSpec& f : metadata.features)
+    if (f.role != FeatureRole::Target)
+      fail(ErrorCode::Unsupported,
+           "model feature '{}' ({} covariate) is not supported by this library: only the target",
+           f.name, to_string(f.role));
+  return expected_tensors(metadata.config);
 }
 
 }  // namespace invforecast

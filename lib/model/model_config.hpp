@@ -84,10 +84,17 @@ struct FeatureSpec {
   bool operator==(const FeatureSpec&) const = default;
 };
 
+// What a model was trained for: forecasting, or self-supervised masked-patch
+// reconstruction only (a base for fine-tuning, whose forecast head is untrained).
+enum class TrainingObjective { Forecast, MaskedPatch };
+
 // Everything in a model file besides the tensors.
 struct ModelMetadata {
   ModelConfig config;
   std::vector<FeatureSpec> features = {FeatureSpec{"target", FeatureKind::Real, FeatureRole::Target}};
+  // Stored in format v1 as provenance entry "objective" ("forecast" | "masked_patch"; absent in
+  // files written before it: forecast), and read from there into this field.
+  TrainingObjective objective = TrainingObjective::Forecast;
   // Free-form training provenance (data set, commit, date, loss, ...), kept verbatim.
   std::map<std::string, std::string> provenance;
 };
@@ -100,6 +107,7 @@ std::string_view to_string(NormKind kind);
 std::string_view to_string(QuantileHead head);
 std::string_view to_string(FeatureRole role);
 std::string_view to_string(FeatureKind kind);
+std::string_view to_string(TrainingObjective objective);
 
 // Metadata <-> JSON text (the metadata block of a model file).  Parsing validates config and
 // features and throws Error(CorruptModel) naming the missing or invalid field.
@@ -130,5 +138,10 @@ struct TensorSpec {
 //   head.weight [H*Q, N*D], head.bias [H*Q]    input index n*D + d (token-major flattening),
 //                                              output index h*Q + q (raw values, see QuantileHead)
 std::vector<TensorSpec> expected_tensors(const ModelConfig& config);
+// The tensors of a model with these features: each feature's own tensors after the encoder's.
+// The target has none beyond the encoder's; a covariate feature would bring its embedding, and
+// this library has none yet: Error(Unsupported) naming the first such feature, so that a model
+// file with covariates is refused for what it is before its tensors are matched.
+std::vector<TensorSpec> expected_tensors(const ModelMetadata& metadata);
 
 }  // namespace invforecast

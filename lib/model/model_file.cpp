@@ -226,7 +226,7 @@ std::vector<uint8_t> write_model_buffer(const ModelMetadata& metadata, std::span
   } catch (const Error& e) {
     throw Error(ErrorCode::InvalidArgument, e.what());
   }
-  const std::vector<TensorSpec> specs = expected_tensors(metadata.config);
+  const std::vector<TensorSpec> specs = expected_tensors(metadata);
 
   // Match the caller's tensors to the canonical list by name.
   std::map<std::string_view, const NamedTensor*> given;
@@ -377,7 +377,9 @@ ModelFile ModelFile::parse(std::span<const uint8_t> bytes, std::shared_ptr<const
     if (!by_name.emplace(e.name, &e).second)
       fail(ErrorCode::CorruptModel, "model file: tensor '{}' appears twice", e.name);
 
-  const std::vector<TensorSpec> specs = expected_tensors(model.metadata_.config);
+  // The tensor list follows the features too: a model with features this library cannot run is
+  // refused as Unsupported here, before its extra tensors could read as corruption.
+  const std::vector<TensorSpec> specs = expected_tensors(model.metadata_);
   model.tensors_.reserve(specs.size());
   for (const TensorSpec& spec : specs) {
     auto it = by_name.find(spec.name);
@@ -399,12 +401,6 @@ ModelFile ModelFile::parse(std::span<const uint8_t> bytes, std::shared_ptr<const
   }
   if (!by_name.empty())
     fail(ErrorCode::CorruptModel, "model file: tensor '{}' is not a parameter of this config", by_name.begin()->first);
-
-  for (const FeatureSpec& f : model.metadata_.features)
-    if (f.role != FeatureRole::Target)
-      fail(ErrorCode::Unsupported,
-           "model feature '{}' ({} covariate) is not supported by this library: only the target", f.name,
-           to_string(f.role));
   return model;
 }
 
