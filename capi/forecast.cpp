@@ -18,10 +18,11 @@ namespace {
 std::vector<SeriesForecast> forecast_every_series(const Forecaster& method, const Options& options,
                                                   const Dataset& data, size_t horizon) {
   std::vector<SeriesForecast> results(data.series.size());
+  const SeriesInputs inputs(data);
   parallel_for(results.size(), options.forecast.threads, options.progress, "forecast",
                [&](size_t i) {
-                 const Series& s = data.series[i];
-                 results[i] = forecast_series(method, options.forecast, s.id, s.values, horizon);
+                 results[i] = forecast_series(method, options.forecast, data.series[i].id,
+                                              inputs.latest(i), horizon);
                });
   return results;
 }
@@ -63,7 +64,7 @@ std::vector<SeriesForecast> forecast_with_model(const ModelRuntime& runtime,
   for (size_t first = 0; first < count; first += chunk) {
     const size_t n = std::min(chunk, count - first);
     for (size_t i = 0; i < n; ++i)
-      fill_model_context(data.series[first + i].values,
+      fill_context(data.series[first + i].values,
                          std::span<float>(context.data() + i * context_length, context_length));
     runtime.forecast(options.forecast.threads, context.data(),
                      static_cast<int64_t>(n), out.data());

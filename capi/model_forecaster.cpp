@@ -14,15 +14,6 @@ void require_model_horizon(const ModelConfig& config, size_t horizon) {
          horizon, model_horizon);
 }
 
-void fill_model_context(std::span<const double> history, std::span<float> row) {
-  const size_t kept = std::min(history.size(), row.size());
-  const size_t pad = row.size() - kept;
-  std::fill(row.begin(), row.begin() + static_cast<ptrdiff_t>(pad), 0.0f);
-  std::transform(history.end() - static_cast<ptrdiff_t>(kept), history.end(),
-                 row.begin() + static_cast<ptrdiff_t>(pad),
-                 [](double v) { return static_cast<float>(v); });
-}
-
 void set_model_forecast(const float* out, size_t horizon, size_t levels, SeriesForecast& result) {
   result.method = "model";
   result.interval_method = "encoder quantiles";
@@ -39,12 +30,13 @@ void set_model_forecast(const float* out, size_t horizon, size_t levels, SeriesF
   }
 }
 
-SeriesForecast ModelForecaster::forecast(std::span<const double> history, size_t horizon) const {
+// The model reads the target alone for now (the covariates issue adds the rest of the record).
+SeriesForecast ModelForecaster::forecast(const SeriesInput& input, size_t horizon) const {
   const ModelConfig& config = runtime_->model().config();
   require_model_horizon(config, horizon);
   const auto levels = static_cast<size_t>(config.num_quantiles());
   std::vector<float> context(static_cast<size_t>(config.context_length));
-  fill_model_context(history, context);
+  fill_context(input.target, context);
   std::vector<float> out(static_cast<size_t>(config.horizon) * levels);
   runtime_->forecast(1, context.data(), 1, out.data());
   SeriesForecast result;

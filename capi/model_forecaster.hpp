@@ -17,9 +17,6 @@ namespace invforecast::capi {
 
 // Error(InvalidArgument) when `horizon` exceeds the model's horizon.
 void require_model_horizon(const ModelConfig& config, size_t horizon);
-// The model's input row for a series: its last row.size() days, left-padded
-// with zeros (no sales before its first date) when shorter.
-void fill_model_context(std::span<const double> history, std::span<float> row);
 // A SeriesForecast from the model's output [model horizon, levels] of one
 // series: its first `horizon` days; the mean is the average of the day's
 // quantiles.  result.warning is left as it is.
@@ -38,7 +35,7 @@ class ModelForecaster : public Forecaster {
   std::string_view name() const override { return "model"; }
   size_t min_history() const override { return 1; }
   // Error(InvalidArgument) when horizon exceeds the model's horizon.
-  SeriesForecast forecast(std::span<const double> history, size_t horizon) const override;
+  SeriesForecast forecast(const SeriesInput& input, size_t horizon) const override;
   const std::vector<double>& quantile_levels() const { return runtime_->model().config().quantiles; }
 
  private:

@@ -113,7 +113,7 @@ TEST_CASE("LoRA merge: W + (alpha / rank) B A, and the base model exactly while 
   const WindowOptions wo{config.context_length, config.horizon, 1, 0};
   std::vector<float> context(static_cast<size_t>(4 * config.context_length));
   for (uint32_t s = 0; s < 4; ++s)
-    fill_window(data, wo, Window{s, 40}, context.data() + s * config.context_length, nullptr);
+    fill_window(SeriesInputs(data), wo, Window{s, 40}, context.data() + s * config.context_length, nullptr);
   TrainableEncoder<float> on_base(config, kernels::backend_of(kernels::BackendKind::Cpu)),
       on_merged(config, kernels::backend_of(kernels::BackendKind::Cpu));
   on_base.forward(base, context.data(), 4);

@@ -235,7 +235,7 @@ TEST_CASE("pre-training learns to reconstruct masked weeks of seasonal series",
   std::vector<uint8_t> masks(static_cast<size_t>(n * N));
   Random random(3);
   for (int64_t i = 0; i < n; ++i) {
-    fill_window(data, wo, holdout[static_cast<size_t>(i)], context.data() + i * L, nullptr);
+    fill_window(SeriesInputs(data), wo, holdout[static_cast<size_t>(i)], context.data() + i * L, nullptr);
     draw_token_mask(random, N, masked_token_count(N, options.mask_ratio), masks.data() + i * N);
   }
   MaskedReconstruction<float> pass(config, kernels::backend_of(kernels::BackendKind::Reference));

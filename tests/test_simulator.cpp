@@ -27,7 +27,8 @@ class LastValueForecaster : public Forecaster {
   explicit LastValueForecaster(size_t levels) : levels_(levels) {}
   std::string_view name() const override { return "last_value"; }
   size_t min_history() const override { return 1; }
-  SeriesForecast forecast(std::span<const double> history, size_t horizon) const override {
+  SeriesForecast forecast(const SeriesInput& input, size_t horizon) const override {
+    const std::span<const double> history = input.target;
     history_starts.push_back(history.data());
     history_ends.push_back(history.data() + history.size());
     SeriesForecast out;
@@ -429,7 +430,8 @@ class SpreadForecaster : public Forecaster {
   explicit SpreadForecaster(std::vector<double> levels) : levels_(std::move(levels)) {}
   std::string_view name() const override { return "spread"; }
   size_t min_history() const override { return 1; }
-  SeriesForecast forecast(std::span<const double> history, size_t horizon) const override {
+  SeriesForecast forecast(const SeriesInput& input, size_t horizon) const override {
+    const std::span<const double> history = input.target;
     ++calls;
     SeriesForecast out;
     out.method = "spread";

@@ -218,10 +218,10 @@ TEST_CASE("window sampler skips windows before launch and the hold-out", "[train
 
   // Context days before the series start read as 0.
   std::vector<float> context(8), target(4);
-  fill_window(d, o, Window{1, 23}, context.data(), target.data());
+  fill_window(SeriesInputs(d), o, Window{1, 23}, context.data(), target.data());
   CHECK(context == std::vector<float>{0, 0, 0, 0, 0, 3, 1, 2});
   CHECK(target == std::vector<float>{3, 1, 2, 3});
-  fill_window(d, o, Window{0, 3}, context.data(), nullptr);
+  fill_window(SeriesInputs(d), o, Window{0, 3}, context.data(), nullptr);
   CHECK(context == std::vector<float>{0, 0, 0, 0, 0, 2, 2, 2});
 
   const std::vector<Window> holdout = holdout_windows(d, o);
@@ -330,7 +330,7 @@ TEST_CASE("training learns weekly seasonality better than seasonal naive", "[tra
                 H = config.horizon;
   std::vector<float> context(static_cast<size_t>(n * L)), target(static_cast<size_t>(n * H));
   for (int64_t i = 0; i < n; ++i)
-    fill_window(data, wo, holdout[static_cast<size_t>(i)], context.data() + i * L,
+    fill_window(SeriesInputs(data), wo, holdout[static_cast<size_t>(i)], context.data() + i * L,
                 target.data() + i * H);
   encoder.forward(params, context.data(), n);
   std::vector<float> forecast(static_cast<size_t>(n * H * 3));

@@ -54,14 +54,14 @@ bool window_has_history(size_t length, size_t horizon, size_t windows, size_t wi
 }
 
 SeriesScore score_series(const Forecaster& method, const ForecastOptions& options,
-                         const Series& series, size_t horizon, size_t windows,
-                         std::optional<IntervalLevels> interval) {
+                         const Series& series, const SeriesInput& input, size_t horizon,
+                         size_t windows, std::optional<IntervalLevels> interval) {
   const std::span<const double> values(series.values);
   const std::span<const double> levels(options.quantiles);
   SeriesScore score;
   std::vector<double> window_mase;
   std::vector<double> window_rmsse;
-  for (auto& result : rolling_forecasts(method, options, series.id, values, horizon, windows)) {
+  for (auto& result : rolling_forecasts(method, options, series.id, input, horizon, windows)) {
     const SeriesForecast& forecast = result.forecast;
     if (forecast.mean.size() != horizon || forecast.quantiles.size() != horizon * levels.size())
       fail(ErrorCode::Internal, "method '{}' returned {} means and {} quantiles for series '{}', "
@@ -139,14 +139,16 @@ nlohmann::ordered_json number_or_null(double value) {
 std::vector<WindowForecast> rolling_forecasts(const Forecaster& method,
                                               const ForecastOptions& options,
                                               std::string_view series_id,
-                                              std::span<const double> values, size_t horizon,
+                                              const SeriesInput& input, size_t horizon,
                                               size_t windows) {
+  const std::span<const double> values = input.target;
   std::vector<WindowForecast> results;
   for (size_t w = 0; w < windows; ++w) {
     if (!window_has_history(values.size(), horizon, windows, w)) continue;
     const size_t origin = values.size() - (windows - w) * horizon;
     results.push_back({w, origin,
-                       forecast_series(method, options, series_id, values.first(origin), horizon)});
+                       forecast_series(method, options, series_id, input.before(origin, horizon),
+                                       horizon)});
   }
   return results;
 }
@@ -228,13 +230,14 @@ BacktestReport run_backtest(const Dataset& dataset, std::span<const Forecaster* 
   report.coverage_lower_level = interval ? levels[interval->lower] : kNaN;
   report.coverage_upper_level = interval ? levels[interval->upper] : kNaN;
 
+  const SeriesInputs inputs(dataset);
   for (size_t k = 0; k < methods.size(); ++k) {
     const Forecaster& forecaster = *forecasters[k];
     std::vector<SeriesScore> scores(series_count);
     parallel_for(series_count, forecast_options.threads, options.progress,
                     fmt::format("backtest {}", methods[k]), [&](size_t i) {
                       scores[i] = score_series(forecaster, forecast_options, dataset.series[i],
-                                               horizon, windows, interval);
+                                               inputs.latest(i), horizon, windows, interval);
                     });
 
     MethodReport result;

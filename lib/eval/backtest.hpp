@@ -99,7 +99,7 @@ struct WindowForecast {
 std::vector<WindowForecast> rolling_forecasts(const Forecaster& method,
                                               const ForecastOptions& options,
                                               std::string_view series_id,
-                                              std::span<const double> values, size_t horizon,
+                                              const SeriesInput& input, size_t horizon,
                                               size_t windows);
 
 // Throws Error(InvalidArgument) for horizon or windows of 0, no methods or an

@@ -171,8 +171,9 @@ struct ReviewForecasts {
 };
 
 ReviewForecasts forecast_reviews(const PreparedMethod& method, std::string_view series_id,
-                                 std::span<const double> values, const SimulationOptions& options,
+                                 const SeriesInput& input, const SimulationOptions& options,
                                  size_t horizon) {
+  const std::span<const double> values = input.target;
   ReviewForecasts out;
   const size_t levels = method.forecast.quantiles.size();
   const size_t first = values.size() - options.test_days;
@@ -182,9 +183,9 @@ ReviewForecasts forecast_reviews(const PreparedMethod& method, std::string_view 
     // Only the days strictly before the decision day t reach the forecaster.
     const size_t history_start =
         options.history_days > 0 && t > options.history_days ? t - options.history_days : 0;
-    SeriesForecast forecast = forecast_series(*method.forecaster, method.forecast, series_id,
-                                              values.subspan(history_start, t - history_start),
-                                              horizon);
+    SeriesForecast forecast =
+        forecast_series(*method.forecaster, method.forecast, series_id,
+                        input.before(t, horizon).from(history_start), horizon);
     if (forecast.quantiles.size() != horizon * levels)
       fail(ErrorCode::Internal, "method '{}' returned {} quantiles for series '{}', expected {}",
            forecast.method, forecast.quantiles.size(), series_id, horizon * levels);
@@ -311,17 +312,18 @@ SeriesSimulation replay_series(std::string_view series_id, std::span<const doubl
 
 // One series with one method under every target (results in target order).
 std::vector<SeriesSimulation> simulate_one(const PreparedMethod& method, std::string_view series_id,
-                                           std::span<const double> values,
+                                           const SeriesInput& input,
                                            const SimulationOptions& options,
                                            std::span<const double> targets,
                                            const LeadTimeDistribution& lead_time) {
+  const std::span<const double> values = input.target;
   std::vector<SeriesSimulation> results(targets.size());
   if (values.size() <= options.test_days) {  // no history before the first test day
     for (SeriesSimulation& result : results) result.series_id = std::string(series_id);
     return results;
   }
   const size_t horizon = static_cast<size_t>(lead_time.max_days() + options.review_period_days);
-  const ReviewForecasts forecasts = forecast_reviews(method, series_id, values, options, horizon);
+  const ReviewForecasts forecasts = forecast_reviews(method, series_id, input, options, horizon);
   for (size_t i = 0; i < targets.size(); ++i)
     results[i] = replay_series(series_id, values, options, targets[i], forecasts, lead_time);
   return results;
@@ -411,6 +413,7 @@ std::vector<SimulationReport> simulate_methods(const Dataset& dataset,
       report.methods[m].series.resize(series_count);
     }
   }
+  const SeriesInputs inputs(dataset);
   // (method, series) pairs balance better than series alone when one method
   // is much slower than the others.
   parallel_for(methods.size() * series_count, options.forecast.threads, options.progress,
@@ -419,7 +422,8 @@ std::vector<SimulationReport> simulate_methods(const Dataset& dataset,
                  const size_t s = item % series_count;
                  const Series& series = dataset.series[s];
                  std::vector<SeriesSimulation> results =
-                     simulate_one(prepared[m], series.id, series.values, options, targets, lead_time);
+                     simulate_one(prepared[m], series.id, inputs.latest(s), options, targets,
+                                  lead_time);
                  for (size_t i = 0; i < targets.size(); ++i)
                    reports[i].methods[m].series[s] = std::move(results[i]);
                });

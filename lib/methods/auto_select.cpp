@@ -12,8 +12,9 @@
 
 namespace invforecast {
 
-AutoSelection select_auto_method(std::span<const double> history, size_t horizon,
+AutoSelection select_auto_method(const SeriesInput& input, size_t horizon,
                                  const ForecastOptions& options) {
+  const std::span<const double> history = input.target;
   AutoSelection selection;
   selection.candidates = options.auto_methods;
   selection.mean_absolute_error.assign(selection.candidates.size(),
@@ -35,7 +36,7 @@ AutoSelection select_auto_method(std::span<const double> history, size_t horizon
     double absolute_error = 0.0;
     for (size_t k = 1; k <= selection.windows; ++k) {
       const size_t origin = n - k * horizon;
-      const SeriesForecast forecast = candidate->forecast(history.first(origin), horizon);
+      const SeriesForecast forecast = candidate->forecast(input.before(origin, horizon), horizon);
       for (size_t h = 0; h < horizon; ++h) absolute_error += std::abs(history[origin + h] - forecast.mean[h]);
     }
     const double mae = absolute_error / static_cast<double>(selection.windows * horizon);
@@ -63,9 +64,9 @@ class AutoMethod final : public Forecaster {
   std::string_view name() const override { return "auto"; }
   // Seasonal naive, the fallback choice, needs one season.
   size_t min_history() const override { return static_cast<size_t>(options_.season_length); }
-  SeriesForecast forecast(std::span<const double> history, size_t horizon) const override {
-    const AutoSelection selection = select_auto_method(history, horizon, options_);
-    SeriesForecast out = make_forecaster(selection.chosen, options_)->forecast(history, horizon);
+  SeriesForecast forecast(const SeriesInput& input, size_t horizon) const override {
+    const AutoSelection selection = select_auto_method(input, horizon, options_);
+    SeriesForecast out = make_forecaster(selection.chosen, options_)->forecast(input, horizon);
     out.method = "auto:" + out.method;
     return out;
   }

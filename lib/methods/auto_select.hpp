@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/options.hpp"
+#include "data/series_input.hpp"
 
 namespace invforecast {
 
@@ -24,7 +25,7 @@ struct AutoSelection {
 
 // With no usable window (history shorter than a season plus H) the choice
 // is "snaive" without scores.
-AutoSelection select_auto_method(std::span<const double> history, size_t horizon,
+AutoSelection select_auto_method(const SeriesInput& input, size_t horizon,
                                  const ForecastOptions& options);
 
 }  // namespace invforecast

@@ -914,7 +914,8 @@ class Ets final : public Forecaster {
   size_t min_history() const override {
     return period_ <= kMaxSeasonalPeriod ? 3 * period_ : 10;
   }
-  SeriesForecast forecast(std::span<const double> history, size_t horizon) const override {
+  SeriesForecast forecast(const SeriesInput& input, size_t horizon) const override {
+    const std::span<const double> history = input.target;
     EtsFit fit = fit_ets_auto(history, period_);
     SeriesForecast out;
     out.method = "ets";

@@ -66,33 +66,34 @@ std::unique_ptr<Forecaster> make_forecaster(std::string_view method, const Forec
 }
 
 SeriesForecast forecast_series(const Forecaster& method, const ForecastOptions& options,
-                               std::string_view series_id, std::span<const double> values,
+                               std::string_view series_id, const SeriesInput& input,
                                size_t horizon) {
+  const std::span<const double> values = input.target;
   const auto launch = std::find_if(values.begin(), values.end(), [](double v) { return v > 0.0; });
   if (launch == values.end()) {
     SeriesForecast out = zero_forecast(horizon, options.quantiles.size());
     out.warning = fmt::format("series '{}' never sold: forecast is zero", series_id);
     return out;
   }
-  const std::span<const double> history(&*launch, static_cast<size_t>(values.end() - launch));
-  if (history.size() >= method.min_history()) return method.forecast(history, horizon);
+  const SeriesInput history = input.from(static_cast<size_t>(launch - values.begin()));
+  if (history.target.size() >= method.min_history()) return method.forecast(history, horizon);
 
   const std::string_view requested = method.name();
   if (options.strict)
     fail(ErrorCode::SeriesTooShort,
          "series '{}' has {} days after its first sale, too short for method '{}' (needs {})",
-         series_id, history.size(), requested, method.min_history());
+         series_id, history.target.size(), requested, method.min_history());
   // Walk down the chain of simpler methods until one fits; "naive" needs one day.
   const MethodEntry* entry = find_method(requested);
   std::string_view next = entry != nullptr ? entry->fallback : "naive";
   while (true) {
     const auto fallback = make_forecaster(next, options);
-    if (history.size() >= fallback->min_history() || find_method(next)->fallback.empty()) {
+    if (history.target.size() >= fallback->min_history() || find_method(next)->fallback.empty()) {
       SeriesForecast out = fallback->forecast(history, horizon);
       out.warning = fmt::format(
           "series '{}' has {} days after its first sale, too short for method '{}' (needs {}): "
           "forecast with '{}' instead",
-          series_id, history.size(), requested, method.min_history(), out.method);
+          series_id, history.target.size(), requested, method.min_history(), out.method);
       return out;
     }
     next = find_method(next)->fallback;

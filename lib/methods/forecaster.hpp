@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/options.hpp"
+#include "data/series_input.hpp"
 
 namespace invforecast {
 
@@ -26,20 +27,22 @@ class Forecaster {
   virtual std::string_view name() const = 0;
   // Fewest days of history (after the series' launch) the method needs.
   virtual size_t min_history() const = 0;
-  // `history` is the series from its launch (first sale) on; never empty and
-  // at least min_history() long when called by forecast_series().
-  virtual SeriesForecast forecast(std::span<const double> history, size_t horizon) const = 0;
+  // `input` is the series from its launch (first sale) on: its target never
+  // empty and at least min_history() long when called by forecast_series().
+  // The built-in methods read the target alone.
+  virtual SeriesForecast forecast(const SeriesInput& input, size_t horizon) const = 0;
 };
 
 // Throws Error(InvalidArgument) for an unknown method name.
 std::unique_ptr<Forecaster> make_forecaster(std::string_view method, const ForecastOptions& options);
 
-// Forecasts one series (full calendar, may start with zeros before launch),
+// Forecasts one series (full calendar, may start with zeros before launch; the
+// method sees it from its launch on),
 // applying the short-series rule: falls back through simpler methods with a
 // warning, or throws Error(SeriesTooShort) when options.strict.  A series that
 // never sold is forecast as zero by "naive" with a warning.
 SeriesForecast forecast_series(const Forecaster& method, const ForecastOptions& options,
-                               std::string_view series_id, std::span<const double> values,
+                               std::string_view series_id, const SeriesInput& input,
                                size_t horizon);
 
 }  // namespace invforecast

@@ -79,7 +79,8 @@ class Intermittent final : public Forecaster {
   // Two days: one update after the launch day, so the rate is not only the
   // launch-day sale.
   size_t min_history() const override { return 2; }
-  SeriesForecast forecast(std::span<const double> history, size_t horizon) const override {
+  SeriesForecast forecast(const SeriesInput& input, size_t horizon) const override {
+    const std::span<const double> history = input.target;
     std::vector<double> flat;
     switch (variant_) {
       case Variant::Croston: flat = croston_path(history, kCrostonAlpha, 1.0); break;

@@ -29,7 +29,8 @@ class Naive final : public Forecaster {
   explicit Naive(const ForecastOptions& options) : levels_(options.quantiles) {}
   std::string_view name() const override { return "naive"; }
   size_t min_history() const override { return 1; }
-  SeriesForecast forecast(std::span<const double> history, size_t horizon) const override {
+  SeriesForecast forecast(const SeriesInput& input, size_t horizon) const override {
+    const std::span<const double> history = input.target;
     const size_t n = history.size();
     double sum_squares = 0.0;
     for (size_t t = 1; t < n; ++t) sum_squares += (history[t] - history[t - 1]) * (history[t] - history[t - 1]);
@@ -53,7 +54,8 @@ class SeasonalNaive final : public Forecaster {
       : levels_(options.quantiles), season_(static_cast<size_t>(options.season_length)) {}
   std::string_view name() const override { return "snaive"; }
   size_t min_history() const override { return season_; }
-  SeriesForecast forecast(std::span<const double> history, size_t horizon) const override {
+  SeriesForecast forecast(const SeriesInput& input, size_t horizon) const override {
+    const std::span<const double> history = input.target;
     const size_t n = history.size();
     double sum_squares = 0.0;
     for (size_t t = season_; t < n; ++t) {
@@ -85,7 +87,8 @@ class MovingAverage final : public Forecaster {
       : levels_(options.quantiles), window_(static_cast<size_t>(options.ma_window)) {}
   std::string_view name() const override { return "ma"; }
   size_t min_history() const override { return window_; }
-  SeriesForecast forecast(std::span<const double> history, size_t horizon) const override {
+  SeriesForecast forecast(const SeriesInput& input, size_t horizon) const override {
+    const std::span<const double> history = input.target;
     const size_t n = history.size();
     const double w = static_cast<double>(window_);
     double window_sum = 0.0;

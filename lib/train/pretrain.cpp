@@ -94,7 +94,7 @@ struct Batch {
 
 // The run's fixed state, shared read-only by the shares.
 struct Run {
-  const Dataset& data;
+  const SeriesInputs& inputs;
   const PretrainOptions& options;
   WindowOptions windows;
   int64_t tokens = 0;
@@ -130,7 +130,7 @@ void process_share(Worker& wk, const Run& run, const Parameters& params,
   wk.weights.resize(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
     const Window& w = batch.windows[static_cast<size_t>(begin + i)];
-    fill_window(run.data, run.windows, w, wk.context.data() + i * L, nullptr);
+    fill_window(run.inputs, run.windows, w, wk.context.data() + i * L, nullptr);
     wk.weights[static_cast<size_t>(i)] = window_weight(run, w);
   }
   wk.loss_sum =
@@ -373,7 +373,8 @@ TrainResult pretrain_model(Parameters& params, const Dataset& data,
   const TrainOptions& o = options.train;
   const auto start = ProgressReporter::Clock::now();
   const ModelConfig& config = params.config();
-  const Run run{data, options,
+  const SeriesInputs inputs(data);
+  const Run run{inputs, options,
                 WindowOptions{config.context_length, config.horizon, o.min_history,
                               o.holdout_days < 0 ? config.horizon : o.holdout_days},
                 config.num_tokens()};

@@ -42,7 +42,7 @@ void run_shares(SharePool& pool, std::vector<Worker>& workers, int64_t count, Wo
 
 // Forward (and backward when `backward`) of windows [begin, end) of `batch`
 // on one worker; loss_sum gets sum_s w_s l_s, grads d(sum)/d(params) * grad_scale.
-void process_share(Worker& wk, const Parameters& params, const Dataset& data,
+void process_share(Worker& wk, const Parameters& params, const SeriesInputs& inputs,
                    const WindowOptions& wo, const std::vector<Window>& batch, int64_t begin,
                    int64_t end, const TrainOptions& options, double grad_scale, bool backward) {
   wk.loss_sum = 0.0;
@@ -59,7 +59,7 @@ void process_share(Worker& wk, const Parameters& params, const Dataset& data,
   wk.weights.resize(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
     const Window& w = batch[static_cast<size_t>(begin + i)];
-    fill_window(data, wo, w, wk.context.data() + i * L, wk.targets.data() + i * H);
+    fill_window(inputs, wo, w, wk.context.data() + i * L, wk.targets.data() + i * H);
     wk.weights[static_cast<size_t>(i)] =
         options.loss_weights.empty() ? 1.0 : options.loss_weights[w.series];
   }
@@ -134,7 +134,7 @@ std::vector<Worker> make_workers(const ModelConfig& config, const TrainOptions& 
 }
 
 double evaluate_with(SharePool& pool, std::vector<Worker>& workers, const Parameters& params,
-                     const Dataset& data, const std::vector<Window>& windows,
+                     const SeriesInputs& inputs, const std::vector<Window>& windows,
                      const TrainOptions& options) {
   const WindowOptions wo = window_options(params.config(), options);
   double loss = 0.0, weight = 0.0;
@@ -144,7 +144,7 @@ double evaluate_with(SharePool& pool, std::vector<Worker>& workers, const Parame
                                     windows.begin() + static_cast<std::ptrdiff_t>(last));
     run_shares(pool, workers, static_cast<int64_t>(batch.size()),
                [&](Worker& wk, int64_t b, int64_t e) {
-                 process_share(wk, params, data, wo, batch, b, e, options, 0.0, false);
+                 process_share(wk, params, inputs, wo, batch, b, e, options, 0.0, false);
                });
     for (const Worker& wk : workers) loss += wk.loss_sum;
     weight += batch_weight(batch, options);
@@ -230,7 +230,7 @@ double evaluate_loss(const Parameters& params, const Dataset& data,
   check_options(options, data);
   std::vector<Worker> workers = make_workers(params.config(), options);
   SharePool pool(options.threads);
-  return evaluate_with(pool, workers, params, data, windows, options);
+  return evaluate_with(pool, workers, params, SeriesInputs(data), windows, options);
 }
 
 TrainResult train_model(Parameters& params, const Dataset& data, const TrainOptions& options,
@@ -250,6 +250,7 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
   const auto start = ProgressReporter::Clock::now();
   const ModelConfig& config = params.config();
   const WindowOptions wo = window_options(config, options);
+  const SeriesInputs inputs(data);
   const WindowSampler sampler(data, wo, sampling_weights(data, options.sampling));
   const std::vector<Window> validation =
       wo.holdout_days > 0 ? holdout_windows(data, wo) : std::vector<Window>{};
@@ -321,7 +322,7 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
       if (weight > 0.0) {
         if (lora) apply_adapter(params, adapter, merged);
         run_shares(pool, workers, options.batch_size, [&](Worker& wk, int64_t b, int64_t e) {
-          process_share(wk, model, data, wo, batch, b, e, options, 1.0 / weight, true);
+          process_share(wk, model, inputs, wo, batch, b, e, options, 1.0 / weight, true);
         });
         double loss = 0.0;
         for (const Worker& wk : workers) loss += wk.loss_sum;
@@ -359,7 +360,7 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
     result.train_losses.push_back(epoch_loss / static_cast<double>(options.steps_per_epoch));
     if (validate) {
       if (lora) apply_adapter(params, adapter, merged);
-      state.last_val = evaluate_with(pool, workers, model, data, validation, options);
+      state.last_val = evaluate_with(pool, workers, model, inputs, validation, options);
       if (record_validation(result, epoch, state.last_val, state.epochs_without_gain)) {
         if (lora)
           state.best_adapter = adapter;

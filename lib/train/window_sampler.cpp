@@ -25,14 +25,16 @@ int64_t earliest_origin(const Series& s, const WindowOptions& o) {
 
 }  // namespace
 
-void fill_window(const Dataset& data, const WindowOptions& o, const Window& w, float* context,
-                 float* target) {
-  const std::vector<double>& values = data.series[w.series].values;
+SeriesInput window_input(const SeriesInputs& inputs, const WindowOptions& o, const Window& w) {
+  return inputs.at(w.series, static_cast<size_t>(w.origin), static_cast<size_t>(o.horizon));
+}
+
+void fill_window(const SeriesInputs& inputs, const WindowOptions& o, const Window& w,
+                 float* context, float* target) {
+  fill_context(window_input(inputs, o, w).target,
+               std::span<float>(context, static_cast<size_t>(o.context_length)));
+  const std::vector<double>& values = inputs.data().series[w.series].values;
   const auto n = static_cast<int64_t>(values.size());
-  for (int64_t i = 0; i < o.context_length; ++i) {
-    const int64_t day = w.origin - o.context_length + i;
-    context[i] = day >= 0 && day < n ? static_cast<float>(values[static_cast<size_t>(day)]) : 0.0f;
-  }
   if (target)
     for (int64_t h = 0; h < o.horizon; ++h) {
       const int64_t day = w.origin + h;

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "data/dataset.hpp"
+#include "data/series_input.hpp"
 #include "train/random.hpp"
 
 namespace invforecast::train {
@@ -37,8 +38,13 @@ struct Window {
   bool operator==(const Window&) const = default;
 };
 
-// Copies the window's context [L] and target [H] (the target may be null).
-void fill_window(const Dataset& data, const WindowOptions& options, const Window& window,
+// The window's input record: the series at the window's origin, known-future
+// covariates over its horizon.
+SeriesInput window_input(const SeriesInputs& inputs, const WindowOptions& options,
+                         const Window& window);
+// Copies the model's row of the window's record, context [L] (fill_context),
+// and its target [H] (may be null; days past the series' end read 0).
+void fill_window(const SeriesInputs& inputs, const WindowOptions& options, const Window& window,
                  float* context, float* target);
 
 // Sampling weight of each series by volume: its mean daily sales after launch.
