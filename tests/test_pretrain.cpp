@@ -348,3 +348,15 @@ TEST_CASE("a pre-trained body fine-tunes on small new shops as well as a fresh o
   CHECK(pretrained_total < 0.5 * initial_total);
   CHECK(scratch_total < 0.5 * initial_total);
 }
+
+TEST_CASE("a diverging pre-training fails with Diverged, naming the step", "[train][pretrain]") {
+  PretrainOptions options = small_pretrain_options();
+  options.train.warmup_steps = 0;
+  // As in test_train.cpp: AdamW's first step of about 1e30 per weight overflows the next forward.
+  options.train.learning_rate = options.train.min_learning_rate = 1e30;
+  Parameters params = initialize_parameters(small_config(), 2);
+  const Error e =
+      testing::thrown_error([&] { pretrain_model(params, weekly_dataset(6, 80, 2), options); });
+  CHECK(e.code() == ErrorCode::Diverged);
+  CHECK_THAT(e.what(), Contains("pretrain: the loss is") && Contains("at step 2 (diverged"));
+}

@@ -481,3 +481,17 @@ TEST_CASE("training updates only the trainable tensors", "[train][trainer]") {
   options.trainable_prefixes = {"nothing."};
   CHECK_THROWS_WITH(train_model(params, data, options), Contains("no tensor name starts with"));
 }
+
+TEST_CASE("a diverging run fails with Diverged, naming the step", "[train][trainer]") {
+  TrainOptions options;
+  options.epochs = 1;
+  options.batch_size = 8;
+  options.warmup_steps = 0;
+  // AdamW moves every weight by about the learning rate in its first step: 1e30 puts products
+  // of two weights beyond float range (3.4e38) in the next forward pass.
+  options.learning_rate = options.min_learning_rate = 1e30;
+  Parameters params = initialize_parameters(small_config(), 2);
+  const Error e = thrown_error([&] { train_model(params, weekly_dataset(6, 80, 2), options); });
+  CHECK(e.code() == ErrorCode::Diverged);
+  CHECK_THAT(e.what(), Contains("train: the loss is") && Contains("at step 2 (diverged"));
+}

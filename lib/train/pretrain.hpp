@@ -61,9 +61,9 @@ struct PretrainOptions {
 // never stopped; the checkpoint's fingerprint adds the objective and
 // mask_ratio to train_model's, so a forecasting checkpoint is refused here
 // and this one by train_model.  Errors: bad options (InvalidArgument), no
-// window (SeriesTooShort), a non-finite loss (Internal, naming the step), a
-// checkpoint that cannot be written or read (Io), a damaged one
-// (CorruptModel), one from other settings or another objective
+// window (SeriesTooShort), a non-finite loss or gradient norm (Diverged,
+// naming the step), a checkpoint that cannot be written or read (Io), a
+// damaged one (CorruptModel), one from other settings or another objective
 // (InvalidArgument, naming the setting).
 TrainResult pretrain_model(Parameters& params, const Dataset& data, const PretrainOptions& options);
 

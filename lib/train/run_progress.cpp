@@ -1,5 +1,9 @@
 #include "train/run_progress.hpp"
 
+#include <cmath>
+
+#include "core/error.hpp"
+
 namespace invforecast::train {
 
 ProgressReporter::ProgressReporter(const ProgressCallback& callback, int64_t epochs,
@@ -44,6 +48,13 @@ bool record_validation(TrainResult& result, int64_t epoch, double val_loss,
   }
   ++epochs_without_gain;
   return false;
+}
+
+void check_finite_step(std::string_view run, std::string_view quantity, double value,
+                       int64_t step) {
+  if (!std::isfinite(value))
+    fail(ErrorCode::Diverged, "{}: the {} is {} at step {} (diverged: lower learning_rate)", run,
+         quantity, value, step);
 }
 
 void add_gradients(Parameters& sum, const Parameters& add) {
