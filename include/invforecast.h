@@ -321,10 +321,11 @@ typedef struct invf_model invf_model;
  * truncated or rewritten while the model lives.  `options` (copied; NULL =
  * defaults) supplies "backend" and "threads" for invf_model_forecast.
  * Every size in the file is checked before use: a truncated or damaged file,
- * a checksum mismatch, a newer format version, a tensor of the wrong shape
- * or absurd dimensions fail with INVF_ERR_CORRUPT_MODEL and a message naming
- * what is wrong; a missing or unreadable file with INVF_ERR_IO; a model that
- * needs inputs this library does not support with INVF_ERR_UNSUPPORTED. */
+ * a checksum mismatch, a tensor of the wrong shape or absurd dimensions fail
+ * with INVF_ERR_CORRUPT_MODEL and a message naming what is wrong; a missing
+ * or unreadable file with INVF_ERR_IO; a file of a format version newer than
+ * this library reads (the message names both versions), or a model that
+ * needs inputs this library does not support, with INVF_ERR_UNSUPPORTED. */
 INVF_API invf_status* invf_model_load(const char* path, const invf_options* options,
                                       invf_model** out);
 /* The same from `size` bytes at `data` (appliances without a file system).

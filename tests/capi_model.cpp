@@ -17,6 +17,7 @@
 #include <thread>
 
 #include <unistd.h>
+#include <zlib.h>
 
 #include "capi_support.hpp"
 #include "invforecast.hpp"
@@ -266,10 +267,14 @@ TEST_CASE("model loading refuses bad arguments and damaged files", "[model]") {
     REQUIRE_FAILS(invf_model_load_buffer(damaged.data(), damaged.size(), nullptr, &model),
                   INVF_ERR_CORRUPT_MODEL, "model file");
   }
+  // A file of a later format (version field raised, checksum re-sealed) is
+  // not damage but unsupported, and the message names both versions.
   std::vector<unsigned char> newer = good;
   newer[8] = 2;  // format_version u32 at offset 8
+  const uLong crc = crc32(0L, newer.data(), static_cast<uInt>(newer.size() - 4));
+  for (size_t i = 0; i < 4; ++i) newer[newer.size() - 4 + i] = static_cast<unsigned char>(crc >> (8 * i));
   REQUIRE_FAILS(invf_model_load_buffer(newer.data(), newer.size(), nullptr, &model),
-                INVF_ERR_CORRUPT_MODEL, "format version 2 is newer");
+                INVF_ERR_UNSUPPORTED, "format version 2 is newer than this library's 1");
 
   // The mapped path refuses a truncated file the same way.
   const std::string path =

@@ -670,7 +670,9 @@ TEST_CASE("model with a flipped byte and a recomputed checksum never crashes", "
         ModelFile::from_buffer(damaged, BufferMode::Borrow);
         ++loaded;
       } catch (const Error& e) {
-        REQUIRE(e.code() == ErrorCode::CorruptModel);
+        // Raising the format version (bytes 8..11) makes a file of a later format, not a damaged one.
+        const bool newer_version = at >= 8 && at < 12 && read_u32(damaged, 8) > kModelFormatVersion;
+        REQUIRE(e.code() == (newer_version ? ErrorCode::Unsupported : ErrorCode::CorruptModel));
         ++refused;
         preamble_refused += at < 32;
       }
@@ -691,13 +693,16 @@ TEST_CASE("model header damage is named", "[model]") {
   b[0] = 'X';
   expect_corrupt(b, "bad magic");
 
+  // A later format is not damage: the file is refused as unsupported, naming both versions.
   b = bytes;
   write_u32(b, 8, 2);
   reseal(b);
-  expect_corrupt(b, "format version 2 is newer than this library's 1");
+  expect_load_error(b, ErrorCode::Unsupported, "format version 2 is newer than this library's 1");
   write_u32(b, 8, 0xFFFFFFFF);
   reseal(b);
-  expect_corrupt(b, "format version 4294967295 is newer than this library's 1");
+  expect_load_error(b, ErrorCode::Unsupported, "format version 4294967295 is newer than this library's 1");
+  // Cut below the preamble, even a newer file's version cannot be read: still corrupt.
+  expect_corrupt(std::vector<uint8_t>(b.begin(), b.begin() + 20), "shorter than the");
   write_u32(b, 8, 0);
   reseal(b);
   expect_corrupt(b, "format version 0 is invalid");
@@ -1005,4 +1010,34 @@ TEST_CASE("model frozen v1 fixtures keep loading", "[model]") {
   CHECK(tiny.tensors().size() == 3 + 12 * 2 + 4);
   CHECK(tiny.tensor("layers.1.attn.qkv.weight").dims == std::vector<int64_t>{12, 4});
   CHECK(tiny.tensor("patch_embed.weight").values[0] == -0.75f);  // first tensor: (0) - 48
+}
+
+TEST_CASE("a frozen v1 file raised to format version 2 is unsupported, not corrupt", "[model]") {
+  // What a later library's file looks like to this one: the frozen fixture with its version field
+  // raised and its checksum re-sealed, so only the version is new.
+  const fs::path frozen = fs::path(INVF_TEST_FIXTURES) / "model" / "v1_tiny_meanabs.invfm";
+  std::vector<uint8_t> newer = read_file_bytes(frozen);
+  REQUIRE(read_u32(newer, 8) == 1);
+  write_u32(newer, 8, 2);
+  reseal(newer);
+  const fs::path dir = scratch_dir();
+  const fs::path path = dir / "from_v2.invfm";
+  write_file_bytes(path, newer);
+  try {
+    ModelFile::open(path.string());
+    FAIL("a version 2 file loaded");
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::Unsupported);
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("from_v2.invfm"));
+    CHECK_THAT(e.what(), Catch::Matchers::Contains("format version 2 is newer than this library's 1"));
+  }
+  // Cut inside its 32-byte preamble, the file is corrupt whatever its version field says.
+  write_file_bytes(path, std::vector<uint8_t>(newer.begin(), newer.begin() + 30));
+  try {
+    ModelFile::open(path.string());
+    FAIL("a 30-byte file loaded");
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::CorruptModel);
+  }
+  fs::remove_all(dir);
 }
