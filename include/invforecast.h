@@ -446,8 +446,8 @@ typedef int (*invf_train_fn)(void* user_data, const invf_train_progress* progres
  * Errors: INVF_ERR_INVALID_ARGUMENT (bad or conflicting options, or a
  * checkpoint written with other settings: the message names the setting),
  * INVF_ERR_SERIES_TOO_SHORT (no series has a whole window), INVF_ERR_DIVERGED
- * (a non-finite loss or gradient norm: training diverged; lower
- * "learning_rate"; the message names the step),
+ * (training diverged: a non-finite loss or gradient norm, the message naming
+ * the step, or a RevIN gain driven to zero or below; lower "learning_rate"),
  * INVF_ERR_CANCELLED, INVF_ERR_IO (checkpoint not writable or missing for
  * "resume"), INVF_ERR_CORRUPT_MODEL (a damaged checkpoint). */
 INVF_API invf_status* invf_train(const invf_dataset* dataset, const invf_model* init,

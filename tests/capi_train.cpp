@@ -469,12 +469,25 @@ TEST_CASE("the shipped default model forecasts the bundled data", "[train]") {
 TEST_CASE("a diverging run fails with INVF_ERR_DIVERGED, not INTERNAL", "[train]") {
   Dataset data;
   weekly_dataset(data);
+  {
+    // The largest learning rate the options accept, with neither warm-up, decay nor clipping:
+    // the losses stay finite, but the steps (about 10 per weight) drive RevIN's gain below 0,
+    // which no model may have (the encoder divides by it).
+    Options options;
+    set_all(options, kSmallModel);
+    set_all(options, {{"learning_rate", "10"}, {"min_learning_rate", "10"}, {"warmup_steps", "0"},
+                      {"clip_norm", "0"}, {"loss", "mse"}, {"epochs", "20"}});
+    Model model;
+    REQUIRE_FAILS(invf_train(data.raw, nullptr, options.raw, nullptr, nullptr, &model.raw),
+                  INVF_ERR_DIVERGED, "train: training drove revin.weight to -");
+    CHECK(model.raw == nullptr);
+  }
   // Mean-absolute scaling: a model without RevIN's gain and bias.
   Model base;
   train_small(data, {{"epochs", "1"}, {"normalization", "meanabs"}}, base);
   for (float v : probe(base.raw)) REQUIRE(std::isfinite(v));
-  // The largest learning rate the options accept (10) does not make this model diverge, so the
-  // run starts where a diverging one ends: the base's weights blown up by 1e18 (every float from
+  // Learning rate 10 does not make the loss of this model overflow, so the run starts where
+  // such a run ends: the base's weights blown up by 1e18 (every float from
   // the end of the tensor table to the checksum: the tensors and their zero padding), the
   // checksum re-sealed.  The model loads (its values are finite), and its first forward pass
   // overflows float32 (a product of two weights is already 1e36 before any sum).

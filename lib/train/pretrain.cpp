@@ -513,6 +513,7 @@ TrainResult pretrain_model(Parameters& params, const Dataset& data,
       result.stopped_early = true;
   }
   if (validate && result.best_epoch > 0) params = std::move(state.best);
+  check_revin_gain("pretrain", params);
   result.seconds = reporter.seconds();
   return std::move(result);
 }

@@ -57,6 +57,17 @@ void check_finite_step(std::string_view run, std::string_view quantity, double v
          quantity, value, step);
 }
 
+void check_revin_gain(std::string_view run, const Parameters& params) {
+  const ModelConfig& c = params.config();
+  if (c.normalization != NormKind::Revin || !c.revin_affine) return;
+  const float gain = params.values("revin.weight")[0];
+  if (!(gain > 0.0f))
+    fail(ErrorCode::Diverged,
+         "{}: training drove revin.weight to {}, but it must stay positive (diverged: lower "
+         "learning_rate)",
+         run, gain);
+}
+
 void add_gradients(Parameters& sum, const Parameters& add) {
   for (size_t t = 0; t < sum.size(); ++t) {
     std::vector<float>& s = sum.values(t);

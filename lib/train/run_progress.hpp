@@ -55,6 +55,11 @@ inline bool out_of_patience(bool validate, int64_t patience, int64_t epochs_with
 void check_finite_step(std::string_view run, std::string_view quantity, double value,
                        int64_t step);
 
+// Fails with Error(Diverged) when the parameters a run returns have a RevIN
+// gain that is not positive: the encoder divides by it (and refuses such a
+// model), so the run ended in no usable model.
+void check_revin_gain(std::string_view run, const Parameters& params);
+
 // sum += add, tensor by tensor (the same structure), in index order.
 void add_gradients(Parameters& sum, const Parameters& add);
 

@@ -384,6 +384,7 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
     *adapter_out = keep_best ? std::move(state.best_adapter) : std::move(adapter);
   else if (keep_best)
     params = std::move(state.best);
+  if (!lora) check_revin_gain("train", params);
   result.seconds = reporter.seconds();
   return std::move(result);
 }

@@ -110,7 +110,8 @@ struct TrainResult {
 // steps and losses before the interruption included), except `seconds`.
 // Errors: bad options (InvalidArgument), no window to train on
 // (SeriesTooShort), a non-finite loss or gradient norm (Diverged, naming the
-// step), a checkpoint that cannot be written or read (Io), a damaged one
+// step), a RevIN gain trained to zero or below (Diverged; not checked for a
+// LoRA run, whose adapters leave it alone), a checkpoint that cannot be written or read (Io), a damaged one
 // (CorruptModel), one from other settings (InvalidArgument).
 TrainResult train_model(Parameters& params, const Dataset& data, const TrainOptions& options,
                         LoraAdapter* adapter_out = nullptr);
