@@ -5,7 +5,7 @@
 # bind every call to the 0.1 version node (INVF_0) and pass the same checks
 # as the example built with today's header (script_example_c.sh).
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/script_util.bash"
+. "${BASH_SOURCE[0]%/*}/script_util.bash"
 cc=${INVF_C_COMPILER:-cc}
 need "$cc" objdump
 fail() { echo "FAIL: $*"; exit 1; }

@@ -2,7 +2,7 @@
 # The invforecast command-line tool: help, inspect, forecast, backtest, replenish,
 # simulate, and its error contract (exit 1 with one "invforecast: error:" line, never a signal).
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/script_util.bash"
+. "${BASH_SOURCE[0]%/*}/script_util.bash"
 need "$python"
 cli="$build/bin/invforecast"
 data="$source/tests/fixtures/capi_small.csv"

@@ -4,7 +4,7 @@
 # times, the neural model in the simulator, several targets in one run and
 # uncertain lead times.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/script_util.bash"
+. "${BASH_SOURCE[0]%/*}/script_util.bash"
 need "$python"
 cli="$build/bin/invforecast"
 data="$source/tests/fixtures/capi_small.csv"

@@ -4,7 +4,7 @@
 # bit-identical, fine-tuning (full, head, LoRA), pre-training, checkpoints and
 # resume, context selection by validation, and the error contract of bad flags.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/script_util.bash"
+. "${BASH_SOURCE[0]%/*}/script_util.bash"
 need "$python"
 cli="$build/bin/invforecast"
 data="$source/tests/fixtures/data/m5_slice.csv.gz"

@@ -3,7 +3,7 @@
 # bundled M5 data, and checks what it prints; a missing file must fail cleanly.
 # INVF_C_EXAMPLE names another build of the example (script_abi_v0.sh).
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/script_util.bash"
+. "${BASH_SOURCE[0]%/*}/script_util.bash"
 need gzip
 example=${INVF_C_EXAMPLE:-"$build/bin/forecast_c_example"}
 fail() { echo "FAIL: $*"; exit 1; }

@@ -3,7 +3,7 @@
 # temporary prefix, then build a C program against it twice, through
 # pkg-config and through find_package(invforecast), and run both.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/script_util.bash"
+. "${BASH_SOURCE[0]%/*}/script_util.bash"
 need cmake cc pkg-config
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

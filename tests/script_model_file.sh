@@ -4,7 +4,7 @@
 # read: the bytes must equal the C++ writer's, so the format's spec, the C++ writer and the Python
 # helper (used to write models from PyTorch) agree.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/script_util.bash"
+. "${BASH_SOURCE[0]%/*}/script_util.bash"
 need "$python"
 fixtures=("$source"/tests/fixtures/model/*.invfm)
 [ -e "${fixtures[0]}" ] || { echo "FAIL: no frozen model fixtures"; exit 1; }

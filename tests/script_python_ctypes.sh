@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The C ABI from Python through ctypes (Debian's interpreter, standard library only).
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/script_util.bash"
+. "${BASH_SOURCE[0]%/*}/script_util.bash"
 need "$python"
 exec "$python" "$source/tests/python/test_ctypes.py" "$build" "$source"

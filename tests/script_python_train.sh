@@ -2,6 +2,6 @@
 # Training through the C ABI from Python with ctypes (Debian's interpreter,
 # standard library only): what a Python binding does.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/script_util.bash"
+. "${BASH_SOURCE[0]%/*}/script_util.bash"
 need "$python"
 exec "$python" "$source/tests/python/test_ctypes_train.py" "$build"

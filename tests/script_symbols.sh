@@ -4,7 +4,7 @@
 # nothing else, each under the version node of the release that shipped it,
 # under the soname libinvforecast.so.<ABI>.
 set -euo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/script_util.bash"
+. "${BASH_SOURCE[0]%/*}/script_util.bash"
 need nm objdump readelf
 lib="$build/libinvforecast.so"
 expected="$source/tests/exported_symbols.txt"
