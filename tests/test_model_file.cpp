@@ -200,6 +200,18 @@ void expect_corrupt(const std::vector<uint8_t>& bytes, const std::string& needle
   expect_load_error(bytes, ErrorCode::CorruptModel, needle);
 }
 
+// Opening the file at `path` must fail with `code` and a message containing `needle`.
+void expect_open_error(const std::string& path, ErrorCode code, const std::string& needle) {
+  try {
+    ModelFile::open(path);
+    FAIL("loaded " << path << ", expected: " << needle);
+  } catch (const Error& e) {
+    INFO(e.what());
+    CHECK(e.code() == code);
+    CHECK_THAT(e.what(), Catch::Matchers::Contains(needle));
+  }
+}
+
 // Swaps the first occurrence of `from` in the metadata block for `to` (same length, so no offset moves).
 std::vector<uint8_t> edit_metadata(std::vector<uint8_t> bytes, const std::string& from, const std::string& to) {
   REQUIRE(from.size() == to.size());
@@ -517,19 +529,8 @@ TEST_CASE("model round trip through a mapped file", "[model]") {
   fs::remove(path);  // the mapping outlives the directory entry
   check_same_model(*copy, metadata, set);
 
-  try {
-    ModelFile::open((dir / "absent.invfm").string());
-    FAIL("opened a missing file");
-  } catch (const Error& e) {
-    CHECK(e.code() == ErrorCode::Io);
-    CHECK_THAT(e.what(), Catch::Matchers::Contains("absent.invfm"));
-  }
-  try {
-    ModelFile::open(dir.string());
-    FAIL("opened a directory");
-  } catch (const Error& e) {
-    CHECK(e.code() == ErrorCode::Io);
-  }
+  expect_open_error((dir / "absent.invfm").string(), ErrorCode::Io, "absent.invfm");
+  expect_open_error(dir.string(), ErrorCode::Io, "is not a regular file");
   try {
     write_model_file((dir / "no_such_dir" / "m.invfm").string(), metadata, set.tensors);
     FAIL("wrote into a missing directory");
@@ -622,13 +623,7 @@ TEST_CASE("model truncated at every length fails cleanly", "[model]") {
     const fs::path path = dir / "cut.invfm";
     write_file_bytes(path, std::vector<uint8_t>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(length)));
     INFO("length " << length);
-    try {
-      ModelFile::open(path.string());
-      FAIL("a truncated model file loaded");
-    } catch (const Error& e) {
-      CHECK(e.code() == ErrorCode::CorruptModel);
-      CHECK_THAT(e.what(), Catch::Matchers::Contains("cut.invfm"));
-    }
+    expect_open_error(path.string(), ErrorCode::CorruptModel, "cut.invfm");
   }
   fs::remove_all(dir);
 }
@@ -1023,21 +1018,10 @@ TEST_CASE("a frozen v1 file raised to format version 2 is unsupported, not corru
   const fs::path dir = scratch_dir();
   const fs::path path = dir / "from_v2.invfm";
   write_file_bytes(path, newer);
-  try {
-    ModelFile::open(path.string());
-    FAIL("a version 2 file loaded");
-  } catch (const Error& e) {
-    CHECK(e.code() == ErrorCode::Unsupported);
-    CHECK_THAT(e.what(), Catch::Matchers::Contains("from_v2.invfm"));
-    CHECK_THAT(e.what(), Catch::Matchers::Contains("format version 2 is newer than this library's 1"));
-  }
+  expect_open_error(path.string(), ErrorCode::Unsupported,
+                    "'" + path.string() + "': model file: format version 2 is newer than this library's 1");
   // Cut inside its 32-byte preamble, the file is corrupt whatever its version field says.
   write_file_bytes(path, std::vector<uint8_t>(newer.begin(), newer.begin() + 30));
-  try {
-    ModelFile::open(path.string());
-    FAIL("a 30-byte file loaded");
-  } catch (const Error& e) {
-    CHECK(e.code() == ErrorCode::CorruptModel);
-  }
+  expect_open_error(path.string(), ErrorCode::CorruptModel, "shorter than the 36-byte minimum");
   fs::remove_all(dir);
 }
