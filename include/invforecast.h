@@ -75,8 +75,9 @@ typedef enum invf_code {
                                     file of a newer format version */
   INVF_ERR_CORRUPT_MODEL = 11,   /* model file truncated, checksum, structure */
   INVF_ERR_INTERNAL = 12,        /* a bug: please report the message */
-  INVF_ERR_DIVERGED = 13         /* training diverged: a non-finite loss or
-                                    gradient; lower "learning_rate" */
+  INVF_ERR_DIVERGED = 13         /* training diverged (a non-finite loss or
+                                    gradient, an unusable model): lower
+                                    "learning_rate" */
 } invf_code;
 
 typedef struct invf_status invf_status;

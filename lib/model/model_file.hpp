@@ -22,8 +22,7 @@
 // gives the same bytes.  Every format version keeps the magic, the version field and the trailing
 // CRC-32 where they are, so that a reader tells a later version's file (checksum right, version above
 // its own: Unsupported) from a damaged one (CorruptModel).  A reader of version 1 refuses version 0 as
-// corrupt; later versions keep reading
-// version 1 files (tests/fixtures/model/ holds a frozen one).
+// corrupt; later versions keep reading version 1 files (tests/fixtures/model/ holds frozen ones).
 #pragma once
 
 #include <cstdint>
