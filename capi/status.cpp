@@ -6,6 +6,22 @@
 
 namespace invforecast::capi {
 
+// An Error's code becomes the status code as it is (status_from_current_exception).
+static_assert(static_cast<int>(ErrorCode::InvalidArgument) == INVF_ERR_INVALID_ARGUMENT &&
+              static_cast<int>(ErrorCode::NullPointer) == INVF_ERR_NULL_POINTER &&
+              static_cast<int>(ErrorCode::Io) == INVF_ERR_IO &&
+              static_cast<int>(ErrorCode::Parse) == INVF_ERR_PARSE &&
+              static_cast<int>(ErrorCode::Data) == INVF_ERR_DATA &&
+              static_cast<int>(ErrorCode::BufferTooSmall) == INVF_ERR_BUFFER_TOO_SMALL &&
+              static_cast<int>(ErrorCode::SeriesTooShort) == INVF_ERR_SERIES_TOO_SHORT &&
+              static_cast<int>(ErrorCode::OutOfMemory) == INVF_ERR_OUT_OF_MEMORY &&
+              static_cast<int>(ErrorCode::Cancelled) == INVF_ERR_CANCELLED &&
+              static_cast<int>(ErrorCode::Unsupported) == INVF_ERR_UNSUPPORTED &&
+              static_cast<int>(ErrorCode::CorruptModel) == INVF_ERR_CORRUPT_MODEL &&
+              static_cast<int>(ErrorCode::Internal) == INVF_ERR_INTERNAL &&
+              static_cast<int>(ErrorCode::Diverged) == INVF_ERR_DIVERGED,
+              "ErrorCode and invf_code must mirror each other one to one");
+
 invf_status* out_of_memory_status() noexcept {
   // Constructed on first use; a short literal fits the small-string buffer,
   // so even this construction allocates nothing.

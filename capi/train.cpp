@@ -37,8 +37,10 @@ ModelConfig new_model_config(const Options& settings) {
   if (t.ffn_dim) c.ffn_dim = *t.ffn_dim;
   if (t.layers) c.layers = *t.layers;
   if (t.horizon) c.horizon = *t.horizon;
-  if (t.normalization)
+  if (t.normalization) {
     c.normalization = *t.normalization == "meanabs" ? NormKind::MeanAbs : NormKind::Revin;
+    c.revin_affine = c.normalization == NormKind::Revin;  // RevIN's gain and bias exist only there
+  }
   if (t.norm_eps) c.norm_eps = *t.norm_eps;
   c.quantiles = settings.forecast.quantiles;
   try {

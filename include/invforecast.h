@@ -71,9 +71,13 @@ typedef enum invf_code {
   INVF_ERR_SERIES_TOO_SHORT = 7, /* strict mode: a series too short for the method */
   INVF_ERR_OUT_OF_MEMORY = 8,
   INVF_ERR_CANCELLED = 9,        /* a progress callback asked to stop */
-  INVF_ERR_UNSUPPORTED = 10,     /* feature not built in (e.g. CUDA) */
-  INVF_ERR_CORRUPT_MODEL = 11,   /* model file truncated, checksum, version */
-  INVF_ERR_INTERNAL = 12         /* a bug: please report the message */
+  INVF_ERR_UNSUPPORTED = 10,     /* feature not built in (e.g. CUDA), or a model
+                                    file of a newer format version */
+  INVF_ERR_CORRUPT_MODEL = 11,   /* model file truncated, checksum, structure */
+  INVF_ERR_INTERNAL = 12,        /* a bug: please report the message */
+  INVF_ERR_DIVERGED = 13         /* training diverged (a non-finite loss or
+                                    gradient, an unusable model): lower
+                                    "learning_rate" */
 } invf_code;
 
 typedef struct invf_status invf_status;
@@ -318,10 +322,11 @@ typedef struct invf_model invf_model;
  * truncated or rewritten while the model lives.  `options` (copied; NULL =
  * defaults) supplies "backend" and "threads" for invf_model_forecast.
  * Every size in the file is checked before use: a truncated or damaged file,
- * a checksum mismatch, a newer format version, a tensor of the wrong shape
- * or absurd dimensions fail with INVF_ERR_CORRUPT_MODEL and a message naming
- * what is wrong; a missing or unreadable file with INVF_ERR_IO; a model that
- * needs inputs this library does not support with INVF_ERR_UNSUPPORTED. */
+ * a checksum mismatch, a tensor of the wrong shape or absurd dimensions fail
+ * with INVF_ERR_CORRUPT_MODEL and a message naming what is wrong; a missing
+ * or unreadable file with INVF_ERR_IO; a file of a format version newer than
+ * this library reads (the message names both versions), or a model that
+ * needs inputs this library does not support, with INVF_ERR_UNSUPPORTED. */
 INVF_API invf_status* invf_model_load(const char* path, const invf_options* options,
                                       invf_model** out);
 /* The same from `size` bytes at `data` (appliances without a file system).
@@ -441,8 +446,9 @@ typedef int (*invf_train_fn)(void* user_data, const invf_train_progress* progres
  *     another "mask_ratio", is refused like any other changed setting)
  * Errors: INVF_ERR_INVALID_ARGUMENT (bad or conflicting options, or a
  * checkpoint written with other settings: the message names the setting),
- * INVF_ERR_SERIES_TOO_SHORT (no series has a whole window), INVF_ERR_INTERNAL
- * (a non-finite loss: training diverged; lower "learning_rate"),
+ * INVF_ERR_SERIES_TOO_SHORT (no series has a whole window), INVF_ERR_DIVERGED
+ * (training diverged: a non-finite loss or gradient norm, the message naming
+ * the step, or a RevIN gain driven to zero or below; lower "learning_rate"),
  * INVF_ERR_CANCELLED, INVF_ERR_IO (checkpoint not writable or missing for
  * "resume"), INVF_ERR_CORRUPT_MODEL (a damaged checkpoint). */
 INVF_API invf_status* invf_train(const invf_dataset* dataset, const invf_model* init,

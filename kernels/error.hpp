@@ -23,6 +23,7 @@ enum class ErrorCode : int {
   Unsupported = 10,
   CorruptModel = 11,
   Internal = 12,
+  Diverged = 13,
 };
 
 class Error : public std::runtime_error {

@@ -149,7 +149,7 @@ TEST_CASE("deterministic demand: reorder point is the lead-time sum, orders roun
   CHECK(value(r, 0, "order_quantity") == 12.0);
   CHECK(value(r, 0, "expected_fill_rate") == 1.0);
   CHECK(value(r, 0, "stockout_probability") == 0.0);
-  CHECK(value(r, 0, "days_of_cover") == Approx(4.0 / 3.0).epsilon(1e-12));
+  CHECK(value(r, 0, "days_of_cover") == Approx(4.0 / 3.0).epsilon(1e-12));  // one division
   CHECK(value(r, 0, "protection_days") == 5.0);
 
   // Y: uncertain lead time, so the order-up-to level carries safety stock

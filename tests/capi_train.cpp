@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <unistd.h>
+#include <zlib.h>
 
 #include "capi_support.hpp"
 
@@ -29,14 +30,16 @@ using ForecasterHandle = Owned<invf_forecaster, invf_forecaster_release>;
 using BacktestHandle = Owned<invf_backtest, invf_backtest_release>;
 
 // A small architecture so that a test trains in well under a second.
-const std::vector<std::pair<const char*, const char*>> kSmallModel = {
+using Settings = std::vector<std::pair<const char*, const char*>>;
+
+const Settings kSmallModel = {
     {"context_length", "28"}, {"patch_length", "7"}, {"stride", "7"},
     {"d_model", "16"},        {"heads", "2"},        {"ffn_dim", "32"},
     {"layers", "1"},          {"horizon", "7"},      {"quantiles", "0.1,0.5,0.9"},
     {"epochs", "3"},          {"steps_per_epoch", "20"}, {"batch_size", "16"},
     {"threads", "2"},         {"seed", "7"}};
 
-void set_all(Options& options, const std::vector<std::pair<const char*, const char*>>& settings) {
+void set_all(Options& options, const Settings& settings) {
   if (options.raw == nullptr) REQUIRE_OK(invf_options_create(&options.raw));
   for (const auto& [key, value] : settings) REQUIRE_OK(invf_options_set(options.raw, key, value));
 }
@@ -67,6 +70,14 @@ void weekly_dataset(Dataset& dataset, int days = 140) {
     REQUIRE_OK(invf_dataset_add_series(dataset.raw, id.c_str(), date_pointers.data(),
                                        values.data(), values.size()));
   }
+}
+
+// Trains kSmallModel, with `settings` on top, on `data` into `model`.
+void train_small(const Dataset& data, const Settings& settings, Model& model) {
+  Options options;
+  set_all(options, kSmallModel);
+  set_all(options, settings);
+  REQUIRE_OK(invf_train(data.raw, nullptr, options.raw, nullptr, nullptr, &model.raw));
 }
 
 std::vector<unsigned char> model_bytes(const invf_model* model) {
@@ -276,11 +287,8 @@ TEST_CASE("a cancelled run resumes from its checkpoint to the uninterrupted resu
 TEST_CASE("a cancelled masked-patch pre-training resumes to the uninterrupted result", "[train]") {
   Dataset data;
   weekly_dataset(data);
-  Options plain;
-  set_all(plain, kSmallModel);
-  set_all(plain, {{"objective", "masked_patch"}, {"mask_ratio", "0.5"}});
   Model straight;
-  REQUIRE_OK(invf_train(data.raw, nullptr, plain.raw, nullptr, nullptr, &straight.raw));
+  train_small(data, {{"objective", "masked_patch"}, {"mask_ratio", "0.5"}}, straight);
 
   const std::string checkpoint = temp_path("pre.ckpt");
   Options options;
@@ -456,4 +464,51 @@ TEST_CASE("the shipped default model forecasts the bundled data", "[train]") {
   INFO("forecast total " << forecast_total << ", last 30 days " << recent_total);
   CHECK(forecast_total > 0.6 * recent_total);
   CHECK(forecast_total < 1.5 * recent_total);
+}
+
+TEST_CASE("a diverging run fails with INVF_ERR_DIVERGED, not INTERNAL", "[train]") {
+  Dataset data;
+  weekly_dataset(data);
+  {
+    // The largest learning rate the options accept, with neither warm-up, decay nor clipping:
+    // the losses stay finite, but the steps (about 10 per weight) drive RevIN's gain below 0,
+    // which no model may have (the encoder divides by it).
+    Options options;
+    set_all(options, kSmallModel);
+    set_all(options, {{"learning_rate", "10"}, {"min_learning_rate", "10"}, {"warmup_steps", "0"},
+                      {"clip_norm", "0"}, {"loss", "mse"}, {"epochs", "20"}});
+    Model model;
+    REQUIRE_FAILS(invf_train(data.raw, nullptr, options.raw, nullptr, nullptr, &model.raw),
+                  INVF_ERR_DIVERGED, "train: training drove revin.weight to -");
+    CHECK(model.raw == nullptr);
+  }
+  // Mean-absolute scaling: a model without RevIN's gain and bias.
+  Model base;
+  train_small(data, {{"epochs", "1"}, {"normalization", "meanabs"}}, base);
+  for (float v : probe(base.raw)) REQUIRE(std::isfinite(v));
+  // Learning rate 10 does not make the loss of this model overflow, so the run starts where
+  // such a run ends: the base's weights blown up by 1e18 (every float from
+  // the end of the tensor table to the checksum: the tensors and their zero padding), the
+  // checksum re-sealed.  The model loads (its values are finite), and its first forward pass
+  // overflows float32 (a product of two weights is already 1e36 before any sum).
+  std::vector<unsigned char> bytes = model_bytes(base.raw);
+  uint64_t header_len = 0;
+  std::memcpy(&header_len, bytes.data() + 24, sizeof header_len);
+  for (size_t at = (header_len + 3) / 4 * 4; at + 4 < bytes.size(); at += 4) {
+    float v;
+    std::memcpy(&v, bytes.data() + at, sizeof v);
+    v *= 1e18f;
+    std::memcpy(bytes.data() + at, &v, sizeof v);
+  }
+  const uLong crc = crc32(0L, bytes.data(), static_cast<uInt>(bytes.size() - 4));
+  for (size_t i = 0; i < 4; ++i) bytes[bytes.size() - 4 + i] = static_cast<unsigned char>(crc >> (8 * i));
+  Model blown;
+  REQUIRE_OK(invf_model_load_buffer(bytes.data(), bytes.size(), nullptr, &blown.raw));
+  Options tune;
+  set_all(tune, {{"epochs", "1"}, {"steps_per_epoch", "5"}, {"batch_size", "16"},
+                 {"quantiles", "0.1,0.5,0.9"}});
+  Model model;
+  REQUIRE_FAILS(invf_train(data.raw, blown.raw, tune.raw, nullptr, nullptr, &model.raw),
+                INVF_ERR_DIVERGED, "train: the loss is nan at step 1 (diverged: lower learning_rate)");
+  CHECK(model.raw == nullptr);
 }

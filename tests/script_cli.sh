@@ -2,8 +2,8 @@
 # The invforecast command-line tool: help, inspect, forecast, backtest, replenish,
 # simulate, and its error contract (exit 1 with one "invforecast: error:" line, never a signal).
 set -euo pipefail
-build=${INVF_BUILD_DIR:?INVF_BUILD_DIR not set}
-source=${INVF_SOURCE_DIR:?INVF_SOURCE_DIR not set}
+. "${BASH_SOURCE[0]%/*}/script_util.bash"
+need "$python"
 cli="$build/bin/invforecast"
 data="$source/tests/fixtures/capi_small.csv"
 work=$(mktemp -d)
@@ -34,7 +34,7 @@ grep -qE '^C +2024-01-01 +2024-01-28 +28 +2024-01-03 +0\.731 +4\.00 +0\.00 +inte
 grep -q "invforecast: warning: .*'B'" "$work/inspect_err" || fail "inspect: gap warning"
 
 "$cli" inspect --data "$data" --json >"$work/inspect.json"
-/usr/bin/python3 - "$work/inspect.json" <<'PY'
+"$python" - "$work/inspect.json" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
 assert report["series"] == 3 and report["gap_days"] == 1, report
@@ -44,22 +44,28 @@ assert report["per_series"][2]["launch"] == "2024-01-03"
 assert {c["name"]: c["kind"] for c in report["columns"]} == {"price": "numeric", "event": "categorical"}
 PY
 
-# The bundled M5 sample: 280 series over 1885 days, no gaps.
+# The bundled M5 sample against what Python's gzip and csv modules read from
+# the file itself: rows, series, dates, one row per day of each series.
 "$cli" inspect --data "$source/data/m5_tiny_long.csv.gz" --json >"$work/m5.json"
-/usr/bin/python3 - "$work/m5.json" <<'PY'
-import json, sys
+"$python" - "$work/m5.json" "$source/data/m5_tiny_long.csv.gz" <<'PY'
+import collections, csv, gzip, json, sys
 report = json.load(open(sys.argv[1]))
-assert report["series"] == 280 and report["rows"] == 280 * 1885, report["series"]
-assert (report["first_date"], report["last_date"]) == ("2011-01-29", "2016-03-27")
-assert sum(report["classes"].values()) == 280
-assert all(s["length"] == 1885 for s in report["per_series"])
+with gzip.open(sys.argv[2], "rt", newline="") as f:
+    rows = list(csv.DictReader(f))
+per_series = collections.Counter(r["series_id"] for r in rows)
+dates = sorted({r["date"] for r in rows})
+assert report["series"] == len(per_series) and report["rows"] == len(rows), report["rows"]
+assert (report["first_date"], report["last_date"]) == (dates[0], dates[-1])
+assert report["gap_days"] == 0
+assert sum(report["classes"].values()) == len(per_series)
+assert {s["id"]: s["length"] for s in report["per_series"]} == per_series
 PY
 
 # --- forecast ----------------------------------------------------------------
 # Checks a forecast CSV: header, rows per series, consecutive dates starting
 # the day after each series' last date.
 check_forecast() {  # file horizon header
-  /usr/bin/python3 - "$@" <<'PY'
+  "$python" - "$@" <<'PY'
 import csv, datetime, sys
 path, horizon, header = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 rows = list(csv.reader(open(path)))
@@ -137,7 +143,7 @@ grep -qE '^method +MASE +RMSSE +WRMSSE +sMAPE +WQL +cov80 +bias$' "$work/bt" ||
   fail "backtest table header"
 [ "$(grep -cE '^(naive|snaive) +(-?[0-9.]+|nan) +' "$work/bt")" -eq 2 ] || fail "backtest rows"
 "$cli" backtest --data "$data" -H 7 -k 2 -m naive,snaive --json >"$work/bt.json"
-/usr/bin/python3 - "$work/bt.json" <<'PY'
+"$python" - "$work/bt.json" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
 assert [m["method"] for m in report["methods"]] == ["naive", "snaive"], report["methods"]
@@ -233,7 +239,7 @@ grep -q '^service_level 0.95, lead time 2' "$work/sim" || fail "simulate title"
 [ "$(grep -cE '^(naive|snaive) +3 +[01]\.[0-9]{4} +[01]\.[0-9]{4} +[0-9]+ ' "$work/sim")" -eq 4 ] ||
   fail "simulate rows: $(cat "$work/sim")"
 "$cli" simulate --data "$data" -m naive,snaive --test-days 7 --service-level 0.9 --json >"$work/sim.json"
-/usr/bin/python3 - "$work/sim.json" <<'PY'
+"$python" - "$work/sim.json" <<'PY'
 import json, sys
 reports = json.load(open(sys.argv[1]))
 assert len(reports) == 1 and reports[0]["test_days"] == 7 and reports[0]["lead_time"] == 2, reports

@@ -4,8 +4,8 @@
 # times, the neural model in the simulator, several targets in one run and
 # uncertain lead times.
 set -euo pipefail
-build=${INVF_BUILD_DIR:?INVF_BUILD_DIR not set}
-source=${INVF_SOURCE_DIR:?INVF_SOURCE_DIR not set}
+. "${BASH_SOURCE[0]%/*}/script_util.bash"
+need "$python"
 cli="$build/bin/invforecast"
 data="$source/tests/fixtures/capi_small.csv"
 tiny="$source/tests/fixtures/model/v1_tiny_meanabs.invfm"
@@ -75,7 +75,7 @@ awk -F, '$1 == "A" { if ($7 != 10) exit 1; found = 1 } END { exit !found }' "$wo
 # --- simulate with the model, two targets in one run -------------------------
 "$cli" simulate --data "$data" --method snaive,model --model "$tiny" --test-days 7 --lead-time 1 \
   --service-level 0.9,0.95 --json >"$work/sim.json" 2>"$work/sim_err" || fail "simulate model: $(cat "$work/sim_err")"
-/usr/bin/python3 - "$work/sim.json" <<'PY'
+"$python" - "$work/sim.json" <<'PY'
 import json, sys
 reports = json.load(open(sys.argv[1]))
 assert [r["service_target"] for r in reports] == [0.9, 0.95], reports

@@ -4,8 +4,8 @@
 # bit-identical, fine-tuning (full, head, LoRA), pre-training, checkpoints and
 # resume, context selection by validation, and the error contract of bad flags.
 set -euo pipefail
-build=${INVF_BUILD_DIR:?INVF_BUILD_DIR not set}
-source=${INVF_SOURCE_DIR:?INVF_SOURCE_DIR not set}
+. "${BASH_SOURCE[0]%/*}/script_util.bash"
+need "$python"
 cli="$build/bin/invforecast"
 data="$source/tests/fixtures/data/m5_slice.csv.gz"
 work=$(mktemp -d)
@@ -53,7 +53,7 @@ grep -qE "^wrote $model: forecast model, context 28 days, horizon 7 days; 3 epoc
 
 "$cli" forecast --data "$data" --method model --model "$model" -H 7 --out "$work/f.csv" \
   >/dev/null 2>"$work/f_err" || fail "forecast with the trained model: $(cat "$work/f_err")"
-/usr/bin/python3 - "$work/f.csv" <<'PY'
+"$python" - "$work/f.csv" <<'PY'
 import csv, datetime, sys
 rows = list(csv.reader(open(sys.argv[1])))
 levels = [f"q0.{i}" for i in range(1, 10)]
@@ -192,7 +192,7 @@ grep -qE "^kept context (14|28) days \(lowest WQL, [0-9.]+\); wrote $tuned$" "$w
 "$cli" tune --data "$data" "${arch[@]}" "${steps[@]}" -H 7 --contexts 14,28 --json \
   --out "$work/tuned2.invfm" >"$work/tune.json"
 cmp -s "$tuned" "$work/tuned2.invfm" || fail "tune is not deterministic"
-kept=$(/usr/bin/python3 - "$work/tune.json" <<'PY'
+kept=$("$python" - "$work/tune.json" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
 rows = report["candidates"]
@@ -210,7 +210,7 @@ read -r kept_context kept_wql <<<"$kept"
   --out "$work/kept.invfm" >/dev/null
 cmp -s "$tuned" "$work/kept.invfm" || fail "tune's model is not train's with context $kept_context"
 "$cli" backtest --data "$data" -H 7 -m model --model "$tuned" --json >"$work/kept_bt.json"
-/usr/bin/python3 - "$work/kept_bt.json" "$kept_wql" <<'PY'
+"$python" - "$work/kept_bt.json" "$kept_wql" <<'PY'
 import json, sys
 wql = json.load(open(sys.argv[1]))["methods"][0]["metrics"]["wql"]
 assert abs(wql - float(sys.argv[2])) <= 1e-12 * max(1.0, wql), (wql, sys.argv[2])

@@ -3,7 +3,8 @@
 # temporary prefix, then build a C program against it twice, through
 # pkg-config and through find_package(invforecast), and run both.
 set -euo pipefail
-build=${INVF_BUILD_DIR:?}
+. "${BASH_SOURCE[0]%/*}/script_util.bash"
+need cmake cc pkg-config
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cmake --install "$build" --prefix "$work/prefix" > /dev/null

@@ -4,9 +4,8 @@
 # read: the bytes must equal the C++ writer's, so the format's spec, the C++ writer and the Python
 # helper (used to write models from PyTorch) agree.
 set -euo pipefail
-source=${INVF_SOURCE_DIR:?INVF_SOURCE_DIR not set}
-python=/usr/bin/python3
-[ -x "$python" ] || python=python3
+. "${BASH_SOURCE[0]%/*}/script_util.bash"
+need "$python"
 fixtures=("$source"/tests/fixtures/model/*.invfm)
 [ -e "${fixtures[0]}" ] || { echo "FAIL: no frozen model fixtures"; exit 1; }
 "$python" "$source/scripts/invf_model_format.py" rewrite-check "${fixtures[@]}"

@@ -134,6 +134,7 @@ TEST_CASE("LoRA merge: W + (alpha / rank) B A, and the base model exactly while 
   const LoraTensor& qkv = adapter.tensors[0];
   double sum = 0.0;
   for (int64_t r = 0; r < 4; ++r) sum += 0.25 * qkv.a[static_cast<size_t>(r * qkv.in)];
+  // The merge runs in float32 (ulp 1.2e-7 relative) over rank 4 terms: 1e-6 covers their rounding.
   CHECK(moved.values("layers.0.attn.qkv.weight")[0] ==
         Approx(base.values("layers.0.attn.qkv.weight")[0] + 2.0 * sum).epsilon(1e-6));
 }
@@ -252,6 +253,8 @@ TEST_CASE("LoRA factor gradients match finite differences in float64", "[train][
                     shapes.tensors[k].target.c_str(), factor == 0 ? "A" : "B", max_numeric, error);
       INFO(shapes.tensors[k].target << (factor == 0 ? " A" : " B"));
       CHECK(max_numeric > 1e-4);  // the check means something only if the gradient is not ~0
+      // float64 central differences with step 1e-6: truncation ~step^2 and rounding ~1e-16 / step
+      // = 1e-10 relative; pinball kinks crossed by a step make the rest, far below 1e-5.
       CHECK(error < 1e-5);
       worst = std::max(worst, error);
     }
@@ -289,16 +292,21 @@ TEST_CASE("a LoRA fine-tune lowers the validation loss and leaves the base untou
 
   const Parameters before = base;
   const double initial = evaluate_loss(base, target, holdout, options);
+  std::vector<double> epoch_losses;  // as the progress callback saw them
+  options.progress = [&epoch_losses](const TrainProgress& p) {
+    if (p.epoch_end) epoch_losses.push_back(p.val_loss);
+    return true;
+  };
   LoraAdapter adapter;
   const TrainResult result = train_model(base, target, options, &adapter);
   INFO("validation loss: base " << initial << ", after LoRA " << result.best_val_loss);
   for (size_t t = 0; t < base.size(); ++t) CHECK(base.values(t) == before.values(t));
-  CHECK(result.best_val_loss < 0.75 * initial);  // measured: 0.260 -> 0.148
-  // The returned adapter is the best epoch's.
-  CHECK(result.best_val_loss ==
-        *std::min_element(result.val_losses.begin(), result.val_losses.end()));
-  CHECK(evaluate_loss(merge_adapter(base, adapter), target, holdout, options) ==
-        result.best_val_loss);
+  // The returned adapter is the best epoch's: merged here, its hold-out loss is the lowest an
+  // epoch reported.
+  REQUIRE(epoch_losses.size() == 6);
+  const double best = *std::min_element(epoch_losses.begin(), epoch_losses.end());
+  CHECK(evaluate_loss(merge_adapter(base, adapter), target, holdout, options) == best);
+  CHECK(best < 0.75 * initial);  // measured: 0.260 -> 0.148
   CHECK(adapter.rank == 4);
   CHECK(adapter.base_checksum == parameters_checksum(base));
   bool b_moved = false;

@@ -200,6 +200,18 @@ void expect_corrupt(const std::vector<uint8_t>& bytes, const std::string& needle
   expect_load_error(bytes, ErrorCode::CorruptModel, needle);
 }
 
+// Opening the file at `path` must fail with `code` and a message containing `needle`.
+void expect_open_error(const std::string& path, ErrorCode code, const std::string& needle) {
+  try {
+    ModelFile::open(path);
+    FAIL("loaded " << path << ", expected: " << needle);
+  } catch (const Error& e) {
+    INFO(e.what());
+    CHECK(e.code() == code);
+    CHECK_THAT(e.what(), Catch::Matchers::Contains(needle));
+  }
+}
+
 // Swaps the first occurrence of `from` in the metadata block for `to` (same length, so no offset moves).
 std::vector<uint8_t> edit_metadata(std::vector<uint8_t> bytes, const std::string& from, const std::string& to) {
   REQUIRE(from.size() == to.size());
@@ -553,19 +565,8 @@ TEST_CASE("model round trip through a mapped file", "[model]") {
   fs::remove(path);  // the mapping outlives the directory entry
   check_same_model(*copy, metadata, set);
 
-  try {
-    ModelFile::open((dir / "absent.invfm").string());
-    FAIL("opened a missing file");
-  } catch (const Error& e) {
-    CHECK(e.code() == ErrorCode::Io);
-    CHECK_THAT(e.what(), Catch::Matchers::Contains("absent.invfm"));
-  }
-  try {
-    ModelFile::open(dir.string());
-    FAIL("opened a directory");
-  } catch (const Error& e) {
-    CHECK(e.code() == ErrorCode::Io);
-  }
+  expect_open_error((dir / "absent.invfm").string(), ErrorCode::Io, "absent.invfm");
+  expect_open_error(dir.string(), ErrorCode::Io, "is not a regular file");
   try {
     write_model_file((dir / "no_such_dir" / "m.invfm").string(), metadata, set.tensors);
     FAIL("wrote into a missing directory");
@@ -658,13 +659,7 @@ TEST_CASE("model truncated at every length fails cleanly", "[model]") {
     const fs::path path = dir / "cut.invfm";
     write_file_bytes(path, std::vector<uint8_t>(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(length)));
     INFO("length " << length);
-    try {
-      ModelFile::open(path.string());
-      FAIL("a truncated model file loaded");
-    } catch (const Error& e) {
-      CHECK(e.code() == ErrorCode::CorruptModel);
-      CHECK_THAT(e.what(), Catch::Matchers::Contains("cut.invfm"));
-    }
+    expect_open_error(path.string(), ErrorCode::CorruptModel, "cut.invfm");
   }
   fs::remove_all(dir);
 }
@@ -706,7 +701,9 @@ TEST_CASE("model with a flipped byte and a recomputed checksum never crashes", "
         ModelFile::from_buffer(damaged, BufferMode::Borrow);
         ++loaded;
       } catch (const Error& e) {
-        REQUIRE(e.code() == ErrorCode::CorruptModel);
+        // Raising the format version (bytes 8..11) makes a file of a later format, not a damaged one.
+        const bool newer_version = at >= 8 && at < 12 && read_u32(damaged, 8) > kModelFormatVersion;
+        REQUIRE(e.code() == (newer_version ? ErrorCode::Unsupported : ErrorCode::CorruptModel));
         ++refused;
         preamble_refused += at < 32;
       }
@@ -727,13 +724,16 @@ TEST_CASE("model header damage is named", "[model]") {
   b[0] = 'X';
   expect_corrupt(b, "bad magic");
 
+  // A later format is not damage: the file is refused as unsupported, naming both versions.
   b = bytes;
   write_u32(b, 8, 2);
   reseal(b);
-  expect_corrupt(b, "format version 2 is newer than this library's 1");
+  expect_load_error(b, ErrorCode::Unsupported, "format version 2 is newer than this library's 1");
   write_u32(b, 8, 0xFFFFFFFF);
   reseal(b);
-  expect_corrupt(b, "format version 4294967295 is newer than this library's 1");
+  expect_load_error(b, ErrorCode::Unsupported, "format version 4294967295 is newer than this library's 1");
+  // Cut below the preamble, even a newer file's version cannot be read: still corrupt.
+  expect_corrupt(std::vector<uint8_t>(b.begin(), b.begin() + 20), "shorter than the");
   write_u32(b, 8, 0);
   reseal(b);
   expect_corrupt(b, "format version 0 is invalid");
@@ -1056,4 +1056,23 @@ TEST_CASE("model frozen v1 fixtures keep loading", "[model]") {
   CHECK(tiny.tensors().size() == 3 + 12 * 2 + 4);
   CHECK(tiny.tensor("layers.1.attn.qkv.weight").dims == std::vector<int64_t>{12, 4});
   CHECK(tiny.tensor("patch_embed.weight").values[0] == -0.75f);  // first tensor: (0) - 48
+}
+
+TEST_CASE("a frozen v1 file raised to format version 2 is unsupported, not corrupt", "[model]") {
+  // What a later library's file looks like to this one: the frozen fixture with its version field
+  // raised and its checksum re-sealed, so only the version is new.
+  const fs::path frozen = fs::path(INVF_TEST_FIXTURES) / "model" / "v1_tiny_meanabs.invfm";
+  std::vector<uint8_t> newer = read_file_bytes(frozen);
+  REQUIRE(read_u32(newer, 8) == 1);
+  write_u32(newer, 8, 2);
+  reseal(newer);
+  const fs::path dir = scratch_dir();
+  const fs::path path = dir / "from_v2.invfm";
+  write_file_bytes(path, newer);
+  expect_open_error(path.string(), ErrorCode::Unsupported,
+                    "'" + path.string() + "': model file: format version 2 is newer than this library's 1");
+  // Cut inside its 32-byte preamble, the file is corrupt whatever its version field says.
+  write_file_bytes(path, std::vector<uint8_t>(newer.begin(), newer.begin() + 30));
+  expect_open_error(path.string(), ErrorCode::CorruptModel, "shorter than the 36-byte minimum");
+  fs::remove_all(dir);
 }

@@ -122,6 +122,10 @@ double finite_difference_check(const ModelConfig& config, LossKind kind, uint64_
 
 }  // namespace
 
+// Finite differences in float64 with step 1e-6: truncation error ~step^2 = 1e-12 and rounding
+// ~1e-16 / step = 1e-10, relative to the largest gradient of the tensor; a step across a kink of
+// the pinball or MAE loss (or of a ReLU-like clip) adds the most.  1e-5 is far above all of it and
+// far below what a wrong term in a backward pass gives (1e-2 and more).
 TEST_CASE("training encoder gradients match finite differences in float64", "[train][grad]") {
   SECTION("RevIN with affine, end padding, pinball loss") {
     CHECK(finite_difference_check(tiny_config(), LossKind::Pinball, 11) < 1e-5);
@@ -137,6 +141,9 @@ TEST_CASE("training encoder gradients match finite differences in float64", "[tr
   }
 }
 
+// float32 backends against each other: the Cpu backward sums in other orders and uses fitted
+// exp/erf (forward 1e-5 as test_kernels.cpp); chained through the layers' backward the
+// differences grow by about an order of magnitude, hence 1e-4.
 TEST_CASE("training encoder Cpu backward matches the reference backward", "[train][grad]") {
   for (const ModelConfig& config : {tiny_config(), tiny_mean_abs_config()}) {
     const int64_t batch = 5;

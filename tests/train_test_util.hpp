@@ -9,10 +9,12 @@
 #include <numbers>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "core/error.hpp"
 #include "data/dataset.hpp"
 #include "model/model_config.hpp"
 #include "train/byte_io.hpp"
@@ -103,6 +105,17 @@ inline Parameters random_parameters(const ModelConfig& config, uint64_t seed) {
     }
   }
   return p;
+}
+
+// The Error that action() throws; the test fails (std::logic_error) when it throws none.
+template <class Action>
+Error thrown_error(Action&& action) {
+  try {
+    action();
+  } catch (const Error& e) {
+    return e;
+  }
+  throw std::logic_error("no invforecast::Error was thrown");
 }
 
 // Overwrites the u32 at offset of a checkpoint or adapter file and re-seals

@@ -322,28 +322,31 @@ ModelFile ModelFile::parse(std::span<const uint8_t> bytes, std::shared_ptr<const
          kPreambleSize + kChecksumSize);
   if (std::memcmp(base, kModelMagic, sizeof kModelMagic) != 0)
     fail(ErrorCode::CorruptModel, "model file: bad magic bytes, not an invforecast model file");
-  const uint32_t version = get_u32(base + 8);
-  if (version == 0) fail(ErrorCode::CorruptModel, "model file: format version 0 is invalid");
-  if (version > kModelFormatVersion)
-    fail(ErrorCode::CorruptModel, "model file: format version {} is newer than this library's {}", version,
-         kModelFormatVersion);
-  const uint32_t tensor_count = get_u32(base + 12);
-  const uint64_t metadata_len = get_u64(base + 16);
-  const uint64_t header_len = get_u64(base + 24);
+  // The checksum first: every format version ends with it, so a file that passes it and has a newer
+  // version is a later library's file (Unsupported), not a damaged one.
   const uint64_t data_end = size - kChecksumSize;
-  if (header_len < kPreambleSize || header_len > data_end)
-    fail(ErrorCode::CorruptModel, "model file: header length {} is outside the {}-byte file (truncated?)", header_len,
-         size);
-  if (metadata_len > header_len - kPreambleSize)
-    fail(ErrorCode::CorruptModel, "model file: metadata length {} runs past the header end {}", metadata_len,
-         header_len);
-
   const uint32_t stored_crc = get_u32(base + data_end);
   const uint32_t actual_crc = crc32_of(base, data_end);
   if (stored_crc != actual_crc)
     fail(ErrorCode::CorruptModel,
          "model file: checksum mismatch (stored {:08x}, computed {:08x}): corrupted or truncated", stored_crc,
          actual_crc);
+
+  const uint32_t version = get_u32(base + 8);
+  if (version == 0) fail(ErrorCode::CorruptModel, "model file: format version 0 is invalid");
+  if (version > kModelFormatVersion)
+    fail(ErrorCode::Unsupported,
+         "model file: format version {} is newer than this library's {} (a later invforecast wrote it)", version,
+         kModelFormatVersion);
+  const uint32_t tensor_count = get_u32(base + 12);
+  const uint64_t metadata_len = get_u64(base + 16);
+  const uint64_t header_len = get_u64(base + 24);
+  if (header_len < kPreambleSize || header_len > data_end)
+    fail(ErrorCode::CorruptModel, "model file: header length {} is outside the {}-byte file (truncated?)", header_len,
+         size);
+  if (metadata_len > header_len - kPreambleSize)
+    fail(ErrorCode::CorruptModel, "model file: metadata length {} runs past the header end {}", metadata_len,
+         header_len);
 
   ModelFile model;
   model.storage_ = std::move(storage);
@@ -426,7 +429,8 @@ ModelFile ModelFile::open(const std::string& path) {
   try {
     return parse(std::span<const uint8_t>(data, static_cast<size_t>(size)), std::move(storage));
   } catch (const Error& e) {
-    if (e.code() == ErrorCode::CorruptModel) throw Error(e.code(), fmt::format("'{}': {}", path, e.what()));
+    if (e.code() == ErrorCode::CorruptModel || e.code() == ErrorCode::Unsupported)
+      throw Error(e.code(), fmt::format("'{}': {}", path, e.what()));
     throw;
   }
 }

@@ -19,8 +19,10 @@
 //   size-4  crc32      u32      CRC-32 (zlib's crc32: ISO-HDLC polynomial 0xEDB88320) of bytes [0, size-4)
 //
 // The writer stores the tensors in the order of expected_tensors(config), so the same model always
-// gives the same bytes.  A reader of version 1 rejects any other version; later versions keep reading
-// version 1 files (tests/fixtures/model/ holds a frozen one).
+// gives the same bytes.  Every format version keeps the magic, the version field and the trailing
+// CRC-32 where they are, so that a reader tells a later version's file (checksum right, version above
+// its own: Unsupported) from a damaged one (CorruptModel).  A reader of version 1 refuses version 0 as
+// corrupt; later versions keep reading version 1 files (tests/fixtures/model/ holds frozen ones).
 #pragma once
 
 #include <cstdint>
@@ -68,11 +70,13 @@ struct TensorView {
 enum class BufferMode { Borrow, Copy };
 
 // A validated model file.  Loading checks, before anything is sized from the file: the length, magic,
-// format version, header and metadata lengths, the checksum, the JSON metadata (config and features),
+// the checksum, format version, header and metadata lengths, the JSON metadata (config and features),
 // every table entry (name, dtype, rank, dims, offsets and lengths inside the file, alignment, overlap)
 // and each tensor's shape against expected_tensors(config), and that every value is finite.  Any
-// failure throws Error(CorruptModel) with a message naming what is wrong; a model whose features go
-// beyond the target gives Error(Unsupported); a path that cannot be opened gives Error(Io).
+// failure throws Error(CorruptModel) with a message naming what is wrong; a format version above
+// kModelFormatVersion (a file from a later library, named with both versions in the message) or a model
+// whose features go beyond the target gives Error(Unsupported); a path that cannot be opened gives
+// Error(Io).
 // Immutable once loaded: copies share the storage, and any number of threads may read it at once.
 class ModelFile {
  public:

@@ -449,9 +449,7 @@ TrainResult pretrain_model(Parameters& params, const Dataset& data,
         double loss = 0.0;
         for (const Worker& wk : workers) loss += wk.loss_sum;
         loss /= weight;
-        if (!std::isfinite(loss))
-          fail(ErrorCode::Internal, "pretrain: the loss is {} at step {} (diverged)", loss,
-               result.steps + 1);
+        check_finite_step("pretrain", "loss", loss, result.steps + 1);
         // Summed in share order, so the result does not depend on timing.
         grads = workers[0].grads;
         head_grads = workers[0].head_grads;
@@ -466,7 +464,8 @@ TrainResult pretrain_model(Parameters& params, const Dataset& data,
         std::vector<std::span<float>> all_grads = tensor_spans(grads);
         all_grads.emplace_back(head_grads.weight);
         all_grads.emplace_back(head_grads.bias);
-        clip_grad_norm(all_grads, o.clip_norm);
+        check_finite_step("pretrain", "gradient norm", clip_grad_norm(all_grads, o.clip_norm),
+                          result.steps + 1);
         const double lr = schedule.at(result.steps);
         state.optimizer.step(params, grads, lr);
         const std::span<float> head_values[] = {head.weight, head.bias};
@@ -501,6 +500,7 @@ TrainResult pretrain_model(Parameters& params, const Dataset& data,
       result.stopped_early = true;
   }
   if (validate && result.best_epoch > 0) params = std::move(state.best);
+  check_revin_gain("pretrain", params);
   result.seconds = reporter.seconds();
   return std::move(result);
 }

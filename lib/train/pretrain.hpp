@@ -61,7 +61,8 @@ struct PretrainOptions {
 // never stopped; the checkpoint's fingerprint adds the objective and
 // mask_ratio to train_model's, so a forecasting checkpoint is refused here
 // and this one by train_model.  Errors: bad options (InvalidArgument), no
-// window (SeriesTooShort), a non-finite loss (Internal, naming the step), a
+// window (SeriesTooShort), a non-finite loss or gradient norm (Diverged,
+// naming the step), a RevIN gain trained to zero or below (Diverged), a
 // checkpoint that cannot be written or read (Io), a damaged one
 // (CorruptModel), one from other settings or another objective
 // (InvalidArgument, naming the setting).

@@ -1,5 +1,9 @@
 #include "train/run_progress.hpp"
 
+#include <cmath>
+
+#include "core/error.hpp"
+
 namespace invforecast::train {
 
 ProgressReporter::ProgressReporter(const ProgressCallback& callback, int64_t epochs,
@@ -44,6 +48,24 @@ bool record_validation(TrainResult& result, int64_t epoch, double val_loss,
   }
   ++epochs_without_gain;
   return false;
+}
+
+void check_finite_step(std::string_view run, std::string_view quantity, double value,
+                       int64_t step) {
+  if (!std::isfinite(value))
+    fail(ErrorCode::Diverged, "{}: the {} is {} at step {} (diverged: lower learning_rate)", run,
+         quantity, value, step);
+}
+
+void check_revin_gain(std::string_view run, const Parameters& params) {
+  const ModelConfig& c = params.config();
+  if (c.normalization != NormKind::Revin || !c.revin_affine) return;
+  const float gain = params.values("revin.weight")[0];
+  if (!(gain > 0.0f))
+    fail(ErrorCode::Diverged,
+         "{}: training drove revin.weight to {}, but it must stay positive (diverged: lower "
+         "learning_rate)",
+         run, gain);
 }
 
 void add_gradients(Parameters& sum, const Parameters& add) {

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string_view>
 
 #include "train/parameters.hpp"
 #include "train/trainer.hpp"
@@ -47,6 +48,17 @@ bool record_validation(TrainResult& result, int64_t epoch, double val_loss,
 inline bool out_of_patience(bool validate, int64_t patience, int64_t epochs_without_gain) {
   return validate && patience > 0 && epochs_without_gain >= patience;
 }
+
+// Fails with Error(Diverged) when a step's loss or gradient norm (`quantity`)
+// is not finite; `run` ("train", "pretrain") and the 1-based step go into the
+// message.
+void check_finite_step(std::string_view run, std::string_view quantity, double value,
+                       int64_t step);
+
+// Fails with Error(Diverged) when the parameters a run returns have a RevIN
+// gain that is not positive: the encoder divides by it (and refuses such a
+// model), so the run ended in no usable model.
+void check_revin_gain(std::string_view run, const Parameters& params);
 
 // sum += add, tensor by tensor (the same structure), in index order.
 void add_gradients(Parameters& sum, const Parameters& add);

@@ -327,9 +327,7 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
         double loss = 0.0;
         for (const Worker& wk : workers) loss += wk.loss_sum;
         loss /= weight;
-        if (!std::isfinite(loss))
-          fail(ErrorCode::Internal, "train: the loss is {} at step {} (diverged)", loss,
-               result.steps + 1);
+        check_finite_step("train", "loss", loss, result.steps + 1);
         // Share 0's buffers become the sum (no copy); its next backward
         // overwrites every tensor of what it gets back.
         std::swap(grads, workers[0].grads);
@@ -337,13 +335,15 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
         if (lora) {
           adapter_gradients(adapter, grads, adapter_grads);
           const std::vector<std::span<float>> g(adapter_grads.begin(), adapter_grads.end());
-          clip_grad_norm(g, options.clip_norm);
+          check_finite_step("train", "gradient norm", clip_grad_norm(g, options.clip_norm),
+                            result.steps + 1);
           const std::vector<std::span<const float>> const_g(g.begin(), g.end());
           state.optimizer.step(adapter_spans(adapter), const_g, schedule.at(result.steps));
         } else {
           for (size_t t = 0; t < grads.size(); ++t)
             if (frozen[t]) std::fill(grads.values(t).begin(), grads.values(t).end(), 0.0f);
-          clip_grad_norm(grads, options.clip_norm);
+          check_finite_step("train", "gradient norm", clip_grad_norm(grads, options.clip_norm),
+                            result.steps + 1);
           state.optimizer.step(params, grads, schedule.at(result.steps));
         }
         epoch_loss += loss;
@@ -385,6 +385,7 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
     *adapter_out = keep_best ? std::move(state.best_adapter) : std::move(adapter);
   else if (keep_best)
     params = std::move(state.best);
+  if (!lora) check_revin_gain("train", params);
   result.seconds = reporter.seconds();
   return std::move(result);
 }

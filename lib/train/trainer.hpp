@@ -109,8 +109,9 @@ struct TrainResult {
 // the same rule.  A resumed run's TrainResult covers the whole run (epochs,
 // steps and losses before the interruption included), except `seconds`.
 // Errors: bad options (InvalidArgument), no window to train on
-// (SeriesTooShort), a non-finite loss (Internal, naming the step), a
-// checkpoint that cannot be written or read (Io), a damaged one
+// (SeriesTooShort), a non-finite loss or gradient norm (Diverged, naming the
+// step), a RevIN gain trained to zero or below (Diverged; not checked for a
+// LoRA run, whose adapters leave it alone), a checkpoint that cannot be written or read (Io), a damaged one
 // (CorruptModel), one from other settings (InvalidArgument).
 TrainResult train_model(Parameters& params, const Dataset& data, const TrainOptions& options,
                         LoraAdapter* adapter_out = nullptr);

@@ -11,7 +11,7 @@ handle = ctypes.c_void_p  # opaque handles
 
 # invf_code values (include/invforecast.h).
 (OK, INVALID_ARGUMENT, NULL_POINTER, IO, PARSE, DATA, BUFFER_TOO_SMALL, SERIES_TOO_SHORT,
- OUT_OF_MEMORY, CANCELLED, UNSUPPORTED, CORRUPT_MODEL, INTERNAL) = range(13)
+ OUT_OF_MEMORY, CANCELLED, UNSUPPORTED, CORRUPT_MODEL, INTERNAL, DIVERGED) = range(14)
 
 BASE_SIGNATURES = {
     "invf_status_code": (ctypes.c_int, [status_p]),
