@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/error.hpp"
+#include "error.hpp"
 #include "data/dataset.hpp"
 #include "model/model_config.hpp"
 #include "train/byte_io.hpp"
