@@ -85,6 +85,30 @@ INVF_API const char* invf_status_message(const invf_status* status);
 INVF_API void invf_status_release(invf_status* status);
 
 /* ------------------------------------------------------------------------ */
+/* Thread pool                                                               */
+
+/* Sets the size of the library's one thread pool: `threads` workers in all
+ * (0 = the hardware's thread count, the size until this is called), at most
+ * 4096 (INVF_ERR_INVALID_ARGUMENT above).  The workers are started once and
+ * reused by every call; the calling thread of a parallel call is one of
+ * them.  The pool's size caps every "threads" option: per-series forecasts,
+ * backtests, simulations, replenishment, CSV parsing and training shares run
+ * on at most this many threads ("threads" above the size runs on the size;
+ * training keeps its "threads" shares, so its result does not change).
+ * oneDNN and OpenMP: each worker, and the calling thread while it works for
+ * the pool, caps its OpenMP team to one thread (omp_set_num_threads(1) on
+ * that thread), so the GEMMs of a parallel call never spawn more threads
+ * than the pool has; OpenMP's setting on the host's threads is restored when
+ * a call returns, and the host's own OpenMP code is not affected.  Waits for
+ * a parallel call in progress on another thread; called from inside a
+ * progress callback it fails with INVF_ERR_INVALID_ARGUMENT.  When the
+ * system refuses a thread the call fails with INVF_ERR_OUT_OF_MEMORY and the
+ * pool keeps the workers it could start.  Results never depend on the size. */
+INVF_API invf_status* invf_set_thread_pool_size(uint32_t threads);
+/* The pool's current size in workers (see above).  Never fails. */
+INVF_API uint32_t invf_thread_pool_size(void);
+
+/* ------------------------------------------------------------------------ */
 /* Options: string key/value settings                                        */
 
 typedef struct invf_options invf_options;
@@ -114,7 +138,8 @@ INVF_API void invf_options_release(invf_options* options);
  *   "auto_methods"   candidates of method "auto", default
  *                    "snaive,ets,croston,sba,tsb,ma"
  *   "auto_windows"   rolling origins "auto" selects on, default "3"
- *   "threads"        integer >= 0, 0 (default) = all hardware threads
+ *   "threads"        integer >= 0, 0 (default) = the whole thread pool
+ *                    (invf_set_thread_pool_size; more than the pool runs on it)
  * Neural models (invf_model_*, invf_forecaster_create_model, invf_train):
  *   "backend"        "cpu" (default: packed AVX2/FMA kernels chosen at run
  *                    time, a portable fallback without AVX2) | "reference"
