@@ -91,17 +91,21 @@ INVF_API void invf_status_release(invf_status* status);
  * (0 = the hardware's thread count, the size until this is called), at most
  * 4096 (INVF_ERR_INVALID_ARGUMENT above).  The workers are started once and
  * reused by every call; the calling thread of a parallel call is one of
- * them.  The pool's size caps every "threads" option: per-series forecasts,
- * backtests, simulations, replenishment, CSV parsing and training shares run
- * on at most this many threads ("threads" above the size runs on the size;
+ * them.  The size caps every "threads" option of the work that runs on the
+ * pool: per-series forecasts, backtests, simulations, replenishment, CSV
+ * parsing and training shares ("threads" above the size runs on the size;
  * training keeps its "threads" shares, so its result does not change).
+ * invf_model_forecast still splits its batch over threads of its own.  One
+ * call holds the pool at a time: a parallel call made meanwhile from another
+ * host thread runs on its calling thread alone (never waits, never fails).
  * oneDNN and OpenMP: each worker, and the calling thread while it works for
  * the pool, caps its OpenMP team to one thread (omp_set_num_threads(1) on
  * that thread), so the GEMMs of a parallel call never spawn more threads
- * than the pool has; OpenMP's setting on the host's threads is restored when
- * a call returns, and the host's own OpenMP code is not affected.  Waits for
- * a parallel call in progress on another thread; called from inside a
- * progress callback it fails with INVF_ERR_INVALID_ARGUMENT.  When the
+ * than the pool has; the calling thread's setting is restored when the call
+ * returns, and the host's own OpenMP code is not affected.  Resizing waits
+ * for a parallel call in progress on another thread; a progress callback
+ * that calls it while its call's work is running gets
+ * INVF_ERR_INVALID_ARGUMENT (it would otherwise wait for itself).  When the
  * system refuses a thread the call fails with INVF_ERR_OUT_OF_MEMORY and the
  * pool keeps the workers it could start.  Results never depend on the size. */
 INVF_API invf_status* invf_set_thread_pool_size(uint32_t threads);

@@ -124,8 +124,7 @@ void ThreadPool::run_erased(size_t tasks, size_t max_workers, void* fn, Invoke i
   if (inside_task) return run_inline(tasks, fn, invoke);
   std::unique_lock<std::mutex> running(run_mutex_, std::try_to_lock);
   if (!running.owns_lock()) return run_inline(tasks, fn, invoke);
-  const size_t workers =
-      std::min({size(), tasks, max_workers > 0 ? max_workers : size()});
+  const size_t workers = std::min({size(), tasks, max_workers > 0 ? max_workers : size()});
   fn_ = fn;
   invoke_ = invoke;
   tasks_ = tasks;

@@ -389,34 +389,48 @@ class CsvReader {
   }
 
   // Cuts the rows into slices of whole records and parses them in parallel.
-  // A cut that quote parity misplaced inside a quoted field (a quote inside
-  // an unquoted field fools it) leaves its slice ending in an open quote: the
-  // rows are then parsed again in one slice, as a sequential pass would.
+  // A cut inside a quoted field leaves the slice before it ending in an open
+  // quote (its parse started at a record boundary), and only then are later
+  // slices wrong.  So the rows are cut at line breaks first, which costs no
+  // scan; if that split a quoted field, they are cut again where an even
+  // number of quotes precedes the line break; if a quote inside an unquoted
+  // field fooled that too, they are parsed in one slice.
   std::vector<Chunk> parse_chunks(std::string_view rows) const {
     const size_t count = std::clamp<size_t>(rows.size() / min_slice_bytes_, 1, max_slices_);
-    std::vector<std::string_view> slices;
+    std::vector<Chunk> chunks = parse_slices(rows, count, [&](size_t from) {
+      const size_t newline = rows.find('\n', from);
+      return newline == std::string_view::npos ? rows.size() : newline + 1;
+    });
+    if (!splits_a_quote(chunks)) return chunks;
     csv::RecordBoundaries boundaries(rows);
+    chunks = parse_slices(rows, count, [&](size_t from) { return boundaries.after(from); });
+    if (!splits_a_quote(chunks)) return chunks;
+    return parse_slices(rows, 1, [&](size_t) { return rows.size(); });
+  }
+
+  // Parses `count` slices cut at cut(position) after each even share.
+  template <typename Cut>
+  std::vector<Chunk> parse_slices(std::string_view rows, size_t count, Cut&& cut) const {
+    std::vector<std::string_view> slices;
     size_t start = 0;
     for (size_t k = 1; k <= count && start < rows.size(); ++k) {
-      const size_t stop =
-          k == count ? rows.size() : boundaries.after(std::max(start, rows.size() / count * k));
+      const size_t stop = k == count ? rows.size() : cut(std::max(start, rows.size() / count * k));
       slices.push_back(rows.substr(start, stop - start));
       start = stop;
     }
     if (slices.empty()) slices.push_back(rows);
-
     std::vector<Chunk> chunks;
     chunks.reserve(slices.size());
     for (std::string_view slice : slices) chunks.emplace_back(layout_, slice);
     ThreadPool::shared().run(chunks.size(), [&](size_t k, size_t) { chunks[k].parse(); });
-    for (size_t k = 0; k + 1 < chunks.size(); ++k)
-      if (chunks[k].row_error && chunks[k].row_error->unterminated_quote) {
-        std::vector<Chunk> whole;
-        whole.emplace_back(layout_, rows);
-        whole.front().parse();
-        return whole;
-      }
     return chunks;
+  }
+
+  // Whether a slice other than the last ends inside a quoted field.
+  static bool splits_a_quote(const std::vector<Chunk>& chunks) {
+    for (size_t k = 0; k + 1 < chunks.size(); ++k)
+      if (chunks[k].row_error && chunks[k].row_error->unterminated_quote) return true;
+    return false;
   }
 
   // Hands the chunks' rows to the builder in file order.  A chunk's rows all

@@ -64,25 +64,33 @@ class Cursor {
     record_line_ = line_;
     record_start_ = p_;
     fields.views.clear();
+    // Most records are one line: its end is found once (memchr), and fields
+    // are split up to it; a quoted field may move it further.
+    const char* eol = newline_from(p_);
     while (true) {
       const size_t index = fields.views.size();
-      if (p_ < end_ && *p_ == '"') {
+      if (p_ < eol && *p_ == '"') {
         if (!quoted_field(fields, index, bad)) return Next::Malformed;
+        if (p_ > eol) eol = newline_from(p_);
       } else {
         // Fields are short: a plain loop beats a memchr call per field.
         const char* stop = p_;
-        while (stop < end_ && *stop != ',' && *stop != '\n') ++stop;
+        while (stop < eol && *stop != ',') ++stop;
         const char* last = stop;
-        if (last > p_ && last[-1] == '\r' && (last == end_ || *last == '\n')) --last;  // CRLF
+        if (stop == eol && last > p_ && last[-1] == '\r') --last;  // CRLF
         fields.views.emplace_back(p_, static_cast<size_t>(last - p_));
         p_ = stop;
       }
-      if (p_ < end_ && *p_ == ',') {
+      if (p_ < eol && *p_ == ',') {
         ++p_;  // a trailing comma yields a final empty field
         continue;
       }
       record_end_ = p_;
-      if (p_ < end_) skip_line_end();
+      p_ = eol;
+      if (p_ < end_) {
+        ++p_;
+        ++line_;
+      }
       return Next::Record;
     }
   }
@@ -99,6 +107,10 @@ class Cursor {
   const char* position() const { return p_; }
 
  private:
+  const char* newline_from(const char* p) const {
+    const void* found = std::memchr(p, '\n', static_cast<size_t>(end_ - p));
+    return found != nullptr ? static_cast<const char*>(found) : end_;
+  }
   // At a '\n', or at a '\r' that ends the line.
   bool at_line_end(const char* p) const {
     return *p == '\n' || (*p == '\r' && (p + 1 == end_ || p[1] == '\n'));
@@ -172,7 +184,8 @@ class RecordBoundaries {
     while (true) {
       const size_t newline = text_.find('\n', scanned_);
       const size_t quote = next_quote(scanned_);
-      if (!inside_ && newline < quote) return newline == std::string_view::npos ? text_.size() : newline + 1;
+      if (!inside_ && newline < quote)
+        return newline == std::string_view::npos ? text_.size() : newline + 1;
       if (quote == std::string_view::npos) return text_.size();
       inside_ = !inside_;
       scanned_ = quote + 1;

@@ -26,8 +26,8 @@ double CsvFile::number(const std::string& field, std::string_view column) const 
   const char* last = first + field.size();
   const auto [ptr, ec] = std::from_chars(first, last, value);
   if (field.empty() || ec != std::errc{} || ptr != last || !std::isfinite(value))
-    fail(ErrorCode::Parse, "{}:{}: column '{}': '{}' is not a finite number", path_, line(),
-         column, field);
+    fail(ErrorCode::Parse, "{}:{}: column '{}': '{}' is not a finite number", path_, line(), column,
+         field);
   return value;
 }
 

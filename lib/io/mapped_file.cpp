@@ -76,10 +76,10 @@ MappedFile::~MappedFile() = default;
 // zeroed, and far fewer page faults than a malloc'd, resized string.
 void TextFile::grow(size_t bytes) {
   if (bytes <= inflated_.size) return;
-  void* grown = inflated_.address == nullptr
-                    ? ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-                             -1, 0)
-                    : ::mremap(inflated_.address, inflated_.size, bytes, MREMAP_MAYMOVE);
+  void* grown =
+      inflated_.address == nullptr
+          ? ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+          : ::mremap(inflated_.address, inflated_.size, bytes, MREMAP_MAYMOVE);
   if (grown == MAP_FAILED) throw std::bad_alloc();
   ::madvise(grown, bytes, MADV_HUGEPAGE);
   inflated_.address = grown;
