@@ -20,6 +20,16 @@
  * Threads.  Distinct objects may be used from distinct threads freely.  One
  *   object may be read (const functions) from many threads at once; mutating
  *   it (add, set) needs the caller's exclusion.
+ * Files.  Every file the library writes (models, adapters, checkpoints,
+ *   CSVs) replaces its target atomically: it is written under a unique
+ *   temporary name in the target's directory, synced, renamed over the
+ *   target, and the directory synced, so a reader, a crash or a concurrent
+ *   writer sees the old file or the new one, never a mix; a failed write
+ *   (INVF_ERR_IO naming the path and the system's reason) leaves the old
+ *   file and no temporary.  CSV files, read or written, follow RFC 4180:
+ *   a quoted field may hold commas, doubled quotes and line breaks; LF or
+ *   CRLF line ends, blank lines and a UTF-8 byte-order mark are accepted;
+ *   errors name the file, the first line of the record and the column.
  * Options.  Behaviour is configured by an opaque invf_options holding
  *   key=value strings, so new settings never change a signature.  A NULL
  *   options pointer means "all defaults".  Unknown keys and malformed values

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "capi_support.hpp"
+#include "invforecast.hpp"
 #include "test_files.hpp"
 
 namespace {
@@ -155,5 +156,16 @@ TEST_CASE("the thread pool's size is set by the host; results do not depend on i
   invf_forecast_release(one);
   invf_options_release(options);
   invf_dataset_release(dataset);
+
+  // The C++ wrapper: the same calls, failures as invf::Error.
+  invf::set_thread_pool_size(2);
+  CHECK(invf::thread_pool_size() == 2);
+  try {
+    invf::set_thread_pool_size(4097);
+    FAIL("expected invf::Error");
+  } catch (const invf::Error& e) {
+    CHECK(e.code() == INVF_ERR_INVALID_ARGUMENT);
+  }
+  CHECK(invf::thread_pool_size() == 2);
   REQUIRE_OK(invf_set_thread_pool_size(saved));
 }
