@@ -41,9 +41,11 @@ ThreadPool& ThreadPool::shared() {
 void ThreadPool::start(size_t threads) {
   threads_.reserve(threads - 1);
   size_ = 1;
+  // A new worker waits for the next run, not one that ended before it started.
+  const uint64_t current = generation_;
   try {
     for (size_t w = 1; w < threads; ++w) {
-      threads_.emplace_back([this, w] { loop(w); });
+      threads_.emplace_back([this, w, current] { loop(w, current); });
       size_ = w + 1;
     }
   } catch (const std::system_error& e) {
@@ -74,10 +76,9 @@ void ThreadPool::resize(size_t threads) {
   start(wanted);
 }
 
-void ThreadPool::loop(size_t worker) {
+void ThreadPool::loop(size_t worker, uint64_t seen) {
   kernels::cpu::ScopedGemmThreads one_gemm_thread(1);
   inside_task = true;
-  uint64_t seen = 0;
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(mutex_);

@@ -76,7 +76,7 @@ class ThreadPool {
   void run_erased(size_t tasks, size_t max_workers, void* fn, Invoke invoke);
   void run_inline(size_t tasks, void* fn, Invoke invoke);
   void work(size_t worker);  // claims and runs tasks until none is left
-  void loop(size_t worker);
+  void loop(size_t worker, uint64_t seen);  // `seen`: the last generation before it started
   void start(size_t threads);
   void stop();
 
