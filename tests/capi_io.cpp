@@ -39,6 +39,20 @@ std::vector<double> means(const invf_forecast* forecast) {
   return out;
 }
 
+// Progress calls, and whether one came from a thread other than the caller.
+struct ProgressLog {
+  size_t calls = 0;
+  bool other_thread = false;
+  std::thread::id caller = std::this_thread::get_id();
+};
+
+int log_progress(void* user_data, const char*, size_t, size_t) {
+  auto* log = static_cast<ProgressLog*>(user_data);
+  log->other_thread = log->other_thread || std::this_thread::get_id() != log->caller;
+  ++log->calls;
+  return 0;
+}
+
 }  // namespace
 
 TEST_CASE("a SKU with a line break survives every CSV the library writes and reads", "[capi][io]") {
@@ -109,23 +123,6 @@ TEST_CASE("a SKU with a line break survives every CSV the library writes and rea
   invf_forecast_release(forecast);
   invf_dataset_release(dataset);
 }
-
-namespace {
-
-struct ProgressLog {
-  std::thread::id caller = std::this_thread::get_id();
-  bool other_thread = false;
-  size_t calls = 0;
-};
-
-int log_progress(void* user_data, const char*, size_t, size_t) {
-  auto* log = static_cast<ProgressLog*>(user_data);
-  log->other_thread = log->other_thread || std::this_thread::get_id() != log->caller;
-  ++log->calls;
-  return 0;
-}
-
-}  // namespace
 
 TEST_CASE("the thread pool's size is set by the host; results do not depend on it", "[capi][io]") {
   const uint32_t saved = invf_thread_pool_size();

@@ -22,10 +22,9 @@ namespace invforecast {
 class ThreadPool {
  public:
   // `threads` workers in all (0 = the hardware's thread count).
+  // Neither copyable nor movable: its workers point at it.
   explicit ThreadPool(size_t threads);
   ~ThreadPool();
-  ThreadPool(const ThreadPool&) = delete;
-  ThreadPool& operator=(const ThreadPool&) = delete;
 
   // The process-wide pool every engine loop uses, of the hardware's thread
   // count until resized (invf_set_thread_pool_size).

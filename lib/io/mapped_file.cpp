@@ -70,8 +70,6 @@ MappedFile::MappedFile(const std::string& path, std::string_view what, Access ac
   bytes_ = {static_cast<const uint8_t*>(address), size};
 }
 
-MappedFile::~MappedFile() = default;
-
 // Pages straight from mmap, with transparent huge pages asked for: already
 // zeroed, and far fewer page faults than a malloc'd, resized string.
 void TextFile::grow(size_t bytes) {
@@ -148,7 +146,5 @@ TextFile::TextFile(const std::string& path, std::string_view what)
   file_.reset();
   text_ = std::string_view(static_cast<const char*>(inflated_.address), produced);
 }
-
-TextFile::~TextFile() = default;
 
 }  // namespace invforecast::io

@@ -23,10 +23,8 @@ class MappedFile {
   // Sequential: the reader walks the file once from the start (the pages are
   // read ahead up front); Random: tensors and fields used in place.
   enum class Access { Random, Sequential };
+  // Neither copyable nor movable (the mapping is unmapped on destruction).
   MappedFile(const std::string& path, std::string_view what, Access access = Access::Random);
-  ~MappedFile();
-  MappedFile(const MappedFile&) = delete;
-  MappedFile& operator=(const MappedFile&) = delete;
 
   // Page-aligned when mapped; empty for an empty file.
   std::span<const uint8_t> bytes() const { return bytes_; }
@@ -57,10 +55,8 @@ class MappedFile {
 // gzip data is Error(Parse) naming the path, so partial data is never used.
 class TextFile {
  public:
+  // Neither copyable nor movable, as MappedFile.
   TextFile(const std::string& path, std::string_view what);
-  ~TextFile();
-  TextFile(const TextFile&) = delete;
-  TextFile& operator=(const TextFile&) = delete;
 
   std::string_view text() const { return text_; }
 
