@@ -18,7 +18,8 @@ namespace invforecast::io {
 // the way) removes the temporary.  The new file gets the old one's permission
 // bits, or 0666 less the umask for a new one.  Every failure is Error(Io)
 // naming `what`, the path and the errno text, and leaves no temporary behind.
-// Concurrent writers to one path each rename a whole file: the last wins.
+// Concurrent writers to one path each rename a whole file: the last wins.  A
+// symbolic link at `path` is replaced by the new file, not followed.
 class AtomicFile {
  public:
   AtomicFile(const std::string& path, std::string_view what);
