@@ -7,6 +7,8 @@
 #include "boundary.hpp"
 #include "core/parallel.hpp"
 #include "handles.hpp"
+#include "io/atomic_file.hpp"
+#include "io/csv.hpp"
 #include "methods/forecaster.hpp"
 #include "model_forecaster.hpp"
 
@@ -86,27 +88,12 @@ size_t series_index(const invf_forecast& forecast, size_t series) {
   return series;
 }
 
-// A CSV field: quoted (RFC 4180) when it holds a separator, quote or line break.
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + '"';
-}
-
+// series_id,date,mean,q<level>,... as invf_forecast_load_csv reads it back.
 void write_csv(const invf_forecast& forecast, const char* path) {
-  std::FILE* file = std::fopen(path, "wb");
-  if (file == nullptr)
-    fail(ErrorCode::Io, "cannot open '{}' for writing: {}", path, std::strerror(errno));
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(file, &std::fclose);
-
+  io::AtomicFile file(path, "forecast CSV");
   fmt::memory_buffer text;
   auto flush = [&] {
-    if (std::fwrite(text.data(), 1, text.size(), file) != text.size())
-      fail(ErrorCode::Io, "cannot write '{}': {}", path, std::strerror(errno));
+    file.write(std::string_view(text.data(), text.size()));
     text.clear();
   };
   fmt::format_to(std::back_inserter(text), "series_id,date,mean");
@@ -116,7 +103,7 @@ void write_csv(const invf_forecast& forecast, const char* path) {
   char date[INVF_DATE_BUFFER];
   for (size_t s = 0; s < forecast.series.size(); ++s) {
     const SeriesForecast& result = forecast.series[s];
-    const std::string id = csv_field(forecast.series_ids[s]);
+    const std::string id = csv::quoted(forecast.series_ids[s]);
     for (size_t d = 0; d < forecast.horizon; ++d) {
       format_iso_date(forecast.start_days[s] + static_cast<Day>(d), date);
       // Shortest round-trip form: the file holds exactly what the API returns.
@@ -129,8 +116,7 @@ void write_csv(const invf_forecast& forecast, const char* path) {
     if (text.size() > (1u << 20)) flush();
   }
   flush();
-  if (std::fclose(closer.release()) != 0)
-    fail(ErrorCode::Io, "cannot write '{}': {}", path, std::strerror(errno));
+  file.commit();
 }
 
 }  // namespace

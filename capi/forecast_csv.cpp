@@ -6,14 +6,14 @@
 #include <unordered_set>
 
 #include "boundary.hpp"
-#include "csv_text.hpp"
 #include "handles.hpp"
+#include "io/csv_file.hpp"
 
 namespace invforecast::capi {
 namespace {
 
 // Quantile levels from the header cells "q0.1", "q0.5", ...
-std::vector<double> levels_from_header(const CsvText& csv, const std::vector<std::string>& header) {
+std::vector<double> levels_from_header(const io::CsvFile& csv, const std::vector<std::string>& header) {
   if (header.size() < 4 || header[0] != "series_id" || header[1] != "date" || header[2] != "mean")
     fail(ErrorCode::Parse,
          "{}:1: expected the header series_id,date,mean,q<level>,... (as written by "
@@ -39,7 +39,7 @@ std::vector<double> levels_from_header(const CsvText& csv, const std::vector<std
 }
 
 std::unique_ptr<invf_forecast> load_forecast_csv(const char* path) {
-  CsvText csv(path);
+  io::CsvFile csv(path, "forecast CSV");
   std::vector<std::string> fields;
   if (!csv.next(fields)) fail(ErrorCode::Data, "{}: the file is empty", path);
   const std::vector<std::string> header = fields;

@@ -17,8 +17,10 @@
 #include "boundary.hpp"
 #include "core/date.hpp"
 #include "core/parallel.hpp"
-#include "csv_text.hpp"
 #include "handles.hpp"
+#include "io/atomic_file.hpp"
+#include "io/csv.hpp"
+#include "io/csv_file.hpp"
 #include "inventory/replenish.hpp"
 
 namespace invforecast::capi {
@@ -144,8 +146,8 @@ SkuState make_sku(std::string sku, const std::unordered_map<std::string, double>
 
 // "3;4;4;5" -> {3, 4, 4, 5}: whole days >= 1, Error(Parse/InvalidArgument)
 // naming the file and line otherwise.
-std::vector<int> parse_lead_time_samples(const CsvText& csv, const std::string& text,
-                                         const std::string& where) {
+std::vector<int> parse_lead_time_samples(const io::CsvFile& csv, const std::string& text,
+                                             const std::string& where) {
   std::vector<int> days;
   size_t start = 0;
   while (true) {
@@ -176,7 +178,7 @@ void add_unique(invf_inventory& inventory, SkuState state, const std::string& wh
 }
 
 std::unique_ptr<invf_inventory> load_inventory_csv(const char* path) {
-  CsvText csv(path);
+  io::CsvFile csv(path, "inventory state CSV");
   std::vector<std::string> header;
   if (!csv.next(header)) fail(ErrorCode::Data, "{}: the file is empty", path);
   size_t sku_column = header.size();
@@ -252,7 +254,7 @@ void add_open_order(invf_inventory& inventory, std::string_view sku, double quan
 
 // sku,quantity and arrival_day or arrival_date (one of them per file).
 void load_open_orders_csv(invf_inventory& inventory, const char* path) {
-  CsvText csv(path);
+  io::CsvFile csv(path, "open orders CSV");
   std::vector<std::string> header;
   if (!csv.next(header)) fail(ErrorCode::Data, "{}: the file is empty", path);
   constexpr size_t absent = std::numeric_limits<size_t>::max();
@@ -511,17 +513,6 @@ constexpr const char* kNewsvendorCsvColumns[] = {
     "critical_ratio", "target_stock",      "order_quantity",    "stockout_probability",
     "expected_sales", "expected_leftover", "expected_lost_sales"};
 
-// A CSV field: quoted (RFC 4180) when it holds a separator, quote or line break.
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + '"';
-}
-
 size_t result_count(const invf_replenishment& r) {
   return r.newsvendor ? r.buys.size() : r.decisions.size();
 }
@@ -538,17 +529,12 @@ void write_replenishment_csv(const invf_replenishment& r, const char* path) {
   for (const char* column : columns) text += std::string(",") + column;
   text += '\n';
   for (size_t i = 0; i < result_count(r); ++i) {
-    text += csv_field(result_sku(r, i));
+    text += csv::quoted(result_sku(r, i));
     for (const char* column : columns)
       text += fmt::format(",{}", *result_value(r, i, column));  // shortest round trip
     text += '\n';
   }
-  std::FILE* file = std::fopen(path, "wb");
-  if (file == nullptr)
-    fail(ErrorCode::Io, "cannot open '{}' for writing: {}", path, std::strerror(errno));
-  const bool written = std::fwrite(text.data(), 1, text.size(), file) == text.size();
-  if (std::fclose(file) != 0 || !written)
-    fail(ErrorCode::Io, "cannot write '{}': {}", path, std::strerror(errno));
+  io::write_file_atomically(path, text, "replenishment CSV");
 }
 
 const invf_replenishment& replenishment_ref(const invf_replenishment* r) {

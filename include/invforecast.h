@@ -20,6 +20,16 @@
  * Threads.  Distinct objects may be used from distinct threads freely.  One
  *   object may be read (const functions) from many threads at once; mutating
  *   it (add, set) needs the caller's exclusion.
+ * Files.  Every file the library writes (models, adapters, checkpoints,
+ *   CSVs) replaces its target atomically: it is written under a unique
+ *   temporary name in the target's directory, synced, renamed over the
+ *   target, and the directory synced, so a reader, a crash or a concurrent
+ *   writer sees the old file or the new one, never a mix; a failed write
+ *   (INVF_ERR_IO naming the path and the system's reason) leaves the old
+ *   file and no temporary.  CSV files, read or written, follow RFC 4180:
+ *   a quoted field may hold commas, doubled quotes and line breaks; LF or
+ *   CRLF line ends, blank lines and a UTF-8 byte-order mark are accepted;
+ *   errors name the file, the first line of the record and the column.
  * Options.  Behaviour is configured by an opaque invf_options holding
  *   key=value strings, so new settings never change a signature.  A NULL
  *   options pointer means "all defaults".  Unknown keys and malformed values
@@ -89,6 +99,34 @@ INVF_API const char* invf_status_message(const invf_status* status);
 INVF_API void invf_status_release(invf_status* status);
 
 /* ------------------------------------------------------------------------ */
+/* Thread pool                                                               */
+
+/* Sets the size of the library's one thread pool: `threads` workers in all
+ * (0 = the hardware's thread count, the size until this is called), at most
+ * 4096 (INVF_ERR_INVALID_ARGUMENT above).  The workers are started once and
+ * reused by every call; the calling thread of a parallel call is one of
+ * them.  The size caps every "threads" option of the work that runs on the
+ * pool: per-series forecasts, backtests, simulations, replenishment, CSV
+ * parsing and training shares ("threads" above the size runs on the size;
+ * training keeps its "threads" shares, so its result does not change).
+ * invf_model_forecast still splits its batch over threads of its own.  One
+ * call holds the pool at a time: a parallel call made meanwhile from another
+ * host thread runs on its calling thread alone (never waits, never fails).
+ * oneDNN and OpenMP: each worker, and the calling thread while it works for
+ * the pool, caps its OpenMP team to one thread (omp_set_num_threads(1) on
+ * that thread), so the GEMMs of a parallel call never spawn more threads
+ * than the pool has; the calling thread's setting is restored when the call
+ * returns, and the host's own OpenMP code is not affected.  Resizing waits
+ * for a parallel call in progress on another thread; a progress callback
+ * that calls it while its call's work is running gets
+ * INVF_ERR_INVALID_ARGUMENT (it would otherwise wait for itself).  When the
+ * system refuses a thread the call fails with INVF_ERR_OUT_OF_MEMORY and the
+ * pool keeps the workers it could start.  Results never depend on the size. */
+INVF_API invf_status* invf_set_thread_pool_size(uint32_t threads);
+/* The pool's current size in workers (see above).  Never fails. */
+INVF_API uint32_t invf_thread_pool_size(void);
+
+/* ------------------------------------------------------------------------ */
 /* Options: string key/value settings                                        */
 
 typedef struct invf_options invf_options;
@@ -118,7 +156,8 @@ INVF_API void invf_options_release(invf_options* options);
  *   "auto_methods"   candidates of method "auto", default
  *                    "snaive,ets,croston,sba,tsb,ma"
  *   "auto_windows"   rolling origins "auto" selects on, default "3"
- *   "threads"        integer >= 0, 0 (default) = all hardware threads
+ *   "threads"        integer >= 0, 0 (default) = the whole thread pool
+ *                    (invf_set_thread_pool_size; more than the pool runs on it)
  * Neural models (invf_model_*, invf_forecaster_create_model, invf_train):
  *   "backend"        "cpu" (default: packed AVX2/FMA kernels chosen at run
  *                    time, a portable fallback without AVX2) | "reference"

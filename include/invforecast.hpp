@@ -62,6 +62,12 @@ inline Version version() {
   return {library, abi};
 }
 
+// The library's thread pool (invf_set_thread_pool_size): 0 = every hardware thread.
+inline void set_thread_pool_size(uint32_t threads) {
+  detail::check(invf_set_thread_pool_size(threads));
+}
+inline uint32_t thread_pool_size() { return invf_thread_pool_size(); }
+
 // Progress callback: (stage, done, total) -> false to cancel the running call.
 using ProgressFunction = std::function<bool(std::string_view stage, size_t done, size_t total)>;
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "error.hpp"
-#include "train/byte_io.hpp"
+#include "io/atomic_file.hpp"
 #include "train/checkpoint.hpp"
 #include "train/lora.hpp"
 #include "train/parameters.hpp"
@@ -112,8 +112,7 @@ TEST_CASE("a resumed run ends bit-identical to one that never stopped", "[train]
     CHECK(to_model_buffer(split, default_metadata(split)) ==
           to_model_buffer(straight, default_metadata(straight)));
     // The last checkpoints agree byte for byte too.
-    CHECK(read_whole_file(dir.file("split.ckpt"), "checkpoint") ==
-          read_whole_file(dir.file("straight.ckpt"), "checkpoint"));
+    CHECK(file_bytes(dir.file("split.ckpt")) == file_bytes(dir.file("straight.ckpt")));
   }
   SECTION("cancelled in the middle of epoch 3: the epoch is replayed from epoch 2's checkpoint") {
     TrainOptions options = small_run(dir.file("mid.ckpt"));
@@ -277,7 +276,7 @@ TEST_CASE("damaged checkpoints give CorruptModel naming the problem", "[train][c
   options.epochs = 1;
   Parameters params = initial;
   train_model(params, data, options);
-  const std::vector<uint8_t> bytes = read_whole_file(dir.file("good.ckpt"), "checkpoint");
+  const std::vector<uint8_t> bytes = file_bytes(dir.file("good.ckpt"));
   REQUIRE(bytes.size() > 1000);
   // The file reads back and writes the same bytes.
   CHECK(write_checkpoint_buffer(read_checkpoint(bytes)) == bytes);
@@ -306,7 +305,7 @@ TEST_CASE("damaged checkpoints give CorruptModel naming the problem", "[train][c
 
   // Through train_model: the file's path and the problem are named.
   auto resume_from = [&](const std::vector<uint8_t>& content, const std::string& text) {
-    write_file_atomically(dir.file("bad.ckpt"), content, "checkpoint");
+    io::write_file_atomically(dir.file("bad.ckpt"), content, "checkpoint");
     TrainOptions o = options;
     o.checkpoint_path = dir.file("bad.ckpt");
     o.resume = true;
@@ -393,7 +392,7 @@ TEST_CASE("a resumed pre-training run ends bit-identical to one that never stopp
   REQUIRE(full.val_losses.size() == 4);
   CHECK(model_bytes(straight) != model_bytes(initial));
   const std::vector<uint8_t> straight_checkpoint =
-      read_whole_file(dir.file("pre_straight.ckpt"), "checkpoint");
+      file_bytes(dir.file("pre_straight.ckpt"));
 
   // The layout of checkpoint.hpp: the model's tensors, then the reconstruction head (best =
   // current); the model's optimiser moments, then the head's; the objective and the ratio in
@@ -431,7 +430,7 @@ TEST_CASE("a resumed pre-training run ends bit-identical to one that never stopp
     CHECK(second.resumed_epochs == resumed_epochs);
     check_same_result(full, second);
     CHECK(model_bytes(split) == model_bytes(straight));
-    CHECK(read_whole_file(options.train.checkpoint_path, "checkpoint") == straight_checkpoint);
+    CHECK(file_bytes(options.train.checkpoint_path) == straight_checkpoint);
   };
   SECTION("cancelled at the end of epoch 2") {
     PretrainOptions options = small_pretrain(dir.file("pre_split.ckpt"));
@@ -471,7 +470,7 @@ TEST_CASE("a resumed pre-training run ends bit-identical to one that never stopp
     CHECK(resumed.resumed_epochs == 4);
     check_same_result(full, resumed);
     CHECK(model_bytes(again) == model_bytes(straight));
-    CHECK(read_whole_file(dir.file("pre_straight.ckpt"), "checkpoint") == straight_checkpoint);
+    CHECK(file_bytes(dir.file("pre_straight.ckpt")) == straight_checkpoint);
   }
   SECTION("a checkpoint does not change the run") {
     PretrainOptions options = small_pretrain("");
@@ -577,11 +576,11 @@ TEST_CASE("damaged pre-training checkpoints give CorruptModel", "[train][checkpo
   options.train.epochs = 1;
   Parameters params = initial;
   pretrain_model(params, data, options);
-  const std::vector<uint8_t> bytes = read_whole_file(dir.file("pre_good.ckpt"), "checkpoint");
+  const std::vector<uint8_t> bytes = file_bytes(dir.file("pre_good.ckpt"));
   CHECK(write_checkpoint_buffer(read_checkpoint(bytes)) == bytes);
 
   auto resume_from = [&](const std::vector<uint8_t>& content, const std::string& text) {
-    write_file_atomically(dir.file("pre_bad.ckpt"), content, "checkpoint");
+    io::write_file_atomically(dir.file("pre_bad.ckpt"), content, "checkpoint");
     PretrainOptions o = options;
     o.train.checkpoint_path = dir.file("pre_bad.ckpt");
     o.train.resume = true;

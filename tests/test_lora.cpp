@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "error.hpp"
-#include "train/byte_io.hpp"
+#include "io/byte_io.hpp"
 #include "train/lora.hpp"
 #include "train/loss.hpp"
 #include "train/parameters.hpp"

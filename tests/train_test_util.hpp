@@ -17,7 +17,8 @@
 #include "error.hpp"
 #include "data/dataset.hpp"
 #include "model/model_config.hpp"
-#include "train/byte_io.hpp"
+#include "io/byte_io.hpp"
+#include "io/mapped_file.hpp"
 #include "train/parameters.hpp"
 #include "train/random.hpp"
 
@@ -125,10 +126,16 @@ inline std::vector<uint8_t> patched(std::vector<uint8_t> bytes, size_t offset, u
   for (int i = 0; i < 4; ++i)
     bytes[offset + static_cast<size_t>(i)] = static_cast<uint8_t>(value >> (8 * i));
   const size_t body = bytes.size() - 4;
-  const uint32_t crc = crc32_bytes(std::span<const uint8_t>(bytes.data(), body));
+  const uint32_t crc = io::crc32(std::span<const uint8_t>(bytes.data(), body));
   for (int i = 0; i < 4; ++i)
     bytes[body + static_cast<size_t>(i)] = static_cast<uint8_t>(crc >> (8 * i));
   return bytes;
+}
+
+// A file's bytes, to compare or damage.
+inline std::vector<uint8_t> file_bytes(const std::string& path) {
+  const io::MappedFile file(path, "test file");
+  return {file.bytes().begin(), file.bytes().end()};
 }
 
 }  // namespace invforecast::train::testing

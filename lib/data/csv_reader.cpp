@@ -2,14 +2,8 @@
 // parsed in place with string_views, so no cell allocates.  Series ids and
 // categorical levels are interned; a cell equal to the one above it reuses
 // the previous parse, which makes the common sorted long format cheap.
-// Large inputs are cut into slices of whole lines parsed on several threads
+// Large inputs are cut into slices of whole records parsed on several threads
 // and merged in file order, so results and errors match a sequential pass.
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <zlib.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -20,175 +14,19 @@
 #include <limits>
 #include <new>
 #include <optional>
-#include <thread>
 #include <unordered_map>
 
 #include "error.hpp"
-#include "data/csv_fields.hpp"
+#include "core/thread_pool.hpp"
 #include "data/dataset.hpp"
+#include "io/csv.hpp"
+#include "io/mapped_file.hpp"
 
 namespace invforecast {
 namespace {
 
+using csv::Cursor;
 using csv::Fields;
-using csv::LineCursor;
-using csv::split_fields;
-using csv::SplitError;
-
-// The bytes of a file: mapped when it is a regular file (no copy, no
-// zero-filled buffer), read otherwise (pipes, special files).  As with any
-// mapping, the file must not be truncated by another process while loading.
-class FileBytes {
- public:
-  explicit FileBytes(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) fail(ErrorCode::Io, "{}: cannot open: {}", path, std::strerror(errno));
-    struct FdCloser {
-      int fd;
-      ~FdCloser() { ::close(fd); }
-    } closer{fd};
-    struct stat info {};
-    if (::fstat(fd, &info) != 0)
-      fail(ErrorCode::Io, "{}: cannot stat: {}", path, std::strerror(errno));
-    if (S_ISDIR(info.st_mode)) fail(ErrorCode::Io, "{}: is a directory", path);
-    if (S_ISREG(info.st_mode)) {
-      size_ = static_cast<size_t>(info.st_size);
-      if (size_ == 0) return;
-      void* map = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-      if (map != MAP_FAILED) {
-        ::madvise(map, size_, MADV_SEQUENTIAL);
-        map_ = map;
-        return;
-      }
-    }
-    read_all(fd, path);
-  }
-  ~FileBytes() {
-    if (map_ != nullptr) ::munmap(map_, size_);
-  }
-  FileBytes(const FileBytes&) = delete;
-  FileBytes& operator=(const FileBytes&) = delete;
-
-  std::string_view view() const {
-    return map_ != nullptr ? std::string_view(static_cast<const char*>(map_), size_)
-                           : std::string_view(copy_);
-  }
-
- private:
-  void read_all(int fd, const std::string& path) {
-    size_t filled = 0;
-    copy_.resize(std::max<size_t>(size_, 1u << 16));
-    while (true) {
-      if (filled == copy_.size()) copy_.resize(copy_.size() * 2);
-      const ssize_t got = ::read(fd, copy_.data() + filled, copy_.size() - filled);
-      if (got < 0) {
-        if (errno == EINTR) continue;
-        fail(ErrorCode::Io, "{}: read failed: {}", path, std::strerror(errno));
-      }
-      if (got == 0) break;
-      filled += static_cast<size_t>(got);
-    }
-    copy_.resize(filled);
-    size_ = 0;
-  }
-
-  void* map_ = nullptr;
-  size_t size_ = 0;
-  std::string copy_;
-};
-
-bool has_gzip_magic(std::string_view data) {
-  return data.size() >= 2 && static_cast<unsigned char>(data[0]) == 0x1f &&
-         static_cast<unsigned char>(data[1]) == 0x8b;
-}
-
-// A large buffer straight from mmap, with transparent huge pages asked for:
-// already zeroed and far fewer page faults than a malloc'd, resized string.
-class PageBuffer {
- public:
-  PageBuffer() = default;
-  ~PageBuffer() {
-    if (data_ != nullptr) ::munmap(data_, capacity_);
-  }
-  PageBuffer(const PageBuffer&) = delete;
-  PageBuffer& operator=(const PageBuffer&) = delete;
-
-  // Grows to at least `bytes`, keeping the contents (the address may change).
-  void grow(size_t bytes) {
-    if (bytes <= capacity_) return;
-    void* grown = data_ == nullptr ? ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
-                                            MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
-                                   : ::mremap(data_, capacity_, bytes, MREMAP_MAYMOVE);
-    if (grown == MAP_FAILED) throw std::bad_alloc();
-    ::madvise(grown, bytes, MADV_HUGEPAGE);
-    data_ = static_cast<char*>(grown);
-    capacity_ = bytes;
-  }
-  char* data() const { return data_; }
-  size_t capacity() const { return capacity_; }
-
- private:
-  char* data_ = nullptr;
-  size_t capacity_ = 0;
-};
-
-// Inflates every gzip member of `compressed` into `out`, returning the size;
-// anything short of a complete, checksummed stream is a Parse error so
-// partial data is never used.
-size_t gunzip(const std::string& path, std::string_view compressed, PageBuffer& out) {
-  if (!has_gzip_magic(compressed))
-    fail(ErrorCode::Parse, "{}: not a gzip file (no gzip header)", path);
-  z_stream stream{};
-  if (inflateInit2(&stream, 15 + 16) != Z_OK)
-    fail(ErrorCode::OutOfMemory, "{}: cannot initialise zlib", path);
-  struct StreamEnd {
-    z_stream* s;
-    ~StreamEnd() { inflateEnd(s); }
-  } ender{&stream};
-
-  // The trailer's ISIZE (size mod 2^32 of the last member) is a size hint.
-  size_t hint = compressed.size() * 4;
-  if (compressed.size() >= 18) {
-    const auto* tail =
-        reinterpret_cast<const unsigned char*>(compressed.data() + compressed.size() - 4);
-    const size_t isize =
-        tail[0] | (tail[1] << 8) | (tail[2] << 16) | (static_cast<size_t>(tail[3]) << 24);
-    if (isize > hint && isize < compressed.size() * 1100) hint = isize;
-  }
-  out.grow(hint + 1);
-  size_t produced = 0;
-  size_t consumed = 0;
-  while (true) {
-    if (produced == out.capacity()) out.grow(out.capacity() * 2);
-    const size_t in_chunk = std::min<size_t>(compressed.size() - consumed, 1u << 30);
-    const size_t out_chunk = std::min<size_t>(out.capacity() - produced, 1u << 30);
-    stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data() + consumed));
-    stream.avail_in = static_cast<uInt>(in_chunk);
-    stream.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
-    stream.avail_out = static_cast<uInt>(out_chunk);
-    const int rc = inflate(&stream, Z_NO_FLUSH);
-    consumed += in_chunk - stream.avail_in;
-    produced += out_chunk - stream.avail_out;
-    if (rc == Z_STREAM_END) {
-      if (consumed == compressed.size()) break;
-      // Concatenated members are valid gzip; anything else after the end is not.
-      if (!has_gzip_magic(compressed.substr(consumed)))
-        fail(ErrorCode::Parse, "{}: corrupt gzip: {} unexpected byte(s) after the compressed data",
-             path, compressed.size() - consumed);
-      inflateReset(&stream);
-      continue;
-    }
-    if (rc == Z_MEM_ERROR)
-      fail(ErrorCode::OutOfMemory, "{}: out of memory while decompressing", path);
-    if (rc == Z_DATA_ERROR || rc == Z_STREAM_ERROR || rc == Z_NEED_DICT)
-      fail(ErrorCode::Parse, "{}: corrupt gzip data after {} decompressed bytes: {}", path,
-           produced, stream.msg != nullptr ? stream.msg : "invalid stream");
-    if (consumed == compressed.size() && stream.avail_out != 0)
-      fail(ErrorCode::Parse, "{}: truncated gzip: the stream ends after {} decompressed bytes",
-           path, produced);
-  }
-  return produced;
-}
 
 std::string shorten(std::string_view text) {
   return text.size() <= 40 ? std::string(text) : std::string(text.substr(0, 37)) + "...";
@@ -292,6 +130,7 @@ struct ExtraColumn {
 struct RowError {
   uint64_t line;  // within the slice, from 1
   std::string problem;
+  bool unterminated_quote = false;  // the slice ends inside a quoted field
 };
 
 // The header: field names and where the required columns are.
@@ -304,25 +143,32 @@ struct Layout {
     throw RowError{line, fmt::format("column '{}': {}", names[field], problem)};
   }
 
-  void split_checked(std::string_view line, uint64_t line_number, Fields& fields) const {
-    SplitError bad{};
-    if (!split_fields(line, fields, bad))
-      fail_at(
-          line_number, std::min(bad.field, names.size() - 1),
-          "unterminated or malformed quoted field (line breaks inside quotes are not supported)");
+  // The next record of the cursor into `fields`, checked against the
+  // header; false at the end.
+  bool next_checked(Cursor& cursor, Fields& fields) const {
+    csv::Malformed bad{};
+    const Cursor::Next next = cursor.next(fields, bad);
+    if (next == Cursor::Next::End) return false;
+    const uint64_t line = cursor.line();
+    if (next == Cursor::Next::Malformed)
+      throw RowError{line,
+                     fmt::format("column '{}': {}", names[std::min(bad.field, names.size() - 1)],
+                                 bad.problem()),
+                     bad.kind == csv::Malformed::Kind::Unterminated};
     if (fields.views.size() < names.size())
-      throw RowError{line_number,
+      throw RowError{line,
                      fmt::format("column '{}': missing field: expected {} fields, found {}",
                                  names[fields.views.size()], names.size(), fields.views.size())};
     if (fields.views.size() > names.size())
-      throw RowError{line_number,
+      throw RowError{line,
                      fmt::format("expected {} fields, found {} (extra field after column '{}')",
                                  names.size(), fields.views.size(), names.back())};
+    return true;
   }
 };
 
-// Parses the rows of one slice of the file (whole lines), numbering lines
-// from 1 at the slice's start.  Chunks run on their own threads; the first
+// Parses the rows of one slice of the file (whole records), numbering lines
+// from 1 at the slice's start.  Chunks run on the thread pool; the first
 // error of a chunk ends it and is kept, so the merge can report the first
 // problem in file order.
 class Chunk {
@@ -341,11 +187,10 @@ class Chunk {
         extras[c].field = layout_.extra_fields[c];
         extras[c].numbers.reserve(estimate);
       }
-      LineCursor cursor(text_);
+      Cursor cursor(text_);
       Fields fields;
-      std::string_view line;
-      while (cursor.next(line)) read_row(line, cursor.line_number(), fields);
-      line_count = cursor.line_number();
+      while (layout_.next_checked(cursor, fields)) read_row(cursor.line(), fields);
+      line_count = cursor.line_breaks();
     } catch (RowError& e) {
       row_error = std::move(e);
     } catch (...) {
@@ -370,7 +215,7 @@ class Chunk {
   std::vector<double> values;
   std::vector<uint64_t> lines;  // within the slice
   std::vector<ExtraColumn> extras;
-  uint64_t line_count = 0;  // lines in the slice, once parsed whole
+  uint64_t line_count = 0;  // line breaks in the slice, once parsed whole
   std::optional<RowError> row_error;
   std::exception_ptr error;  // anything else (out of memory)
 
@@ -390,9 +235,7 @@ class Chunk {
     return static_cast<size_t>(rows * 1.05) + 16;
   }
 
-  void read_row(std::string_view line, uint64_t line_number, Fields& fields) {
-    layout_.split_checked(line, line_number, fields);
-
+  void read_row(uint64_t line_number, const Fields& fields) {
     const std::string_view id = fields.views[layout_.series_field];
     if (!(has_previous_id_ && in_file(id) && same_text(id, previous_id_))) {
       if (id.empty()) layout_.fail_at(line_number, layout_.series_field, "empty series id");
@@ -463,20 +306,12 @@ class Chunk {
     column.numeric = false;
     std::vector<double>().swap(column.numbers);
     column.codes.reserve(std::max(rows + 1, lines.capacity()));
-    LineCursor cursor(text_);
-    std::string_view line;
+    Cursor cursor(text_);
     Fields fields;
-    for (size_t row = 0; row < rows && cursor.next(line); ++row) {
-      split_fields_unchecked(line, fields);
+    csv::Malformed ignored{};  // rows re-read here were split without error before
+    for (size_t row = 0; row < rows && cursor.next(fields, ignored) == Cursor::Next::Record; ++row)
       column.codes.push_back(column.code_of(fields.views[column.field]));
-    }
     column.has_previous = false;
-  }
-
-  // Rows re-read here were split without error before.
-  static void split_fields_unchecked(std::string_view line, Fields& fields) {
-    SplitError ignored{};
-    split_fields(line, fields, ignored);
   }
 
   const Layout& layout_;
@@ -501,39 +336,29 @@ class CsvReader {
   }
 
   Dataset read() {
-    file_.emplace(path_);
-    std::string_view body = file_->view();
-    if (has_gzip_magic(body) || path_.ends_with(".gz")) {
-      const size_t size = gunzip(path_, body, inflated_);
-      file_.reset();
-      body = std::string_view(inflated_.data(), size);
-    }
-    if (body.substr(0, 3) == "\xEF\xBB\xBF") body.remove_prefix(3);  // UTF-8 byte-order mark
-
-    LineCursor cursor(body);
-    std::string_view header;
-    if (!cursor.next(header))
+    file_.emplace(path_, "data file");
+    const std::string_view body = csv::without_bom(file_->text());
+    Cursor cursor(body);
+    Fields fields;
+    csv::Malformed bad{};
+    const Cursor::Next header = cursor.next(fields, bad);
+    if (header == Cursor::Next::End)
       fail(ErrorCode::Parse, "{}: empty file: expected a header with columns {},{},{}", path_,
            options_.series_column, options_.date_column, options_.value_column);
-    read_header(header, cursor.line_number());
-    const char* rows_start = header.data() + header.size();
-    if (rows_start < body.data() + body.size() && *rows_start == '\r') ++rows_start;
-    if (rows_start < body.data() + body.size()) ++rows_start;  // the header's line break
-    const std::string_view rows(rows_start,
-                                static_cast<size_t>(body.data() + body.size() - rows_start));
+    if (header == Cursor::Next::Malformed)
+      fail(ErrorCode::Parse, "{}:{}: header: field {}: {}", path_, cursor.line(), bad.field + 1,
+           bad.problem());
+    read_header(fields, cursor.record(), cursor.line());
+    const std::string_view rows(cursor.position(),
+                                static_cast<size_t>(body.data() + body.size() - cursor.position()));
 
     std::vector<Chunk> chunks = parse_chunks(rows);
-    merge(chunks, cursor.line_number());
+    merge(chunks, cursor.line_breaks());
     return builder_.build();
   }
 
  private:
-  void read_header(std::string_view line, uint64_t line_number) {
-    Fields fields;
-    SplitError bad{};
-    if (!split_fields(line, fields, bad))
-      fail(ErrorCode::Parse, "{}:{}: header: unterminated or malformed quoted field {}", path_,
-           line_number, bad.field + 1);
+  void read_header(const Fields& fields, std::string_view line, uint64_t line_number) {
     layout_.names.assign(fields.views.begin(), fields.views.end());
     const std::vector<std::string>& names = layout_.names;
     std::vector<std::string> missing;
@@ -563,48 +388,60 @@ class CsvReader {
     }
   }
 
-  // Cuts the rows into whole-line slices and parses them in parallel.  Line
-  // breaks never occur inside fields (quoted line breaks are refused), so
-  // every '\n' ends a record.
+  // Cuts the rows into slices of whole records and parses them in parallel.
+  // A cut inside a quoted field leaves the slice before it ending in an open
+  // quote (its parse started at a record boundary), and only then are later
+  // slices wrong.  So the rows are cut at line breaks first, which costs no
+  // scan; if that split a quoted field, they are cut again where an even
+  // number of quotes precedes the line break; if a quote inside an unquoted
+  // field fooled that too, they are parsed in one slice.
   std::vector<Chunk> parse_chunks(std::string_view rows) const {
     const size_t count = std::clamp<size_t>(rows.size() / min_slice_bytes_, 1, max_slices_);
+    std::vector<Chunk> chunks = parse_slices(rows, count, [&](size_t from) {
+      const size_t newline = rows.find('\n', from);
+      return newline == std::string_view::npos ? rows.size() : newline + 1;
+    });
+    if (!splits_a_quote(chunks)) return chunks;
+    csv::RecordBoundaries boundaries(rows);
+    chunks = parse_slices(rows, count, [&](size_t from) { return boundaries.after(from); });
+    if (!splits_a_quote(chunks)) return chunks;
+    return parse_slices(rows, 1, [&](size_t) { return rows.size(); });
+  }
+
+  // Parses `count` slices cut at cut(position) after each even share.
+  template <typename Cut>
+  std::vector<Chunk> parse_slices(std::string_view rows, size_t count, Cut&& cut) const {
     std::vector<std::string_view> slices;
     size_t start = 0;
     for (size_t k = 1; k <= count && start < rows.size(); ++k) {
-      size_t stop = k == count ? rows.size() : std::max(start, rows.size() / count * k);
-      if (stop < rows.size()) {
-        const size_t newline = rows.find('\n', stop);
-        stop = newline == std::string_view::npos ? rows.size() : newline + 1;
-      }
+      const size_t stop = k == count ? rows.size() : cut(std::max(start, rows.size() / count * k));
       slices.push_back(rows.substr(start, stop - start));
       start = stop;
     }
     if (slices.empty()) slices.push_back(rows);
-
     std::vector<Chunk> chunks;
     chunks.reserve(slices.size());
     for (std::string_view slice : slices) chunks.emplace_back(layout_, slice);
-    run_parallel(chunks.size(), [&](size_t k) { chunks[k].parse(); });
+    ThreadPool::shared().run(chunks.size(), [&](size_t k, size_t) { chunks[k].parse(); });
     return chunks;
   }
 
-  template <typename Work>
-  static void run_parallel(size_t count, const Work& work) {
-    std::vector<std::thread> helpers;
-    for (size_t k = 1; k < count; ++k) helpers.emplace_back([&work, k] { work(k); });
-    work(0);
-    for (std::thread& t : helpers) t.join();
+  // Whether a slice other than the last ends inside a quoted field.
+  static bool splits_a_quote(const std::vector<Chunk>& chunks) {
+    for (size_t k = 0; k + 1 < chunks.size(); ++k)
+      if (chunks[k].row_error && chunks[k].row_error->unterminated_quote) return true;
+    return false;
   }
 
   // Hands the chunks' rows to the builder in file order.  A chunk's rows all
   // precede its own error, so checking them first reports the earliest
   // problem of the file, as a sequential read would.
-  void merge(std::vector<Chunk>& chunks, uint64_t header_line) {
+  void merge(std::vector<Chunk>& chunks, uint64_t lines_before_rows) {
     size_t total_rows = 0;
     for (const Chunk& chunk : chunks) total_rows += chunk.days.size();
     builder_.reserve(total_rows);
     std::vector<uint64_t> first_infinite_line(layout_.extra_fields.size(), 0);
-    uint64_t lines_before = header_line;
+    uint64_t lines_before = lines_before_rows;
     for (Chunk& chunk : chunks) {
       std::vector<uint32_t> handles(chunk.series_ids.size());
       for (size_t i = 0; i < handles.size(); ++i)
@@ -675,8 +512,7 @@ class CsvReader {
   size_t min_slice_bytes_;
   size_t max_slices_;
   Layout layout_;
-  std::optional<FileBytes> file_;
-  PageBuffer inflated_;  // decompressed gzip input
+  std::optional<io::TextFile> file_;
 };
 
 }  // namespace
@@ -687,9 +523,9 @@ Dataset read_csv(const std::string& path, const IngestOptions& options, size_t m
 }
 
 Dataset read_csv(const std::string& path, const IngestOptions& options) {
-  // Slices of a few MiB keep thread start-up negligible; small files stay on
+  // Slices of a few MiB keep the hand-out negligible; small files stay on
   // the calling thread.
-  const size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 16);
+  const size_t threads = std::clamp<size_t>(ThreadPool::shared().size(), 1, 16);
   return read_csv(path, options, size_t{4} << 20, threads);
 }
 

@@ -168,11 +168,13 @@ SeriesStats compute_stats(const std::vector<double>& values, const std::vector<u
 size_t clip_outliers(std::vector<double>& values, double k, double* cap);
 
 // Reads a long CSV (gzip if the path ends in .gz or starts with the gzip
-// magic bytes) into a dataset.  Large files are parsed in slices on up to
-// one thread per hardware thread.
+// magic bytes) into a dataset.  Large files are parsed in slices on the
+// thread pool (see core/thread_pool.hpp).  RFC 4180 quoting, with line
+// breaks inside quoted fields; errors name the file, the first line of the
+// record and the column.
 Dataset read_csv(const std::string& path, const IngestOptions& options);
 // The same with explicit slicing: at most `max_slices` slices of at least
-// `min_slice_bytes` each (whole lines).  The result never depends on them.
+// `min_slice_bytes` each (whole records).  The result never depends on them.
 Dataset read_csv(const std::string& path, const IngestOptions& options, size_t min_slice_bytes,
                  size_t max_slices);
 

@@ -1,24 +1,19 @@
 #include "model/model_file.hpp"
 
-#include <fcntl.h>
 #include <fmt/ranges.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <bit>
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
-#include <limits>
 #include <map>
 #include <new>
 #include <variant>
 
 #include "error.hpp"
+#include "io/atomic_file.hpp"
+#include "io/byte_io.hpp"
+#include "io/mapped_file.hpp"
 
 namespace invforecast {
 
@@ -35,85 +30,12 @@ constexpr uint32_t kMaxNameLength = 256;
 // name_len + 1-byte name + dtype + rank + one dim + offset + length.
 constexpr size_t kMinTableEntrySize = 4 + 1 + 4 + 4 + 8 + 8 + 8;
 
-uint32_t crc32_of(const uint8_t* data, size_t size) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  // zlib's length is a uInt: feed large files in chunks.
-  constexpr size_t kChunk = size_t{1} << 30;
-  while (size > 0) {
-    const size_t n = std::min(size, kChunk);
-    crc = crc32(crc, data, static_cast<uInt>(n));
-    data += n;
-    size -= n;
-  }
-  return static_cast<uint32_t>(crc);
-}
-
-// Writes little-endian fields into a buffer sized for the whole file beforehand.
-class ByteWriter {
- public:
-  explicit ByteWriter(std::vector<uint8_t>& out) : out_(out) {}
-  void u32(uint32_t v) { unsigned_le(v, 4); }
-  void u64(uint64_t v) { unsigned_le(v, 8); }
-  void bytes(const void* data, size_t n) {
-    std::memcpy(out_.data() + pos_, data, n);
-    pos_ += n;
-  }
-  void skip_to(size_t offset) { pos_ = offset; }  // the gap keeps the buffer's zeros
-
- private:
-  void unsigned_le(uint64_t v, int n) {
-    for (int i = 0; i < n; ++i) out_[pos_++] = static_cast<uint8_t>(v >> (8 * i));
-  }
-  std::vector<uint8_t>& out_;
-  size_t pos_ = 0;
-};
-
-uint32_t get_u32(const uint8_t* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-uint64_t get_u64(const uint8_t* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-
 std::string shape_text(std::span<const int64_t> dims) { return fmt::format("[{}]", fmt::join(dims, ", ")); }
 
-// Reads the tensor table sequentially, never past its end.
-class TableReader {
- public:
-  TableReader(const uint8_t* begin, const uint8_t* end) : pos_(begin), end_(end) {}
-  size_t remaining() const { return static_cast<size_t>(end_ - pos_); }
-  const uint8_t* position() const { return pos_; }
-  uint32_t u32(const char* what, size_t entry) {
-    need(4, what, entry);
-    const uint32_t v = get_u32(pos_);
-    pos_ += 4;
-    return v;
-  }
-  uint64_t u64(const char* what, size_t entry) {
-    need(8, what, entry);
-    const uint64_t v = get_u64(pos_);
-    pos_ += 8;
-    return v;
-  }
-  std::string_view bytes(size_t n, const char* what, size_t entry) {
-    need(n, what, entry);
-    std::string_view v(reinterpret_cast<const char*>(pos_), n);
-    pos_ += n;
-    return v;
-  }
-
- private:
-  void need(size_t n, const char* what, size_t entry) const {
-    if (remaining() < n)
-      fail(ErrorCode::CorruptModel, "model file: tensor table entry {} is cut short reading its {}", entry, what);
-  }
-  const uint8_t* pos_;
-  const uint8_t* end_;
-};
+// A field of a tensor table entry, as named in errors.
+std::string entry_field(size_t entry, std::string_view what) {
+  return fmt::format("tensor table entry {}'s {}", entry, what);
+}
 
 struct TableEntry {
   std::string name;
@@ -122,29 +44,30 @@ struct TableEntry {
   uint64_t length = 0;
 };
 
-TableEntry read_entry(TableReader& table, size_t index, uint64_t header_len, uint64_t data_end) {
+TableEntry read_entry(io::ByteReader& table, size_t index, uint64_t header_len, uint64_t data_end) {
   TableEntry e;
-  const uint32_t name_len = table.u32("name length", index);
+  const uint32_t name_len = table.u32(entry_field(index, "name length"));
   if (name_len == 0 || name_len > kMaxNameLength)
     fail(ErrorCode::CorruptModel, "model file: tensor table entry {} has a name of {} bytes (1..{} allowed)", index,
          name_len, kMaxNameLength);
-  const std::string_view name = table.bytes(name_len, "name", index);
+  const std::span<const uint8_t> name_bytes = table.bytes(name_len, entry_field(index, "name"));
+  const std::string_view name(reinterpret_cast<const char*>(name_bytes.data()), name_bytes.size());
   for (char ch : name)
     if (ch < 0x21 || ch > 0x7e)
       fail(ErrorCode::CorruptModel, "model file: tensor table entry {} has a name with a non-printable byte", index);
   e.name = name;
-  const uint32_t dtype = table.u32("dtype", index);
+  const uint32_t dtype = table.u32(entry_field(index, "dtype"));
   if (dtype != kDtypeF32)
     fail(ErrorCode::CorruptModel, "model file: tensor '{}' has dtype code {}, only f32 ({}) is known", e.name, dtype,
          kDtypeF32);
-  const uint32_t rank = table.u32("rank", index);
+  const uint32_t rank = table.u32(entry_field(index, "rank"));
   if (rank == 0 || rank > kMaxRank)
     fail(ErrorCode::CorruptModel, "model file: tensor '{}' has rank {} (1..{} allowed)", e.name, rank, kMaxRank);
   // Every tensor must fit in the file, so no dimension and no element count may exceed its size.
   const uint64_t max_elements = data_end / sizeof(float);
   uint64_t elements = 1;
   for (uint32_t d = 0; d < rank; ++d) {
-    const uint64_t dim = table.u64("dims", index);
+    const uint64_t dim = table.u64(entry_field(index, "dims"));
     if (dim == 0 || dim > max_elements)
       fail(ErrorCode::CorruptModel, "model file: tensor '{}' has dimension {} = {}, impossible in a {}-byte file",
            e.name, d, dim, data_end + kChecksumSize);
@@ -154,8 +77,8 @@ TableEntry read_entry(TableReader& table, size_t index, uint64_t header_len, uin
     elements *= dim;
     e.dims.push_back(static_cast<int64_t>(dim));
   }
-  e.offset = table.u64("data offset", index);
-  e.length = table.u64("data length", index);
+  e.offset = table.u64(entry_field(index, "data offset"));
+  e.length = table.u64(entry_field(index, "data length"));
   if (e.length != elements * sizeof(float))
     fail(ErrorCode::CorruptModel, "model file: tensor '{}' of shape {} has {} data bytes, expected {}", e.name,
          shape_text(e.dims), e.length, elements * sizeof(float));
@@ -169,20 +92,7 @@ TableEntry read_entry(TableReader& table, size_t index, uint64_t header_len, uin
   return e;
 }
 
-// Storage the model owns: a read-only file mapping or a 64-byte aligned copy.
-class MappedFile {
- public:
-  MappedFile(void* address, size_t size) : address_(address), size_(size) {}
-  ~MappedFile() { munmap(address_, size_); }
-  MappedFile(const MappedFile&) = delete;
-  MappedFile& operator=(const MappedFile&) = delete;
-  const uint8_t* data() const { return static_cast<const uint8_t*>(address_); }
-
- private:
-  void* address_;
-  size_t size_;
-};
-
+// Storage the model owns besides a file mapping: a 64-byte aligned copy.
 class AlignedCopy {
  public:
   explicit AlignedCopy(std::span<const uint8_t> bytes)
@@ -198,25 +108,11 @@ class AlignedCopy {
   uint8_t* data_;
 };
 
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 }  // namespace
 
 // Type-erased owner of the bytes the tensor views point into.
 struct ModelFile::Storage {
-  std::variant<std::monostate, std::unique_ptr<MappedFile>, std::unique_ptr<AlignedCopy>> owner;
+  std::variant<std::monostate, std::unique_ptr<io::MappedFile>, std::unique_ptr<AlignedCopy>> owner;
 };
 
 std::vector<uint8_t> write_model_buffer(const ModelMetadata& metadata, std::span<const NamedTensor> tensors) {
@@ -270,18 +166,16 @@ std::vector<uint8_t> write_model_buffer(const ModelMetadata& metadata, std::span
     data_end = offsets.back() + t->values.size_bytes();
   }
 
-  std::vector<uint8_t> out(data_end + kChecksumSize, 0);
-  ByteWriter w(out);
-  w.bytes(kModelMagic, sizeof kModelMagic);
+  io::ByteWriter w(kModelMagic);
+  w.reserve(data_end + kChecksumSize);
   w.u32(kModelFormatVersion);
   w.u32(static_cast<uint32_t>(ordered.size()));
   w.u64(json.size());
   w.u64(header_len);
-  w.bytes(json.data(), json.size());
+  w.chars(json);
   for (size_t i = 0; i < ordered.size(); ++i) {
     const NamedTensor& t = *ordered[i];
-    w.u32(static_cast<uint32_t>(t.name.size()));
-    w.bytes(t.name.data(), t.name.size());
+    w.text(t.name);
     w.u32(kDtypeF32);
     w.u32(static_cast<uint32_t>(t.dims.size()));
     for (int64_t d : t.dims) w.u64(static_cast<uint64_t>(d));
@@ -289,29 +183,14 @@ std::vector<uint8_t> write_model_buffer(const ModelMetadata& metadata, std::span
     w.u64(t.values.size_bytes());
   }
   for (size_t i = 0; i < ordered.size(); ++i) {
-    w.skip_to(offsets[i]);
-    w.bytes(ordered[i]->values.data(), ordered[i]->values.size_bytes());
+    w.pad_to(offsets[i]);
+    w.floats(ordered[i]->values);
   }
-  w.u32(crc32_of(out.data(), data_end));
-  return out;
+  return w.finish();
 }
 
 void write_model_file(const std::string& path, const ModelMetadata& metadata, std::span<const NamedTensor> tensors) {
-  const std::vector<uint8_t> bytes = write_model_buffer(metadata, tensors);
-  const std::string temporary = path + ".tmp";
-  std::FILE* file = std::fopen(temporary.c_str(), "wb");
-  if (!file) fail(ErrorCode::Io, "cannot create model file '{}': {}", temporary, std::strerror(errno));
-  const bool written = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
-  const bool closed = std::fclose(file) == 0;
-  if (!written || !closed) {
-    std::remove(temporary.c_str());
-    fail(ErrorCode::Io, "cannot write model file '{}'", temporary);
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    const int error = errno;
-    std::remove(temporary.c_str());
-    fail(ErrorCode::Io, "cannot rename '{}' to '{}': {}", temporary, path, std::strerror(error));
-  }
+  io::write_file_atomically(path, write_model_buffer(metadata, tensors), "model file");
 }
 
 ModelFile ModelFile::parse(std::span<const uint8_t> bytes, std::shared_ptr<const Storage> storage) {
@@ -324,23 +203,19 @@ ModelFile ModelFile::parse(std::span<const uint8_t> bytes, std::shared_ptr<const
     fail(ErrorCode::CorruptModel, "model file: bad magic bytes, not an invforecast model file");
   // The checksum first: every format version ends with it, so a file that passes it and has a newer
   // version is a later library's file (Unsupported), not a damaged one.
-  const uint64_t data_end = size - kChecksumSize;
-  const uint32_t stored_crc = get_u32(base + data_end);
-  const uint32_t actual_crc = crc32_of(base, data_end);
-  if (stored_crc != actual_crc)
-    fail(ErrorCode::CorruptModel,
-         "model file: checksum mismatch (stored {:08x}, computed {:08x}): corrupted or truncated", stored_crc,
-         actual_crc);
-
-  const uint32_t version = get_u32(base + 8);
+  io::ByteReader(bytes, "model file").check_crc();
+  io::ByteReader preamble(bytes.first(kPreambleSize), "model file");
+  preamble.bytes(sizeof kModelMagic, "magic");
+  const uint32_t version = preamble.u32("format version");
   if (version == 0) fail(ErrorCode::CorruptModel, "model file: format version 0 is invalid");
   if (version > kModelFormatVersion)
     fail(ErrorCode::Unsupported,
          "model file: format version {} is newer than this library's {} (a later invforecast wrote it)", version,
          kModelFormatVersion);
-  const uint32_t tensor_count = get_u32(base + 12);
-  const uint64_t metadata_len = get_u64(base + 16);
-  const uint64_t header_len = get_u64(base + 24);
+  const uint32_t tensor_count = preamble.u32("tensor count");
+  const uint64_t metadata_len = preamble.u64("metadata length");
+  const uint64_t header_len = preamble.u64("header length");
+  const uint64_t data_end = size - kChecksumSize;
   if (header_len < kPreambleSize || header_len > data_end)
     fail(ErrorCode::CorruptModel, "model file: header length {} is outside the {}-byte file (truncated?)", header_len,
          size);
@@ -355,7 +230,8 @@ ModelFile ModelFile::parse(std::span<const uint8_t> bytes, std::shared_ptr<const
   model.metadata_ = metadata_from_json(
       std::string_view(reinterpret_cast<const char*>(base + kPreambleSize), static_cast<size_t>(metadata_len)));
 
-  TableReader table(base + kPreambleSize + metadata_len, base + header_len);
+  io::ByteReader table(bytes.subspan(kPreambleSize + metadata_len, header_len - kPreambleSize - metadata_len),
+                      "model file");
   if (tensor_count > table.remaining() / kMinTableEntrySize)
     fail(ErrorCode::CorruptModel, "model file: {} tensors cannot fit in a {}-byte tensor table", tensor_count,
          table.remaining());
@@ -408,26 +284,11 @@ ModelFile ModelFile::parse(std::span<const uint8_t> bytes, std::shared_ptr<const
 }
 
 ModelFile ModelFile::open(const std::string& path) {
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) fail(ErrorCode::Io, "cannot open model file '{}': {}", path, std::strerror(errno));
-  struct stat info {};
-  if (::fstat(fd.get(), &info) != 0) fail(ErrorCode::Io, "cannot stat model file '{}': {}", path, std::strerror(errno));
-  if (!S_ISREG(info.st_mode)) fail(ErrorCode::Io, "model file '{}' is not a regular file", path);
-  const auto size = static_cast<uint64_t>(info.st_size);
-  // Too short to hold a header: say so without mapping (mmap refuses empty files anyway).
-  if (size < kPreambleSize + kChecksumSize)
-    fail(ErrorCode::CorruptModel, "model file '{}': {} bytes, shorter than the {}-byte minimum (truncated?)", path,
-         size, kPreambleSize + kChecksumSize);
-  if (size > std::numeric_limits<size_t>::max())
-    fail(ErrorCode::CorruptModel, "model file '{}' is too large to map", path);
-  void* address = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_PRIVATE, fd.get(), 0);
-  if (address == MAP_FAILED) fail(ErrorCode::Io, "cannot map model file '{}': {}", path, std::strerror(errno));
   auto storage = std::make_shared<Storage>();
-  auto& mapping = storage->owner.emplace<std::unique_ptr<MappedFile>>(
-      std::make_unique<MappedFile>(address, static_cast<size_t>(size)));
-  const uint8_t* data = mapping->data();
+  const auto& mapping = storage->owner.emplace<std::unique_ptr<io::MappedFile>>(
+      std::make_unique<io::MappedFile>(path, "model file"));
   try {
-    return parse(std::span<const uint8_t>(data, static_cast<size_t>(size)), std::move(storage));
+    return parse(mapping->bytes(), std::move(storage));
   } catch (const Error& e) {
     if (e.code() == ErrorCode::CorruptModel || e.code() == ErrorCode::Unsupported)
       throw Error(e.code(), fmt::format("'{}': {}", path, e.what()));

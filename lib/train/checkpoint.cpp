@@ -4,7 +4,9 @@
 #include <string_view>
 
 #include "error.hpp"
-#include "train/byte_io.hpp"
+#include "io/atomic_file.hpp"
+#include "io/byte_io.hpp"
+#include "io/mapped_file.hpp"
 
 namespace invforecast::train {
 
@@ -19,13 +21,13 @@ constexpr size_t kMaxTextLength = 1 << 16;
 constexpr uint64_t kMaxEpochs = uint64_t{1} << 24;
 constexpr uint32_t kMaxTensors = 1 << 16;
 
-void write_adapter_blob(ByteWriter& w, const LoraAdapter& adapter) {
+void write_adapter_blob(io::ByteWriter& w, const LoraAdapter& adapter) {
   const std::vector<uint8_t> bytes = write_adapter_buffer(adapter);
   w.u64(bytes.size());
   w.bytes(bytes);
 }
 
-LoraAdapter read_adapter_blob(ByteReader& r, const char* field) {
+LoraAdapter read_adapter_blob(io::ByteReader& r, const char* field) {
   const uint64_t length = r.u64(field);
   if (length > r.remaining())
     fail(ErrorCode::CorruptModel, "checkpoint: {} of {} bytes runs past the {} bytes left", field,
@@ -33,7 +35,7 @@ LoraAdapter read_adapter_blob(ByteReader& r, const char* field) {
   return read_adapter(r.bytes(static_cast<size_t>(length), field));
 }
 
-uint64_t bounded_size(ByteReader& r, const std::string& field) {
+uint64_t bounded_size(io::ByteReader& r, const std::string& field) {
   const uint64_t size = r.u64(field);
   if (size > r.remaining() / sizeof(float))
     fail(ErrorCode::CorruptModel, "checkpoint: {} of {} floats runs past the {} bytes left", field,
@@ -50,11 +52,10 @@ std::string join(const std::vector<std::string>& items) {
 std::string hex(uint32_t value) { return fmt::format("{:08x}", value); }
 
 uint32_t dataset_checksum(const Dataset& data) {
-  uint32_t crc = crc32_bytes({});
+  uint32_t crc = 0;
   for (const Series& s : data.series) {
-    crc = crc32_bytes({reinterpret_cast<const uint8_t*>(s.id.data()), s.id.size() + 1}, crc);
-    crc = crc32_bytes(
-        {reinterpret_cast<const uint8_t*>(s.values.data()), s.values.size() * sizeof(double)}, crc);
+    crc = io::crc32_of(std::span<const char>(s.id.c_str(), s.id.size() + 1), crc);
+    crc = io::crc32_of(std::span<const double>(s.values), crc);
   }
   return crc;
 }
@@ -75,7 +76,7 @@ std::vector<uint8_t> write_checkpoint_buffer(const TrainCheckpoint& c) {
          "checkpoint: holds either parameters or a current and a best adapter");
   if (c.optimizer.m.size() != c.optimizer.v.size())
     fail(ErrorCode::InvalidArgument, "checkpoint: optimiser moments of different lengths");
-  ByteWriter w(kCheckpointMagic);
+  io::ByteWriter w(kCheckpointMagic);
   w.u32(kCheckpointFormatVersion);
   w.u32(static_cast<uint32_t>(c.fingerprint.size()));
   for (const auto& [key, value] : c.fingerprint) {
@@ -122,11 +123,11 @@ std::vector<uint8_t> write_checkpoint_buffer(const TrainCheckpoint& c) {
 }
 
 void write_checkpoint_file(const std::string& path, const TrainCheckpoint& checkpoint) {
-  write_file_atomically(path, write_checkpoint_buffer(checkpoint), kWhat);
+  io::write_file_atomically(path, write_checkpoint_buffer(checkpoint), kWhat);
 }
 
 TrainCheckpoint read_checkpoint(std::span<const uint8_t> bytes) {
-  ByteReader r(bytes, kWhat);
+  io::ByteReader r(bytes, kWhat);
   r.check_frame(kCheckpointMagic, sizeof kCheckpointMagic + 4);
   const uint32_t version = r.u32("format version");
   if (version == 0 || version > kCheckpointFormatVersion)
@@ -204,7 +205,7 @@ TrainCheckpoint read_checkpoint(std::span<const uint8_t> bytes) {
 
 TrainCheckpoint read_checkpoint_file(const std::string& path) {
   try {
-    return read_checkpoint(read_whole_file(path, kWhat));
+    return read_checkpoint(io::MappedFile(path, kWhat).bytes());
   } catch (const Error& e) {
     if (e.code() != ErrorCode::CorruptModel) throw;
     throw Error(e.code(), fmt::format("'{}': {}", path, e.what()));
@@ -216,12 +217,11 @@ Fingerprint run_fingerprint(const Parameters& initial, const Dataset& data, cons
   const std::string weights =
       o.loss_weights.empty()
           ? "none"
-          : hex(crc32_bytes({reinterpret_cast<const uint8_t*>(o.loss_weights.data()),
-                             o.loss_weights.size() * sizeof(double)}));
+          : hex(io::crc32_of(std::span<const double>(o.loss_weights)));
   const LoraOptions& lora = o.lora;
   return {
       {"config",
-       hex(crc32_bytes({reinterpret_cast<const uint8_t*>(config.data()), config.size()}))},
+       hex(io::crc32_of(std::span<const char>(config)))},
       {"initial parameters", hex(parameters_checksum(initial))},
       {"data", hex(dataset_checksum(data))},
       {"epochs", fmt::format("{}", o.epochs)},

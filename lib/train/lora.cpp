@@ -4,7 +4,9 @@
 #include <set>
 
 #include "error.hpp"
-#include "train/byte_io.hpp"
+#include "io/atomic_file.hpp"
+#include "io/byte_io.hpp"
+#include "io/mapped_file.hpp"
 #include "train/random.hpp"
 
 namespace invforecast::train {
@@ -29,12 +31,9 @@ std::vector<std::string> default_lora_targets(const ModelConfig& config) {
 }
 
 uint32_t parameters_checksum(const Parameters& parameters) {
-  uint32_t crc = crc32_bytes({});
-  for (size_t t = 0; t < parameters.size(); ++t) {
-    const std::vector<float>& values = parameters.values(t);
-    crc = crc32_bytes(
-        {reinterpret_cast<const uint8_t*>(values.data()), values.size() * sizeof(float)}, crc);
-  }
+  uint32_t crc = 0;
+  for (size_t t = 0; t < parameters.size(); ++t)
+    crc = io::crc32_of(std::span<const float>(parameters.values(t)), crc);
   return crc;
 }
 
@@ -177,7 +176,7 @@ std::vector<uint8_t> write_adapter_buffer(const LoraAdapter& adapter) {
     fail(ErrorCode::InvalidArgument,
          "LoRA adapter: rank {}, alpha {} or {} tensors out of range for the adapter file",
          adapter.rank, adapter.alpha, adapter.tensors.size());
-  ByteWriter w(kAdapterMagic);
+  io::ByteWriter w(kAdapterMagic);
   w.u32(kAdapterFormatVersion);
   w.u32(static_cast<uint32_t>(adapter.rank));
   w.f64(adapter.alpha);
@@ -204,11 +203,11 @@ std::vector<uint8_t> write_adapter_buffer(const LoraAdapter& adapter) {
 }
 
 void write_adapter_file(const std::string& path, const LoraAdapter& adapter) {
-  write_file_atomically(path, write_adapter_buffer(adapter), "adapter file");
+  io::write_file_atomically(path, write_adapter_buffer(adapter), "adapter file");
 }
 
 LoraAdapter read_adapter(std::span<const uint8_t> bytes) {
-  ByteReader r(bytes, "adapter file");
+  io::ByteReader r(bytes, "adapter file");
   r.check_frame(kAdapterMagic, kHeaderSize);
   const uint32_t version = r.u32("format version");
   if (version == 0 || version > kAdapterFormatVersion)
@@ -249,7 +248,7 @@ LoraAdapter read_adapter(std::span<const uint8_t> bytes) {
 }
 
 LoraAdapter read_adapter_file(const std::string& path) {
-  return read_adapter(read_whole_file(path, "adapter file"));
+  return read_adapter(io::MappedFile(path, "adapter file").bytes());
 }
 
 }  // namespace invforecast::train

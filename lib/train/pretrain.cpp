@@ -9,10 +9,11 @@
 #include <utility>
 
 #include "error.hpp"
+#include "core/thread_pool.hpp"
+#include "reference.hpp"
 #include "train/checkpoint.hpp"
 #include "train/optimizer.hpp"
 #include "train/run_progress.hpp"
-#include "train/share_pool.hpp"
 #include "train/window_sampler.hpp"
 
 namespace invforecast::train {
@@ -139,15 +140,7 @@ void process_share(Worker& wk, const Run& run, const Parameters& params,
                   backward ? &wk.head_grads : nullptr);
 }
 
-template <class Work>
-void run_shares(SharePool& pool, std::vector<Worker>& workers, int64_t count, Work&& work) {
-  const auto shares = static_cast<int64_t>(workers.size());
-  pool.run([&](int w) {
-    work(workers[static_cast<size_t>(w)], w * count / shares, (w + 1) * count / shares);
-  });
-}
-
-double evaluate(SharePool& pool, std::vector<Worker>& workers, const Run& run,
+double evaluate(ThreadPool& pool, std::vector<Worker>& workers, const Run& run,
                 const Parameters& params, const ReconstructionHead<float>& head,
                 const Batch& validation) {
   const auto batch_size = static_cast<size_t>(run.options.train.batch_size);
@@ -159,7 +152,7 @@ double evaluate(SharePool& pool, std::vector<Worker>& workers, const Run& run,
                       validation.windows.begin() + static_cast<std::ptrdiff_t>(last)},
                      {validation.masks.begin() + static_cast<std::ptrdiff_t>(first * N),
                       validation.masks.begin() + static_cast<std::ptrdiff_t>(last * N)}};
-    run_shares(pool, workers, static_cast<int64_t>(last - first),
+    pool.run_shares(workers, static_cast<int64_t>(last - first),
                [&](Worker& wk, int64_t b, int64_t e) {
                  process_share(wk, run, params, head, part, b, e, 0.0, false);
                });
@@ -403,7 +396,7 @@ TrainResult pretrain_model(Parameters& params, const Dataset& data,
   std::vector<Worker> workers;
   workers.reserve(static_cast<size_t>(o.threads));
   for (int i = 0; i < o.threads; ++i) workers.emplace_back(config, kern::backend_of(o.backend), head);
-  SharePool pool(o.threads);
+  ThreadPool& pool = ThreadPool::shared();
   Parameters grads(config);
   ReconstructionHead<float> head_grads = head;
 
@@ -443,7 +436,7 @@ TrainResult pretrain_model(Parameters& params, const Dataset& data,
       const double weight = batch_weight(run, batch, 0, batch.windows.size());
       // A batch whose windows all weigh 0 teaches nothing: count it, skip the update.
       if (weight > 0.0) {
-        run_shares(pool, workers, o.batch_size, [&](Worker& wk, int64_t b, int64_t e) {
+        pool.run_shares(workers, o.batch_size, [&](Worker& wk, int64_t b, int64_t e) {
           process_share(wk, run, params, head, batch, b, e, 1.0 / weight, true);
         });
         double loss = 0.0;

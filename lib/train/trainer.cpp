@@ -9,9 +9,9 @@
 #include <utility>
 
 #include "error.hpp"
+#include "core/thread_pool.hpp"
 #include "train/checkpoint.hpp"
 #include "train/run_progress.hpp"
-#include "train/share_pool.hpp"
 #include "train/trainable_encoder.hpp"
 #include "train/window_sampler.hpp"
 
@@ -29,16 +29,6 @@ struct Worker {
   std::vector<double> weights;
   double loss_sum = 0.0;
 };
-
-// Runs work(worker, begin, end) over `count` items split into contiguous
-// shares, one per worker (a share may be empty).
-template <class Work>
-void run_shares(SharePool& pool, std::vector<Worker>& workers, int64_t count, Work&& work) {
-  const auto shares = static_cast<int64_t>(workers.size());
-  pool.run([&](int w) {
-    work(workers[static_cast<size_t>(w)], w * count / shares, (w + 1) * count / shares);
-  });
-}
 
 // Forward (and backward when `backward`) of windows [begin, end) of `batch`
 // on one worker; loss_sum gets sum_s w_s l_s, grads d(sum)/d(params) * grad_scale.
@@ -133,7 +123,7 @@ std::vector<Worker> make_workers(const ModelConfig& config, const TrainOptions& 
   return workers;
 }
 
-double evaluate_with(SharePool& pool, std::vector<Worker>& workers, const Parameters& params,
+double evaluate_with(ThreadPool& pool, std::vector<Worker>& workers, const Parameters& params,
                      const SeriesInputs& inputs, const std::vector<Window>& windows,
                      const TrainOptions& options) {
   const WindowOptions wo = window_options(params.config(), options);
@@ -142,7 +132,7 @@ double evaluate_with(SharePool& pool, std::vector<Worker>& workers, const Parame
     const size_t last = std::min(windows.size(), first + static_cast<size_t>(options.batch_size));
     const std::vector<Window> batch(windows.begin() + static_cast<std::ptrdiff_t>(first),
                                     windows.begin() + static_cast<std::ptrdiff_t>(last));
-    run_shares(pool, workers, static_cast<int64_t>(batch.size()),
+    pool.run_shares(workers, static_cast<int64_t>(batch.size()),
                [&](Worker& wk, int64_t b, int64_t e) {
                  process_share(wk, params, inputs, wo, batch, b, e, options, 0.0, false);
                });
@@ -229,7 +219,7 @@ double evaluate_loss(const Parameters& params, const Dataset& data,
                      const std::vector<Window>& windows, const TrainOptions& options) {
   check_options(options, data);
   std::vector<Worker> workers = make_workers(params.config(), options);
-  SharePool pool(options.threads);
+  ThreadPool& pool = ThreadPool::shared();
   return evaluate_with(pool, workers, params, SeriesInputs(data), windows, options);
 }
 
@@ -260,7 +250,7 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
       checkpoints ? run_fingerprint(params, data, options) : Fingerprint{};
 
   std::vector<Worker> workers = make_workers(config, options);
-  SharePool pool(options.threads);
+  ThreadPool& pool = ThreadPool::shared();
   Parameters grads(config);
   const int64_t total_steps = options.epochs * options.steps_per_epoch;
   const LrSchedule schedule{options.learning_rate, options.min_learning_rate,
@@ -321,7 +311,7 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
       // A batch whose windows all weigh 0 teaches nothing: count it, skip the update.
       if (weight > 0.0) {
         if (lora) apply_adapter(params, adapter, merged);
-        run_shares(pool, workers, options.batch_size, [&](Worker& wk, int64_t b, int64_t e) {
+        pool.run_shares(workers, options.batch_size, [&](Worker& wk, int64_t b, int64_t e) {
           process_share(wk, model, inputs, wo, batch, b, e, options, 1.0 / weight, true);
         });
         double loss = 0.0;

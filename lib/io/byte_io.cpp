@@ -1,29 +1,27 @@
-#include "train/byte_io.hpp"
+#include "io/byte_io.hpp"
 
 #include <zlib.h>
 
 #include <algorithm>
 #include <bit>
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 
 #include "error.hpp"
 
-namespace invforecast::train {
+namespace invforecast::io {
 
 static_assert(std::endian::native == std::endian::little,
-              "training files store f32 values in host order: little-endian hosts only");
+              "binary files store f32 values in host order: little-endian hosts only");
 
-uint32_t crc32_bytes(std::span<const uint8_t> bytes, uint32_t crc) {
+uint32_t crc32(std::span<const uint8_t> bytes, uint32_t crc) {
   uLong value = crc;
   const uint8_t* data = bytes.data();
   size_t size = bytes.size();
   constexpr size_t kChunk = size_t{1} << 30;
   while (size > 0) {
     const size_t n = std::min(size, kChunk);
-    value = crc32(value, data, static_cast<uInt>(n));
+    value = ::crc32(value, data, static_cast<uInt>(n));
     data += n;
     size -= n;
   }
@@ -48,7 +46,7 @@ void ByteWriter::doubles(std::span<const double> values) {
 }
 
 std::vector<uint8_t> ByteWriter::finish() {
-  u32(crc32_bytes(out_));
+  u32(crc32(out_));
   return std::move(out_);
 }
 
@@ -58,22 +56,26 @@ void ByteReader::check_frame(std::span<const char> magic, size_t min_size) {
          what_, bytes_.size(), min_size + 4);
   if (std::memcmp(bytes_.data(), magic.data(), magic.size()) != 0)
     fail(ErrorCode::CorruptModel, "{}: bad magic bytes (not an invforecast {})", what_, what_);
+  check_crc();
+  pos_ = magic.size();
+}
+
+void ByteReader::check_crc() {
   const size_t body = bytes_.size() - 4;
   uint32_t stored = 0;
   for (int i = 3; i >= 0; --i) stored = (stored << 8) | bytes_[body + static_cast<size_t>(i)];
-  const uint32_t actual = crc32_bytes(bytes_.first(body));
+  const uint32_t actual = crc32(bytes_.first(body));
   if (stored != actual)
     fail(ErrorCode::CorruptModel,
          "{}: checksum mismatch (stored {:08x}, computed {:08x}): corrupted or truncated", what_,
          stored, actual);
   bytes_ = bytes_.first(body);
-  pos_ = magic.size();
 }
 
 const uint8_t* ByteReader::take(size_t n, std::string_view field) {
   if (n > remaining())
-    fail(ErrorCode::CorruptModel, "{}: {} needs {} bytes at offset {}, only {} left", what_, field,
-         n, pos_, remaining());
+    fail(ErrorCode::CorruptModel, "{}: {} needs {} bytes at offset {}, only {} left (cut short)",
+         what_, field, n, pos_, remaining());
   const uint8_t* p = bytes_.data() + pos_;
   pos_ += n;
   return p;
@@ -143,37 +145,4 @@ void ByteReader::expect_end() {
          what_, remaining(), pos_);
 }
 
-void write_file_atomically(const std::string& path, std::span<const uint8_t> bytes,
-                           std::string_view what) {
-  const std::string temporary = path + ".tmp";
-  std::FILE* file = std::fopen(temporary.c_str(), "wb");
-  if (!file)
-    fail(ErrorCode::Io, "cannot create {} '{}': {}", what, temporary, std::strerror(errno));
-  const bool written = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
-  const bool closed = std::fclose(file) == 0;
-  if (!written || !closed) {
-    std::remove(temporary.c_str());
-    fail(ErrorCode::Io, "cannot write {} '{}'", what, temporary);
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    const int error = errno;
-    std::remove(temporary.c_str());
-    fail(ErrorCode::Io, "cannot rename '{}' to '{}': {}", temporary, path, std::strerror(error));
-  }
-}
-
-std::vector<uint8_t> read_whole_file(const std::string& path, std::string_view what) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (!file) fail(ErrorCode::Io, "cannot open {} '{}': {}", what, path, std::strerror(errno));
-  std::vector<uint8_t> bytes;
-  uint8_t chunk[1 << 16];
-  size_t n = 0;
-  while ((n = std::fread(chunk, 1, sizeof chunk, file)) > 0)
-    bytes.insert(bytes.end(), chunk, chunk + n);
-  const bool failed = std::ferror(file) != 0;
-  std::fclose(file);
-  if (failed) fail(ErrorCode::Io, "cannot read {} '{}'", what, path);
-  return bytes;
-}
-
-}  // namespace invforecast::train
+}  // namespace invforecast::io

@@ -1,0 +1,34 @@
+#include "io/csv_file.hpp"
+
+#include <charconv>
+#include <cmath>
+
+#include "error.hpp"
+
+namespace invforecast::io {
+
+CsvFile::CsvFile(const std::string& path, std::string_view what)
+    : path_(path), file_(path, what), cursor_(csv::without_bom(file_.text())) {}
+
+bool CsvFile::next(std::vector<std::string>& fields) {
+  csv::Malformed bad{};
+  const csv::Cursor::Next next = cursor_.next(split_, bad);
+  if (next == csv::Cursor::Next::End) return false;
+  if (next == csv::Cursor::Next::Malformed)
+    fail(ErrorCode::Parse, "{}:{}: field {}: {}", path_, line(), bad.field + 1, bad.problem());
+  fields.assign(split_.views.begin(), split_.views.end());
+  return true;
+}
+
+double CsvFile::number(const std::string& field, std::string_view column) const {
+  double value = 0.0;
+  const char* first = field.data();
+  const char* last = first + field.size();
+  const auto [ptr, ec] = std::from_chars(first, last, value);
+  if (field.empty() || ec != std::errc{} || ptr != last || !std::isfinite(value))
+    fail(ErrorCode::Parse, "{}:{}: column '{}': '{}' is not a finite number", path_, line(), column,
+         field);
+  return value;
+}
+
+}  // namespace invforecast::io
