@@ -5,75 +5,12 @@
 #include <cstring>
 
 #include "boundary.hpp"
-#include "core/parallel.hpp"
+#include "data/csv_text.hpp"
 #include "handles.hpp"
 #include "methods/forecaster.hpp"
-#include "model_forecaster.hpp"
 
 namespace invforecast::capi {
 namespace {
-
-// Forecasts every series of `data` (see parallel_for: results do not depend
-// on the thread count; the first failing series in dataset order is raised).
-std::vector<SeriesForecast> forecast_every_series(const Forecaster& method, const Options& options,
-                                                  const Dataset& data, size_t horizon) {
-  std::vector<SeriesForecast> results(data.series.size());
-  parallel_for(results.size(), options.forecast.threads, options.progress, "forecast",
-               [&](size_t i) {
-                 const Series& s = data.series[i];
-                 results[i] = forecast_series(method, options.forecast, s.id, s.values, horizon);
-               });
-  return results;
-}
-
-// Forecasts every series from its last context_length days with the encoder,
-// in chunks so that the buffers stay small and progress is reported.  A
-// series shorter than the context is left-padded with zeros (no sales before
-// its first date) with a warning, or refused under strict.
-std::vector<SeriesForecast> forecast_with_model(const ModelRuntime& runtime,
-                                                const Options& options, const Dataset& data,
-                                                size_t horizon) {
-  const ModelConfig& config = runtime.model().config();
-  require_model_horizon(config, horizon);
-  const auto model_horizon = static_cast<size_t>(config.horizon);
-  const auto context_length = static_cast<size_t>(config.context_length);
-  const auto levels = static_cast<size_t>(config.num_quantiles());
-  const size_t count = data.series.size();
-
-  std::vector<SeriesForecast> results(count);
-  for (size_t s = 0; s < count; ++s) {
-    const Series& series = data.series[s];
-    if (series.values.size() >= context_length) continue;
-    if (options.forecast.strict)
-      fail(ErrorCode::SeriesTooShort,
-           "series '{}' has {} days of history; the model reads the last {} (strict mode)",
-           series.id, series.values.size(), context_length);
-    results[s].warning = fmt::format(
-        "series '{}': {} days of history, fewer than the model's context of {}; left-padded "
-        "with {} days of zero sales",
-        series.id, series.values.size(), context_length, context_length - series.values.size());
-  }
-
-  constexpr size_t chunk = 1024;
-  const size_t rows = std::min(chunk, count);
-  std::vector<float> context(rows * context_length);
-  std::vector<float> out(rows * model_horizon * levels);
-  constexpr std::string_view stage = "forecast";
-  report_progress(options.progress, stage, 0, count);
-  for (size_t first = 0; first < count; first += chunk) {
-    const size_t n = std::min(chunk, count - first);
-    for (size_t i = 0; i < n; ++i)
-      fill_model_context(data.series[first + i].values,
-                         std::span<float>(context.data() + i * context_length, context_length));
-    runtime.forecast(options.forecast.backend, options.forecast.threads, context.data(),
-                     static_cast<int64_t>(n), out.data());
-    for (size_t i = 0; i < n; ++i)
-      set_model_forecast(out.data() + i * model_horizon * levels, horizon, levels,
-                         results[first + i]);
-    report_progress(options.progress, stage, first + n, count);
-  }
-  return results;
-}
 
 const invf_forecast& forecast_ref(const invf_forecast* forecast) {
   require(forecast, "forecast");
@@ -83,17 +20,6 @@ const invf_forecast& forecast_ref(const invf_forecast* forecast) {
 size_t series_index(const invf_forecast& forecast, size_t series) {
   require_index(series, forecast.series.size(), "series");
   return series;
-}
-
-// A CSV field: quoted (RFC 4180) when it holds a separator, quote or line break.
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + '"';
 }
 
 void write_csv(const invf_forecast& forecast, const char* path) {
@@ -147,7 +73,7 @@ invf_status* invf_forecaster_create(const char* method, const invf_options* opti
     require(out, "out");
     auto forecaster = std::make_unique<invf_forecaster>();
     forecaster->method = method;
-    forecaster->options = options_or_defaults(options);
+    forecaster->options = options_for(options, "invf_forecaster_create", kForecastDomain);
     forecaster->impl = make_forecaster(method, forecaster->options.forecast);
     *out = forecaster.release();
   });
@@ -161,7 +87,7 @@ invf_status* invf_forecaster_create_model(const invf_model* model, const invf_op
     require_forecasting_model(*model->runtime);
     auto forecaster = std::make_unique<invf_forecaster>();
     forecaster->method = "model";
-    forecaster->options = options_or_defaults(options);
+    forecaster->options = options_for(options, "invf_forecaster_create_model", kForecastDomain);
     forecaster->model = model->runtime;
     *out = forecaster.release();
   });
@@ -178,24 +104,12 @@ invf_status* invf_forecaster_forecast(const invf_forecaster* forecaster,
     require(out, "out");
     require_horizon(horizon);
     const Dataset& data = built_dataset(*dataset);
-    auto result = std::make_unique<invf_forecast>();
-    result->horizon = horizon;
-    if (forecaster->model) {
-      result->levels = forecaster->model->model().config().quantiles;
-      result->series = forecast_with_model(*forecaster->model, forecaster->options, data, horizon);
-    } else {
-      result->levels = forecaster->options.forecast.quantiles;
-      result->series =
-          forecast_every_series(*forecaster->impl, forecaster->options, data, horizon);
-    }
-    result->series_ids.reserve(data.series.size());
-    result->start_days.reserve(data.series.size());
-    for (size_t s = 0; s < data.series.size(); ++s) {
-      result->series_ids.push_back(data.series[s].id);
-      result->start_days.push_back(data.series[s].end_day() + 1);
-      if (!result->series[s].warning.empty()) result->warnings.push_back(result->series[s].warning);
-    }
-    *out = result.release();
+    const Options& settings = forecaster->options;
+    *out = new invf_forecast{
+        forecaster->model ? forecast_dataset_with_model(*forecaster->model, settings.forecast,
+                                                        settings.progress, data, horizon)
+                          : forecast_dataset(*forecaster->impl, settings.forecast,
+                                             settings.progress, data, horizon)};
   });
 }
 

@@ -6,7 +6,7 @@
 #include <unordered_set>
 
 #include "boundary.hpp"
-#include "csv_text.hpp"
+#include "data/csv_text.hpp"
 #include "handles.hpp"
 
 namespace invforecast::capi {

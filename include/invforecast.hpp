@@ -62,6 +62,13 @@ inline Version version() {
   return {library, abi};
 }
 
+// The domains of option `key` (INVF_DOMAIN_* flags); throws for an unknown key.
+inline uint32_t option_domains(const std::string& key) {
+  uint32_t domains = 0;
+  detail::check(invf_option_domains(key.c_str(), &domains));
+  return domains;
+}
+
 // Progress callback: (stage, done, total) -> false to cancel the running call.
 using ProgressFunction = std::function<bool(std::string_view stage, size_t done, size_t total)>;
 
@@ -607,6 +614,12 @@ class Replenishment {
     size_t count = 0;
     detail::check(invf_replenishment_sku_count(handle_.get(), &count));
     return count;
+  }
+  // INVF_REPLENISH_ORDER_UP_TO or INVF_REPLENISH_NEWSVENDOR.
+  invf_replenish_mode mode() const {
+    int32_t mode = 0;
+    detail::check(invf_replenishment_mode(handle_.get(), &mode));
+    return static_cast<invf_replenish_mode>(mode);
   }
   std::string sku_id(size_t sku) const {
     const char* id = nullptr;

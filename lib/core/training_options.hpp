@@ -8,8 +8,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace invforecast {
+
+// Which implementation runs a neural model (kernels::Backend Cpu / Reference).
+enum class ModelBackend { Cpu, Reference };
 
 struct TrainingSettings {
   // Architecture of a new model.
@@ -33,6 +37,11 @@ struct TrainingSettings {
   // Checkpoints.
   std::string checkpoint;
   bool resume = false;
+  // Shared with other domains, read here from the training's own copy.
+  std::optional<std::uint64_t> seed;                // weights and window draws
+  std::optional<std::vector<double>> quantiles;     // of a new model
+  int threads = 0;                                  // 0 = hardware concurrency
+  ModelBackend backend = ModelBackend::Cpu;
 
   bool any_model_key() const {
     return context_length || patch_length || stride || d_model || heads || ffn_dim || layers ||
@@ -42,6 +51,8 @@ struct TrainingSettings {
 
 // Sets `key` when it is a training key and returns true; false for any other
 // key.  Throws Error(InvalidArgument) naming the key for a bad value.
+// "seed", "quantiles", "threads" and "backend" are parsed as for the other
+// domains (option_parsing.hpp).
 bool set_training_option(TrainingSettings& settings, std::string_view key, std::string_view value);
 
 }  // namespace invforecast

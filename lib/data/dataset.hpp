@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -96,6 +97,8 @@ class DatasetBuilder {
                        std::string_view value, Origin origin);
   // Declares a covariate column so it exists even if all its cells are empty.
   void declare_column(std::string_view column, bool numeric);
+  // Whether a column of that name exists and is numeric; nullopt if none.
+  std::optional<bool> column_is_numeric(std::string_view column) const;
 
   // Bulk path for readers that see whole rows (the CSV reader): series are
   // referred to by the handle series_handle() returns, and covariate columns

@@ -1,6 +1,7 @@
-// Small CSV files read by the C ABI (forecast CSVs, inventory state files):
+// Small CSV files read whole (forecast CSVs, inventory state files):
 // the whole file in memory, one record per line, RFC 4180 quoting, and
-// numbers by std::from_chars.  Errors name the file and the line.
+// numbers by std::from_chars.  Errors name the file and the line.  And the
+// quoting of a field those files' writers share.
 #pragma once
 
 #include <cerrno>
@@ -17,11 +18,22 @@
 #include "core/error.hpp"
 #include "data/csv_fields.hpp"
 
-namespace invforecast::capi {
+namespace invforecast {
+
+// A CSV field: quoted (RFC 4180) when it holds a separator, quote or line break.
+inline std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + '"';
+}
 
 class CsvText {
  public:
-  explicit CsvText(const char* path) : path_(path) {
+  explicit CsvText(const std::string& path) : path_(path) {
     std::ifstream file(path, std::ios::binary);
     if (!file) fail(ErrorCode::Io, "{}: cannot open: {}", path, std::strerror(errno));
     std::ostringstream bytes;
@@ -67,4 +79,4 @@ class CsvText {
   csv::Fields split_;
 };
 
-}  // namespace invforecast::capi
+}  // namespace invforecast

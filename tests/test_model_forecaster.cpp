@@ -1,0 +1,103 @@
+// A model as a forecaster at the lib level: the shared runtime, the padding
+// rule, whole-dataset forecasts against the one-series adapter, and
+// forecast_dataset for built-in methods.
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "error_matchers.hpp"
+#include "methods/model_forecaster.hpp"
+#include "train_test_util.hpp"
+
+using namespace invforecast;
+using invforecast::testing::fails_with;
+using invforecast::train::testing::make_series;
+
+namespace {
+
+// Context 12 days, horizon 2, one (median) quantile.
+std::shared_ptr<const ModelRuntime> tiny_runtime() {
+  return std::make_shared<const ModelRuntime>(
+      ModelFile::open(std::string(INVF_TEST_FIXTURES) + "/model/v1_tiny_meanabs.invfm"));
+}
+
+Dataset two_series() {
+  Dataset data;
+  std::vector<double> long_values, short_values = {3, 0, 2, 4, 1};
+  for (int t = 0; t < 20; ++t) long_values.push_back((t * 7) % 5 + 1.0);
+  data.series.push_back(make_series("long", long_values));
+  data.series.push_back(make_series("short", short_values));
+  data.series[0].start_day = 100;
+  data.series[1].start_day = 110;
+  return data;
+}
+
+}  // namespace
+
+TEST_CASE("the model's context row keeps the last days and pads with zeros", "[model]") {
+  std::vector<float> row(5, -1.0f);
+  const std::vector<double> few = {1, 2, 3};
+  fill_model_context(few, row);
+  CHECK(row == std::vector<float>{0, 0, 1, 2, 3});
+  const std::vector<double> many = {1, 2, 3, 4, 5, 6, 7};
+  fill_model_context(many, row);
+  CHECK(row == std::vector<float>{3, 4, 5, 6, 7});
+}
+
+TEST_CASE("a dataset forecast by the model equals the one-series adapter's", "[model]") {
+  const auto runtime = tiny_runtime();
+  const Dataset data = two_series();
+  ForecastOptions options;
+  options.threads = 2;
+  std::vector<size_t> reported;
+  const ProgressFn progress = [&](std::string_view stage, size_t done, size_t) {
+    CHECK(stage == "forecast");
+    reported.push_back(done);
+    return true;
+  };
+  const DatasetForecast result = forecast_dataset_with_model(*runtime, options, progress, data, 2);
+  CHECK(result.levels == runtime->model().config().quantiles);
+  CHECK(result.series_ids == std::vector<std::string>{"long", "short"});
+  CHECK(result.start_days == std::vector<Day>{120, 115});
+  CHECK(reported == std::vector<size_t>{0, 2});
+  // The short series is padded, and says so.
+  REQUIRE(result.warnings.size() == 1);
+  CHECK_THAT(result.warnings[0], Catch::Contains("'short': 5 days") &&
+                                     Catch::Contains("left-padded with 7 days"));
+  // Batched and one at a time give the same numbers, bit for bit (tiles
+  // and threads never change a series' result).
+  const ModelForecaster adapter(runtime, ModelBackend::Cpu);
+  for (size_t s = 0; s < 2; ++s) {
+    const SeriesForecast one = adapter.forecast(data.series[s].values, 2);
+    CHECK(result.series[s].quantiles == one.quantiles);
+    CHECK(result.series[s].mean == one.mean);
+    CHECK(one.method == "model");
+  }
+  // A shorter horizon keeps the model's first days.
+  const DatasetForecast first_day = forecast_dataset_with_model(*runtime, options, {}, data, 1);
+  CHECK(first_day.series[0].quantiles[0] == result.series[0].quantiles[0]);
+  CHECK(first_day.series[0].quantiles.size() == 1);
+
+  options.strict = true;
+  REQUIRE_THROWS_MATCHES((forecast_dataset_with_model(*runtime, options, {}, data, 2)), Error,
+                         fails_with(ErrorCode::SeriesTooShort, "'short' has 5 days"));
+  REQUIRE_THROWS_MATCHES(adapter.forecast(data.series[0].values, 3), Error,
+                         fails_with(ErrorCode::InvalidArgument, "horizon 3 exceeds"));
+}
+
+TEST_CASE("forecast_dataset runs a built-in method over every series", "[methods]") {
+  const Dataset data = two_series();
+  ForecastOptions options;
+  options.quantiles = {0.5};
+  const auto naive = make_forecaster("naive", options);
+  const DatasetForecast result = forecast_dataset(*naive, options, {}, data, 3);
+  CHECK(result.levels == std::vector<double>{0.5});
+  CHECK(result.horizon == 3);
+  REQUIRE(result.series.size() == 2);
+  // Naive repeats the last day.
+  CHECK(result.series[1].mean == std::vector<double>{1, 1, 1});
+  CHECK(result.series[0].mean[0] == data.series[0].values.back());
+}
