@@ -251,7 +251,7 @@ invf_status* invf_dataset_add_columns(invf_dataset* dataset, size_t series_count
     // add_columns checks everything before it adds, so a failed call adds
     // nothing; the build it invalidates is merely made again.
     invalidate(target);
-    add_columns(*target.builder, target.ingest, input);
+    add_columns(*target.builder, input);
   });
 }
 

@@ -1,11 +1,7 @@
 // invf_forecaster and invf_forecast: fitting every series and reading results.
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 
 #include "boundary.hpp"
-#include "data/csv_text.hpp"
 #include "handles.hpp"
 #include "methods/forecaster.hpp"
 
@@ -20,42 +16,6 @@ const invf_forecast& forecast_ref(const invf_forecast* forecast) {
 size_t series_index(const invf_forecast& forecast, size_t series) {
   require_index(series, forecast.series.size(), "series");
   return series;
-}
-
-void write_csv(const invf_forecast& forecast, const char* path) {
-  std::FILE* file = std::fopen(path, "wb");
-  if (file == nullptr)
-    fail(ErrorCode::Io, "cannot open '{}' for writing: {}", path, std::strerror(errno));
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> closer(file, &std::fclose);
-
-  fmt::memory_buffer text;
-  auto flush = [&] {
-    if (std::fwrite(text.data(), 1, text.size(), file) != text.size())
-      fail(ErrorCode::Io, "cannot write '{}': {}", path, std::strerror(errno));
-    text.clear();
-  };
-  fmt::format_to(std::back_inserter(text), "series_id,date,mean");
-  for (double level : forecast.levels) fmt::format_to(std::back_inserter(text), ",q{}", level);
-  text.push_back('\n');
-  const size_t levels = forecast.levels.size();
-  char date[INVF_DATE_BUFFER];
-  for (size_t s = 0; s < forecast.series.size(); ++s) {
-    const SeriesForecast& result = forecast.series[s];
-    const std::string id = csv_field(forecast.series_ids[s]);
-    for (size_t d = 0; d < forecast.horizon; ++d) {
-      format_iso_date(forecast.start_days[s] + static_cast<Day>(d), date);
-      // Shortest round-trip form: the file holds exactly what the API returns.
-      fmt::format_to(std::back_inserter(text), "{},{},{}", id, date,
-                     result.mean[d]);
-      for (size_t q = 0; q < levels; ++q)
-        fmt::format_to(std::back_inserter(text), ",{}", result.quantiles[d * levels + q]);
-      text.push_back('\n');
-    }
-    if (text.size() > (1u << 20)) flush();
-  }
-  flush();
-  if (std::fclose(closer.release()) != 0)
-    fail(ErrorCode::Io, "cannot write '{}': {}", path, std::strerror(errno));
 }
 
 }  // namespace
@@ -206,7 +166,7 @@ invf_status* invf_forecast_write_csv(const invf_forecast* forecast, const char* 
   return guarded([&] {
     const invf_forecast& f = forecast_ref(forecast);
     require(path, "path");
-    write_csv(f, path);
+    write_forecast_csv(f, path);
   });
 }
 

@@ -11,6 +11,7 @@
 #include "data/dataset.hpp"
 #include "invforecast.h"
 #include "methods/forecaster.hpp"
+#include "methods/dataset_forecast.hpp"
 #include "methods/model_forecaster.hpp"
 #include "model/model_runtime.hpp"
 

@@ -77,14 +77,7 @@ std::unique_ptr<invf_simulation> run_simulation(const invf_dataset& dataset,
                                                             settings.progress, test_days),
                                          settings.inventory.service_targets);
   simulation->methods = methods.size();
-  if (simulation->reports.size() == 1) {
-    simulation->json = simulation->reports.front().to_json(false);
-  } else {
-    simulation->json = "[";
-    for (size_t i = 0; i < simulation->reports.size(); ++i)
-      simulation->json += (i == 0 ? "" : ",") + simulation->reports[i].to_json(false);
-    simulation->json += "]";
-  }
+  simulation->json = reports_to_json(simulation->reports);
   return simulation;
 }
 

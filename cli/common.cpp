@@ -54,7 +54,8 @@ void IngestFlags::add_to(CLI::App& command) {
       ->check(CLI::IsMember({"none", "clip"}))
       ->capture_default_str();
   command.add_option("--set", settings,
-                     "Any library option as key=value (e.g. season_length=7); repeatable");
+                     "Any library option as key=value (e.g. season_length=7), given to the steps "
+                     "that read it (a key none reads is an error); repeatable");
 }
 
 void IngestFlags::apply(Settings& options) const {

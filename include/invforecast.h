@@ -444,7 +444,9 @@ INVF_API invf_status* invf_model_forecast(const invf_model* model, const float* 
  * - The horizon asked of invf_forecaster_forecast must not exceed the
  *   model's horizon (INVF_ERR_INVALID_ARGUMENT); a shorter one keeps the
  *   model's first days.
- * - Quantile levels are the model's (option "quantiles" does not apply); the
+ * - Quantile levels are the model's: a "quantiles" key on `options` is
+ *   accepted (one options object may serve all the forecasters of a
+ *   backtest, whose levels must be the model's) and changes nothing.  The
  *   mean is the average of the model's quantiles of the day.  The method
  *   reads "model", the interval method "encoder quantiles".
  * `options` (copied; Options: forecast) supplies "backend", "threads",
@@ -537,7 +539,7 @@ INVF_API invf_status* invf_model_save_buffer(const invf_model* model, void* buff
 INVF_API invf_status* invf_model_save_adapter(const invf_model* model, const char* path);
 /* Loads an adapter file over `base`, giving a new model (base + adapter).
  * `options` NULL keeps the base's "backend" and "threads"; otherwise they
- * come from `options`.  An adapter made for another base fails with
+ * come from `options` (Options: forecast).  An adapter made for another base fails with
  * INVF_ERR_INVALID_ARGUMENT; a damaged file with INVF_ERR_CORRUPT_MODEL; a
  * missing one with INVF_ERR_IO. */
 INVF_API invf_status* invf_model_load_adapter(const invf_model* base, const char* path,

@@ -1,14 +1,18 @@
 // A model as a forecaster at the lib level: the shared runtime, the padding
-// rule, whole-dataset forecasts against the one-series adapter, and
-// forecast_dataset for built-in methods.
+// rule, whole-dataset forecasts against the one-series adapter,
+// forecast_dataset for built-in methods and the forecast CSV.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/error.hpp"
 #include "error_matchers.hpp"
+#include "methods/dataset_forecast.hpp"
 #include "methods/model_forecaster.hpp"
 #include "train_test_util.hpp"
 
@@ -100,4 +104,34 @@ TEST_CASE("forecast_dataset runs a built-in method over every series", "[methods
   // Naive repeats the last day.
   CHECK(result.series[1].mean == std::vector<double>{1, 1, 1});
   CHECK(result.series[0].mean[0] == data.series[0].values.back());
+}
+
+TEST_CASE("a dataset forecast survives its CSV, numbers and ids as they were", "[methods]") {
+  DatasetForecast forecast;
+  forecast.horizon = 2;
+  forecast.levels = {0.1, 0.9};
+  forecast.series_ids = {"plain", "with, comma \"quoted\""};
+  forecast.start_days = {19723, 19730};
+  forecast.series.resize(2);
+  forecast.series[0].mean = {1.0 / 3.0, 2.5};
+  forecast.series[0].quantiles = {0.1, 0.7, 1e-17, 5.0};
+  forecast.series[1].mean = {0.0, 1e9};
+  forecast.series[1].quantiles = {0.0, 0.0, 3.25, 2e9};
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("invf_dataset_forecast_" + std::to_string(::getpid()) + ".csv"))
+                               .string();
+  write_forecast_csv(forecast, path);
+  const DatasetForecast read = read_forecast_csv(path);
+  CHECK(read.horizon == 2);
+  CHECK(read.levels == forecast.levels);
+  CHECK(read.series_ids == forecast.series_ids);
+  CHECK(read.start_days == forecast.start_days);
+  for (size_t s = 0; s < 2; ++s) {
+    CHECK(read.series[s].mean == forecast.series[s].mean);  // bit for bit
+    CHECK(read.series[s].quantiles == forecast.series[s].quantiles);
+    CHECK(read.series[s].method == "csv");
+  }
+  std::filesystem::remove(path);
+  REQUIRE_THROWS_MATCHES(read_forecast_csv(path + ".missing"), Error,
+                         fails_with(ErrorCode::Io, "cannot open"));
 }

@@ -42,7 +42,7 @@ void check_columns(const DatasetBuilder& builder, std::span<const std::string_vi
 
 }  // namespace
 
-void add_columns(DatasetBuilder& builder, const IngestOptions& ingest, const ColumnarSeries& in) {
+void add_columns(DatasetBuilder& builder, const ColumnarSeries& in) {
   const size_t count = in.ids.size();
   if (in.start_days.size() != count || in.lengths.size() != count)
     fail(ErrorCode::InvalidArgument, "{} series ids but {} start days and {} lengths", count,
@@ -88,7 +88,7 @@ void add_columns(DatasetBuilder& builder, const IngestOptions& ingest, const Col
   size_t first = 0;
   for (size_t s = 0; s < count; ++s) {
     const auto length = static_cast<size_t>(in.lengths[s]);
-    check_sales(in.values.subspan(first, length), in.ids[s], ingest, first);
+    check_sales(in.values.subspan(first, length), in.ids[s], builder.options(), first);
     for (size_t c = 0; c < in.numeric_values.size(); ++c)
       for (size_t i = first; i < first + length; ++i)
         if (std::isinf(in.numeric_values[c][i]))

@@ -44,6 +44,7 @@ struct ColumnarSeries {
 // for a bad sales value (check_sales) or an infinite covariate.  Rules that
 // span rows (duplicate days, by the duplicates policy) are checked at build
 // time, as for the row-wise calls.  Nothing is added on failure.
-void add_columns(DatasetBuilder& builder, const IngestOptions& ingest, const ColumnarSeries& input);
+// The value rules are the builder's options'.
+void add_columns(DatasetBuilder& builder, const ColumnarSeries& input);
 
 }  // namespace invforecast

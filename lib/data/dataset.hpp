@@ -86,6 +86,7 @@ struct Origin {
 class DatasetBuilder {
  public:
   explicit DatasetBuilder(IngestOptions options);
+  const IngestOptions& options() const { return options_; }
 
   uint32_t add_source(std::string name);
   // Value may be anything; checks (NaN, negative) happen here and throw

@@ -16,7 +16,7 @@
 #include "core/options.hpp"
 #include "inventory/replenish.hpp"
 #include "inventory/simulator.hpp"
-#include "methods/model_forecaster.hpp"
+#include "methods/dataset_forecast.hpp"
 
 namespace invforecast {
 

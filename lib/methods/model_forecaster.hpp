@@ -1,6 +1,7 @@
 // A neural model as a forecaster: the model-as-Forecaster adapter for code
 // that forecasts a series at a time (the backtest, the policy simulator),
-// the whole-dataset forecast in batches, and the pieces both share.
+// and the pieces it shares with the batched whole-dataset forecast
+// (dataset_forecast.hpp).
 #pragma once
 
 #include <memory>
@@ -9,7 +10,6 @@
 #include <vector>
 
 #include "core/options.hpp"
-#include "data/dataset.hpp"
 #include "methods/forecaster.hpp"
 #include "model/model_runtime.hpp"
 
@@ -45,33 +45,5 @@ class ModelForecaster : public Forecaster {
   std::shared_ptr<const ModelRuntime> runtime_;
   ModelBackend backend_;
 };
-
-// Forecasts of every series of a dataset, days 1..horizon after each
-// series' last date.
-struct DatasetForecast {
-  size_t horizon = 0;
-  std::vector<double> levels;
-  std::vector<std::string> series_ids;
-  std::vector<Day> start_days;  // forecast day 1 of each series
-  std::vector<SeriesForecast> series;
-  std::vector<std::string> warnings;  // of the series, in order
-};
-
-// Every series of `data` by a built-in method, on options.threads threads
-// (see parallel_for: results do not depend on the thread count; the first
-// failing series in dataset order is raised).  Levels: options.quantiles.
-DatasetForecast forecast_dataset(const Forecaster& method, const ForecastOptions& options,
-                                 const ProgressFn& progress, const Dataset& data, size_t horizon);
-
-// Every series of `data` from its last context_length days with the encoder,
-// in chunks so that the buffers stay small and progress is reported.  A
-// series shorter than the context is left-padded with zeros (no sales before
-// its first date) with a warning, or refused under options.strict
-// (Error(SeriesTooShort)).  Levels: the model's.  options.quantiles does not
-// apply.
-DatasetForecast forecast_dataset_with_model(const ModelRuntime& runtime,
-                                            const ForecastOptions& options,
-                                            const ProgressFn& progress, const Dataset& data,
-                                            size_t horizon);
 
 }  // namespace invforecast
