@@ -1,7 +1,6 @@
 // invf_model: loading a model file, querying its configuration, forecasting
 // batches of raw series.
 #include <algorithm>
-#include <cmath>
 #include <limits>
 #include <string_view>
 
@@ -51,19 +50,6 @@ size_t checked_product(size_t a, size_t b, const char* what) {
   if (b != 0 && a > std::numeric_limits<size_t>::max() / b)
     fail(ErrorCode::InvalidArgument, "{}: {} x {} overflows", what, a, b);
   return a * b;
-}
-
-void check_sales(const float* context, size_t batch, size_t length) {
-  for (size_t s = 0; s < batch; ++s)
-    for (size_t t = 0; t < length; ++t) {
-      const float value = context[s * length + t];
-      if (!std::isfinite(value))
-        fail(ErrorCode::Data, "context of series {} holds {} at day {}: sales must be finite", s,
-             value, t);
-      if (value < 0.0f)
-        fail(ErrorCode::Data, "context of series {} holds {} at day {}: sales must be >= 0", s,
-             value, t);
-    }
 }
 
 }  // namespace
@@ -140,7 +126,7 @@ invf_status* invf_model_forecast(const invf_model* model, const float* context, 
     if (inputs > max_floats || outputs > max_floats)
       fail(ErrorCode::InvalidArgument, "batch {} is too large for this address space", batch);
     require_capacity(out_capacity, outputs, "the forecast (batch * horizon * quantile_count)");
-    check_sales(context, batch, context_length);
+    check_model_context(context, batch, context_length);
     require_forecasting_model(*m.runtime);
     m.runtime->forecast(m.backend, m.threads, context, static_cast<int64_t>(batch), out);
   });

@@ -512,6 +512,18 @@ TEST_CASE("invf_train reports through the progress callback set on its options",
   CHECK(cancelled.raw == nullptr);
   CHECK(cancel.done.back() == 20);
 
+  // Pre-training reports through the same callback, under its own stage.
+  StageLog pre_log;
+  Options pre;
+  set_all(pre, kSmallModel);
+  set_all(pre, {{"objective", "masked_patch"}, {"epochs", "1"}});
+  REQUIRE_OK(invf_options_set_progress(pre.raw, log_stage, &pre_log));
+  Model pretrained;
+  REQUIRE_OK(invf_train(data.raw, nullptr, pre.raw, nullptr, nullptr, &pretrained.raw));
+  REQUIRE_FALSE(pre_log.stages.empty());
+  CHECK(pre_log.stages.front() == "pre-training");
+  CHECK(pre_log.done.back() == 20);
+
   // Two callbacks for one run are refused rather than one silently ignored.
   Recorder recorder;
   REQUIRE_FAILS(invf_train(data.raw, nullptr, options.raw, record, &recorder, &cancelled.raw),

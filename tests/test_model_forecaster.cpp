@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -49,6 +50,17 @@ TEST_CASE("the model's context row keeps the last days and pads with zeros", "[m
   const std::vector<double> many = {1, 2, 3, 4, 5, 6, 7};
   fill_model_context(many, row);
   CHECK(row == std::vector<float>{3, 4, 5, 6, 7});
+}
+
+TEST_CASE("raw contexts are checked before the model runs", "[model]") {
+  const std::vector<float> fine = {0, 1, 2, 3, 4, 5};
+  REQUIRE_NOTHROW(check_model_context(fine.data(), 2, 3));
+  const std::vector<float> negative = {0, 1, 2, 3, 4, -5};
+  REQUIRE_THROWS_MATCHES(check_model_context(negative.data(), 2, 3), Error,
+                         fails_with(ErrorCode::Data, "context of series 1 holds -5 at day 2"));
+  const std::vector<float> nan = {0, NAN, 2};
+  REQUIRE_THROWS_MATCHES(check_model_context(nan.data(), 1, 3), Error,
+                         fails_with(ErrorCode::Data, "sales must be finite"));
 }
 
 TEST_CASE("a dataset forecast by the model equals the one-series adapter's", "[model]") {

@@ -1,6 +1,7 @@
 #include "model/model_runtime.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <thread>
 
 #include "core/error.hpp"
@@ -55,6 +56,19 @@ void require_forecasting_model(const ModelRuntime& runtime) {
          "this model was only pre-trained (masked patch reconstruction); its forecast head is "
          "untrained: fine-tune it first (invf_train with it as init, or invforecast train "
          "--init)");
+}
+
+void check_model_context(const float* context, size_t batch, size_t length) {
+  for (size_t s = 0; s < batch; ++s)
+    for (size_t t = 0; t < length; ++t) {
+      const float value = context[s * length + t];
+      if (!std::isfinite(value))
+        fail(ErrorCode::Data, "context of series {} holds {} at day {}: sales must be finite", s,
+             value, t);
+      if (value < 0.0f)
+        fail(ErrorCode::Data, "context of series {} holds {} at day {}: sales must be >= 0", s,
+             value, t);
+    }
 }
 
 }  // namespace invforecast

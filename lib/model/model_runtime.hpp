@@ -19,7 +19,8 @@ class ModelRuntime {
   const EncoderModel& model() const { return model_; }
 
   // model().forecast over `batch` series split across `threads` workers (0 =
-  // hardware concurrency).  Inputs must already be checked.  Workspaces are
+  // hardware concurrency).  Inputs must already be checked
+  // (check_model_context).  Workspaces are
   // taken from the pool under a lock, used without it and given back; the
   // pool grows to the most calls ever in flight at once and lives as long
   // as the model.
@@ -33,6 +34,10 @@ class ModelRuntime {
   mutable std::mutex pool_mutex_;
   mutable std::vector<WorkspaceSet> idle_sets_;
 };
+
+// The raw sales forecast() takes, batch x length floats, series-major:
+// Error(Data) naming the series and day for a NaN, infinite or negative value.
+void check_model_context(const float* context, size_t batch, size_t length);
 
 // Throws Error(InvalidArgument) for a model that was only pre-trained
 // (objective masked_patch): its forecast head was never trained.
