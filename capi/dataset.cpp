@@ -229,13 +229,15 @@ invf_status* invf_dataset_add_columns(invf_dataset* dataset, size_t series_count
       std::vector<std::string_view> views;
       views.reserve(count);
       for (size_t i = 0; i < count; ++i) {
-        if (strings[i] == nullptr) fail(ErrorCode::NullPointer, "argument '{}[{}]' is NULL", argument, i);
+        if (strings[i] == nullptr)
+          fail(ErrorCode::NullPointer, "argument '{}[{}]' is NULL", argument, i);
         views.emplace_back(strings[i]);
       }
       return views;
     };
     const std::vector<std::string_view> ids = names(series_ids, series_count, "series_ids");
-    const std::vector<std::string_view> numeric = names(numeric_names, numeric_count, "numeric_names");
+    const std::vector<std::string_view> numeric =
+        names(numeric_names, numeric_count, "numeric_names");
     const std::vector<std::string_view> categorical =
         names(categorical_names, categorical_count, "categorical_names");
     ColumnarSeries input;

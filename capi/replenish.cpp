@@ -130,7 +130,8 @@ invf_status* invf_newsvendor(const invf_forecast* forecast, const invf_inventory
     require(inventory, "inventory");
     require(out, "out");
     const Options& settings = options_for(options, "invf_newsvendor", kInventoryDomain);
-    settings.refuse_keys("invf_newsvendor", {"service_level", "fill_rate", "service_measure", "regime"},
+    settings.refuse_keys("invf_newsvendor",
+                         {"service_level", "fill_rate", "service_measure", "regime"},
                          "the critical ratio of its costs sets the target and leftovers are not "
                          "carried");
     *out = new invf_replenishment{

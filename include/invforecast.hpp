@@ -171,6 +171,32 @@ class Dataset {
                                                values.size()));
   }
 
+  // Several series at once (invf_dataset_add_columns): ids, first days as
+  // day numbers (days since 1970-01-01), lengths, the values back to back
+  // and numeric covariate columns (name, one cell per value).
+  void add_columns(const std::vector<std::string>& ids, const std::vector<int64_t>& start_days,
+                   const std::vector<int64_t>& lengths, const std::vector<double>& values,
+                   const std::vector<std::pair<std::string, std::vector<double>>>& numeric = {}) {
+    if (start_days.size() != ids.size() || lengths.size() != ids.size())
+      throw Error(INVF_ERR_INVALID_ARGUMENT,
+                  "add_columns: ids, start_days and lengths differ in length");
+    std::vector<const char*> names;
+    std::vector<const double*> cells;
+    for (const auto& [name, column] : numeric) {
+      if (column.size() != values.size())
+        throw Error(INVF_ERR_INVALID_ARGUMENT, "add_columns: column '" + name + "' has " +
+                                                   std::to_string(column.size()) + " cells for " +
+                                                   std::to_string(values.size()) + " values");
+      names.push_back(name.c_str());
+      cells.push_back(column.data());
+    }
+    const std::vector<const char*> id_pointers = c_strings(ids);
+    detail::check(invf_dataset_add_columns(handle_.get(), ids.size(), id_pointers.data(),
+                                           start_days.data(), lengths.data(), values.data(),
+                                           values.size(), names.size(), names.data(), cells.data(),
+                                           0, nullptr, nullptr));
+  }
+
   size_t series_count() const {
     size_t count = 0;
     detail::check(invf_dataset_series_count(handle_.get(), &count));

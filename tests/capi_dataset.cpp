@@ -377,7 +377,8 @@ TEST_CASE("invf_dataset_add_columns refuses bad input and then adds nothing", "[
   REQUIRE_FAILS(add(lengths, four, 4), INVF_ERR_INVALID_ARGUMENT,
                 "lengths add up to 3 but 4 values");
   const int64_t negative_length[] = {2, -1};
-  REQUIRE_FAILS(add(negative_length, values, 3), INVF_ERR_INVALID_ARGUMENT, "lengths[1] is negative");
+  REQUIRE_FAILS(add(negative_length, values, 3), INVF_ERR_INVALID_ARGUMENT,
+                "lengths[1] is negative");
   // Lengths whose sum overflows 64 bits are measured against the values given.
   const int64_t huge[] = {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max()};
   REQUIRE_FAILS(add(huge, values, 3), INVF_ERR_INVALID_ARGUMENT, "more than the 3 values");

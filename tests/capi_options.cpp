@@ -9,7 +9,9 @@
 
 namespace {
 
-std::string fixture(const std::string& name) { return std::string(INVF_TEST_FIXTURES) + "/" + name; }
+std::string fixture(const std::string& name) {
+  return std::string(INVF_TEST_FIXTURES) + "/" + name;
+}
 
 invf::Options with(std::initializer_list<std::pair<const char*, const char*>> settings) {
   invf::Options options;
@@ -25,8 +27,11 @@ struct Plan {
   invf::Inventory inventory;
   Plan() {
     for (const char* sku : {"A", "B", "C"})
-      inventory.add_sku(sku, {{"on_hand", 1.0}, {"lead_time_mean", 2.0}, {"review_period", 3.0},
-                              {"shortage_cost", 4.0}, {"overage_cost", 1.0}});
+      inventory.add_sku(sku, {{"on_hand", 1.0},
+                              {"lead_time_mean", 2.0},
+                              {"review_period", 3.0},
+                              {"shortage_cost", 4.0},
+                              {"overage_cost", 1.0}});
   }
   std::vector<double> orders(const invf::Options& options) const {
     const invf::Replenishment r = invf::Replenishment::run(forecast, inventory, &options);
@@ -49,7 +54,8 @@ TEST_CASE("each call family refuses a key of another domain, naming the key and 
                 "forecasting option");
   REQUIRE_FAILS(invf_dataset_load_csv(fixture("capi_small.csv").c_str(),
                                       with({{"threads", "2"}}).get(), &dataset),
-                INVF_ERR_INVALID_ARGUMENT, "option 'threads' does not apply to invf_dataset_load_csv");
+                INVF_ERR_INVALID_ARGUMENT,
+                "option 'threads' does not apply to invf_dataset_load_csv");
   CHECK(dataset == nullptr);
 
   invf_forecaster* forecaster = nullptr;
@@ -87,9 +93,9 @@ TEST_CASE("each call family refuses a key of another domain, naming the key and 
   CHECK(r == nullptr);
 
   invf_simulation* simulation = nullptr;
-  REQUIRE_FAILS(invf_simulate(plan.data.get(), methods, 1, 7, with({{"batch_size", "8"}}).get(),
-                              &simulation),
-                INVF_ERR_INVALID_ARGUMENT, "option 'batch_size' does not apply to invf_simulate");
+  REQUIRE_FAILS(
+      invf_simulate(plan.data.get(), methods, 1, 7, with({{"batch_size", "8"}}).get(), &simulation),
+      INVF_ERR_INVALID_ARGUMENT, "option 'batch_size' does not apply to invf_simulate");
   CHECK(simulation == nullptr);
 
   // The keys each call reads still pass: the simulator takes all three of

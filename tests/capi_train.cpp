@@ -183,7 +183,8 @@ TEST_CASE("a trained model is backtested next to built-in methods", "[train]") {
   // (for the scores) and the threads.
   Options forecasting;
   set_all(forecasting, {{"quantiles", "0.1,0.5,0.9"}, {"threads", "2"}});
-  REQUIRE_FAILS(invf_forecaster_create_model(model.raw, options.raw, &*std::make_unique<invf_forecaster*>()),
+  ForecasterHandle refused_model;
+  REQUIRE_FAILS(invf_forecaster_create_model(model.raw, options.raw, &refused_model.raw),
                 INVF_ERR_INVALID_ARGUMENT,
                 "option 'context_length' does not apply to invf_forecaster_create_model");
   ForecasterHandle neural, ma;

@@ -61,15 +61,16 @@ TEST_CASE("add_columns checks everything first and adds nothing on failure", "[d
   const std::vector<const double*> numeric_values = {cells.data()};
   // The column exists as categorical: refused before the negative value is seen.
   const ColumnarSeries wrong_kind{ids, starts, lengths, values, numeric, numeric_values, {}, {}};
-  REQUIRE_THROWS_MATCHES(add_columns(builder, wrong_kind),
-      Error, fails_with(ErrorCode::InvalidArgument, "column 'event' is already categorical"));
+  REQUIRE_THROWS_MATCHES(
+      add_columns(builder, wrong_kind), Error,
+      fails_with(ErrorCode::InvalidArgument, "column 'event' is already categorical"));
   const ColumnarSeries plain{ids, starts, lengths, values, {}, {}, {}, {}};
-  REQUIRE_THROWS_MATCHES(add_columns(builder, plain),
-                         Error, fails_with(ErrorCode::Data, "series 'a': values[1] is negative"));
+  REQUIRE_THROWS_MATCHES(add_columns(builder, plain), Error,
+                         fails_with(ErrorCode::Data, "series 'a': values[1] is negative"));
   const std::vector<int64_t> too_long = {3};
   const ColumnarSeries short_of_values{ids, starts, too_long, values, {}, {}, {}, {}};
   REQUIRE_THROWS_MATCHES(add_columns(builder, short_of_values), Error,
-      fails_with(ErrorCode::InvalidArgument, "more than the 2 values given"));
+                         fails_with(ErrorCode::InvalidArgument, "more than the 2 values given"));
   // Nothing was added: the builder holds no series yet.
   REQUIRE_THROWS_MATCHES(builder.build(), Error, fails_with(ErrorCode::Data, ""));
   // Under the builder's negative=clip the same values are taken, and clipped.

@@ -41,17 +41,21 @@ TEST_CASE("SKU fields are checked against the one schema", "[inventory]") {
   CHECK(inventory.skus[0].inventory.on_hand == 5);
   CHECK(inventory.skus[0].overage_cost == 1);
   CHECK(inventory.skus[0].inventory.pack_size == 1);  // default
-  REQUIRE_THROWS_MATCHES((add(inventory, "B", {"on_hand", "lead"}, {1, 2})), Error,
-                         fails_with(ErrorCode::InvalidArgument, "unknown field 'lead' (known: sku, on_hand,"));
+  REQUIRE_THROWS_MATCHES(
+      (add(inventory, "B", {"on_hand", "lead"}, {1, 2})), Error,
+      fails_with(ErrorCode::InvalidArgument, "unknown field 'lead' (known: sku, on_hand,"));
   REQUIRE_THROWS_MATCHES((add(inventory, "B", {"on_hand", "on_hand"}, {1, 2})), Error,
                          fails_with(ErrorCode::InvalidArgument, "field 'on_hand' is given twice"));
-  REQUIRE_THROWS_MATCHES((add(inventory, "B", {"on_hand", "lead_time_mean"}, {1, INFINITY})), Error,
-                         fails_with(ErrorCode::InvalidArgument, "field 'lead_time_mean' is not finite"));
-  REQUIRE_THROWS_MATCHES((add(inventory, "B", {"on_hand"}, {1})), Error,
-                         fails_with(ErrorCode::InvalidArgument, "required field 'lead_time_mean' is missing"));
-  REQUIRE_THROWS_MATCHES((add(inventory, "B", {"on_hand", "lead_time_mean", "fill_rate", "service_level"},
-                          {1, 2, 0.9, 0.9})), Error,
-                         fails_with(ErrorCode::InvalidArgument, "give service_level or fill_rate, not both"));
+  REQUIRE_THROWS_MATCHES(
+      (add(inventory, "B", {"on_hand", "lead_time_mean"}, {1, INFINITY})), Error,
+      fails_with(ErrorCode::InvalidArgument, "field 'lead_time_mean' is not finite"));
+  REQUIRE_THROWS_MATCHES(
+      (add(inventory, "B", {"on_hand"}, {1})), Error,
+      fails_with(ErrorCode::InvalidArgument, "required field 'lead_time_mean' is missing"));
+  REQUIRE_THROWS_MATCHES(
+      (add(inventory, "B", {"on_hand", "lead_time_mean", "fill_rate", "service_level"},
+           {1, 2, 0.9, 0.9})),
+      Error, fails_with(ErrorCode::InvalidArgument, "give service_level or fill_rate, not both"));
   REQUIRE_THROWS_MATCHES((add(inventory, "A", {"on_hand", "lead_time_mean"}, {1, 2})), Error,
                          fails_with(ErrorCode::Data, "SKU 'A' is given twice"));
   CHECK(inventory.skus.size() == 1);  // nothing added by the failures
@@ -81,15 +85,17 @@ TEST_CASE("the newsvendor input counts open orders arriving within the period", 
   CHECK(input.period_days == 3);
   CHECK(input.overage_cost == 2.0);
   CHECK(input.underage_cost == 0.0);  // shortage_cost unset: newsvendor() refuses it
-  REQUIRE_THROWS_MATCHES((newsvendor(input, DailyQuantiles{{0.5}, std::vector<double>(10, 1.0)}, {})), Error,
-                         fails_with(ErrorCode::InvalidArgument, "SKU 'N': newsvendor needs shortage_cost > 0"));
+  REQUIRE_THROWS_MATCHES(
+      (newsvendor(input, DailyQuantiles{{0.5}, std::vector<double>(10, 1.0)}, {})), Error,
+      fails_with(ErrorCode::InvalidArgument, "SKU 'N': newsvendor needs shortage_cost > 0"));
   sku.backorders = 1;
   REQUIRE_THROWS_MATCHES(newsvendor_input(sku, 2.0, &pipeline), Error,
                          fails_with(ErrorCode::InvalidArgument, "backorders do not apply"));
   sku.backorders = 0;
   sku.lead_time = LeadTime::normal(2, 1);
-  REQUIRE_THROWS_MATCHES(newsvendor_input(sku, 2.0, &pipeline), Error,
-                         fails_with(ErrorCode::InvalidArgument, "newsvendor needs a fixed lead time"));
+  REQUIRE_THROWS_MATCHES(
+      newsvendor_input(sku, 2.0, &pipeline), Error,
+      fails_with(ErrorCode::InvalidArgument, "newsvendor needs a fixed lead time"));
 }
 
 TEST_CASE("runs over a forecast match SKUs by id and apply the options' measure", "[inventory]") {

@@ -81,8 +81,8 @@ TEST_CASE("a dataset forecast by the model equals the one-series adapter's", "[m
   CHECK(reported == std::vector<size_t>{0, 2});
   // The short series is padded, and says so.
   REQUIRE(result.warnings.size() == 1);
-  CHECK_THAT(result.warnings[0], Catch::Contains("'short': 5 days") &&
-                                     Catch::Contains("left-padded with 7 days"));
+  CHECK_THAT(result.warnings[0],
+             Catch::Contains("'short': 5 days") && Catch::Contains("left-padded with 7 days"));
   // Batched and one at a time give the same numbers, bit for bit (tiles
   // and threads never change a series' result).
   const ModelForecaster adapter(runtime, ModelBackend::Cpu);

@@ -35,7 +35,8 @@ T choice(std::string_view key, std::string_view value,
   for (const auto& [name, result] : choices)
     if (name == value) return result;
   std::string accepted;
-  for (const auto& [name, result] : choices) accepted += (accepted.empty() ? "" : ", ") + std::string(name);
+  for (const auto& [name, result] : choices)
+    accepted += (accepted.empty() ? "" : ", ") + std::string(name);
   fail(ErrorCode::InvalidArgument, "option '{}': '{}' is not one of {}", key, value, accepted);
 }
 

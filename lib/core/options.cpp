@@ -268,7 +268,8 @@ bool InventoryOptions::set(std::string_view key, std::string_view value) {
   } else if (key == "service_measure") {
     const ServiceMeasure kind = choice<ServiceMeasure>(
         key, value,
-        {{"service_level", ServiceMeasure::CycleServiceLevel}, {"fill_rate", ServiceMeasure::FillRate}});
+        {{"service_level", ServiceMeasure::CycleServiceLevel},
+         {"fill_rate", ServiceMeasure::FillRate}});
     if (target_key && *target_key != kind)
       fail(ErrorCode::InvalidArgument,
            "option 'service_measure' = '{}' contradicts option '{}', the target already set",

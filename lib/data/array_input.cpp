@@ -80,7 +80,8 @@ void add_columns(DatasetBuilder& builder, const ColumnarSeries& in) {
   check_columns(builder, in.categorical_names, false, seen);
   for (size_t c = 0; c < in.numeric_values.size(); ++c)
     if (in.numeric_values[c] == nullptr && !in.values.empty())
-      fail(ErrorCode::NullPointer, "the values of numeric column '{}' are NULL", in.numeric_names[c]);
+      fail(ErrorCode::NullPointer, "the values of numeric column '{}' are NULL",
+           in.numeric_names[c]);
   for (size_t c = 0; c < in.categorical_values.size(); ++c)
     if (in.categorical_values[c] == nullptr && !in.values.empty())
       fail(ErrorCode::NullPointer, "the values of categorical column '{}' are NULL",

@@ -352,7 +352,8 @@ SkuInventory resolved_state(const SkuState& state, Day forecast_start) {
 
 ReplenishmentResult replenish_inventory(const DatasetForecast& forecast,
                                         const InventoryState& inventory,
-                                        const InventoryOptions& settings, const ProgressFn& progress) {
+                                        const InventoryOptions& settings,
+                                        const ProgressFn& progress) {
   const std::vector<size_t> series_of_sku = match_series(forecast, inventory);
   if (settings.service_targets.size() > 1)
     fail(ErrorCode::InvalidArgument,
@@ -412,7 +413,8 @@ NewsvendorInput newsvendor_input(const SkuInventory& sku, double overage_cost, d
 
 ReplenishmentResult newsvendor_inventory(const DatasetForecast& forecast,
                                          const InventoryState& inventory,
-                                         const InventoryOptions& settings, const ProgressFn& progress) {
+                                         const InventoryOptions& settings,
+                                        const ProgressFn& progress) {
   const std::vector<size_t> series_of_sku = match_series(forecast, inventory);
   ReplenishOptions engine_options;
   engine_options.sampling = sampling_options(settings);

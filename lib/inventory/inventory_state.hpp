@@ -118,7 +118,8 @@ struct ReplenishmentResult {
 // target wins over the options'.  SKUs run on options.threads threads.
 ReplenishmentResult replenish_inventory(const DatasetForecast& forecast,
                                         const InventoryState& inventory,
-                                        const InventoryOptions& options, const ProgressFn& progress);
+                                        const InventoryOptions& options,
+                                        const ProgressFn& progress);
 
 // The newsvendor buy of one SKU: placed now, it arrives after the (fixed)
 // lead time L and sells over the review period R, days L+1..L+R of the
@@ -131,6 +132,7 @@ NewsvendorInput newsvendor_input(const SkuInventory& sku, double overage_cost, d
 // newsvendor()); the forecast matched as for replenish_inventory.
 ReplenishmentResult newsvendor_inventory(const DatasetForecast& forecast,
                                          const InventoryState& inventory,
-                                         const InventoryOptions& options, const ProgressFn& progress);
+                                         const InventoryOptions& options,
+                                        const ProgressFn& progress);
 
 }  // namespace invforecast

@@ -62,8 +62,8 @@ TrainOptions train_options(const TrainingSettings& t) {
                  : *t.sampling == "revenue" ? SampleWeighting::Revenue
                                             : SampleWeighting::Uniform;
   if (t.seed) o.seed = *t.seed;
-  o.threads =
-      t.threads > 0 ? t.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  o.threads = t.threads > 0 ? t.threads
+                            : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   o.backend =
       t.backend == ModelBackend::Reference ? kernels::Backend::Reference : kernels::Backend::Cpu;
   return o;
