@@ -3,6 +3,7 @@
 // measure and the per-domain seeds.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -16,33 +17,38 @@ using invforecast::testing::fails_with;
 
 namespace {
 
-// A valid value of every key (a key missing here fails the first test).
-const std::map<std::string, std::string> kValidValue = {
-    {"duplicates", "sum"}, {"negative", "clip"}, {"missing_days", "error"},
-    {"outliers", "clip"}, {"outlier_k", "4"}, {"series_column", "sku"},
-    {"date_column", "day"}, {"value_column", "units"}, {"quantiles", "0.2,0.8"},
-    {"season_length", "12"}, {"ma_window", "7"}, {"strict", "true"},
-    {"auto_methods", "naive,ets"}, {"auto_windows", "2"}, {"threads", "3"},
-    {"backend", "reference"}, {"service_level", "0.9"}, {"fill_rate", "0.97"},
-    {"service_measure", "fill_rate"}, {"regime", "backorder"}, {"samples", "100"},
-    {"seed", "42"}, {"dependence", "comonotonic"}, {"copula_rho", "0.5"},
-    {"lead_time", "3"}, {"lead_time_sd", "1"}, {"review_period", "7"},
-    {"history_days", "90"}, {"context_length", "56"}, {"patch_length", "7"},
-    {"stride", "7"}, {"d_model", "16"}, {"heads", "2"}, {"ffn_dim", "32"},
-    {"layers", "1"}, {"horizon", "14"}, {"normalization", "meanabs"},
-    {"norm_eps", "1e-4"}, {"epochs", "2"}, {"steps_per_epoch", "5"},
-    {"batch_size", "8"}, {"warmup_steps", "0"}, {"min_history", "14"},
-    {"holdout_days", "0"}, {"patience", "1"}, {"learning_rate", "0.01"},
-    {"min_learning_rate", "0.001"}, {"weight_decay", "0"}, {"clip_norm", "2"},
-    {"loss", "mae"}, {"sampling", "volume"}, {"loss_weighting", "revenue"},
-    {"objective", "masked_patch"}, {"mask_ratio", "0.3"}, {"finetune", "head"},
-    {"lora_rank", "4"}, {"lora_alpha", "8"}, {"checkpoint", "run.ckpt"},
-    {"resume", "true"},
-};
+// A valid value of every key, as "key=value" words (a key missing here
+// fails the first test).
+std::map<std::string, std::string> valid_values() {
+  const std::string words =
+      "duplicates=sum negative=clip missing_days=error outliers=clip outlier_k=4 "
+      "series_column=sku date_column=day value_column=units quantiles=0.2,0.8 "
+      "season_length=12 ma_window=7 strict=true auto_methods=naive,ets auto_windows=2 "
+      "threads=3 backend=reference service_level=0.9 fill_rate=0.97 "
+      "service_measure=fill_rate regime=backorder samples=100 seed=42 "
+      "dependence=comonotonic copula_rho=0.5 lead_time=3 lead_time_sd=1 review_period=7 "
+      "history_days=90 context_length=56 patch_length=7 stride=7 d_model=16 heads=2 "
+      "ffn_dim=32 layers=1 horizon=14 normalization=meanabs norm_eps=1e-4 epochs=2 "
+      "steps_per_epoch=5 batch_size=8 warmup_steps=0 min_history=14 holdout_days=0 "
+      "patience=1 learning_rate=0.01 min_learning_rate=0.001 weight_decay=0 clip_norm=2 "
+      "loss=mae sampling=volume loss_weighting=revenue objective=masked_patch "
+      "mask_ratio=0.3 finetune=head lora_rank=4 lora_alpha=8 checkpoint=run.ckpt "
+      "resume=true";
+  std::map<std::string, std::string> values;
+  size_t start = 0;
+  while (start < words.size()) {
+    const size_t end = std::min(words.find(' ', start), words.size());
+    const std::string word = words.substr(start, end - start);
+    values[word.substr(0, word.find('='))] = word.substr(word.find('=') + 1);
+    start = end + 1;
+  }
+  return values;
+}
 
 }  // namespace
 
 TEST_CASE("each domain's struct parses exactly the keys the table gives it", "[options]") {
+  const std::map<std::string, std::string> kValidValue = valid_values();
   std::set<std::string_view> seen;
   for (const OptionKey& key : option_keys()) {
     INFO("key " << key.name);
