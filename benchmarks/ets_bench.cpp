@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   int rc = 1;
   if (check(invf_options_create(&options), "options") &&
       check(invf_options_set(options, "threads", "1"), "threads=1") &&
-      check(invf_dataset_load_csv(argv[1], options, &dataset), "load") &&
+      check(invf_dataset_load_csv(argv[1], nullptr, &dataset), "load") &&
       check(invf_forecaster_create("ets", options, &forecaster), "create")) {
     const auto start = std::chrono::steady_clock::now();
     const bool ok = check(invf_forecaster_forecast(forecaster, dataset, horizon, &forecast), "forecast");

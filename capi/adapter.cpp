@@ -4,7 +4,6 @@
 
 #include "boundary.hpp"
 #include "handles.hpp"
-#include "model_runtime.hpp"
 #include "train/lora.hpp"
 #include "train/parameters.hpp"
 
@@ -43,7 +42,8 @@ invf_status* invf_model_load_adapter(const invf_model* base, const char* path,
     // Without options the new model runs like its base.
     const kernels::Backend* backend = &base->runtime->model().backend();
     if (options) {
-      const ForecastOptions& settings = options_or_defaults(options).forecast;
+      const ForecastOptions& settings =
+          options_for(options, "invf_model_load_adapter", kForecastDomain).forecast;
       backend = &kernels::backend_of(settings.backend);
       handle->threads = settings.threads;
     } else {

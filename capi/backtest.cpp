@@ -4,7 +4,6 @@
 #include "eval/backtest.hpp"
 #include "handles.hpp"
 #include "methods/forecaster.hpp"
-#include "model_forecaster.hpp"
 
 struct invf_backtest {
   invforecast::BacktestReport report;
@@ -51,7 +50,7 @@ invf_status* invf_backtest_run(const invf_dataset* dataset, const char* const* m
     if (windows == 0 || windows > kMaxWindows)
       fail(ErrorCode::InvalidArgument, "windows {} is out of range: expected 1 to {}", windows,
            kMaxWindows);
-    const Options& settings = options_or_defaults(options);
+    const Options& settings = options_for(options, "invf_backtest_run", kForecastDomain);
     std::vector<std::string> names;
     names.reserve(method_count);
     for (size_t m = 0; m < method_count; ++m) {
@@ -79,7 +78,8 @@ invf_status* invf_backtest_run_forecasters(const invf_dataset* dataset,
     if (windows == 0 || windows > kMaxWindows)
       fail(ErrorCode::InvalidArgument, "windows {} is out of range: expected 1 to {}", windows,
            kMaxWindows);
-    const Options& settings = options_or_defaults(options);
+    const Options& settings =
+        options_for(options, "invf_backtest_run_forecasters", kForecastDomain);
     std::vector<std::unique_ptr<ModelForecaster>> models;
     std::vector<const Forecaster*> methods;
     std::vector<std::string> names;

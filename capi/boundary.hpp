@@ -73,13 +73,4 @@ inline void copy_to_caller(const void* data, size_t size, void* buffer, size_t c
   if (needed != nullptr) *needed = size;
 }
 
-// Forecast horizons beyond ten years of days are refused before allocating.
-inline constexpr size_t kMaxHorizon = 3660;
-
-inline void require_horizon(size_t horizon) {
-  if (horizon == 0 || horizon > kMaxHorizon)
-    fail(ErrorCode::InvalidArgument, "horizon {} is out of range: expected 1 to {} days", horizon,
-         kMaxHorizon);
-}
-
 }  // namespace invforecast::capi

@@ -1,9 +1,13 @@
 // invf_dataset: loading, filling from arrays, and reading a dataset.
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <span>
 #include <string_view>
+#include <vector>
 
 #include "boundary.hpp"
+#include "data/array_input.hpp"
 #include "handles.hpp"
 
 namespace invforecast::capi {
@@ -64,20 +68,6 @@ std::vector<Day> parse_dates(const char* const* dates, size_t count, std::string
   return days;
 }
 
-// The value rules of a CSV, checked up front for the same reason.
-void check_sales(const double* values, size_t count, std::string_view series_id,
-                 const IngestOptions& ingest) {
-  for (size_t i = 0; i < count; ++i) {
-    if (!std::isfinite(values[i]))
-      fail(ErrorCode::Data, "series '{}': values[{}] is {}, not a finite number", series_id, i,
-           values[i]);
-    if (values[i] < 0.0 && ingest.negative == NegativePolicy::Error)
-      fail(ErrorCode::Data,
-           "series '{}': values[{}] is negative ({}); set option negative=clip to clip it to 0",
-           series_id, i, values[i]);
-  }
-}
-
 const Series& series_at(const invf_dataset* dataset, size_t series) {
   require(dataset, "dataset");
   const Dataset& built = built_dataset(*dataset);
@@ -119,7 +109,7 @@ invf_status* invf_dataset_load_csv(const char* path, const invf_options* options
     require(path, "path");
     require(out, "out");
     auto dataset = std::make_unique<invf_dataset>();
-    dataset->ingest = options_or_defaults(options).ingest;
+    dataset->ingest = options_for(options, "invf_dataset_load_csv", kDataDomain).ingest;
     dataset->built = std::make_unique<Dataset>(read_csv(path, dataset->ingest));
     *out = dataset.release();
   });
@@ -129,7 +119,7 @@ invf_status* invf_dataset_create(const invf_options* options, invf_dataset** out
   return guarded([&] {
     require(out, "out");
     auto dataset = std::make_unique<invf_dataset>();
-    dataset->ingest = options_or_defaults(options).ingest;
+    dataset->ingest = options_for(options, "invf_dataset_create", kDataDomain).ingest;
     dataset->builder = std::make_unique<DatasetBuilder>(dataset->ingest);
     *out = dataset.release();
   });
@@ -147,7 +137,7 @@ invf_status* invf_dataset_add_series(invf_dataset* dataset, const char* series_i
     require(dates, "dates");
     require(values, "values");
     const std::vector<Day> days = parse_dates(dates, count, series_id);
-    check_sales(values, count, series_id, target.ingest);
+    check_sales(std::span<const double>(values, count), series_id, target.ingest);
     invalidate(target);
     const uint32_t source = target.builder->add_source(
         fmt::format("array input for series '{}' (line = array index + 1)", series_id));
@@ -198,6 +188,72 @@ invf_status* invf_dataset_add_categorical(invf_dataset* dataset, const char* ser
     for (size_t i = 0; i < count; ++i)
       target.builder->add_categorical(series_id, column, days[i],
                                       values[i] == nullptr ? "" : values[i], Origin{source, i + 1});
+  });
+}
+
+invf_status* invf_dataset_add_columns(invf_dataset* dataset, size_t series_count,
+                                      const char* const* series_ids, const int64_t* start_days,
+                                      const int64_t* lengths, const double* values,
+                                      size_t value_count, size_t numeric_count,
+                                      const char* const* numeric_names,
+                                      const double* const* numeric_values,
+                                      size_t categorical_count,
+                                      const char* const* categorical_names,
+                                      const char* const* const* categorical_values) {
+  return guarded([&] {
+    invf_dataset& target = fillable(dataset);
+    // Beyond these no caller's arrays fit in memory: a size past them is a mistake.
+    constexpr size_t kMaxValues = std::numeric_limits<ptrdiff_t>::max() / sizeof(double);
+    constexpr size_t kMaxColumns = 4096;
+    if (value_count > kMaxValues || series_count > kMaxValues)
+      fail(ErrorCode::InvalidArgument, "{} values in {} series is too large for this address space",
+           value_count, series_count);
+    if (numeric_count > kMaxColumns || categorical_count > kMaxColumns)
+      fail(ErrorCode::InvalidArgument, "{} numeric and {} categorical columns: at most {} each",
+           numeric_count, categorical_count, kMaxColumns);
+    if (series_count > 0) {
+      require(series_ids, "series_ids");
+      require(start_days, "start_days");
+      require(lengths, "lengths");
+    }
+    if (value_count > 0) require(values, "values");
+    if (numeric_count > 0) {
+      require(numeric_names, "numeric_names");
+      require(numeric_values, "numeric_values");
+    }
+    if (categorical_count > 0) {
+      require(categorical_names, "categorical_names");
+      require(categorical_values, "categorical_values");
+    }
+    auto names = [](const char* const* strings, size_t count, const char* argument) {
+      std::vector<std::string_view> views;
+      views.reserve(count);
+      for (size_t i = 0; i < count; ++i) {
+        if (strings[i] == nullptr)
+          fail(ErrorCode::NullPointer, "argument '{}[{}]' is NULL", argument, i);
+        views.emplace_back(strings[i]);
+      }
+      return views;
+    };
+    const std::vector<std::string_view> ids = names(series_ids, series_count, "series_ids");
+    const std::vector<std::string_view> numeric =
+        names(numeric_names, numeric_count, "numeric_names");
+    const std::vector<std::string_view> categorical =
+        names(categorical_names, categorical_count, "categorical_names");
+    ColumnarSeries input;
+    input.ids = ids;
+    input.start_days = std::span<const int64_t>(start_days, series_count);
+    input.lengths = std::span<const int64_t>(lengths, series_count);
+    input.values = std::span<const double>(values, value_count);
+    input.numeric_names = numeric;
+    input.numeric_values = std::span<const double* const>(numeric_values, numeric_count);
+    input.categorical_names = categorical;
+    input.categorical_values =
+        std::span<const char* const* const>(categorical_values, categorical_count);
+    // add_columns checks everything before it adds, so a failed call adds
+    // nothing; the build it invalidates is merely made again.
+    invalidate(target);
+    add_columns(*target.builder, input);
   });
 }
 

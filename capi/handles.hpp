@@ -11,6 +11,13 @@
 #include "data/dataset.hpp"
 #include "invforecast.h"
 #include "methods/forecaster.hpp"
+#include "methods/dataset_forecast.hpp"
+#include "methods/model_forecaster.hpp"
+#include "model/model_runtime.hpp"
+
+namespace invforecast::train {
+struct LoraAdapter;
+}
 
 struct invf_options {
   invforecast::Options options;
@@ -31,13 +38,23 @@ struct invf_dataset {
 
 // Forecasts of every series: made by a forecaster, or read back from the CSV
 // it writes (capi/forecast_csv.cpp).
-struct invf_forecast {
-  size_t horizon = 0;
-  std::vector<double> levels;
-  std::vector<std::string> series_ids;
-  std::vector<invforecast::Day> start_days;  // forecast day 1 of each series
-  std::vector<invforecast::SeriesForecast> series;
-  std::vector<std::string> warnings;
+struct invf_forecast : invforecast::DatasetForecast {};
+
+struct invf_model {
+  // Shared with the forecasters made from the handle.
+  std::shared_ptr<const invforecast::ModelRuntime> runtime;
+  // Set for a model made by a LoRA fine-tune or loaded with an adapter: the
+  // adapter alone, for invf_model_save_adapter (runtime holds base + adapter).
+  std::shared_ptr<const invforecast::train::LoraAdapter> adapter;
+  int threads = 0;
+};
+
+// Either a built-in method (impl) or a neural model (model).
+struct invf_forecaster {
+  std::string method;
+  invforecast::Options options;
+  std::unique_ptr<invforecast::Forecaster> impl;
+  std::shared_ptr<const invforecast::ModelRuntime> model;
 };
 
 namespace invforecast::capi {
@@ -45,7 +62,12 @@ namespace invforecast::capi {
 // The built dataset; builds it (and caches it) on first use.
 const Dataset& built_dataset(const invf_dataset& dataset);
 
-// Options of a possibly NULL handle ("all defaults" for NULL).
-const Options& options_or_defaults(const invf_options* options);
+// Options of a possibly NULL handle ("all defaults" for NULL) for the C
+// function `call`, which reads `domains`: Error(InvalidArgument) naming a key
+// set on them that belongs to none of those domains.
+const Options& options_for(const invf_options* options, const char* call, OptionDomains domains);
+
+// A handle over a validated model file; "backend" and "threads" from `options`.
+std::unique_ptr<invf_model> make_model_handle(ModelFile file, const Options& options);
 
 }  // namespace invforecast::capi

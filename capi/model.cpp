@@ -1,65 +1,17 @@
 // invf_model: loading a model file, querying its configuration, forecasting
 // batches of raw series.
 #include <algorithm>
-#include <cmath>
 #include <limits>
 #include <string_view>
-#include <thread>
 
 #include "boundary.hpp"
 #include "handles.hpp"
-#include "model_runtime.hpp"
 
 namespace invforecast::capi {
 
-void ModelRuntime::forecast(int threads, const float* context, int64_t batch, float* out) const {
-  if (batch == 0) return;
-  const int64_t tile = EncoderWorkspace::kDefaultTileSeries;
-  const int64_t tiles = (batch + tile - 1) / tile;
-  const int64_t wanted =
-      threads > 0 ? threads : std::max<int64_t>(1, std::thread::hardware_concurrency());
-  const auto workers = static_cast<size_t>(std::min(wanted, tiles));
-
-  WorkspaceSet set;
-  {
-    std::lock_guard lock(pool_mutex_);
-    if (!idle_sets_.empty()) {
-      set = std::move(idle_sets_.back());
-      idle_sets_.pop_back();
-    }
-  }
-  // Returned to the pool whether the forecast succeeds or throws.
-  struct GiveBack {
-    const ModelRuntime& runtime;
-    WorkspaceSet& set;
-    ~GiveBack() {
-      if (set.empty()) return;
-      try {
-        std::lock_guard lock(runtime.pool_mutex_);
-        runtime.idle_sets_.push_back(std::move(set));
-      } catch (...) {
-        // Out of memory growing the pool: the buffers are simply freed.
-      }
-    }
-  } give_back{*this, set};
-  while (set.size() < workers) set.push_back(model_.make_workspace(tile));
-  // The encoder's kernels are single-threaded (no oneDNN, no OpenMP team):
-  // the workers are the only threads.
-  forecast_parallel(model_, context, batch, out,
-                    std::span<EncoderWorkspace>(set.data(), workers));
-}
-
-void require_forecasting_model(const ModelRuntime& runtime) {
-  if (runtime.model().file().metadata().objective == TrainingObjective::MaskedPatch)
-    fail(ErrorCode::InvalidArgument,
-         "this model was only pre-trained (masked patch reconstruction); its forecast head is "
-         "untrained: fine-tune it first (invf_train with it as init, or invforecast train "
-         "--init)");
-}
-
-std::unique_ptr<invf_model> make_model_handle(ModelFile file, const invf_options* options) {
+std::unique_ptr<invf_model> make_model_handle(ModelFile file, const Options& options) {
   auto handle = std::make_unique<invf_model>();
-  const ForecastOptions& settings = options_or_defaults(options).forecast;
+  const ForecastOptions& settings = options.forecast;
   handle->threads = settings.threads;
   handle->runtime =
       std::make_shared<const ModelRuntime>(std::move(file), kernels::backend_of(settings.backend));
@@ -100,19 +52,6 @@ size_t checked_product(size_t a, size_t b, const char* what) {
   return a * b;
 }
 
-void check_sales(const float* context, size_t batch, size_t length) {
-  for (size_t s = 0; s < batch; ++s)
-    for (size_t t = 0; t < length; ++t) {
-      const float value = context[s * length + t];
-      if (!std::isfinite(value))
-        fail(ErrorCode::Data, "context of series {} holds {} at day {}: sales must be finite", s,
-             value, t);
-      if (value < 0.0f)
-        fail(ErrorCode::Data, "context of series {} holds {} at day {}: sales must be >= 0", s,
-             value, t);
-    }
-}
-
 }  // namespace
 }  // namespace invforecast::capi
 
@@ -125,7 +64,9 @@ invf_status* invf_model_load(const char* path, const invf_options* options, invf
   return guarded([&] {
     require(path, "path");
     require(out, "out");
-    *out = make_model_handle(ModelFile::open(path), options).release();
+    *out = make_model_handle(ModelFile::open(path),
+                             options_for(options, "invf_model_load", kForecastDomain))
+               .release();
   });
 }
 
@@ -135,7 +76,9 @@ invf_status* invf_model_load_buffer(const void* data, size_t size, const invf_op
     require(data, "data");
     require(out, "out");
     const std::span<const uint8_t> bytes(static_cast<const uint8_t*>(data), size);
-    *out = make_model_handle(ModelFile::from_buffer(bytes, BufferMode::Copy), options).release();
+    *out = make_model_handle(ModelFile::from_buffer(bytes, BufferMode::Copy),
+                             options_for(options, "invf_model_load_buffer", kForecastDomain))
+               .release();
   });
 }
 
@@ -183,7 +126,7 @@ invf_status* invf_model_forecast(const invf_model* model, const float* context, 
     if (inputs > max_floats || outputs > max_floats)
       fail(ErrorCode::InvalidArgument, "batch {} is too large for this address space", batch);
     require_capacity(out_capacity, outputs, "the forecast (batch * horizon * quantile_count)");
-    check_sales(context, batch, context_length);
+    check_model_context(context, batch, context_length);
     require_forecasting_model(*m.runtime);
     m.runtime->forecast(m.threads, context, static_cast<int64_t>(batch), out);
   });

@@ -6,13 +6,20 @@
 
 namespace invforecast::capi {
 
-const Options& options_or_defaults(const invf_options* options) {
+static_assert(INVF_DOMAIN_DATA == kDataDomain && INVF_DOMAIN_FORECAST == kForecastDomain &&
+              INVF_DOMAIN_TRAIN == kTrainDomain && INVF_DOMAIN_INVENTORY == kInventoryDomain &&
+              INVF_DOMAIN_SIMULATION == kSimulationDomain);
+
+const Options& options_for(const invf_options* options, const char* call, OptionDomains domains) {
   static const Options defaults;
-  return options == nullptr ? defaults : options->options;
+  if (options == nullptr) return defaults;
+  options->options.require_domains(call, domains);
+  return options->options;
 }
 
 }  // namespace invforecast::capi
 
+using invforecast::option_domains;
 using invforecast::capi::guarded;
 using invforecast::capi::require;
 
@@ -33,6 +40,14 @@ invf_status* invf_options_set(invf_options* options, const char* key, const char
     require(key, "key");
     require(value, "value");
     options->options.set(key, value);
+  });
+}
+
+invf_status* invf_option_domains(const char* key, uint32_t* out) {
+  return guarded([&] {
+    require(key, "key");
+    require(out, "out");
+    *out = option_domains(key);
   });
 }
 

@@ -6,8 +6,7 @@
 
 #include "boundary.hpp"
 #include "handles.hpp"
-#include "inventory/simulator.hpp"
-#include "model_forecaster.hpp"
+#include "inventory/inventory_state.hpp"
 
 struct invf_simulation {
   std::vector<invforecast::SimulationReport> reports;  // one per service target
@@ -18,28 +17,12 @@ struct invf_simulation {
 namespace invforecast::capi {
 namespace {
 
+// What the simulator reads: its own keys, the replenishment rule's and the
+// methods' forecasting keys.
+constexpr OptionDomains kSimulateDomains = kSimulationDomain | kInventoryDomain | kForecastDomain;
+
 // Test periods beyond ten years of days are refused before any work.
 constexpr size_t kMaxTestDays = 3660;
-
-SimulationOptions simulation_options(const Options& settings, size_t test_days) {
-  const InventoryOptions& inventory = settings.inventory;
-  SimulationOptions options;
-  options.test_days = test_days;
-  if (inventory.lead_time_days) options.lead_time_days = *inventory.lead_time_days;
-  if (inventory.lead_time_sd) options.lead_time_sd = *inventory.lead_time_sd;
-  if (inventory.review_period_days) options.review_period_days = *inventory.review_period_days;
-  if (inventory.history_days) options.history_days = static_cast<size_t>(*inventory.history_days);
-  if (inventory.fill_rate_target) options.service_measure = ServiceMeasure::FillRate;
-  if (inventory.service_target) options.service_target = *inventory.service_target;
-  options.regime = inventory.backorder ? StockoutRegime::Backorder : StockoutRegime::LostSales;
-  if (inventory.samples) options.sampling.samples = *inventory.samples;
-  if (inventory.seed) options.sampling.seed = *inventory.seed;
-  options.sampling.dependence = parse_dependence(inventory.dependence);
-  if (inventory.copula_rho) options.sampling.copula_rho = *inventory.copula_rho;
-  options.forecast = settings.forecast;
-  options.progress = settings.progress;
-  return options;
-}
 
 const invf_simulation& simulation_ref(const invf_simulation* simulation) {
   require(simulation, "simulation");
@@ -90,17 +73,11 @@ std::unique_ptr<invf_simulation> run_simulation(const invf_dataset& dataset,
                                                 size_t test_days, const Options& settings) {
   auto simulation = std::make_unique<invf_simulation>();
   simulation->reports = simulate_methods(built_dataset(dataset), methods,
-                                         simulation_options(settings, test_days),
+                                         simulation_options(settings.inventory, settings.forecast,
+                                                            settings.progress, test_days),
                                          settings.inventory.service_targets);
   simulation->methods = methods.size();
-  if (simulation->reports.size() == 1) {
-    simulation->json = simulation->reports.front().to_json(false);
-  } else {
-    simulation->json = "[";
-    for (size_t i = 0; i < simulation->reports.size(); ++i)
-      simulation->json += (i == 0 ? "" : ",") + simulation->reports[i].to_json(false);
-    simulation->json += "]";
-  }
+  simulation->json = reports_to_json(simulation->reports);
   return simulation;
 }
 
@@ -121,7 +98,7 @@ invf_status* invf_simulate(const invf_dataset* dataset, const char* const* metho
     require(out, "out");
     if (method_count == 0) fail(ErrorCode::InvalidArgument, "method_count is 0: name a method");
     check_test_days(test_days);
-    const Options& settings = options_or_defaults(options);
+    const Options& settings = options_for(options, "invf_simulate", kSimulateDomains);
     // Unknown names fail here, before any work.
     std::vector<std::unique_ptr<Forecaster>> owned;
     std::vector<SimulationMethod> named;
@@ -144,7 +121,7 @@ invf_status* invf_simulate_forecasters(const invf_dataset* dataset,
     require(out, "out");
     if (count == 0) fail(ErrorCode::InvalidArgument, "count is 0: give a forecaster");
     check_test_days(test_days);
-    const Options& settings = options_or_defaults(options);
+    const Options& settings = options_for(options, "invf_simulate_forecasters", kSimulateDomains);
     std::vector<std::unique_ptr<ModelForecaster>> models;
     std::vector<SimulationMethod> methods;
     for (size_t m = 0; m < count; ++m) {

@@ -37,31 +37,35 @@ void run_backtest(const BacktestFlags& flags) {
     throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
                       neural ? "method model needs --model FILE"
                              : "--model is only used when --method lists model");
-  invf::Options options;
-  flags.ingest.apply(options);
-  if (flags.strict) options.set("strict", "true");
-  options.set("threads", std::to_string(flags.threads));
+  Settings settings;
+  flags.ingest.apply(settings);
+  if (flags.strict) settings.set("strict", "true");
+  settings.set("threads", std::to_string(flags.threads));
+  settings.require_read(INVF_DOMAIN_DATA | INVF_DOMAIN_FORECAST, "backtest");
   // The methods and the model are checked before the data is read, so a typo fails fast.
   std::unique_ptr<invf::Model> model;
   if (neural) {
-    model = std::make_unique<invf::Model>(invf::Model::load(flags.model, &options));
+    const invf::Options load = settings.for_call(INVF_DOMAIN_FORECAST);
+    model = std::make_unique<invf::Model>(invf::Model::load(flags.model, &load));
     // Every method is scored on the same levels: by default the model's.
     if (flags.quantiles.empty()) {
       std::string levels;
       for (double level : model->quantile_levels())
         levels += (levels.empty() ? "" : ",") + std::to_string(level);
-      options.set("quantiles", levels);
+      settings.set("quantiles", levels);
     }
   }
-  if (!flags.quantiles.empty()) options.set("quantiles", flags.quantiles);
+  if (!flags.quantiles.empty()) settings.set("quantiles", flags.quantiles);
+  ProgressBar bar(flags.progress);
+  bar.attach(settings);
+  const invf::Options options = settings.for_call(INVF_DOMAIN_FORECAST);
   std::vector<invf::Forecaster> forecasters;
   for (const std::string& method : methods)
     forecasters.push_back(method == "model" ? invf::Forecaster::from_model(*model, &options)
                                             : invf::Forecaster(method, &options));
-  ProgressBar bar(flags.progress);
-  bar.attach(options);
 
-  const invf::Dataset dataset = invf::Dataset::load_csv(flags.ingest.data, &options);
+  const invf::Options ingest = settings.for_call(INVF_DOMAIN_DATA);
+  const invf::Dataset dataset = invf::Dataset::load_csv(flags.ingest.data, &ingest);
   std::vector<const invf::Forecaster*> pointers;
   for (const invf::Forecaster& f : forecasters) pointers.push_back(&f);
   const invf::Backtest backtest =

@@ -7,6 +7,35 @@
 
 namespace invforecast_cli {
 
+Settings& Settings::set(const std::string& key, const std::string& value) {
+  checked_.set(key, value);
+  for (auto& pair : pairs_)
+    if (pair.first == key) {
+      pair.second = value;
+      return *this;
+    }
+  pairs_.emplace_back(key, value);
+  return *this;
+}
+
+void Settings::set_progress(invf::ProgressFunction function) { progress_ = std::move(function); }
+
+invf::Options Settings::for_call(uint32_t domains) const {
+  invf::Options options;
+  for (const auto& [key, value] : pairs_)
+    if ((invf::option_domains(key) & domains) != 0) options.set(key, value);
+  if (progress_) options.set_progress(progress_);
+  return options;
+}
+
+void Settings::require_read(uint32_t domains, const std::string& command) const {
+  for (const auto& pair : pairs_)
+    if ((invf::option_domains(pair.first) & domains) == 0)
+      throw invf::Error(INVF_ERR_INVALID_ARGUMENT, "option '" + pair.first +
+                                                       "' does not apply to invforecast " +
+                                                       command);
+}
+
 void IngestFlags::add_to(CLI::App& command) {
   command.add_option("--data", data, "Long CSV of daily sales (series_id,date,value,...), .gz ok")
       ->required()
@@ -25,10 +54,11 @@ void IngestFlags::add_to(CLI::App& command) {
       ->check(CLI::IsMember({"none", "clip"}))
       ->capture_default_str();
   command.add_option("--set", settings,
-                     "Any library option as key=value (e.g. season_length=7); repeatable");
+                     "Any library option as key=value (e.g. season_length=7), given to the steps "
+                     "that read it (a key none reads is an error); repeatable");
 }
 
-void IngestFlags::apply(invf::Options& options) const {
+void IngestFlags::apply(Settings& options) const {
   options.set("duplicates", duplicates)
       .set("negative", negative)
       .set("missing_days", missing_days)
@@ -55,7 +85,7 @@ void TrainingFlags::add_to(CLI::App& command) {
       ->capture_default_str();
 }
 
-void TrainingFlags::apply(invf::Options& options) const {
+void TrainingFlags::apply(Settings& options) const {
   options.set("threads", std::to_string(threads));
   if (epochs > 0) options.set("epochs", std::to_string(epochs));
   if (steps_per_epoch > 0) options.set("steps_per_epoch", std::to_string(steps_per_epoch));
@@ -90,9 +120,9 @@ ProgressBar::~ProgressBar() {
   if (line_open_) std::fputc('\n', stderr);  // a line left open by an error or a cancel
 }
 
-void ProgressBar::attach(invf::Options& options) {
+void ProgressBar::attach(Settings& settings) {
   if (mode_ == ProgressMode::Never) return;
-  options.set_progress(
+  settings.set_progress(
       [this](std::string_view stage, size_t done, size_t total) { return update(stage, done, total); });
 }
 

@@ -13,6 +13,27 @@
 
 namespace invforecast_cli {
 
+// The library settings of one command: every key=value its flags and --set
+// pairs give, checked when set (a bad value or a conflict fails at once).
+// A library call refuses keys it does not read, so each call gets options
+// with only the keys of its domains (invf_option_domains).
+class Settings {
+ public:
+  Settings& set(const std::string& key, const std::string& value);
+  // The progress function the options of every call carry.
+  void set_progress(invf::ProgressFunction function);
+  // Options for a call reading `domains` (INVF_DOMAIN_* flags).
+  invf::Options for_call(uint32_t domains) const;
+  // Fails naming the first key that no call of `command` reads, the
+  // command's calls reading `domains` together.
+  void require_read(uint32_t domains, const std::string& command) const;
+
+ private:
+  invf::Options checked_;
+  std::vector<std::pair<std::string, std::string>> pairs_;  // first-set order, latest value
+  invf::ProgressFunction progress_;
+};
+
 // Data ingestion flags shared by every subcommand.
 struct IngestFlags {
   std::string data;
@@ -23,8 +44,8 @@ struct IngestFlags {
   std::vector<std::string> settings;  // extra key=value options
 
   void add_to(CLI::App& command);
-  // Applies the flags to `options` (ingestion keys and --set pairs).
-  void apply(invf::Options& options) const;
+  // Applies the flags to `settings` (ingestion keys and --set pairs).
+  void apply(Settings& settings) const;
 };
 
 // Optimisation flags shared by train and tune.
@@ -36,7 +57,7 @@ struct TrainingFlags {
 
   void add_to(CLI::App& command);
   // Sets the options given on the command line (threads always).
-  void apply(invf::Options& options) const;
+  void apply(Settings& settings) const;
 };
 
 // When the progress indicator is drawn.
@@ -55,8 +76,8 @@ class ProgressBar {
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
 
-  // Installs the bar as the progress callback of `options`.
-  void attach(invf::Options& options);
+  // Installs the bar as the progress callback of every call's options.
+  void attach(Settings& settings);
 
  private:
   bool update(std::string_view stage, size_t done, size_t total);

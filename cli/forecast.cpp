@@ -33,19 +33,22 @@ void run_forecast(const ForecastFlags& flags) {
   if (neural && !flags.quantiles.empty())
     throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
                       "--quantiles does not apply to --method model: the levels are the model's");
-  invf::Options options;
-  flags.ingest.apply(options);
-  if (!flags.quantiles.empty()) options.set("quantiles", flags.quantiles);
-  if (flags.strict) options.set("strict", "true");
-  options.set("threads", std::to_string(flags.threads));
+  Settings settings;
+  flags.ingest.apply(settings);
+  if (!flags.quantiles.empty()) settings.set("quantiles", flags.quantiles);
+  if (flags.strict) settings.set("strict", "true");
+  settings.set("threads", std::to_string(flags.threads));
+  settings.require_read(INVF_DOMAIN_DATA | INVF_DOMAIN_FORECAST, "forecast");
   ProgressBar bar(flags.progress);
-  bar.attach(options);
+  bar.attach(settings);
 
   // The method (or model file) is checked before the data is read, so a typo fails fast.
+  const invf::Options options = settings.for_call(INVF_DOMAIN_FORECAST);
   const invf::Forecaster forecaster =
       neural ? invf::Forecaster::from_model(invf::Model::load(flags.model, &options), &options)
              : invf::Forecaster(flags.method, &options);
-  const invf::Dataset dataset = invf::Dataset::load_csv(flags.ingest.data, &options);
+  const invf::Options ingest = settings.for_call(INVF_DOMAIN_DATA);
+  const invf::Dataset dataset = invf::Dataset::load_csv(flags.ingest.data, &ingest);
   const invf::Forecast forecast =
       forecaster.forecast(dataset, static_cast<size_t>(flags.horizon));
   forecast.write_csv(flags.out);

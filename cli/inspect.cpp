@@ -31,8 +31,10 @@ nlohmann::json number(double value) {
 }
 
 void run_inspect(const InspectFlags& flags) {
-  invf::Options options;
-  flags.ingest.apply(options);
+  Settings settings;
+  flags.ingest.apply(settings);
+  settings.require_read(INVF_DOMAIN_DATA, "inspect");
+  const invf::Options options = settings.for_call(INVF_DOMAIN_DATA);
   const invf::Dataset dataset = invf::Dataset::load_csv(flags.ingest.data, &options);
 
   std::vector<SeriesRow> rows;

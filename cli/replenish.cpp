@@ -46,9 +46,9 @@ void run_replenish(const ReplenishFlags& flags) {
   if (!newsvendor) {
     std::snprintf(target, sizeof target, "%.17g", has_level ? flags.service_level : flags.fill_rate);
     options.set(has_level ? "service_level" : "fill_rate", target);
+    options.set("regime", flags.regime);  // a newsvendor buy carries nothing over
   }
-  options.set("regime", flags.regime)
-      .set("dependence", flags.dependence)
+  options.set("dependence", flags.dependence)
       .set("samples", std::to_string(flags.samples))
       .set("seed", std::to_string(flags.seed))
       .set("threads", std::to_string(flags.threads));

@@ -55,9 +55,9 @@ void run_simulate(const SimulateFlags& flags) {
     throw invf::Error(INVF_ERR_INVALID_ARGUMENT, "--method model needs --model FILE");
   if (!neural && !flags.model.empty())
     throw invf::Error(INVF_ERR_INVALID_ARGUMENT, "--model is only used with --method model");
-  invf::Options options;
-  flags.ingest.apply(options);
-  options.set("threads", std::to_string(flags.threads))
+  Settings settings;
+  flags.ingest.apply(settings);
+  settings.set("threads", std::to_string(flags.threads))
       .set("lead_time", std::to_string(flags.lead_time))
       .set("lead_time_sd", exact_text(flags.lead_time_sd))
       .set("review_period", std::to_string(flags.review_period))
@@ -68,7 +68,13 @@ void run_simulate(const SimulateFlags& flags) {
   std::string key = has_fill ? "fill_rate" : "service_level";
   std::string targets = has_fill ? exact_text(flags.fill_rate) : "";
   for (double level : flags.service_levels) targets += (targets.empty() ? "" : ",") + exact_text(level);
-  options.set(key, targets);
+  settings.set(key, targets);
+  constexpr uint32_t simulate_domains =
+      INVF_DOMAIN_SIMULATION | INVF_DOMAIN_INVENTORY | INVF_DOMAIN_FORECAST;
+  settings.require_read(INVF_DOMAIN_DATA | simulate_domains, "simulate");
+  ProgressBar bar(flags.progress);
+  bar.attach(settings);
+  const invf::Options options = settings.for_call(INVF_DOMAIN_FORECAST);
   // Methods and the model file are checked before the data is read, so a typo fails fast.
   std::optional<invf::Model> model;
   if (neural) model.emplace(invf::Model::load(flags.model, &options));
@@ -79,12 +85,12 @@ void run_simulate(const SimulateFlags& flags) {
                                             : invf::Forecaster(method, &options));
   std::vector<const invf::Forecaster*> pointers;
   for (const invf::Forecaster& forecaster : forecasters) pointers.push_back(&forecaster);
-  ProgressBar bar(flags.progress);
-  bar.attach(options);
-  const invf::Dataset dataset = invf::Dataset::load_csv(flags.ingest.data, &options);
+  const invf::Options ingest = settings.for_call(INVF_DOMAIN_DATA);
+  const invf::Dataset dataset = invf::Dataset::load_csv(flags.ingest.data, &ingest);
 
+  const invf::Options simulate = settings.for_call(simulate_domains);
   const invf::Simulation simulation =
-      invf::Simulation::run(dataset, pointers, static_cast<size_t>(flags.test_days), &options);
+      invf::Simulation::run(dataset, pointers, static_cast<size_t>(flags.test_days), &simulate);
   if (flags.json) {
     // Always an array of reports, one per target.
     const std::string json = simulation.to_json();

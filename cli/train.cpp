@@ -85,7 +85,7 @@ void run_train(const TrainFlags& flags) {
   if (flags.finetune != "lora" && !flags.adapter.empty())
     throw invf::Error(INVF_ERR_INVALID_ARGUMENT, "--adapter is only written by --finetune lora");
 
-  invf::Options options;
+  Settings options;
   flags.ingest.apply(options);
   flags.training.apply(options);
   if (!flags.finetune.empty()) options.set("finetune", flags.finetune);
@@ -95,7 +95,8 @@ void run_train(const TrainFlags& flags) {
 
   std::unique_ptr<invf::Model> base;
   if (from_base) {
-    base = std::make_unique<invf::Model>(invf::Model::load(flags.init, &options));
+    const invf::Options load = options.for_call(INVF_DOMAIN_FORECAST);
+    base = std::make_unique<invf::Model>(invf::Model::load(flags.init, &load));
     if (flags.horizon > 0 && flags.horizon != base->config("horizon"))
       throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
                         "--horizon " + std::to_string(flags.horizon) + " differs from " +
@@ -111,11 +112,14 @@ void run_train(const TrainFlags& flags) {
       options.set("context_length", std::to_string(flags.context_length));
   }
 
-  const invf::Dataset dataset = invf::Dataset::load_csv(flags.ingest.data, &options);
+  options.require_read(INVF_DOMAIN_DATA | INVF_DOMAIN_TRAIN, "train");
+  const invf::Options ingest = options.for_call(INVF_DOMAIN_DATA);
+  const invf::Dataset dataset = invf::Dataset::load_csv(flags.ingest.data, &ingest);
   TrainReporter reporter(flags.progress);
   const auto start = std::chrono::steady_clock::now();
+  const invf::Options training = options.for_call(INVF_DOMAIN_TRAIN);
   const invf::Model model = invf::Model::train(
-      dataset, base.get(), &options,
+      dataset, base.get(), &training,
       [&reporter](const invf_train_progress& p) { return reporter.update(p); });
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -95,7 +95,7 @@ void run_tune(const TuneFlags& flags) {
                               " is not for tune: it trains new forecasting models and sets "
                               "context_length, horizon and holdout_days itself");
 
-  invf::Options options;
+  Settings options;
   flags.ingest.apply(options);
   flags.training.apply(options);
   const std::string horizon = std::to_string(flags.horizon);
@@ -103,7 +103,9 @@ void run_tune(const TuneFlags& flags) {
   // backtest below scores the same days.
   options.set("horizon", horizon).set("holdout_days", horizon);
 
-  const invf::Dataset dataset = invf::Dataset::load_csv(flags.ingest.data, &options);
+  options.require_read(INVF_DOMAIN_DATA | INVF_DOMAIN_TRAIN | INVF_DOMAIN_FORECAST, "tune");
+  const invf::Options ingest = options.for_call(INVF_DOMAIN_DATA);
+  const invf::Dataset dataset = invf::Dataset::load_csv(flags.ingest.data, &ingest);
   // A training window's target ends before the hold-out, so the last one
   // starts 2H days before the end of its series.
   long long longest = 0;
@@ -131,9 +133,10 @@ void run_tune(const TuneFlags& flags) {
     } else {
       options.set("context_length", std::to_string(context));
       const auto start = std::chrono::steady_clock::now();
+      const invf::Options training = options.for_call(INVF_DOMAIN_TRAIN);
       try {
         c.model = std::make_unique<invf::Model>(invf::Model::train(
-            dataset, nullptr, &options, [&](const invf_train_progress& p) {
+            dataset, nullptr, &training, [&](const invf_train_progress& p) {
               if (flags.progress != ProgressMode::Never && p.epoch_end)
                 std::fprintf(stderr,
                              "context %lld: epoch %zu/%zu  train loss %.5f  val loss %.5f\n",
@@ -147,9 +150,11 @@ void run_tune(const TuneFlags& flags) {
         c.skipped = e.what();
       }
       if (c.model) {
-        const invf::Forecaster forecaster = invf::Forecaster::from_model(*c.model, &options);
+        const invf::Options forecasting = options.for_call(INVF_DOMAIN_FORECAST);
+        const invf::Forecaster forecaster =
+            invf::Forecaster::from_model(*c.model, &forecasting);
         const invf::Backtest backtest = invf::Backtest::run_forecasters(
-            dataset, {&forecaster}, static_cast<size_t>(flags.horizon), 1, &options);
+            dataset, {&forecaster}, static_cast<size_t>(flags.horizon), 1, &forecasting);
         c.wrmsse = backtest.metric(0, "wrmsse");
         c.wql = backtest.metric(0, "wql");
         c.coverage80 = backtest.metric(0, "coverage80");

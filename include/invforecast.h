@@ -33,7 +33,12 @@
  * Options.  Behaviour is configured by an opaque invf_options holding
  *   key=value strings, so new settings never change a signature.  A NULL
  *   options pointer means "all defaults".  Unknown keys and malformed values
- *   are rejected when set (INVF_ERR_INVALID_ARGUMENT).
+ *   are rejected when set (INVF_ERR_INVALID_ARGUMENT).  Each key belongs to
+ *   one or more domains (invf_option_domains) and each call that takes
+ *   options states the domains it reads ("Options: forecast"); a key set on
+ *   the options that belongs to none of them fails the call with
+ *   INVF_ERR_INVALID_ARGUMENT naming the key and the call, so a setting
+ *   meant for another call never passes unnoticed.
  */
 #ifndef INVFORECAST_H
 #define INVFORECAST_H
@@ -133,9 +138,27 @@ typedef struct invf_options invf_options;
 
 INVF_API invf_status* invf_options_create(invf_options** out);
 INVF_API void invf_options_release(invf_options* options);
-/* Sets `key` to `value`.  Keys and accepted values:
+
+/* Option domains, as bit flags: which calls read a key. */
+typedef enum invf_option_domain {
+  INVF_DOMAIN_DATA = 1,       /* ingestion: invf_dataset_load_csv, invf_dataset_create */
+  INVF_DOMAIN_FORECAST = 2,   /* forecasters, backtests, model handles */
+  INVF_DOMAIN_TRAIN = 4,      /* invf_train */
+  INVF_DOMAIN_INVENTORY = 8,  /* invf_replenish, invf_newsvendor, the simulator */
+  INVF_DOMAIN_SIMULATION = 16 /* the policy simulator only (invf_simulate*) */
+} invf_option_domain;
+
+/* The domains of option `key`, an OR of invf_option_domain flags, into
+ * *out: e.g. "threads" is read by forecasting, training and inventory calls,
+ * "seed" by training (weights, windows) and inventory (Monte Carlo paths),
+ * each keeping its own copy.  An unknown key fails with
+ * INVF_ERR_INVALID_ARGUMENT.  Lets a program that gathers settings in one
+ * place (a command line) give each call only the keys it reads. */
+INVF_API invf_status* invf_option_domains(const char* key, uint32_t* out);
+
+/* Sets `key` to `value`.  Keys and accepted values, by domain:
  *
- * Data ingestion (invf_dataset_*):
+ * Data ingestion (INVF_DOMAIN_DATA):
  *   "duplicates"     "error" (default) | "sum": repeated (series, date) rows
  *   "negative"       "error" (default) | "clip": negative sales -> 0, counted
  *   "missing_days"   "zero" (default) | "error": days absent between a series'
@@ -145,7 +168,7 @@ INVF_API void invf_options_release(invf_options* options);
  *   "outlier_k"      positive number, default "10"
  *   "value_column", "date_column", "series_column": CSV column names,
  *                    defaults "value", "date", "series_id"
- * Forecasting (invf_forecaster_*, invf_backtest_run):
+ * Forecasting (INVF_DOMAIN_FORECAST):
  *   "quantiles"      comma-separated levels in (0,1), ascending, default
  *                    "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9"
  *   "season_length"  integer >= 2, default "7" (weekly)
@@ -157,23 +180,31 @@ INVF_API void invf_options_release(invf_options* options);
  *                    "snaive,ets,croston,sba,tsb,ma"
  *   "auto_windows"   rolling origins "auto" selects on, default "3"
  *   "threads"        integer >= 0, 0 (default) = the whole thread pool
- *                    (invf_set_thread_pool_size; more than the pool runs on it)
- * Neural models (invf_model_*, invf_forecaster_create_model, invf_train):
+ *                    (invf_set_thread_pool_size; more than the pool runs on it;
+ *                    also a training and an inventory key)
+ * Neural models (forecast and train domains):
  *   "backend"        "cpu" (default: packed AVX2/FMA kernels chosen at run
  *                    time, a portable fallback without AVX2) | "reference"
  *                    (plain Eigen, slow, for checks)
- *   training keys: see invf_train
- * Replenishment and policy simulation (invf_replenish, invf_newsvendor,
- * invf_simulate, invf_simulate_forecasters):
- *   "service_level", "fill_rate", "regime", "samples", "seed", "dependence",
- *   "copula_rho", "lead_time", "lead_time_sd", "review_period",
- *   "history_days": see there.
+ *   "quantiles" also sets the levels of a model invf_train makes
+ * Training (INVF_DOMAIN_TRAIN): see invf_train.
+ * Replenishment (INVF_DOMAIN_INVENTORY): "service_level", "fill_rate",
+ *   "service_measure", "regime", "samples", "seed", "dependence",
+ *   "copula_rho", "threads": see invf_replenish.
+ * Policy simulation (INVF_DOMAIN_SIMULATION): "lead_time", "lead_time_sd",
+ *   "review_period", "history_days": see invf_simulate.
  */
 INVF_API invf_status* invf_options_set(invf_options* options, const char* key, const char* value);
 /* Progress reporting for long calls (fit, forecast, backtest).  `stage`
  * names the work, `done` of `total` units are finished.  Return 0 to go on,
  * non-zero to cancel: the running call then fails with INVF_ERR_CANCELLED.
- * Called from the thread that made the call.  NULL removes the callback. */
+ * Called from the thread that made the call.  NULL removes the callback.
+ * Every long call that takes these options reports through it (forecast,
+ * backtest, replenishment, simulation, and invf_train with stage "training"
+ * or "pre-training", done = optimiser steps of total_steps).  The options
+ * copy the pointers only: `user_data` must stay valid while any call using
+ * these options runs, including calls on objects that copied them (a
+ * forecaster made with them keeps the callback). */
 typedef int (*invf_progress_fn)(void* user_data, const char* stage, size_t done, size_t total);
 INVF_API invf_status* invf_options_set_progress(invf_options* options, invf_progress_fn fn, void* user_data);
 
@@ -186,12 +217,12 @@ typedef struct invf_dataset invf_dataset;
  * at least series_id,date,value; any other column is kept as a numeric
  * covariate when every non-empty cell parses as a number, else as a
  * categorical one.  Rows may come in any order.  Errors name the file, line
- * and column. */
+ * and column.  Options: data. */
 INVF_API invf_status* invf_dataset_load_csv(const char* path, const invf_options* options,
                                             invf_dataset** out);
 
 /* An empty dataset to fill from arrays with invf_dataset_add_*.  `options`
- * is copied; the ingestion keys above apply.  Rules that span rows
+ * is copied; Options: data.  Rules that span rows
  * (duplicates, refused missing days, an empty dataset) are checked when the
  * dataset is first read after an add, so any reading call may then fail with
  * INVF_ERR_DATA.  Strings read earlier stay valid after later adds. */
@@ -215,6 +246,41 @@ INVF_API invf_status* invf_dataset_add_numeric(invf_dataset* dataset, const char
 INVF_API invf_status* invf_dataset_add_categorical(invf_dataset* dataset, const char* series_id,
                                                    const char* column, const char* const* dates,
                                                    const char* const* values, size_t count);
+
+/* Adds `series_count` series at once, column by column (a data frame's
+ * columns, a NumPy array each):
+ *   series_ids[s]   id of series s (non-empty; an id may repeat, and may
+ *                   already hold rows: its days join the same series)
+ *   start_days[s]   its first day as a day number: days since 1970-01-01
+ *                   (NumPy datetime64[D] viewed as int64; 2024-01-01 is
+ *                   19723), within 0001-01-01..9999-12-31
+ *   lengths[s]      its number of consecutive days (>= 0)
+ *   values          `value_count` sales, the series back to back in order:
+ *                   series s at values[lengths[0] + ... + lengths[s-1]] on;
+ *                   value_count must equal the sum of the lengths
+ *   numeric_names[c], numeric_values[c]   `numeric_count` covariate columns,
+ *                   each `value_count` doubles aligned with `values` (NaN =
+ *                   not known)
+ *   categorical_names[c], categorical_values[c]   `categorical_count`
+ *                   columns, each `value_count` strings (NULL or "" = none)
+ * The dataset is the same as from invf_dataset_add_series,
+ * invf_dataset_add_numeric and invf_dataset_add_categorical per series.
+ * Errors: INVF_ERR_NULL_POINTER for a NULL array (or element of an id or
+ * name array) that a count says is there; INVF_ERR_INVALID_ARGUMENT for a
+ * negative length, lengths that do not sum to value_count, sizes past the
+ * address space or over 4096 columns of a kind, an empty id, a start day out
+ * of range, an empty or repeated column name or one already of the other
+ * kind; INVF_ERR_DATA for a NaN, infinite or (under negative=error)
+ * negative sales value or an infinite covariate, naming the series and the
+ * index into `values`.  Duplicate days are checked when the dataset is next
+ * read, by the "duplicates" option, as for the row-wise calls.  A failed
+ * call adds nothing.  Datasets from invf_dataset_load_csv accept no adds. */
+INVF_API invf_status* invf_dataset_add_columns(
+    invf_dataset* dataset, size_t series_count, const char* const* series_ids,
+    const int64_t* start_days, const int64_t* lengths, const double* values, size_t value_count,
+    size_t numeric_count, const char* const* numeric_names, const double* const* numeric_values,
+    size_t categorical_count, const char* const* categorical_names,
+    const char* const* const* categorical_values);
 
 /* Number of series.  Series are ordered by id (byte order). */
 INVF_API invf_status* invf_dataset_series_count(const invf_dataset* dataset, size_t* out);
@@ -255,7 +321,7 @@ typedef struct invf_forecaster invf_forecaster;
 typedef struct invf_forecast invf_forecast;
 
 /* A built-in method: "naive", "snaive", "ma", "ets", "croston", "sba",
- * "tsb", "auto".  `options` is copied (forecasting keys above). */
+ * "tsb", "auto".  `options` is copied; Options: forecast. */
 INVF_API invf_status* invf_forecaster_create(const char* method, const invf_options* options,
                                              invf_forecaster** out);
 INVF_API void invf_forecaster_release(invf_forecaster* forecaster);
@@ -306,7 +372,8 @@ typedef struct invf_backtest invf_backtest;
 /* Rolling-origin backtest: `windows` origins (1 to 1000), each `horizon` days
  * (1 to 3660), the last window ending on each series' last date, origins
  * `horizon` days apart.  Every method in `methods` (names as for
- * invf_forecaster_create) is fitted on the data before each origin only. */
+ * invf_forecaster_create) is fitted on the data before each origin only.
+ * Options: forecast. */
 INVF_API invf_status* invf_backtest_run(const invf_dataset* dataset, const char* const* methods,
                                         size_t method_count, size_t horizon, size_t windows,
                                         const invf_options* options, invf_backtest** out);
@@ -318,7 +385,7 @@ INVF_API invf_status* invf_backtest_run(const invf_dataset* dataset, const char*
  * every forecaster must produce (a model's are its own: set "quantiles" to
  * them, else INVF_ERR_INVALID_ARGUMENT).  A model sees only the days before
  * each origin, like every method; it must not have been trained on the
- * scored days for the figures to mean anything. */
+ * scored days for the figures to mean anything.  Options: forecast. */
 INVF_API invf_status* invf_backtest_run_forecasters(const invf_dataset* dataset,
                                                    const invf_forecaster* const* forecasters,
                                                    size_t count, size_t horizon, size_t windows,
@@ -359,7 +426,8 @@ typedef struct invf_model invf_model;
 
 /* Loads a model file by mapping it read-only (mmap); the file must not be
  * truncated or rewritten while the model lives.  `options` (copied; NULL =
- * defaults) supplies "backend" and "threads" for invf_model_forecast.
+ * defaults) supplies "backend" and "threads" for invf_model_forecast;
+ * Options: forecast (also for invf_model_load_buffer).
  * Every size in the file is checked before use: a truncated or damaged file,
  * a checksum mismatch, a tensor of the wrong shape or absurd dimensions fail
  * with INVF_ERR_CORRUPT_MODEL and a message naming what is wrong; a missing
@@ -420,11 +488,13 @@ INVF_API invf_status* invf_model_forecast(const invf_model* model, const float* 
  * - The horizon asked of invf_forecaster_forecast must not exceed the
  *   model's horizon (INVF_ERR_INVALID_ARGUMENT); a shorter one keeps the
  *   model's first days.
- * - Quantile levels are the model's (option "quantiles" does not apply); the
+ * - Quantile levels are the model's: a "quantiles" key on `options` is
+ *   accepted (one options object may serve all the forecasters of a
+ *   backtest, whose levels must be the model's) and changes nothing.  The
  *   mean is the average of the model's quantiles of the day.  The method
  *   reads "model", the interval method "encoder quantiles".
- * `options` (copied) supplies "backend", "threads", "strict" and the
- * progress callback.  The forecaster shares the model's weights: `model`
+ * `options` (copied; Options: forecast) supplies "backend", "threads",
+ * "strict" and the progress callback.  The forecaster shares the model's weights: `model`
  * may be released before the forecaster. */
 INVF_API invf_status* invf_forecaster_create_model(const invf_model* model,
                                                    const invf_options* options,
@@ -459,7 +529,11 @@ typedef int (*invf_train_fn)(void* user_data, const invf_train_progress* progres
  * says what is updated.  `progress` may be NULL.  The result is bit-identical
  * for the same data, options, seed, thread count and backend.
  *
- * Option keys (invf_options_set), besides "backend", "threads", "quantiles":
+ * Options: train.  The progress callback set on the options
+ * (invf_options_set_progress) is called like `progress`, with stage
+ * "training" or "pre-training" and done/total = optimiser steps; giving both
+ * it and `progress` fails with INVF_ERR_INVALID_ARGUMENT.  Keys, besides
+ * "backend", "threads", "quantiles" (the new model's levels):
  *   model (new models only): "context_length" (336), "patch_length" (16),
  *     "stride" (8), "d_model" (128), "heads" (8), "ffn_dim" (256),
  *     "layers" (3), "horizon" (28), "normalization" "revin" | "meanabs",
@@ -467,7 +541,8 @@ typedef int (*invf_train_fn)(void* user_data, const invf_train_progress* progres
  *   optimisation: "epochs" (10), "steps_per_epoch" (100), "batch_size" (64),
  *     "learning_rate" (1e-3), "min_learning_rate" (1e-5), "warmup_steps"
  *     (-1 = 5% of all steps), "weight_decay" (0.01), "clip_norm" (1.0),
- *     "loss" "pinball" | "mae" | "mse", "seed" (1),
+ *     "loss" "pinball" | "mae" | "mse", "seed" (1; training's own: the
+ *     inventory calls keep theirs),
  *     "sampling" "uniform" | "volume" | "revenue" (how often a series'
  *     windows are drawn), "loss_weighting" "uniform" | "volume" | "revenue"
  *     (each window's weight in the loss: the series' mean daily units, or
@@ -509,7 +584,7 @@ INVF_API invf_status* invf_model_save_buffer(const invf_model* model, void* buff
 INVF_API invf_status* invf_model_save_adapter(const invf_model* model, const char* path);
 /* Loads an adapter file over `base`, giving a new model (base + adapter).
  * `options` NULL keeps the base's "backend" and "threads"; otherwise they
- * come from `options`.  An adapter made for another base fails with
+ * come from `options` (Options: forecast).  An adapter made for another base fails with
  * INVF_ERR_INVALID_ARGUMENT; a damaged file with INVF_ERR_CORRUPT_MODEL; a
  * missing one with INVF_ERR_IO. */
 INVF_API invf_status* invf_model_load_adapter(const invf_model* base, const char* path,
@@ -622,12 +697,20 @@ typedef struct invf_replenishment invf_replenishment;
  * review period) is built by Monte Carlo from the daily quantile forecasts
  * (a sum of daily quantiles is not a quantile of the sum), mixed over an
  * uncertain lead time; invf_replenishment_method states the assumptions.
- * Option keys (invf_options_set):
+ * Options: inventory.  Keys:
  *   "service_level"  cycle service level target in (0,1), default 0.95,
  *                    for SKUs without their own service_level / fill_rate
- *   "fill_rate"      fill-rate target in (0,1) instead (the key set last wins)
+ *   "fill_rate"      fill-rate target in (0,1) instead; setting both
+ *                    "service_level" and "fill_rate" on one options object
+ *                    fails (INVF_ERR_INVALID_ARGUMENT naming both keys)
  *                    (a comma-separated list is for the simulator; here it
  *                    fails with INVF_ERR_INVALID_ARGUMENT)
+ *   "service_measure" "service_level" (cycle service level) | "fill_rate":
+ *                    the measure of the target, explicitly; with no target
+ *                    key it applies to the default target 0.95; it must
+ *                    agree with the target key given (else
+ *                    INVF_ERR_INVALID_ARGUMENT naming both keys).  Default:
+ *                    the measure of the target key, else "service_level".
  *   "regime"         "lost_sales" (default) | "backorder"
  *   "samples"        Monte Carlo paths, default 20000
  *   "seed"           integer; the same inputs and seed give the same result
@@ -653,8 +736,10 @@ INVF_API invf_status* invf_replenish(const invf_forecast* forecast,
  * orders arriving before the period ends; demand before the period is not
  * netted, so give as on_hand what will be left at its start.  The order is
  * max(0, target - stock), rounded to packs and the MOQ, capped by
- * max_stock; backorders must be 0.  Options "samples", "seed",
- * "dependence", "copula_rho", "threads" apply.  The result is read with
+ * max_stock; backorders must be 0.  Options: inventory, of which
+ * "samples", "seed", "dependence", "copula_rho", "threads" apply; a target
+ * ("service_level", "fill_rate", "service_measure") or "regime" fails with
+ * INVF_ERR_INVALID_ARGUMENT (the costs set the target).  The result is read with
  * the invf_replenishment_* calls (keys listed at invf_replenishment_value). */
 INVF_API invf_status* invf_newsvendor(const invf_forecast* forecast,
                                       const invf_inventory* inventory,
@@ -662,6 +747,15 @@ INVF_API invf_status* invf_newsvendor(const invf_forecast* forecast,
 INVF_API void invf_replenishment_release(invf_replenishment* replenishment);
 INVF_API invf_status* invf_replenishment_sku_count(const invf_replenishment* replenishment,
                                                    size_t* out);
+/* Which call made a result, and so which keys invf_replenishment_value
+ * takes and which columns invf_replenishment_write_csv writes. */
+typedef enum invf_replenish_mode {
+  INVF_REPLENISH_ORDER_UP_TO = 0, /* invf_replenish: periodic-review decisions */
+  INVF_REPLENISH_NEWSVENDOR = 1   /* invf_newsvendor: one-shot buys */
+} invf_replenish_mode;
+/* The mode of `replenishment`, an invf_replenish_mode value, into *out. */
+INVF_API invf_status* invf_replenishment_mode(const invf_replenishment* replenishment,
+                                              int32_t* out);
 INVF_API invf_status* invf_replenishment_sku_id(const invf_replenishment* replenishment,
                                                 size_t sku, const char** out);
 /* A number of a SKU's decision by key (D_L: lead-time demand, D_P: demand
@@ -716,7 +810,8 @@ typedef struct invf_simulation invf_simulation;
  * order, which arrives `lead_time` days later; then day t's actual demand
  * is served from stock, the rest lost or backordered.  Start: on hand = the
  * first decision's order-up-to level.  Series with no history before the
- * test period are skipped with a warning.  Option keys: "service_level" or
+ * test period are skipped with a warning.  Options: simulation, inventory
+ * and forecast.  Keys: "service_level" or
  * "fill_rate" (one target, or a comma-separated list: each method then
  * forecasts each decision day once and the forecasts are replayed under
  * every target), "regime", "seed", "dependence", "copula_rho" (as for

@@ -68,6 +68,13 @@ inline void set_thread_pool_size(uint32_t threads) {
 }
 inline uint32_t thread_pool_size() { return invf_thread_pool_size(); }
 
+// The domains of option `key` (INVF_DOMAIN_* flags); throws for an unknown key.
+inline uint32_t option_domains(const std::string& key) {
+  uint32_t domains = 0;
+  detail::check(invf_option_domains(key.c_str(), &domains));
+  return domains;
+}
+
 // Progress callback: (stage, done, total) -> false to cancel the running call.
 using ProgressFunction = std::function<bool(std::string_view stage, size_t done, size_t total)>;
 
@@ -168,6 +175,32 @@ class Dataset {
     detail::check(invf_dataset_add_categorical(handle_.get(), series_id.c_str(), column.c_str(),
                                                date_pointers.data(), value_pointers.data(),
                                                values.size()));
+  }
+
+  // Several series at once (invf_dataset_add_columns): ids, first days as
+  // day numbers (days since 1970-01-01), lengths, the values back to back
+  // and numeric covariate columns (name, one cell per value).
+  void add_columns(const std::vector<std::string>& ids, const std::vector<int64_t>& start_days,
+                   const std::vector<int64_t>& lengths, const std::vector<double>& values,
+                   const std::vector<std::pair<std::string, std::vector<double>>>& numeric = {}) {
+    if (start_days.size() != ids.size() || lengths.size() != ids.size())
+      throw Error(INVF_ERR_INVALID_ARGUMENT,
+                  "add_columns: ids, start_days and lengths differ in length");
+    std::vector<const char*> names;
+    std::vector<const double*> cells;
+    for (const auto& [name, column] : numeric) {
+      if (column.size() != values.size())
+        throw Error(INVF_ERR_INVALID_ARGUMENT, "add_columns: column '" + name + "' has " +
+                                                   std::to_string(column.size()) + " cells for " +
+                                                   std::to_string(values.size()) + " values");
+      names.push_back(name.c_str());
+      cells.push_back(column.data());
+    }
+    const std::vector<const char*> id_pointers = c_strings(ids);
+    detail::check(invf_dataset_add_columns(handle_.get(), ids.size(), id_pointers.data(),
+                                           start_days.data(), lengths.data(), values.data(),
+                                           values.size(), names.size(), names.data(), cells.data(),
+                                           0, nullptr, nullptr));
   }
 
   size_t series_count() const {
@@ -613,6 +646,12 @@ class Replenishment {
     size_t count = 0;
     detail::check(invf_replenishment_sku_count(handle_.get(), &count));
     return count;
+  }
+  // INVF_REPLENISH_ORDER_UP_TO or INVF_REPLENISH_NEWSVENDOR.
+  invf_replenish_mode mode() const {
+    int32_t mode = 0;
+    detail::check(invf_replenishment_mode(handle_.get(), &mode));
+    return static_cast<invf_replenish_mode>(mode);
   }
   std::string sku_id(size_t sku) const {
     const char* id = nullptr;

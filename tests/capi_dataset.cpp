@@ -275,3 +275,151 @@ TEST_CASE("CSV errors carry the file's name", "[capi]") {
                 "/no/such/file.csv");
   REQUIRE(dataset == nullptr);
 }
+
+namespace {
+
+// Everything a reader sees of a dataset, for comparing two of them.
+struct Snapshot {
+  std::vector<std::string> ids, starts, columns;
+  std::vector<std::vector<double>> values;
+  std::vector<double> stats;
+  bool operator==(const Snapshot&) const = default;
+};
+
+Snapshot snapshot(const invf_dataset* dataset) {
+  Snapshot shot;
+  size_t count = 0;
+  REQUIRE_OK(invf_dataset_series_count(dataset, &count));
+  for (size_t s = 0; s < count; ++s) {
+    const char* id = nullptr;
+    REQUIRE_OK(invf_dataset_series_id(dataset, s, &id));
+    shot.ids.emplace_back(id);
+    shot.starts.push_back(start_of(dataset, s));
+    shot.values.push_back(values_of(dataset, s));
+    for (const char* name : {"observed_days", "gap_days", "launch_offset", "total", "clipped"})
+      shot.stats.push_back(stat(dataset, s, name));
+  }
+  REQUIRE_OK(invf_dataset_column_count(dataset, &count));
+  for (size_t c = 0; c < count; ++c) {
+    const char* name = nullptr;
+    int numeric = 0;
+    REQUIRE_OK(invf_dataset_column_name(dataset, c, &name, &numeric));
+    shot.columns.push_back(std::string(name) + (numeric ? ":numeric" : ":categorical"));
+  }
+  return shot;
+}
+
+constexpr int64_t kJanuary1 = 19723;  // 2024-01-01 in days since 1970-01-01
+
+}  // namespace
+
+TEST_CASE("invf_dataset_add_columns gives the dataset the row-wise calls give", "[capi]") {
+  // "b" comes in two runs with 2024-01-04 absent (a gap to fill); "a" once.
+  const char* ids[] = {"b", "a", "b"};
+  const int64_t starts[] = {kJanuary1 + 1, kJanuary1, kJanuary1 + 4};
+  const int64_t lengths[] = {2, 3, 2};
+  const std::vector<double> values = {1, 2, 0, 3, 4, 5, 6};
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<double> price = {1.5, nan, 2, 2, 2.5, 3, 3};
+  const std::vector<const char*> event = {"", "promo", nullptr, "x", "", "promo", ""};
+  const char* numeric_names[] = {"price"};
+  const double* numeric_values[] = {price.data()};
+  const char* categorical_names[] = {"event"};
+  const char* const* categorical_values[] = {event.data()};
+  invf_dataset* columnar = nullptr;
+  REQUIRE_OK(invf_dataset_create(nullptr, &columnar));
+  REQUIRE_OK(invf_dataset_add_columns(columnar, 3, ids, starts, lengths, values.data(),
+                                      values.size(), 1, numeric_names, numeric_values, 1,
+                                      categorical_names, categorical_values));
+
+  invf_dataset* rows = nullptr;
+  REQUIRE_OK(invf_dataset_create(nullptr, &rows));
+  size_t first = 0;
+  for (size_t s = 0; s < 3; ++s) {
+    const auto dates = january_days(static_cast<int>(starts[s] - kJanuary1) + 1,
+                                    static_cast<int>(lengths[s]));
+    const auto n = static_cast<size_t>(lengths[s]);
+    REQUIRE_OK(invf_dataset_add_series(rows, ids[s], pointers(dates).data(), &values[first], n));
+    REQUIRE_OK(invf_dataset_add_numeric(rows, ids[s], "price", pointers(dates).data(),
+                                        &price[first], n));
+    REQUIRE_OK(invf_dataset_add_categorical(rows, ids[s], "event", pointers(dates).data(),
+                                            &event[first], n));
+    first += n;
+  }
+  const Snapshot expected = snapshot(rows);
+  CHECK(expected.ids == std::vector<std::string>{"a", "b"});
+  CHECK(expected.values[1] == std::vector<double>{1, 2, 0, 5, 6});  // 01-04 filled with 0
+  CHECK(snapshot(columnar) == expected);
+  invf_dataset_release(rows);
+  invf_dataset_release(columnar);
+}
+
+TEST_CASE("invf_dataset_add_columns refuses bad input and then adds nothing", "[capi]") {
+  invf_dataset* dataset = nullptr;
+  REQUIRE_OK(invf_dataset_create(nullptr, &dataset));
+  const char* ids[] = {"a", "b"};
+  const int64_t starts[] = {kJanuary1, kJanuary1};
+  const int64_t lengths[] = {2, 1};
+  const double values[] = {1, 2, 3};
+  REQUIRE_OK(invf_dataset_add_columns(dataset, 1, ids, starts, lengths, values, 2, 0, nullptr,
+                                      nullptr, 0, nullptr, nullptr));
+  const Snapshot before = snapshot(dataset);
+  auto add = [&](const int64_t* l, const double* v, size_t value_count) {
+    return invf_dataset_add_columns(dataset, 2, ids, starts, l, v, value_count, 0, nullptr,
+                                    nullptr, 0, nullptr, nullptr);
+  };
+  const double with_nan[] = {1, std::nan(""), 3};
+  REQUIRE_FAILS(add(lengths, with_nan, 3), INVF_ERR_DATA, "series 'a': values[1] is nan");
+  const double negative[] = {1, 2, -3};
+  REQUIRE_FAILS(add(lengths, negative, 3), INVF_ERR_DATA, "series 'b': values[2] is negative");
+  REQUIRE_FAILS(add(lengths, values, 2), INVF_ERR_INVALID_ARGUMENT, "more than the 2 values");
+  const double four[] = {1, 2, 3, 4};
+  REQUIRE_FAILS(add(lengths, four, 4), INVF_ERR_INVALID_ARGUMENT,
+                "lengths add up to 3 but 4 values");
+  const int64_t negative_length[] = {2, -1};
+  REQUIRE_FAILS(add(negative_length, values, 3), INVF_ERR_INVALID_ARGUMENT,
+                "lengths[1] is negative");
+  // Lengths whose sum overflows 64 bits are measured against the values given.
+  const int64_t huge[] = {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::max()};
+  REQUIRE_FAILS(add(huge, values, 3), INVF_ERR_INVALID_ARGUMENT, "more than the 3 values");
+  REQUIRE_FAILS(add(lengths, nullptr, 3), INVF_ERR_NULL_POINTER, "'values'");
+  REQUIRE_FAILS(add(lengths, values, std::numeric_limits<size_t>::max()), INVF_ERR_INVALID_ARGUMENT,
+                "too large");
+  const int64_t far[] = {kJanuary1, 2932897};  // 9999-12-31 + 1: past the calendar
+  REQUIRE_FAILS(invf_dataset_add_columns(dataset, 2, ids, far, lengths, values, 3, 0, nullptr,
+                                         nullptr, 0, nullptr, nullptr),
+                INVF_ERR_INVALID_ARGUMENT, "start_days[1]");
+  const char* empty_id[] = {"a", ""};
+  REQUIRE_FAILS(invf_dataset_add_columns(dataset, 2, empty_id, starts, lengths, values, 3, 0,
+                                         nullptr, nullptr, 0, nullptr, nullptr),
+                INVF_ERR_INVALID_ARGUMENT, "series_ids[1] is empty");
+  const char* twice[] = {"price", "price"};
+  const double* cells[] = {values, values};
+  REQUIRE_FAILS(invf_dataset_add_columns(dataset, 2, ids, starts, lengths, values, 3, 2, twice,
+                                         cells, 0, nullptr, nullptr),
+                INVF_ERR_INVALID_ARGUMENT, "'price' is given twice");
+  const double infinite[] = {1, INFINITY, 3};
+  const double* infinite_cells[] = {infinite};
+  REQUIRE_FAILS(invf_dataset_add_columns(dataset, 2, ids, starts, lengths, values, 3, 1, twice,
+                                         infinite_cells, 0, nullptr, nullptr),
+                INVF_ERR_DATA, "values[1] is infinite");
+  const double* no_cells[] = {nullptr};
+  REQUIRE_FAILS(invf_dataset_add_columns(dataset, 2, ids, starts, lengths, values, 3, 1, twice,
+                                         no_cells, 0, nullptr, nullptr),
+                INVF_ERR_NULL_POINTER, "numeric column 'price'");
+  CHECK(snapshot(dataset) == before);
+
+  // A day given twice is refused when the dataset is read, as for rows.
+  REQUIRE_OK(add(lengths, values, 3));
+  size_t count = 0;
+  REQUIRE_FAILS(invf_dataset_series_count(dataset, &count), INVF_ERR_DATA, "");
+  invf_dataset_release(dataset);
+
+  invf_dataset* loaded = nullptr;
+  REQUIRE_OK(invf_dataset_load_csv((std::string(INVF_TEST_FIXTURES) + "/capi_small.csv").c_str(),
+                                   nullptr, &loaded));
+  REQUIRE_FAILS(invf_dataset_add_columns(loaded, 2, ids, starts, lengths, values, 3, 0, nullptr,
+                                         nullptr, 0, nullptr, nullptr),
+                INVF_ERR_INVALID_ARGUMENT, "loaded from a file");
+  invf_dataset_release(loaded);
+}

@@ -190,12 +190,21 @@ TEST_CASE("a trained model is backtested next to built-in methods", "[train]") {
   // The last 7 days were the training's validation hold-out, never a target.
   // A weekly pattern defeats the moving average, which the model must learn
   // to beat (seasonal naive is near-perfect on this noise, so it is no bar).
+  // The forecasting calls take forecasting keys only: the model's levels
+  // (for the scores) and the threads.
+  Options forecasting;
+  set_all(forecasting, {{"quantiles", "0.1,0.5,0.9"}, {"threads", "2"}});
+  ForecasterHandle refused_model;
+  REQUIRE_FAILS(invf_forecaster_create_model(model.raw, options.raw, &refused_model.raw),
+                INVF_ERR_INVALID_ARGUMENT,
+                "option 'context_length' does not apply to invf_forecaster_create_model");
   ForecasterHandle neural, ma;
-  REQUIRE_OK(invf_forecaster_create_model(model.raw, options.raw, &neural.raw));
-  REQUIRE_OK(invf_forecaster_create("ma", options.raw, &ma.raw));
+  REQUIRE_OK(invf_forecaster_create_model(model.raw, forecasting.raw, &neural.raw));
+  REQUIRE_OK(invf_forecaster_create("ma", forecasting.raw, &ma.raw));
   const invf_forecaster* both[] = {ma.raw, neural.raw};
   BacktestHandle backtest;
-  REQUIRE_OK(invf_backtest_run_forecasters(data.raw, both, 2, 7, 1, options.raw, &backtest.raw));
+  REQUIRE_OK(
+      invf_backtest_run_forecasters(data.raw, both, 2, 7, 1, forecasting.raw, &backtest.raw));
   const char* name = nullptr;
   REQUIRE_OK(invf_backtest_method_name(backtest.raw, 0, &name));
   CHECK(std::string(name) == "ma");
@@ -216,7 +225,7 @@ TEST_CASE("a trained model is backtested next to built-in methods", "[train]") {
                                               &refused.raw),
                 INVF_ERR_INVALID_ARGUMENT, "quantile levels");
   const invf_forecaster* with_null[] = {ma.raw, nullptr};
-  REQUIRE_FAILS(invf_backtest_run_forecasters(data.raw, with_null, 2, 7, 1, options.raw,
+  REQUIRE_FAILS(invf_backtest_run_forecasters(data.raw, with_null, 2, 7, 1, forecasting.raw,
                                               &refused.raw),
                 INVF_ERR_NULL_POINTER, "forecasters[1]");
 }
@@ -511,4 +520,69 @@ TEST_CASE("a diverging run fails with INVF_ERR_DIVERGED, not INTERNAL", "[train]
   REQUIRE_FAILS(invf_train(data.raw, blown.raw, tune.raw, nullptr, nullptr, &model.raw),
                 INVF_ERR_DIVERGED, "train: the loss is nan at step 1 (diverged: lower learning_rate)");
   CHECK(model.raw == nullptr);
+}
+
+namespace {
+
+struct StageLog {
+  std::vector<std::string> stages;
+  std::vector<size_t> done, total;
+  size_t cancel_at = 0;  // 0 = never cancel
+};
+
+int log_stage(void* user_data, const char* stage, size_t done, size_t total) {
+  auto* log = static_cast<StageLog*>(user_data);
+  log->stages.emplace_back(stage);
+  log->done.push_back(done);
+  log->total.push_back(total);
+  return log->cancel_at != 0 && done >= log->cancel_at;
+}
+
+}  // namespace
+
+TEST_CASE("invf_train reports through the progress callback set on its options", "[train]") {
+  Dataset data;
+  weekly_dataset(data);
+  Options options;
+  set_all(options, kSmallModel);
+  StageLog log;
+  REQUIRE_OK(invf_options_set_progress(options.raw, log_stage, &log));
+  Model model;
+  REQUIRE_OK(invf_train(data.raw, nullptr, options.raw, nullptr, nullptr, &model.raw));
+  // 3 epochs of 20 steps: reports every 10 steps and after each epoch.
+  REQUIRE(log.stages.size() >= 6);
+  for (size_t i = 0; i < log.stages.size(); ++i) {
+    CHECK(log.stages[i] == "training");
+    CHECK(log.total[i] == 60);
+    if (i > 0) CHECK(log.done[i] >= log.done[i - 1]);
+  }
+  CHECK(log.done.back() == 60);
+
+  // Returning non-zero cancels the run.
+  StageLog cancel;
+  cancel.cancel_at = 20;
+  REQUIRE_OK(invf_options_set_progress(options.raw, log_stage, &cancel));
+  Model cancelled;
+  REQUIRE_FAILS(invf_train(data.raw, nullptr, options.raw, nullptr, nullptr, &cancelled.raw),
+                INVF_ERR_CANCELLED, "cancelled");
+  CHECK(cancelled.raw == nullptr);
+  CHECK(cancel.done.back() == 20);
+
+  // Pre-training reports through the same callback, under its own stage.
+  StageLog pre_log;
+  Options pre;
+  set_all(pre, kSmallModel);
+  set_all(pre, {{"objective", "masked_patch"}, {"epochs", "1"}});
+  REQUIRE_OK(invf_options_set_progress(pre.raw, log_stage, &pre_log));
+  Model pretrained;
+  REQUIRE_OK(invf_train(data.raw, nullptr, pre.raw, nullptr, nullptr, &pretrained.raw));
+  REQUIRE_FALSE(pre_log.stages.empty());
+  CHECK(pre_log.stages.front() == "pre-training");
+  CHECK(pre_log.done.back() == 20);
+
+  // Two callbacks for one run are refused rather than one silently ignored.
+  Recorder recorder;
+  REQUIRE_FAILS(invf_train(data.raw, nullptr, options.raw, record, &recorder, &cancelled.raw),
+                INVF_ERR_INVALID_ARGUMENT, "two progress callbacks");
+  CHECK(recorder.reports.empty());
 }

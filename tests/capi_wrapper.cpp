@@ -91,3 +91,26 @@ TEST_CASE("wrapper: version", "[capi]") {
   REQUIRE(invf::version().abi == INVF_ABI_VERSION);
   REQUIRE(invf::version().library == "0.1.0");
 }
+
+TEST_CASE("wrapper: add_columns gives the dataset add_series gives", "[capi]") {
+  invf::Dataset rows, columns;
+  rows.add_series("b", january_days(3, 2), {7, 8});
+  rows.add_numeric("b", "price", january_days(3, 2), {1.5, 2});
+  rows.add_series("a", january_days(1, 3), {1, 0, 2});
+  rows.add_numeric("a", "price", january_days(1, 3), {1, 1, 3});
+  const int64_t january_1 = 19723;  // 2024-01-01, days since 1970-01-01
+  columns.add_columns({"b", "a"}, {january_1 + 2, january_1}, {2, 3}, {7, 8, 1, 0, 2},
+                      {{"price", {1.5, 2, 1, 1, 3}}});
+  REQUIRE(columns.series_count() == rows.series_count());
+  for (size_t s = 0; s < rows.series_count(); ++s) {
+    CHECK(columns.series_id(s) == rows.series_id(s));
+    CHECK(columns.series_start_date(s) == rows.series_start_date(s));
+    CHECK(columns.series_values(s) == rows.series_values(s));
+  }
+  CHECK(columns.columns().size() == 1);
+  REQUIRE_THROWS_MATCHES(columns.add_columns({"c"}, {january_1}, {2}, {1, 2}, {{"price", {1}}}),
+                         invf::Error,
+                         Catch::Predicate<invf::Error>([](const invf::Error& e) {
+                           return e.code() == INVF_ERR_INVALID_ARGUMENT;
+                         }));
+}

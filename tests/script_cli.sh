@@ -184,6 +184,9 @@ expect_error "series 'A' has 21 days" forecast --data "$data" -H 5 -m model --mo
 expect_error "nonexistent.invfm" forecast --data "$data" -H 2 -m model --model "$work/nonexistent.invfm" --out "$work/x.csv"
 expect_error "model file" forecast --data "$data" -H 2 -m model --model "$data" --out "$work/x.csv"
 expect_error "backend" forecast --data "$data" -H 2 -m model --model "$tiny" --set backend=gpu --out "$work/x.csv"
+# A key no step of the command reads is refused, not ignored.
+expect_error "option 'seed' does not apply to invforecast forecast" forecast --data "$data" -H 2 -m naive --set seed=3 --out "$work/x.csv"
+expect_error "'service_level' and 'fill_rate' are both set" backtest --data "$data" -H 2 -m naive --set service_level=0.9 --set fill_rate=0.9
 expect_error "unknown command .frobnicate." frobnicate
 expect_error "subcommand" --threads 2
 # --- replenish ---------------------------------------------------------------

@@ -10,6 +10,8 @@
 #include <functional>
 #include <numeric>
 
+#include <nlohmann/json.hpp>
+
 #include "error.hpp"
 #include "data/dataset.hpp"
 #include "inventory/simulator.hpp"
@@ -482,6 +484,13 @@ TEST_CASE("several targets: one forecast per review day, outcomes as separate ru
             reports[i - 1].methods[0].aggregate.avg_inventory);
   }
   CHECK(method.calls == 2 * 7 * 4);
+  // Several reports are a JSON array of the reports in order; one is its object.
+  const std::vector<SimulationReport> first_two(reports.begin(), reports.begin() + 2);
+  const auto array = nlohmann::json::parse(reports_to_json(first_two));
+  REQUIRE(array.is_array());
+  REQUIRE(array.size() == 2);
+  CHECK(array[1] == nlohmann::json::parse(reports[1].to_json(false)));
+  CHECK(reports_to_json(std::span(reports).first(1)) == reports[0].to_json(false));
 }
 
 TEST_CASE("a method with its own quantile levels, and a series that never sold", "[simulator]") {

@@ -2,21 +2,12 @@
 
 #include <charconv>
 #include <cmath>
-#include <initializer_list>
 
 #include "error.hpp"
+#include "core/option_parsing.hpp"
 
 namespace invforecast {
 namespace {
-
-int64_t parse_integer(std::string_view key, std::string_view value, int64_t min, int64_t max) {
-  int64_t out = 0;
-  const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
-  if (ec != std::errc{} || ptr != value.data() + value.size() || out < min || out > max)
-    fail(ErrorCode::InvalidArgument, "option '{}': '{}' is not an integer in [{}, {}]", key, value,
-         min, max);
-  return out;
-}
 
 double parse_real(std::string_view key, std::string_view value, double min, double max) {
   double out = 0.0;
@@ -26,17 +17,6 @@ double parse_real(std::string_view key, std::string_view value, double min, doub
     fail(ErrorCode::InvalidArgument, "option '{}': '{}' is not a number in [{}, {}]", key, value,
          min, max);
   return out;
-}
-
-std::string parse_word(std::string_view key, std::string_view value,
-                       std::initializer_list<std::string_view> accepted) {
-  std::string list;
-  for (std::string_view word : accepted) {
-    if (word == value) return std::string(value);
-    list += list.empty() ? "" : ", ";
-    list += word;
-  }
-  fail(ErrorCode::InvalidArgument, "option '{}': '{}' is not one of {}", key, value, list);
 }
 
 }  // namespace
@@ -69,7 +49,7 @@ bool set_training_option(TrainingSettings& s, std::string_view key, std::string_
   };
   for (const IntKey& k : ints)
     if (key == k.name) {
-      *k.field = parse_integer(key, value, k.min, k.max);
+      *k.field = option_parsing::integer(key, value, k.min, k.max);
       return true;
     }
   struct RealKey {
@@ -92,22 +72,31 @@ bool set_training_option(TrainingSettings& s, std::string_view key, std::string_
       return true;
     }
   if (key == "normalization") {
-    s.normalization = parse_word(key, value, {"revin", "meanabs"});
+    s.normalization = option_parsing::word(key, value, {"revin", "meanabs"});
   } else if (key == "loss") {
-    s.loss = parse_word(key, value, {"pinball", "mae", "mse"});
+    s.loss = option_parsing::word(key, value, {"pinball", "mae", "mse"});
   } else if (key == "sampling") {
-    s.sampling = parse_word(key, value, {"uniform", "volume", "revenue"});
+    s.sampling = option_parsing::word(key, value, {"uniform", "volume", "revenue"});
   } else if (key == "loss_weighting") {
-    s.loss_weighting = parse_word(key, value, {"uniform", "volume", "revenue"});
+    s.loss_weighting = option_parsing::word(key, value, {"uniform", "volume", "revenue"});
   } else if (key == "objective") {
-    s.objective = parse_word(key, value, {"forecast", "masked_patch"});
+    s.objective = option_parsing::word(key, value, {"forecast", "masked_patch"});
   } else if (key == "finetune") {
-    s.finetune = parse_word(key, value, {"full", "head", "lora"});
+    s.finetune = option_parsing::word(key, value, {"full", "head", "lora"});
   } else if (key == "checkpoint") {
     if (value.empty()) fail(ErrorCode::InvalidArgument, "option 'checkpoint': empty path");
     s.checkpoint = std::string(value);
   } else if (key == "resume") {
-    s.resume = parse_word(key, value, {"false", "true"}) == "true";
+    s.resume = option_parsing::word(key, value, {"false", "true"}) == "true";
+  } else if (key == "seed") {
+    s.seed = option_parsing::seed(key, value);
+  } else if (key == "quantiles") {
+    s.quantiles = option_parsing::levels(key, value);
+  } else if (key == "threads") {
+    s.threads = static_cast<int>(option_parsing::integer(key, value, 0, 4096));
+  } else if (key == "backend") {
+    // The one mapping from a name to a backend: unknown or unavailable ones are Unsupported.
+    s.backend = kernels::backend_named(value).kind();
   } else {
     return false;
   }

@@ -8,6 +8,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "backend.hpp"
 
 namespace invforecast {
 
@@ -33,6 +36,11 @@ struct TrainingSettings {
   // Checkpoints.
   std::string checkpoint;
   bool resume = false;
+  // Shared with other domains, read here from the training's own copy.
+  std::optional<std::uint64_t> seed;                // weights and window draws
+  std::optional<std::vector<double>> quantiles;     // of a new model
+  int threads = 0;                                  // 0 = hardware concurrency
+  kernels::BackendKind backend = kernels::BackendKind::Cpu;
 
   bool any_model_key() const {
     return context_length || patch_length || stride || d_model || heads || ffn_dim || layers ||
@@ -42,6 +50,8 @@ struct TrainingSettings {
 
 // Sets `key` when it is a training key and returns true; false for any other
 // key.  Throws Error(InvalidArgument) naming the key for a bad value.
+// "seed", "quantiles", "threads" and "backend" are parsed as for the other
+// domains (option_parsing.hpp).
 bool set_training_option(TrainingSettings& settings, std::string_view key, std::string_view value);
 
 }  // namespace invforecast

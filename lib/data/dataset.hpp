@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -85,6 +86,7 @@ struct Origin {
 class DatasetBuilder {
  public:
   explicit DatasetBuilder(IngestOptions options);
+  const IngestOptions& options() const { return options_; }
 
   uint32_t add_source(std::string name);
   // Value may be anything; checks (NaN, negative) happen here and throw
@@ -96,6 +98,8 @@ class DatasetBuilder {
                        std::string_view value, Origin origin);
   // Declares a covariate column so it exists even if all its cells are empty.
   void declare_column(std::string_view column, bool numeric);
+  // Whether a column of that name exists and is numeric; nullopt if none.
+  std::optional<bool> column_is_numeric(std::string_view column) const;
 
   // Bulk path for readers that see whole rows (the CSV reader): series are
   // referred to by the handle series_handle() returns, and covariate columns

@@ -51,6 +51,12 @@ uint32_t DatasetBuilder::column_index(std::string_view name, bool numeric) {
   return index;
 }
 
+std::optional<bool> DatasetBuilder::column_is_numeric(std::string_view column) const {
+  const auto it = column_lookup_.find(column);
+  if (it == column_lookup_.end()) return std::nullopt;
+  return column_specs_[it->second].numeric;
+}
+
 void DatasetBuilder::declare_column(std::string_view column, bool numeric) {
   column_index(column, numeric);
 }

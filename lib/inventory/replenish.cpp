@@ -220,10 +220,13 @@ NewsvendorDecision newsvendor(const NewsvendorInput& input, const DailyQuantiles
   const std::string_view sku = input.sku;
   require_non_negative(input.on_hand, "on_hand", sku);
   if (!std::isfinite(input.underage_cost) || input.underage_cost <= 0.0)
-    fail(ErrorCode::InvalidArgument, "SKU '{}': underage_cost must be > 0, got {}", sku,
-         input.underage_cost);
+    fail(ErrorCode::InvalidArgument,
+         "SKU '{}': newsvendor needs shortage_cost > 0 (the underage cost: a unit of demand not "
+         "met), got {}",
+         sku, input.underage_cost);
   if (!std::isfinite(input.overage_cost) || input.overage_cost <= 0.0)
-    fail(ErrorCode::InvalidArgument, "SKU '{}': overage_cost must be > 0, got {}", sku,
+    fail(ErrorCode::InvalidArgument,
+         "SKU '{}': newsvendor needs overage_cost > 0 (the cost of a unit left over), got {}", sku,
          input.overage_cost);
   validate_order_constraints(input.moq, input.pack_size, input.max_stock, sku);
   validate_daily_quantiles(forecast, sku);

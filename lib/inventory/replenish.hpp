@@ -37,11 +37,11 @@
 #include <string_view>
 #include <vector>
 
+#include "core/options.hpp"
 #include "inventory/demand_distribution.hpp"
 
 namespace invforecast {
 
-enum class ServiceMeasure { CycleServiceLevel, FillRate };
 enum class StockoutRegime { LostSales, Backorder };
 
 struct OpenOrder {

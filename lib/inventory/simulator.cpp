@@ -505,4 +505,11 @@ std::string SimulationReport::to_table() const {
   return out;
 }
 
+std::string reports_to_json(std::span<const SimulationReport> reports) {
+  if (reports.size() == 1) return reports.front().to_json(false);
+  std::string json = "[";
+  for (size_t i = 0; i < reports.size(); ++i) json += (i == 0 ? "" : ",") + reports[i].to_json(false);
+  return json + "]";
+}
+
 }  // namespace invforecast

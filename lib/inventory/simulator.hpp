@@ -212,4 +212,8 @@ std::vector<SimulationReport> simulate_methods(const Dataset& dataset,
                                                const SimulationOptions& options,
                                                std::span<const double> service_targets);
 
+// The reports of simulate_methods as JSON, without per-series detail: the
+// one report's object, or with several targets an array of them in order.
+std::string reports_to_json(std::span<const SimulationReport> reports);
+
 }  // namespace invforecast

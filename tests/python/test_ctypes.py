@@ -25,6 +25,12 @@ signatures = {
     "invf_dataset_load_csv": (status_p, [ctypes.c_char_p, handle, ctypes.POINTER(handle)]),
     "invf_dataset_add_series": (
         status_p, [handle, ctypes.c_char_p, ctypes.POINTER(ctypes.c_char_p), c_double_p, c_size]),
+    "invf_dataset_add_columns": (
+        status_p, [handle, c_size, ctypes.POINTER(ctypes.c_char_p),
+                   ctypes.POINTER(ctypes.c_int64), ctypes.POINTER(ctypes.c_int64), c_double_p,
+                   c_size, c_size, ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(c_double_p),
+                   c_size, ctypes.c_void_p, ctypes.c_void_p]),
+    "invf_option_domains": (status_p, [ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint32)]),
     "invf_dataset_series_count": (status_p, [handle, ctypes.POINTER(c_size)]),
     "invf_dataset_series_id": (status_p, [handle, c_size, ctypes.POINTER(ctypes.c_char_p)]),
     "invf_dataset_series_values": (status_p, [handle, c_size, c_double_p, c_size]),
@@ -199,6 +205,29 @@ text = ctypes.create_string_buffer(needed.value)
 check(lib.invf_backtest_to_json(backtest, text, needed.value, None))
 report = json.loads(text.value.decode())
 assert [m["method"] for m in report["methods"]] == ["naive", "snaive"]
+
+# --- columnar add, as a binding hands over a data frame's columns --------------
+columnar = handle()
+check(lib.invf_dataset_create(None, ctypes.byref(columnar)))
+ids = c_strings(["p", "q"])
+starts = (ctypes.c_int64 * 2)(19723, 19724)  # 2024-01-01 and -02 as days since 1970-01-01
+lengths = (ctypes.c_int64 * 2)(2, 3)
+cells = (ctypes.c_double * 5)(1, 2, 3, 4, 5)
+price = (ctypes.c_double * 5)(1.5, math.nan, 2, 2, 2)
+prices = (c_double_p * 1)(price)
+check(lib.invf_dataset_add_columns(columnar, 2, ids, starts, lengths, cells, 5, 1,
+                                   c_strings(["price"]), prices, 0, None, None))
+check(lib.invf_dataset_series_count(columnar, ctypes.byref(count)))
+assert count.value == 2
+q_values = (ctypes.c_double * 3)()
+check(lib.invf_dataset_series_values(columnar, 1, q_values, 3))
+assert list(q_values) == [3, 4, 5]
+expect_error(INVALID_ARGUMENT, "more than the 4 values given", lib.invf_dataset_add_columns,
+             columnar, 2, ids, starts, lengths, cells, 4, 0, None, None, 0, None, None)
+lib.invf_dataset_release(columnar)
+domains = ctypes.c_uint32()
+check(lib.invf_option_domains(b"seed", ctypes.byref(domains)))
+assert domains.value == 4 | 8, domains.value  # INVF_DOMAIN_TRAIN | INVF_DOMAIN_INVENTORY
 
 # --- loading a file -----------------------------------------------------------
 loaded = handle()

@@ -1,7 +1,7 @@
-// The invf_forecaster handle (a built-in method or a neural model), shared
-// by capi/forecast.cpp and capi/simulate.cpp, and a neural model as a
-// one-series Forecaster for code that forecasts a series at a time (the
-// policy simulator).
+// A neural model as a forecaster: the model-as-Forecaster adapter for code
+// that forecasts a series at a time (the backtest, the policy simulator),
+// and the pieces it shares with the batched whole-dataset forecast
+// (dataset_forecast.hpp).
 #pragma once
 
 #include <memory>
@@ -11,9 +11,9 @@
 
 #include "core/options.hpp"
 #include "methods/forecaster.hpp"
-#include "model_runtime.hpp"
+#include "model/model_runtime.hpp"
 
-namespace invforecast::capi {
+namespace invforecast {
 
 // Error(InvalidArgument) when `horizon` exceeds the model's horizon.
 void require_model_horizon(const ModelConfig& config, size_t horizon);
@@ -25,7 +25,7 @@ void set_model_forecast(const float* out, size_t horizon, size_t levels, SeriesF
 // Forecasts one series with the encoder from the last context_length days of
 // the history it is given, left-padded with zeros (no sales) when shorter.
 // Quantile levels are the model's; the mean is the average of the day's
-// quantiles (as invf_forecaster_forecast).  One thread per call: callers
+// quantiles (as forecast_dataset_with_model).  One thread per call: callers
 // parallelise over series.
 class ModelForecaster : public Forecaster {
  public:
@@ -42,12 +42,4 @@ class ModelForecaster : public Forecaster {
   std::shared_ptr<const ModelRuntime> runtime_;
 };
 
-}  // namespace invforecast::capi
-
-// Either a built-in method (impl) or a neural model (model).
-struct invf_forecaster {
-  std::string method;
-  invforecast::Options options;
-  std::unique_ptr<invforecast::Forecaster> impl;
-  std::shared_ptr<const invforecast::capi::ModelRuntime> model;
-};
+}  // namespace invforecast

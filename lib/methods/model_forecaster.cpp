@@ -1,10 +1,10 @@
-#include "model_forecaster.hpp"
+#include "methods/model_forecaster.hpp"
 
 #include <algorithm>
 
 #include "error.hpp"
 
-namespace invforecast::capi {
+namespace invforecast {
 
 void require_model_horizon(const ModelConfig& config, size_t horizon) {
   const auto model_horizon = static_cast<size_t>(config.horizon);
@@ -44,4 +44,4 @@ SeriesForecast ModelForecaster::forecast(const SeriesInput& input, size_t horizo
   return result;
 }
 
-}  // namespace invforecast::capi
+}  // namespace invforecast
