@@ -353,6 +353,8 @@ def summary(directory, measures_path):
         latency_b1_speedup=latency("pytorch") / latency("invforecast"),
         ort_speedup_b4096_1t=rate("invforecast", 1, MAX_BATCH) / rate("onnxruntime", 1, MAX_BATCH),
         ort_latency_b1_speedup=latency("onnxruntime") / latency("invforecast"),
+        ort_speedup_b256_2t=rate("invforecast", 2, 256) / rate("onnxruntime", 2, 256),
+        scaling_b256_2t=rate("invforecast", 2, 256) / rate("invforecast", 1, 256),
         ceiling_fraction_b4096_1t=fraction)
     print("RESULT " + " ".join(f"{k}={v:.2f}" for k, v in result.items()))
 

@@ -112,9 +112,9 @@ INVF_API void invf_status_release(invf_status* status);
  * reused by every call; the calling thread of a parallel call is one of
  * them.  The size caps every "threads" option of the work that runs on the
  * pool: per-series forecasts, backtests, simulations, replenishment, CSV
- * parsing and training shares ("threads" above the size runs on the size;
- * training keeps its "threads" shares, so its result does not change).
- * invf_model_forecast still splits its batch over threads of its own.  One
+ * parsing, training shares and the batches of invf_model_forecast ("threads"
+ * above the size runs on the size; training and invf_model_forecast keep
+ * their "threads" shares, so their results do not change).  One
  * call holds the pool at a time: a parallel call made meanwhile from another
  * host thread runs on its calling thread alone (never waits, never fails).
  * oneDNN and OpenMP: each worker, and the calling thread while it works for

@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <exception>
-#include <thread>
 
+#include "core/thread_pool.hpp"
 #include "error.hpp"
 
 namespace invforecast {
@@ -270,34 +269,15 @@ void forecast_parallel(const EncoderModel& model, const float* context, int64_t 
     model.forecast_span(context, batch, quantiles_out, workspaces[0]);
     return;
   }
-  // Worker w runs tiles [w * tiles / threads, (w + 1) * tiles / threads).
-  auto run_share = [&](int64_t worker) {
-    const int64_t first = worker * tiles / threads * tile;
-    const int64_t end = std::min(batch, (worker + 1) * tiles / threads * tile);
+  // Share w runs tiles [w * tiles / threads, (w + 1) * tiles / threads) with workspace w, on the
+  // engine's persistent pool (no thread is started per call).
+  ThreadPool::shared().run(static_cast<size_t>(threads), [&](size_t share, size_t) {
+    const auto w = static_cast<int64_t>(share);
+    const int64_t first = w * tiles / threads * tile;
+    const int64_t end = std::min(batch, (w + 1) * tiles / threads * tile);
     model.forecast_span(context + first * L, end - first, quantiles_out + first * outputs,
-                        workspaces[static_cast<size_t>(worker)]);
-  };
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(threads));
-  auto run_guarded = [&](int64_t worker) {
-    try {
-      run_share(worker);
-    } catch (...) {
-      errors[static_cast<size_t>(worker)] = std::current_exception();
-    }
-  };
-  std::vector<std::thread> pool;
-  int64_t started = 1;
-  try {
-    pool.reserve(static_cast<size_t>(threads - 1));
-    for (; started < threads; ++started) pool.emplace_back(run_guarded, started);
-  } catch (const std::exception&) {
-    // Out of threads or memory: the calling thread takes the shares left over.
-  }
-  run_guarded(0);
-  for (int64_t w = started; w < threads; ++w) run_guarded(w);
-  for (std::thread& t : pool) t.join();
-  for (const std::exception_ptr& e : errors)
-    if (e) std::rethrow_exception(e);
+                        workspaces[share]);
+  });
 }
 
 }  // namespace invforecast

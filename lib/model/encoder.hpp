@@ -147,13 +147,14 @@ class EncoderModel {
   layers::Linear<float> head_;
 };
 
-// Splits the batch over workspaces.size() threads (the calling thread runs
-// the first share), whole tiles per thread; every workspace must have the
-// same tile size.  Results are bit-identical to model.forecast() with one of
-// the workspaces.  Starting the threads allocates; the forecast itself does
-// not, and with one workspace (or a batch of one tile) no thread is started,
-// so nothing is allocated at all.  The first error raised by any thread is
-// rethrown after all joined.
+// Splits the batch into workspaces.size() shares of whole tiles, share w on
+// workspace w, run by the engine's persistent thread pool
+// (core/thread_pool.hpp: the calling thread takes part, at most the pool's
+// size run at once); every workspace must have the same tile size.  Results
+// are bit-identical to model.forecast() with one of the workspaces, whatever
+// the pool's size.  Nothing is allocated (the pool's workers are started
+// once per process).  The error of the lowest failing share is rethrown
+// after every share stopped.
 void forecast_parallel(const EncoderModel& model, const float* context, int64_t batch,
                        float* quantiles_out, std::span<EncoderWorkspace> workspaces);
 

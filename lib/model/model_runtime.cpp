@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <thread>
 
+#include "core/thread_pool.hpp"
 #include "error.hpp"
 
 namespace invforecast {
@@ -12,8 +12,9 @@ void ModelRuntime::forecast(int threads, const float* context, int64_t batch, fl
   if (batch == 0) return;
   const int64_t tile = EncoderWorkspace::kDefaultTileSeries;
   const int64_t tiles = (batch + tile - 1) / tile;
+  // Shares of the batch, each on its own workspace; the engine's pool runs them.
   const int64_t wanted =
-      threads > 0 ? threads : std::max<int64_t>(1, std::thread::hardware_concurrency());
+      threads > 0 ? threads : static_cast<int64_t>(ThreadPool::shared().size());
   const auto workers = static_cast<size_t>(std::min(wanted, tiles));
 
   WorkspaceSet set;
