@@ -123,11 +123,17 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const flo
     // The C entry point takes a plain array: the C++ one would build a map per call.
     const dnnl_status_t status =
         dnnl_primitive_execute(binding.plan->primitive.get(), stream.get(), count, args.data());
+    // Running out of memory is the caller's situation, not a bug; anything else oneDNN refuses
+    // at shapes it accepted when the primitive was made is.
+    if (status == dnnl_out_of_memory)
+      fail(ErrorCode::OutOfMemory, "oneDNN matmul {}x{}x{}: out of memory", m, n, k);
     if (status != dnnl_success)
       fail(ErrorCode::Internal, "oneDNN matmul {}x{}x{} failed with status {}", m, n, k,
            static_cast<int>(status));
     stream.wait();
   } catch (const dnnl::error& e) {
+    if (e.status == dnnl_out_of_memory)
+      fail(ErrorCode::OutOfMemory, "oneDNN matmul {}x{}x{}: out of memory", m, n, k);
     fail(ErrorCode::Internal, "oneDNN matmul {}x{}x{}: {}", m, n, k, e.what());
   }
 }
