@@ -68,6 +68,23 @@ std::vector<Day> parse_dates(const char* const* dates, size_t count, std::string
   return days;
 }
 
+// An adder's dates and values, both required, as days.
+std::vector<Day> array_days(const char* const* dates, const void* values, size_t count,
+                            std::string_view series_id) {
+  require(dates, "dates");
+  require(values, "values");
+  return parse_dates(dates, count, series_id);
+}
+
+// Once an adder's input is checked: declares `column` and returns the source its values name.
+uint32_t column_source(invf_dataset& target, const char* series_id, const char* column,
+                       bool numeric) {
+  invalidate(target);
+  target.builder->declare_column(column, numeric);
+  return target.builder->add_source(fmt::format(
+      "array input for series '{}', column '{}' (line = array index + 1)", series_id, column));
+}
+
 const Series& series_at(const invf_dataset* dataset, size_t series) {
   require(dataset, "dataset");
   const Dataset& built = built_dataset(*dataset);
@@ -134,9 +151,7 @@ invf_status* invf_dataset_add_series(invf_dataset* dataset, const char* series_i
     invf_dataset& target = fillable(dataset);
     require_name(series_id, "series_id");
     if (count == 0) return;
-    require(dates, "dates");
-    require(values, "values");
-    const std::vector<Day> days = parse_dates(dates, count, series_id);
+    const std::vector<Day> days = array_days(dates, values, count, series_id);
     check_sales(std::span<const double>(values, count), series_id, target.ingest);
     invalidate(target);
     const uint32_t source = target.builder->add_source(
@@ -154,17 +169,12 @@ invf_status* invf_dataset_add_numeric(invf_dataset* dataset, const char* series_
     require_name(series_id, "series_id");
     require_name(column, "column");
     if (count == 0) return;
-    require(dates, "dates");
-    require(values, "values");
-    const std::vector<Day> days = parse_dates(dates, count, series_id);
+    const std::vector<Day> days = array_days(dates, values, count, series_id);
     for (size_t i = 0; i < count; ++i)
       if (std::isinf(values[i]))
         fail(ErrorCode::Data, "series '{}', column '{}': values[{}] is infinite", series_id,
              column, i);
-    invalidate(target);
-    target.builder->declare_column(column, true);
-    const uint32_t source = target.builder->add_source(fmt::format(
-        "array input for series '{}', column '{}' (line = array index + 1)", series_id, column));
+    const uint32_t source = column_source(target, series_id, column, true);
     for (size_t i = 0; i < count; ++i)
       target.builder->add_numeric(series_id, column, days[i], values[i], Origin{source, i + 1});
   });
@@ -178,13 +188,8 @@ invf_status* invf_dataset_add_categorical(invf_dataset* dataset, const char* ser
     require_name(series_id, "series_id");
     require_name(column, "column");
     if (count == 0) return;
-    require(dates, "dates");
-    require(values, "values");
-    const std::vector<Day> days = parse_dates(dates, count, series_id);
-    invalidate(target);
-    target.builder->declare_column(column, false);
-    const uint32_t source = target.builder->add_source(fmt::format(
-        "array input for series '{}', column '{}' (line = array index + 1)", series_id, column));
+    const std::vector<Day> days = array_days(dates, values, count, series_id);
+    const uint32_t source = column_source(target, series_id, column, false);
     for (size_t i = 0; i < count; ++i)
       target.builder->add_categorical(series_id, column, days[i],
                                       values[i] == nullptr ? "" : values[i], Origin{source, i + 1});

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "error.hpp"
+#include "error_matchers.hpp"
+#include "test_files.hpp"
 #include "io/byte_io.hpp"
 #include "train/lora.hpp"
 #include "train/loss.hpp"
@@ -25,9 +27,11 @@
 #include "train_test_util.hpp"
 
 using namespace invforecast;
+using invforecast::testing::check_error;
+using invforecast::testing::Folder;
+using invforecast::testing::require_damage_refused;
 using namespace invforecast::train;
 using namespace invforecast::train::testing;
-using Catch::Matchers::Contains;
 
 namespace {
 
@@ -52,25 +56,6 @@ Dataset peak_dataset(int series, int days, uint64_t seed) {
     d.series.push_back(make_series("p" + std::to_string(s), std::move(values)));
   }
   return d;
-}
-
-struct TempDir {
-  std::filesystem::path path =
-      std::filesystem::temp_directory_path() / ("invf_lora_test_" + std::to_string(::getpid()));
-  TempDir() { std::filesystem::create_directories(path); }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
-
-template <class F>
-void check_error(F&& f, ErrorCode code, const std::string& text) {
-  try {
-    f();
-    FAIL("no error, expected: " << text);
-  } catch (const Error& e) {
-    INFO(e.what());
-    CHECK(e.code() == code);
-    CHECK_THAT(e.what(), Contains(text));
-  }
 }
 
 
@@ -342,7 +327,7 @@ TEST_CASE("adapter files round-trip and stay small for the default configuration
   CHECK(read_adapter(bytes) == adapter);
   CHECK(write_adapter_buffer(read_adapter(bytes)) == bytes);
 
-  TempDir dir;
+  Folder dir("lora");
   const std::string path = (dir.path / "small.invfa").string();
   write_adapter_file(path, adapter);
   CHECK(read_adapter_file(path) == adapter);
@@ -374,26 +359,8 @@ TEST_CASE("damaged, truncated or foreign adapter files are refused with the righ
   const LoraAdapter adapter = init_adapter(base, LoraOptions{2, 4.0, {}}, 5);
   const std::vector<uint8_t> bytes = write_adapter_buffer(adapter);
 
-  for (size_t length = 0; length < bytes.size(); ++length) {
-    INFO("truncated to " << length);
-    try {
-      read_adapter(std::span<const uint8_t>(bytes.data(), length));
-      FAIL("accepted");
-    } catch (const Error& e) {
-      REQUIRE(e.code() == ErrorCode::CorruptModel);
-    }
-  }
-  for (size_t offset = 0; offset < bytes.size(); ++offset) {
-    INFO("byte flipped at " << offset);
-    std::vector<uint8_t> damaged = bytes;
-    damaged[offset] ^= 0x10;
-    try {
-      read_adapter(damaged);
-      FAIL("accepted");
-    } catch (const Error& e) {
-      REQUIRE(e.code() == ErrorCode::CorruptModel);
-    }
-  }
+  require_damage_refused(
+      bytes, [](std::span<const uint8_t> damaged) { read_adapter(damaged); }, 1, 1, 0x10);
   check_error([&] { read_adapter(std::span<const uint8_t>(bytes.data(), 20)); },
               ErrorCode::CorruptModel, "truncated");
   std::vector<uint8_t> flipped = bytes;
@@ -428,7 +395,7 @@ TEST_CASE("damaged, truncated or foreign adapter files are refused with the righ
   check_error([&] { merge_adapter(initialize_parameters(wide, 3), adapter); },
               ErrorCode::InvalidArgument, "'layers.0.attn.qkv.weight' is [48, 16] in the adapter");
 
-  TempDir dir;
+  Folder dir("lora");
   check_error([&] { read_adapter_file((dir.path / "missing.invfa").string()); }, ErrorCode::Io,
               "cannot open adapter file");
   check_error([&] { write_adapter_file((dir.path / "no/such/dir.invfa").string(), adapter); },

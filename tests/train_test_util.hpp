@@ -25,34 +25,16 @@
 namespace invforecast::train::testing {
 
 inline ModelConfig small_config() {
-  ModelConfig c;
-  c.context_length = 28;
-  c.patch_length = 7;
-  c.stride = 7;
-  c.padding = PaddingMode::None;
-  c.d_model = 16;
-  c.heads = 2;
-  c.ffn_dim = 32;
-  c.layers = 1;
-  c.horizon = 7;
-  c.quantiles = {0.1, 0.5, 0.9};
-  return c;
+  return {.context_length = 28, .patch_length = 7, .stride = 7, .padding = PaddingMode::None,
+          .d_model = 16, .heads = 2, .ffn_dim = 32, .layers = 1, .horizon = 7,
+          .quantiles = {0.1, 0.5, 0.9}};
 }
 
 // Two layers, end padding, 4 tokens: the gradient checks' model.
 inline ModelConfig tiny_config() {
-  ModelConfig c;
-  c.context_length = 16;
-  c.patch_length = 4;
-  c.stride = 4;
-  c.padding = PaddingMode::ReplicateEnd;
-  c.d_model = 8;
-  c.heads = 2;
-  c.ffn_dim = 16;
-  c.layers = 2;
-  c.horizon = 3;
-  c.quantiles = {0.1, 0.5, 0.9};
-  return c;
+  return {.context_length = 16, .patch_length = 4, .stride = 4,
+          .padding = PaddingMode::ReplicateEnd, .d_model = 8, .heads = 2, .ffn_dim = 16,
+          .layers = 2, .horizon = 3, .quantiles = {0.1, 0.5, 0.9}};
 }
 
 inline Series make_series(std::string id, std::vector<double> values) {
