@@ -65,12 +65,83 @@ void check_same_result(const TrainResult& a, const TrainResult& b) {
   CHECK(a.stopped_early == b.stopped_early);
 }
 
+PretrainOptions small_pretrain(const std::string& checkpoint) {
+  PretrainOptions o;
+  o.train = small_run(checkpoint);
+  o.mask_ratio = 0.4;
+  return o;
+}
+
 std::vector<uint8_t> model_bytes(const Parameters& params) {
   return to_model_buffer(params, default_metadata(params));
 }
 
 // One objective's run (training or pre-training) with these loop settings.
 using RunWith = std::function<TrainResult(Parameters&, const TrainOptions&)>;
+
+RunWith training(const Dataset& data) {
+  return [&data](Parameters& p, const TrainOptions& o) { return train_model(p, data, o); };
+}
+
+RunWith pretraining(const Dataset& data, const PretrainOptions& pre) {
+  return [&data, pre](Parameters& p, const TrainOptions& o) {
+    PretrainOptions options = pre;
+    options.train = o;
+    return pretrain_model(p, data, options);
+  };
+}
+
+// A run that never stopped: what one cancelled and resumed must end as.
+struct Straight {
+  Parameters initial;
+  TrainResult result;
+  Parameters params;
+  std::vector<uint8_t> checkpoint;
+};
+
+// Sections: `run` cancelled at the end of epoch 2, in the middle of epoch 3 and in the first
+// epoch, into `stem`'s checkpoints, then resumed from the initial weights as a caller would;
+// each ends as `straight`: result, model and last checkpoint.
+void check_cancelled_runs_resume(const RunWith& run, TrainOptions options, const Folder& dir,
+                                 const std::string& stem, const Straight& straight) {
+  auto cancel = [&](const std::string& name, ProgressCallback progress, int64_t interval) {
+    options.checkpoint_path = dir.file(stem + name + ".ckpt");
+    options.progress_interval_steps = interval;
+    options.progress = std::move(progress);
+    Parameters split = straight.initial;
+    const TrainResult first = run(split, options);
+    REQUIRE(first.cancelled);
+    return first;
+  };
+  auto resume = [&](int64_t resumed_epochs) {
+    options.progress = nullptr;
+    options.progress_interval_steps = 0;
+    options.resume = true;
+    Parameters split = straight.initial;  // the checkpoint wins over the caller's weights
+    const TrainResult second = run(split, options);
+    CHECK_FALSE(second.cancelled);
+    CHECK(second.resumed_epochs == resumed_epochs);
+    check_same_result(straight.result, second);
+    CHECK(model_bytes(split) == model_bytes(straight.params));
+    CHECK(file_bytes(options.checkpoint_path) == straight.checkpoint);
+  };
+  SECTION("cancelled at the end of epoch 2") {
+    REQUIRE(cancel("split", cancel_at(2), 0).epochs_run == 2);
+    resume(2);
+  }
+  SECTION("cancelled in the middle of epoch 3: the epoch is replayed from epoch 2's checkpoint") {
+    REQUIRE(cancel("mid", cancel_at(0, 13), 1).steps == 13);
+    REQUIRE(read_checkpoint_file(options.checkpoint_path).epochs_done == 2);
+    resume(2);
+  }
+  SECTION("cancelled in the first epoch: resumed from the starting point written at once") {
+    cancel("first", cancel_at(0, 3), 1);
+    const TrainCheckpoint start = read_checkpoint_file(options.checkpoint_path);
+    CHECK(start.epochs_done == 0);
+    CHECK(start.optimizer.steps == 0);
+    resume(0);
+  }
+}
 
 // A run that stops early at epoch 3 ends the same when cancelled at that epoch and resumed
 // from `stem`'s checkpoints.
@@ -113,45 +184,8 @@ TEST_CASE("a resumed run ends bit-identical to one that never stopped", "[train]
   REQUIRE(std::filesystem::exists(dir.file("straight.ckpt")));
   CHECK_FALSE(std::filesystem::exists(dir.file("straight.ckpt.tmp")));
 
-  auto resume_and_compare = [&](TrainOptions options, int64_t resumed_epochs) {
-    options.progress = nullptr;
-    options.resume = true;
-    Parameters split = initial;  // the caller starts from the same weights; the checkpoint wins
-    const TrainResult second = train_model(split, data, options);
-    CHECK_FALSE(second.cancelled);
-    CHECK(second.resumed_epochs == resumed_epochs);
-    check_same_result(full, second);
-    CHECK(model_bytes(split) == model_bytes(straight));
-    // The last checkpoints agree byte for byte too.
-    CHECK(file_bytes(options.checkpoint_path) == file_bytes(dir.file("straight.ckpt")));
-  };
-  SECTION("cancelled at the end of epoch 2") {
-    TrainOptions options = small_run(dir.file("split.ckpt"));
-    options.progress = cancel_at(2);
-    Parameters split = initial;
-    const TrainResult first = train_model(split, data, options);
-    REQUIRE(first.cancelled);
-    REQUIRE(first.epochs_run == 2);
-    resume_and_compare(options, 2);
-  }
-  SECTION("cancelled in the middle of epoch 3: the epoch is replayed from epoch 2's checkpoint") {
-    TrainOptions options = small_run(dir.file("mid.ckpt"));
-    options.progress_interval_steps = 1;
-    options.progress = cancel_at(0, 13);
-    Parameters split = initial;
-    const TrainResult first = train_model(split, data, options);
-    REQUIRE(first.cancelled);
-    REQUIRE(first.steps == 13);
-    resume_and_compare(options, 2);
-  }
-  SECTION("cancelled in the first epoch: resumed from the starting point written at once") {
-    TrainOptions options = small_run(dir.file("first.ckpt"));
-    options.progress_interval_steps = 1;
-    options.progress = cancel_at(0, 3);
-    Parameters split = initial;
-    REQUIRE(train_model(split, data, options).cancelled);
-    resume_and_compare(options, 0);
-  }
+  check_cancelled_runs_resume(training(data), small_run(""), dir, "",
+                              {initial, full, straight, file_bytes(dir.file("straight.ckpt"))});
   SECTION("resuming a finished run changes nothing") {
     straight_options.resume = true;
     Parameters again = initial;
@@ -192,9 +226,7 @@ TEST_CASE("a resumed LoRA fine-tune gives the same adapter", "[train][checkpoint
 TEST_CASE("an early stop survives a cancel at the stopping epoch", "[train][checkpoint]") {
   const Dataset data = weekly_dataset(6, 80, 4);
   Folder dir("checkpoint");
-  check_early_stop_survives_cancel(
-      [&](Parameters& p, const TrainOptions& o) { return train_model(p, data, o); }, small_run(""),
-      dir, "stop");
+  check_early_stop_survives_cancel(training(data), small_run(""), dir, "stop");
 }
 
 TEST_CASE("resuming with other settings or without a checkpoint is refused",
@@ -331,17 +363,6 @@ TEST_CASE("checkpoint fields round-trip, NaN losses and adapters included", "[tr
               "2 train and 0 validation losses for 3 epochs done");
 }
 
-namespace {
-
-PretrainOptions small_pretrain(const std::string& checkpoint) {
-  PretrainOptions o;
-  o.train = small_run(checkpoint);
-  o.mask_ratio = 0.4;
-  return o;
-}
-
-}  // namespace
-
 TEST_CASE("a resumed pre-training run ends bit-identical to one that never stopped",
           "[train][checkpoint][pretrain]") {
   const Dataset data = weekly_dataset(10, 100, 8);
@@ -384,49 +405,9 @@ TEST_CASE("a resumed pre-training run ends bit-identical to one that never stopp
       CHECK(saved.tensors[t].current != initial.values(t));
   }
 
-  auto resume_and_compare = [&](PretrainOptions options, int64_t resumed_epochs) {
-    options.train.progress = nullptr;
-    options.train.progress_interval_steps = 0;
-    options.train.resume = true;
-    Parameters split = initial;  // the caller starts from the same weights; the checkpoint wins
-    const TrainResult second = pretrain_model(split, data, options);
-    CHECK_FALSE(second.cancelled);
-    CHECK(second.resumed_epochs == resumed_epochs);
-    check_same_result(full, second);
-    CHECK(model_bytes(split) == model_bytes(straight));
-    CHECK(file_bytes(options.train.checkpoint_path) == straight_checkpoint);
-  };
-  SECTION("cancelled at the end of epoch 2") {
-    PretrainOptions options = small_pretrain(dir.file("pre_split.ckpt"));
-    options.train.progress = cancel_at(2);
-    Parameters split = initial;
-    const TrainResult first = pretrain_model(split, data, options);
-    REQUIRE(first.cancelled);
-    REQUIRE(first.epochs_run == 2);
-    resume_and_compare(options, 2);
-  }
-  SECTION("cancelled in the middle of epoch 3: the epoch is replayed from epoch 2's checkpoint") {
-    PretrainOptions options = small_pretrain(dir.file("pre_mid.ckpt"));
-    options.train.progress_interval_steps = 1;
-    options.train.progress = cancel_at(0, 13);
-    Parameters split = initial;
-    const TrainResult first = pretrain_model(split, data, options);
-    REQUIRE(first.cancelled);
-    REQUIRE(first.steps == 13);
-    REQUIRE(read_checkpoint_file(options.train.checkpoint_path).epochs_done == 2);
-    resume_and_compare(options, 2);
-  }
-  SECTION("cancelled in the first epoch: resumed from the starting point written at once") {
-    PretrainOptions options = small_pretrain(dir.file("pre_first.ckpt"));
-    options.train.progress_interval_steps = 1;
-    options.train.progress = cancel_at(0, 3);
-    Parameters split = initial;
-    REQUIRE(pretrain_model(split, data, options).cancelled);
-    const TrainCheckpoint start = read_checkpoint_file(options.train.checkpoint_path);
-    CHECK(start.epochs_done == 0);
-    CHECK(start.optimizer.steps == 0);
-    resume_and_compare(options, 0);
-  }
+  const PretrainOptions pre = small_pretrain("");
+  check_cancelled_runs_resume(pretraining(data, pre), pre.train, dir, "pre_",
+                              {initial, full, straight, straight_checkpoint});
   SECTION("resuming a finished run changes nothing") {
     straight_options.train.resume = true;
     Parameters again = initial;
@@ -437,9 +418,8 @@ TEST_CASE("a resumed pre-training run ends bit-identical to one that never stopp
     CHECK(file_bytes(dir.file("pre_straight.ckpt")) == straight_checkpoint);
   }
   SECTION("a checkpoint does not change the run") {
-    PretrainOptions options = small_pretrain("");
     Parameters plain = initial;
-    check_same_result(full, pretrain_model(plain, data, options));
+    check_same_result(full, pretrain_model(plain, data, pre));
     CHECK(model_bytes(plain) == model_bytes(straight));
   }
 }
@@ -449,12 +429,7 @@ TEST_CASE("a pre-training early stop survives a cancel at the stopping epoch",
   const Dataset data = weekly_dataset(6, 80, 4);
   Folder dir("checkpoint");
   const PretrainOptions pre = small_pretrain("");
-  auto run = [&](Parameters& p, const TrainOptions& o) {
-    PretrainOptions options = pre;
-    options.train = o;
-    return pretrain_model(p, data, options);
-  };
-  check_early_stop_survives_cancel(run, pre.train, dir, "pre_stop");
+  check_early_stop_survives_cancel(pretraining(data, pre), pre.train, dir, "pre_stop");
 }
 
 TEST_CASE("pre-training refuses other settings and the other objective's checkpoints",
