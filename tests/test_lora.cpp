@@ -27,9 +27,7 @@
 #include "train_test_util.hpp"
 
 using namespace invforecast;
-using invforecast::testing::check_error;
-using invforecast::testing::Folder;
-using invforecast::testing::require_damage_refused;
+using namespace invforecast::testing;
 using namespace invforecast::train;
 using namespace invforecast::train::testing;
 

@@ -184,27 +184,10 @@ TEST_CASE("pre-training reports progress and can be cancelled", "[train][pretrai
   const Dataset data = weekly_dataset(6, 80, 2);
   Parameters params = initialize_parameters(small_config(), 2);
   PretrainOptions options = small_pretrain_options();
-  options.train.epochs = 5;
-  options.train.steps_per_epoch = 4;
-  options.train.batch_size = 8;
   options.train.threads = 1;
-  options.train.progress_interval_steps = 2;
   std::vector<TrainProgress> seen;
-  options.train.progress = [&seen](const TrainProgress& p) {
-    seen.push_back(p);
-    return !(p.epoch_end && p.epoch == 2);
-  };
-  const TrainResult result = pretrain_model(params, data, options);
-  CHECK(result.cancelled);
-  CHECK(result.epochs_run == 2);
-  CHECK(result.steps == 8);
-  REQUIRE(seen.size() == 6);
-  CHECK(seen[2].epoch_end);
-  CHECK(seen[2].step == 4);
-  CHECK(seen[2].total_steps == 20);
-  CHECK(std::isnan(seen[0].val_loss));
-  CHECK(std::isfinite(seen[2].val_loss));
-  CHECK(seen[5].train_loss > 0.0);
+  testing::cancel_after_epoch_2(options.train, seen);
+  testing::check_cancelled_after_epoch_2(pretrain_model(params, data, options), seen);
   // The kept body is the better epoch's: bit for bit that of the same run stopped after epoch 1
   // exactly when epoch 1 reported the lower loss (a tie keeps the first).
   Parameters stopped = initialize_parameters(small_config(), 2);

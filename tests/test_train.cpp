@@ -372,27 +372,9 @@ TEST_CASE("training reports progress and can be cancelled", "[train][trainer]") 
   Parameters params = initialize_parameters(small_config(), 2);
   const Parameters initial = params;
   TrainOptions options;
-  options.epochs = 5;
-  options.steps_per_epoch = 4;
-  options.batch_size = 8;
-  options.progress_interval_steps = 2;
   std::vector<TrainProgress> seen;
-  options.progress = [&seen](const TrainProgress& p) {
-    seen.push_back(p);
-    return !(p.epoch_end && p.epoch == 2);
-  };
-  const TrainResult result = train_model(params, data, options);
-  CHECK(result.cancelled);
-  CHECK(result.epochs_run == 2);
-  CHECK(result.steps == 8);
-  // Two step reports per epoch, then the epoch's report.
-  REQUIRE(seen.size() == 6);
-  CHECK(seen[2].epoch_end);
-  CHECK(seen[2].step == 4);
-  CHECK(seen[2].total_steps == 20);
-  CHECK(std::isfinite(seen[2].val_loss));
-  CHECK(std::isnan(seen[0].val_loss));
-  CHECK(seen[5].train_loss > 0.0);
+  cancel_after_epoch_2(options, seen);
+  check_cancelled_after_epoch_2(train_model(params, data, options), seen);
   CHECK(seen[5].samples_per_second > 0.0);
   CHECK(params.values("head.weight") != initial.values("head.weight"));
 
