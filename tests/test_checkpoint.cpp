@@ -33,16 +33,8 @@ using namespace invforecast::train::testing;
 namespace {
 
 TrainOptions small_run(const std::string& checkpoint) {
-  TrainOptions o;
-  o.epochs = 4;
-  o.steps_per_epoch = 5;
-  o.batch_size = 8;
-  o.threads = 2;
-  o.learning_rate = 3e-3;
-  o.patience = 0;
-  o.seed = 17;
-  o.checkpoint_path = checkpoint;
-  return o;
+  return {.epochs = 4, .steps_per_epoch = 5, .batch_size = 8, .learning_rate = 3e-3, .seed = 17,
+          .threads = 2, .patience = 0, .checkpoint_path = checkpoint};
 }
 
 // Cancels at the end of epoch `epoch`, or after optimiser step `step` (progress every step).

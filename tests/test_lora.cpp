@@ -250,24 +250,14 @@ TEST_CASE("a LoRA fine-tune lowers the validation loss and leaves the base untou
   const ModelConfig config = small_config();
   // The base: trained briefly on one data set.
   Parameters base = initialize_parameters(config, 1);
-  TrainOptions pre;
-  pre.epochs = 3;
-  pre.steps_per_epoch = 15;
-  pre.batch_size = 32;
-  pre.learning_rate = 3e-3;
-  pre.threads = 2;
+  TrainOptions pre{.epochs = 3, .steps_per_epoch = 15, .batch_size = 32, .learning_rate = 3e-3,
+                   .threads = 2};
   train_model(base, weekly_dataset(24, 160, 5), pre);
 
   // The fine-tune: other series whose week has another shape (one peak day).
   const Dataset target = peak_dataset(16, 120, 31);
-  TrainOptions options;
-  options.epochs = 6;
-  options.steps_per_epoch = 15;
-  options.batch_size = 32;
-  options.learning_rate = 1e-2;
-  options.threads = 2;
-  options.patience = 0;
-  options.lora = LoraOptions{4, 8.0, {}};
+  TrainOptions options{.epochs = 6, .steps_per_epoch = 15, .batch_size = 32, .learning_rate = 1e-2,
+                       .threads = 2, .patience = 0, .lora = LoraOptions{4, 8.0, {}}};
   const WindowOptions wo{config.context_length, config.horizon, options.min_history,
                          config.horizon};
   const std::vector<Window> holdout = holdout_windows(target, wo);

@@ -297,13 +297,8 @@ TEST_CASE("a pre-trained body fine-tunes on small new shops as well as a fresh o
   // New shops of 12 series with 11 weeks of history: a small fine-tuning budget from the
   // pre-trained body, and the same budget from the same initial weights (the forecast head is
   // the same in both: pre-training leaves it as initialised).
-  TrainOptions fine;
-  fine.epochs = 4;
-  fine.steps_per_epoch = 8;
-  fine.batch_size = 16;
-  fine.learning_rate = 3e-3;
-  fine.threads = 2;
-  fine.patience = 0;
+  TrainOptions fine{.epochs = 4, .steps_per_epoch = 8, .batch_size = 16, .learning_rate = 3e-3,
+                    .threads = 2, .patience = 0};
   const WindowOptions wo{config.context_length, config.horizon, fine.min_history, config.horizon};
   double pretrained_total = 0.0, scratch_total = 0.0, initial_total = 0.0;
   int pretrained_wins = 0, shops = 0;
