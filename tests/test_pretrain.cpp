@@ -48,6 +48,14 @@ PretrainOptions small_pretrain_options() {
   return o;
 }
 
+// The reconstruction runs: 8 epochs of 25 steps of 32 windows, no early stop.
+PretrainOptions reconstruction_options() {
+  PretrainOptions o;
+  o.train = {.epochs = 8, .steps_per_epoch = 25, .batch_size = 32, .learning_rate = 3e-3,
+             .threads = 2, .patience = 0};
+  return o;
+}
+
 bool print_losses() { return std::getenv("INVF_PRINT_PRETRAIN") != nullptr; }
 
 }  // namespace
@@ -203,13 +211,7 @@ TEST_CASE("pre-training learns to reconstruct masked weeks of seasonal series",
   const Dataset data = weekly_dataset(32, 200, 5);
   const ModelConfig config = small_config();
   Parameters params = initialize_parameters(config, 1);
-  PretrainOptions options;
-  options.train.epochs = 8;
-  options.train.steps_per_epoch = 25;
-  options.train.batch_size = 32;
-  options.train.learning_rate = 3e-3;
-  options.train.threads = 2;
-  options.train.patience = 0;
+  PretrainOptions options = reconstruction_options();
 
   // Two references on the hold-out contexts (pretrain.hpp's validation windows), with masks
   // drawn here: the untrained body with a fresh reconstruction head, and predicting every
@@ -285,13 +287,7 @@ TEST_CASE("a pre-trained body fine-tunes on small new shops as well as a fresh o
   const Dataset stores = weekly_dataset(48, 250, 31);
   const Parameters initial = initialize_parameters(config, 7);
   Parameters pretrained = initial;
-  PretrainOptions pre;
-  pre.train.epochs = 8;
-  pre.train.steps_per_epoch = 25;
-  pre.train.batch_size = 32;
-  pre.train.learning_rate = 3e-3;
-  pre.train.threads = 2;
-  pre.train.patience = 0;
+  const PretrainOptions pre = reconstruction_options();
   const TrainResult pre_result = pretrain_model(pretrained, stores, pre);
 
   // New shops of 12 series with 11 weeks of history: a small fine-tuning budget from the
