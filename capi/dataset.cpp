@@ -4,6 +4,7 @@
 #include <limits>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "boundary.hpp"
@@ -66,6 +67,45 @@ std::vector<Day> parse_dates(const char* const* dates, size_t count, std::string
     days.push_back(*day);
   }
   return days;
+}
+
+// An adder's dates and values, both required, as days.
+std::vector<Day> array_days(const char* const* dates, const void* values, size_t count,
+                            std::string_view series_id) {
+  require(dates, "dates");
+  require(values, "values");
+  return parse_dates(dates, count, series_id);
+}
+
+// invf_dataset_add_numeric (Value double) and invf_dataset_add_categorical (Value a C string;
+// NULL is the empty category).
+template <class Value>
+void add_column(invf_dataset* dataset, const char* series_id, const char* column,
+                const char* const* dates, const Value* values, size_t count) {
+  constexpr bool numeric = std::is_same_v<Value, double>;
+  invf_dataset& target = fillable(dataset);
+  require_name(series_id, "series_id");
+  require_name(column, "column");
+  if (count == 0) return;
+  const std::vector<Day> days = array_days(dates, values, count, series_id);
+  if constexpr (numeric) {
+    for (size_t i = 0; i < count; ++i)
+      if (std::isinf(values[i]))
+        fail(ErrorCode::Data, "series '{}', column '{}': values[{}] is infinite", series_id,
+             column, i);
+  }
+  invalidate(target);
+  target.builder->declare_column(column, numeric);
+  const uint32_t source = target.builder->add_source(fmt::format(
+      "array input for series '{}', column '{}' (line = array index + 1)", series_id, column));
+  for (size_t i = 0; i < count; ++i) {
+    const Origin origin{source, i + 1};
+    if constexpr (numeric)
+      target.builder->add_numeric(series_id, column, days[i], values[i], origin);
+    else
+      target.builder->add_categorical(series_id, column, days[i],
+                                      values[i] == nullptr ? "" : values[i], origin);
+  }
 }
 
 const Series& series_at(const invf_dataset* dataset, size_t series) {
@@ -134,9 +174,7 @@ invf_status* invf_dataset_add_series(invf_dataset* dataset, const char* series_i
     invf_dataset& target = fillable(dataset);
     require_name(series_id, "series_id");
     if (count == 0) return;
-    require(dates, "dates");
-    require(values, "values");
-    const std::vector<Day> days = parse_dates(dates, count, series_id);
+    const std::vector<Day> days = array_days(dates, values, count, series_id);
     check_sales(std::span<const double>(values, count), series_id, target.ingest);
     invalidate(target);
     const uint32_t source = target.builder->add_source(
@@ -149,46 +187,13 @@ invf_status* invf_dataset_add_series(invf_dataset* dataset, const char* series_i
 invf_status* invf_dataset_add_numeric(invf_dataset* dataset, const char* series_id,
                                       const char* column, const char* const* dates,
                                       const double* values, size_t count) {
-  return guarded([&] {
-    invf_dataset& target = fillable(dataset);
-    require_name(series_id, "series_id");
-    require_name(column, "column");
-    if (count == 0) return;
-    require(dates, "dates");
-    require(values, "values");
-    const std::vector<Day> days = parse_dates(dates, count, series_id);
-    for (size_t i = 0; i < count; ++i)
-      if (std::isinf(values[i]))
-        fail(ErrorCode::Data, "series '{}', column '{}': values[{}] is infinite", series_id,
-             column, i);
-    invalidate(target);
-    target.builder->declare_column(column, true);
-    const uint32_t source = target.builder->add_source(fmt::format(
-        "array input for series '{}', column '{}' (line = array index + 1)", series_id, column));
-    for (size_t i = 0; i < count; ++i)
-      target.builder->add_numeric(series_id, column, days[i], values[i], Origin{source, i + 1});
-  });
+  return guarded([&] { add_column(dataset, series_id, column, dates, values, count); });
 }
 
 invf_status* invf_dataset_add_categorical(invf_dataset* dataset, const char* series_id,
                                           const char* column, const char* const* dates,
                                           const char* const* values, size_t count) {
-  return guarded([&] {
-    invf_dataset& target = fillable(dataset);
-    require_name(series_id, "series_id");
-    require_name(column, "column");
-    if (count == 0) return;
-    require(dates, "dates");
-    require(values, "values");
-    const std::vector<Day> days = parse_dates(dates, count, series_id);
-    invalidate(target);
-    target.builder->declare_column(column, false);
-    const uint32_t source = target.builder->add_source(fmt::format(
-        "array input for series '{}', column '{}' (line = array index + 1)", series_id, column));
-    for (size_t i = 0; i < count; ++i)
-      target.builder->add_categorical(series_id, column, days[i],
-                                      values[i] == nullptr ? "" : values[i], Origin{source, i + 1});
-  });
+  return guarded([&] { add_column(dataset, series_id, column, dates, values, count); });
 }
 
 invf_status* invf_dataset_add_columns(invf_dataset* dataset, size_t series_count,

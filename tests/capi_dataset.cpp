@@ -85,13 +85,11 @@ TEST_CASE("repeated calls for one series join its rows", "[capi]") {
 
 TEST_CASE("adding after a read rebuilds, and strings read before stay valid",
           "[capi]") {
-  invf_dataset* dataset = nullptr;
-  REQUIRE_OK(invf_dataset_create(nullptr, &dataset));
-  const auto dates = january_days(1, 3);
-  const double values[] = {1, 2, 3};
-  REQUIRE_OK(invf_dataset_add_series(dataset, "m", pointers(dates).data(), values, 3));
+  invf_dataset* dataset = january_dataset("m", {1, 2, 3});
   const char* first_id = nullptr;
   REQUIRE_OK(invf_dataset_series_id(dataset, 0, &first_id));
+  const auto dates = january_days(1, 3);
+  const double values[] = {1, 2, 3};
   REQUIRE_OK(invf_dataset_add_series(dataset, "b", pointers(dates).data(), values, 3));
   size_t count = 0;
   REQUIRE_OK(invf_dataset_series_count(dataset, &count));
@@ -105,11 +103,9 @@ TEST_CASE("adding after a read rebuilds, and strings read before stay valid",
 
 TEST_CASE("bad array input fails with a code and leaves the dataset as it was",
           "[capi]") {
-  invf_dataset* dataset = nullptr;
-  REQUIRE_OK(invf_dataset_create(nullptr, &dataset));
+  invf_dataset* dataset = january_dataset("ok", {1, 2, 3});
   const auto dates = january_days(1, 3);
   const double good[] = {1, 2, 3};
-  REQUIRE_OK(invf_dataset_add_series(dataset, "ok", pointers(dates).data(), good, 3));
 
   const double with_nan[] = {1, std::numeric_limits<double>::quiet_NaN(), 3};
   REQUIRE_FAILS(invf_dataset_add_series(dataset, "x", pointers(dates).data(), with_nan, 3),

@@ -215,11 +215,7 @@ TEST_CASE("bad methods and absurd horizons are refused", "[capi]") {
 }
 
 TEST_CASE("short series fall back with a warning, or fail in strict mode", "[capi]") {
-  invf_dataset* dataset = nullptr;
-  REQUIRE_OK(invf_dataset_create(nullptr, &dataset));
-  const auto dates = january_days(1, 3);
-  const double values[] = {2, 1, 3};
-  REQUIRE_OK(invf_dataset_add_series(dataset, "short", pointers(dates).data(), values, 3));
+  invf_dataset* dataset = january_dataset("short", {2, 1, 3});
 
   invf_forecaster* lenient = make("snaive");
   invf_forecast* forecast = run(lenient, dataset, 4);
@@ -276,11 +272,7 @@ TEST_CASE("write_csv writes one row per series per day", "[capi]") {
 }
 
 TEST_CASE("write_csv quotes series ids that hold commas or quotes", "[capi]") {
-  invf_dataset* dataset = nullptr;
-  REQUIRE_OK(invf_dataset_create(nullptr, &dataset));
-  const auto dates = january_days(1, 2);
-  const double values[] = {1, 2};
-  REQUIRE_OK(invf_dataset_add_series(dataset, "shop 1, \"north\"", pointers(dates).data(), values, 2));
+  invf_dataset* dataset = january_dataset("shop 1, \"north\"", {1, 2});
   invf_forecaster* forecaster = make("naive");
   invf_forecast* forecast = run(forecaster, dataset, 1);
   const auto path = std::filesystem::temp_directory_path() /

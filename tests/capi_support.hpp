@@ -66,3 +66,13 @@ inline std::vector<const char*> pointers(const std::vector<std::string>& strings
   for (const auto& s : strings) out.push_back(s.c_str());
   return out;
 }
+
+// A dataset from invf_dataset_create holding one series `id` of `values` from 2024-01-01 on.
+inline invf_dataset* january_dataset(const char* id, const std::vector<double>& values) {
+  invf_dataset* dataset = nullptr;
+  REQUIRE_OK(invf_dataset_create(nullptr, &dataset));
+  const auto dates = january_days(1, static_cast<int>(values.size()));
+  REQUIRE_OK(invf_dataset_add_series(dataset, id, pointers(dates).data(), values.data(),
+                                     values.size()));
+  return dataset;
+}

@@ -9,11 +9,14 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "error.hpp"
+#include "error_matchers.hpp"
+#include "test_files.hpp"
 #include "io/atomic_file.hpp"
 #include "train/checkpoint.hpp"
 #include "train/lora.hpp"
@@ -23,43 +26,15 @@
 #include "train_test_util.hpp"
 
 using namespace invforecast;
+using namespace invforecast::testing;
 using namespace invforecast::train;
 using namespace invforecast::train::testing;
-using Catch::Matchers::Contains;
 
 namespace {
 
-struct TempDir {
-  std::filesystem::path path = std::filesystem::temp_directory_path() /
-                               ("invf_checkpoint_test_" + std::to_string(::getpid()));
-  TempDir() { std::filesystem::create_directories(path); }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
-template <class F>
-void check_error(F&& f, ErrorCode code, const std::string& text) {
-  try {
-    f();
-    FAIL("no error, expected: " << text);
-  } catch (const Error& e) {
-    INFO(e.what());
-    CHECK(e.code() == code);
-    CHECK_THAT(e.what(), Contains(text));
-  }
-}
-
 TrainOptions small_run(const std::string& checkpoint) {
-  TrainOptions o;
-  o.epochs = 4;
-  o.steps_per_epoch = 5;
-  o.batch_size = 8;
-  o.threads = 2;
-  o.learning_rate = 3e-3;
-  o.patience = 0;
-  o.seed = 17;
-  o.checkpoint_path = checkpoint;
-  return o;
+  return {.epochs = 4, .steps_per_epoch = 5, .batch_size = 8, .learning_rate = 3e-3, .seed = 17,
+          .threads = 2, .patience = 0, .checkpoint_path = checkpoint};
 }
 
 // Cancels at the end of epoch `epoch`, or after optimiser step `step` (progress every step).
@@ -80,13 +55,117 @@ void check_same_result(const TrainResult& a, const TrainResult& b) {
   CHECK(a.stopped_early == b.stopped_early);
 }
 
+PretrainOptions small_pretrain(const std::string& checkpoint) {
+  PretrainOptions o;
+  o.train = small_run(checkpoint);
+  o.mask_ratio = 0.4;
+  return o;
+}
+
+std::vector<uint8_t> model_bytes(const Parameters& params) {
+  return to_model_buffer(params, default_metadata(params));
+}
+
+// One objective's run (training or pre-training) with these loop settings.
+using RunWith = std::function<TrainResult(Parameters&, const TrainOptions&)>;
+
+RunWith training(const Dataset& data) {
+  return [&data](Parameters& p, const TrainOptions& o) { return train_model(p, data, o); };
+}
+
+RunWith pretraining(const Dataset& data, const PretrainOptions& pre) {
+  return [&data, pre](Parameters& p, const TrainOptions& o) {
+    PretrainOptions options = pre;
+    options.train = o;
+    return pretrain_model(p, data, options);
+  };
+}
+
+// A run that never stopped: what one cancelled and resumed must end as.
+struct Straight {
+  Parameters initial;
+  TrainResult result;
+  Parameters params;
+  std::vector<uint8_t> checkpoint;
+};
+
+// Sections: `run` cancelled at the end of epoch 2, in the middle of epoch 3 and in the first
+// epoch, into `stem`'s checkpoints, then resumed from the initial weights as a caller would;
+// each ends as `straight`: result, model and last checkpoint.
+void check_cancelled_runs_resume(const RunWith& run, TrainOptions options, const Folder& dir,
+                                 const std::string& stem, const Straight& straight) {
+  auto cancel = [&](const std::string& name, ProgressCallback progress, int64_t interval) {
+    options.checkpoint_path = dir.file(stem + name + ".ckpt");
+    options.progress_interval_steps = interval;
+    options.progress = std::move(progress);
+    Parameters split = straight.initial;
+    const TrainResult first = run(split, options);
+    REQUIRE(first.cancelled);
+    return first;
+  };
+  auto resume = [&](int64_t resumed_epochs) {
+    options.progress = nullptr;
+    options.progress_interval_steps = 0;
+    options.resume = true;
+    Parameters split = straight.initial;  // the checkpoint wins over the caller's weights
+    const TrainResult second = run(split, options);
+    CHECK_FALSE(second.cancelled);
+    CHECK(second.resumed_epochs == resumed_epochs);
+    check_same_result(straight.result, second);
+    CHECK(model_bytes(split) == model_bytes(straight.params));
+    CHECK(file_bytes(options.checkpoint_path) == straight.checkpoint);
+  };
+  SECTION("cancelled at the end of epoch 2") {
+    REQUIRE(cancel("split", cancel_at(2), 0).epochs_run == 2);
+    resume(2);
+  }
+  SECTION("cancelled in the middle of epoch 3: the epoch is replayed from epoch 2's checkpoint") {
+    REQUIRE(cancel("mid", cancel_at(0, 13), 1).steps == 13);
+    REQUIRE(read_checkpoint_file(options.checkpoint_path).epochs_done == 2);
+    resume(2);
+  }
+  SECTION("cancelled in the first epoch: resumed from the starting point written at once") {
+    cancel("first", cancel_at(0, 3), 1);
+    const TrainCheckpoint start = read_checkpoint_file(options.checkpoint_path);
+    CHECK(start.epochs_done == 0);
+    CHECK(start.optimizer.steps == 0);
+    resume(0);
+  }
+}
+
+// A run that stops early at epoch 3 ends the same when cancelled at that epoch and resumed
+// from `stem`'s checkpoints.
+void check_early_stop_survives_cancel(const RunWith& run, TrainOptions options,
+                                      const Folder& dir, const std::string& stem) {
+  const Parameters initial = initialize_parameters(small_config(), 4);
+  options.checkpoint_path = dir.file(stem + ".ckpt");
+  options.epochs = 10;
+  options.patience = 2;
+  options.learning_rate = options.min_learning_rate = 1e-30;  // never improves on epoch 1
+  Parameters straight = initial;
+  const TrainResult full = run(straight, options);
+  REQUIRE(full.stopped_early);
+  REQUIRE(full.epochs_run == 3);
+
+  options.checkpoint_path = dir.file(stem + "_split.ckpt");
+  options.progress = cancel_at(3);
+  Parameters split = initial;
+  REQUIRE(run(split, options).cancelled);
+  options.progress = nullptr;
+  options.resume = true;
+  split = initial;
+  const TrainResult resumed = run(split, options);
+  CHECK(resumed.stopped_early);
+  check_same_result(full, resumed);
+  CHECK(model_bytes(split) == model_bytes(straight));
+}
 
 }  // namespace
 
 TEST_CASE("a resumed run ends bit-identical to one that never stopped", "[train][checkpoint]") {
   const Dataset data = weekly_dataset(10, 100, 3);
   const Parameters initial = initialize_parameters(small_config(), 5);
-  TempDir dir;
+  Folder dir("checkpoint");
 
   TrainOptions straight_options = small_run(dir.file("straight.ckpt"));
   Parameters straight = initial;
@@ -95,71 +174,21 @@ TEST_CASE("a resumed run ends bit-identical to one that never stopped", "[train]
   REQUIRE(std::filesystem::exists(dir.file("straight.ckpt")));
   CHECK_FALSE(std::filesystem::exists(dir.file("straight.ckpt.tmp")));
 
-  SECTION("cancelled at the end of epoch 2") {
-    TrainOptions options = small_run(dir.file("split.ckpt"));
-    options.progress = cancel_at(2);
-    Parameters split = initial;
-    const TrainResult first = train_model(split, data, options);
-    REQUIRE(first.cancelled);
-    REQUIRE(first.epochs_run == 2);
-    options.progress = nullptr;
-    options.resume = true;
-    split = initial;  // the caller starts from the same initial weights; the checkpoint wins
-    const TrainResult second = train_model(split, data, options);
-    CHECK_FALSE(second.cancelled);
-    CHECK(second.resumed_epochs == 2);
-    check_same_result(full, second);
-    CHECK(to_model_buffer(split, default_metadata(split)) ==
-          to_model_buffer(straight, default_metadata(straight)));
-    // The last checkpoints agree byte for byte too.
-    CHECK(file_bytes(dir.file("split.ckpt")) == file_bytes(dir.file("straight.ckpt")));
-  }
-  SECTION("cancelled in the middle of epoch 3: the epoch is replayed from epoch 2's checkpoint") {
-    TrainOptions options = small_run(dir.file("mid.ckpt"));
-    options.progress_interval_steps = 1;
-    options.progress = cancel_at(0, 13);
-    Parameters split = initial;
-    const TrainResult first = train_model(split, data, options);
-    REQUIRE(first.cancelled);
-    REQUIRE(first.steps == 13);
-    options.progress = nullptr;
-    options.resume = true;
-    split = initial;
-    const TrainResult second = train_model(split, data, options);
-    CHECK(second.resumed_epochs == 2);
-    check_same_result(full, second);
-    CHECK(to_model_buffer(split, default_metadata(split)) ==
-          to_model_buffer(straight, default_metadata(straight)));
-  }
-  SECTION("cancelled in the first epoch: resumed from the starting point written at once") {
-    TrainOptions options = small_run(dir.file("first.ckpt"));
-    options.progress_interval_steps = 1;
-    options.progress = cancel_at(0, 3);
-    Parameters split = initial;
-    REQUIRE(train_model(split, data, options).cancelled);
-    options.progress = nullptr;
-    options.resume = true;
-    split = initial;
-    const TrainResult second = train_model(split, data, options);
-    CHECK(second.resumed_epochs == 0);
-    check_same_result(full, second);
-    CHECK(to_model_buffer(split, default_metadata(split)) ==
-          to_model_buffer(straight, default_metadata(straight)));
-  }
+  check_cancelled_runs_resume(training(data), small_run(""), dir, "",
+                              {initial, full, straight, file_bytes(dir.file("straight.ckpt"))});
   SECTION("resuming a finished run changes nothing") {
     straight_options.resume = true;
     Parameters again = initial;
     const TrainResult resumed = train_model(again, data, straight_options);
     check_same_result(full, resumed);
-    CHECK(to_model_buffer(again, default_metadata(again)) ==
-          to_model_buffer(straight, default_metadata(straight)));
+    CHECK(model_bytes(again) == model_bytes(straight));
   }
 }
 
 TEST_CASE("a resumed LoRA fine-tune gives the same adapter", "[train][checkpoint][lora]") {
   const Dataset data = weekly_dataset(10, 100, 4);
   const Parameters base = initialize_parameters(small_config(), 6);
-  TempDir dir;
+  Folder dir("checkpoint");
   TrainOptions options = small_run(dir.file("lora_straight.ckpt"));
   options.lora = LoraOptions{3, 6.0, {}};
   Parameters params = base;
@@ -186,36 +215,15 @@ TEST_CASE("a resumed LoRA fine-tune gives the same adapter", "[train][checkpoint
 
 TEST_CASE("an early stop survives a cancel at the stopping epoch", "[train][checkpoint]") {
   const Dataset data = weekly_dataset(6, 80, 4);
-  const Parameters initial = initialize_parameters(small_config(), 4);
-  TempDir dir;
-  TrainOptions options = small_run(dir.file("stop.ckpt"));
-  options.epochs = 10;
-  options.patience = 2;
-  options.learning_rate = options.min_learning_rate = 1e-30;  // never improves on epoch 1
-  Parameters straight = initial;
-  const TrainResult full = train_model(straight, data, options);
-  REQUIRE(full.stopped_early);
-  REQUIRE(full.epochs_run == 3);
-
-  options.checkpoint_path = dir.file("stop_split.ckpt");
-  options.progress = cancel_at(3);
-  Parameters split = initial;
-  REQUIRE(train_model(split, data, options).cancelled);
-  options.progress = nullptr;
-  options.resume = true;
-  split = initial;
-  const TrainResult resumed = train_model(split, data, options);
-  CHECK(resumed.stopped_early);
-  check_same_result(full, resumed);
-  CHECK(to_model_buffer(split, default_metadata(split)) ==
-        to_model_buffer(straight, default_metadata(straight)));
+  Folder dir("checkpoint");
+  check_early_stop_survives_cancel(training(data), small_run(""), dir, "stop");
 }
 
 TEST_CASE("resuming with other settings or without a checkpoint is refused",
           "[train][checkpoint]") {
   const Dataset data = weekly_dataset(6, 80, 5);
   const Parameters initial = initialize_parameters(small_config(), 5);
-  TempDir dir;
+  Folder dir("checkpoint");
   TrainOptions options = small_run(dir.file("run.ckpt"));
   options.epochs = 1;
   Parameters params = initial;
@@ -271,7 +279,7 @@ TEST_CASE("resuming with other settings or without a checkpoint is refused",
 TEST_CASE("damaged checkpoints give CorruptModel naming the problem", "[train][checkpoint]") {
   const Dataset data = weekly_dataset(6, 80, 5);
   const Parameters initial = initialize_parameters(small_config(), 5);
-  TempDir dir;
+  Folder dir("checkpoint");
   TrainOptions options = small_run(dir.file("good.ckpt"));
   options.epochs = 1;
   Parameters params = initial;
@@ -282,26 +290,8 @@ TEST_CASE("damaged checkpoints give CorruptModel naming the problem", "[train][c
   CHECK(write_checkpoint_buffer(read_checkpoint(bytes)) == bytes);
 
   // Truncation at a spread of lengths (every byte would take long: each read CRCs the file).
-  for (size_t length = 0; length < bytes.size(); length += length < 64 ? 1 : 97) {
-    INFO("truncated to " << length);
-    try {
-      read_checkpoint(std::span<const uint8_t>(bytes.data(), length));
-      FAIL("accepted");
-    } catch (const Error& e) {
-      REQUIRE(e.code() == ErrorCode::CorruptModel);
-    }
-  }
-  for (size_t offset = 0; offset < bytes.size(); offset += 89) {
-    INFO("byte flipped at " << offset);
-    std::vector<uint8_t> damaged = bytes;
-    damaged[offset] ^= 0x40;
-    try {
-      read_checkpoint(damaged);
-      FAIL("accepted");
-    } catch (const Error& e) {
-      REQUIRE(e.code() == ErrorCode::CorruptModel);
-    }
-  }
+  require_damage_refused(
+      bytes, [](std::span<const uint8_t> damaged) { read_checkpoint(damaged); }, 97, 89, 0x40);
 
   // Through train_model: the file's path and the problem are named.
   auto resume_from = [&](const std::vector<uint8_t>& content, const std::string& text) {
@@ -363,26 +353,11 @@ TEST_CASE("checkpoint fields round-trip, NaN losses and adapters included", "[tr
               "2 train and 0 validation losses for 3 epochs done");
 }
 
-namespace {
-
-PretrainOptions small_pretrain(const std::string& checkpoint) {
-  PretrainOptions o;
-  o.train = small_run(checkpoint);
-  o.mask_ratio = 0.4;
-  return o;
-}
-
-std::vector<uint8_t> model_bytes(const Parameters& params) {
-  return to_model_buffer(params, default_metadata(params));
-}
-
-}  // namespace
-
 TEST_CASE("a resumed pre-training run ends bit-identical to one that never stopped",
           "[train][checkpoint][pretrain]") {
   const Dataset data = weekly_dataset(10, 100, 8);
   const Parameters initial = initialize_parameters(small_config(), 9);
-  TempDir dir;
+  Folder dir("checkpoint");
 
   PretrainOptions straight_options = small_pretrain(dir.file("pre_straight.ckpt"));
   Parameters straight = initial;
@@ -420,49 +395,9 @@ TEST_CASE("a resumed pre-training run ends bit-identical to one that never stopp
       CHECK(saved.tensors[t].current != initial.values(t));
   }
 
-  auto resume_and_compare = [&](PretrainOptions options, int64_t resumed_epochs) {
-    options.train.progress = nullptr;
-    options.train.progress_interval_steps = 0;
-    options.train.resume = true;
-    Parameters split = initial;  // the caller starts from the same weights; the checkpoint wins
-    const TrainResult second = pretrain_model(split, data, options);
-    CHECK_FALSE(second.cancelled);
-    CHECK(second.resumed_epochs == resumed_epochs);
-    check_same_result(full, second);
-    CHECK(model_bytes(split) == model_bytes(straight));
-    CHECK(file_bytes(options.train.checkpoint_path) == straight_checkpoint);
-  };
-  SECTION("cancelled at the end of epoch 2") {
-    PretrainOptions options = small_pretrain(dir.file("pre_split.ckpt"));
-    options.train.progress = cancel_at(2);
-    Parameters split = initial;
-    const TrainResult first = pretrain_model(split, data, options);
-    REQUIRE(first.cancelled);
-    REQUIRE(first.epochs_run == 2);
-    resume_and_compare(options, 2);
-  }
-  SECTION("cancelled in the middle of epoch 3: the epoch is replayed from epoch 2's checkpoint") {
-    PretrainOptions options = small_pretrain(dir.file("pre_mid.ckpt"));
-    options.train.progress_interval_steps = 1;
-    options.train.progress = cancel_at(0, 13);
-    Parameters split = initial;
-    const TrainResult first = pretrain_model(split, data, options);
-    REQUIRE(first.cancelled);
-    REQUIRE(first.steps == 13);
-    REQUIRE(read_checkpoint_file(options.train.checkpoint_path).epochs_done == 2);
-    resume_and_compare(options, 2);
-  }
-  SECTION("cancelled in the first epoch: resumed from the starting point written at once") {
-    PretrainOptions options = small_pretrain(dir.file("pre_first.ckpt"));
-    options.train.progress_interval_steps = 1;
-    options.train.progress = cancel_at(0, 3);
-    Parameters split = initial;
-    REQUIRE(pretrain_model(split, data, options).cancelled);
-    const TrainCheckpoint start = read_checkpoint_file(options.train.checkpoint_path);
-    CHECK(start.epochs_done == 0);
-    CHECK(start.optimizer.steps == 0);
-    resume_and_compare(options, 0);
-  }
+  const PretrainOptions pre = small_pretrain("");
+  check_cancelled_runs_resume(pretraining(data, pre), pre.train, dir, "pre_",
+                              {initial, full, straight, straight_checkpoint});
   SECTION("resuming a finished run changes nothing") {
     straight_options.train.resume = true;
     Parameters again = initial;
@@ -473,9 +408,8 @@ TEST_CASE("a resumed pre-training run ends bit-identical to one that never stopp
     CHECK(file_bytes(dir.file("pre_straight.ckpt")) == straight_checkpoint);
   }
   SECTION("a checkpoint does not change the run") {
-    PretrainOptions options = small_pretrain("");
     Parameters plain = initial;
-    check_same_result(full, pretrain_model(plain, data, options));
+    check_same_result(full, pretrain_model(plain, data, pre));
     CHECK(model_bytes(plain) == model_bytes(straight));
   }
 }
@@ -483,35 +417,16 @@ TEST_CASE("a resumed pre-training run ends bit-identical to one that never stopp
 TEST_CASE("a pre-training early stop survives a cancel at the stopping epoch",
           "[train][checkpoint][pretrain]") {
   const Dataset data = weekly_dataset(6, 80, 4);
-  const Parameters initial = initialize_parameters(small_config(), 4);
-  TempDir dir;
-  PretrainOptions options = small_pretrain(dir.file("pre_stop.ckpt"));
-  options.train.epochs = 10;
-  options.train.patience = 2;
-  options.train.learning_rate = options.train.min_learning_rate = 1e-30;  // never improves
-  Parameters straight = initial;
-  const TrainResult full = pretrain_model(straight, data, options);
-  REQUIRE(full.stopped_early);
-  REQUIRE(full.epochs_run == 3);
-
-  options.train.checkpoint_path = dir.file("pre_stop_split.ckpt");
-  options.train.progress = cancel_at(3);
-  Parameters split = initial;
-  REQUIRE(pretrain_model(split, data, options).cancelled);
-  options.train.progress = nullptr;
-  options.train.resume = true;
-  split = initial;
-  const TrainResult resumed = pretrain_model(split, data, options);
-  CHECK(resumed.stopped_early);
-  check_same_result(full, resumed);
-  CHECK(model_bytes(split) == model_bytes(straight));
+  Folder dir("checkpoint");
+  const PretrainOptions pre = small_pretrain("");
+  check_early_stop_survives_cancel(pretraining(data, pre), pre.train, dir, "pre_stop");
 }
 
 TEST_CASE("pre-training refuses other settings and the other objective's checkpoints",
           "[train][checkpoint][pretrain]") {
   const Dataset data = weekly_dataset(6, 80, 5);
   const Parameters initial = initialize_parameters(small_config(), 5);
-  TempDir dir;
+  Folder dir("checkpoint");
   PretrainOptions pre = small_pretrain(dir.file("pre.ckpt"));
   pre.train.epochs = 1;
   Parameters params = initial;
@@ -571,7 +486,7 @@ TEST_CASE("pre-training refuses other settings and the other objective's checkpo
 TEST_CASE("damaged pre-training checkpoints give CorruptModel", "[train][checkpoint][pretrain]") {
   const Dataset data = weekly_dataset(6, 80, 5);
   const Parameters initial = initialize_parameters(small_config(), 5);
-  TempDir dir;
+  Folder dir("checkpoint");
   PretrainOptions options = small_pretrain(dir.file("pre_good.ckpt"));
   options.train.epochs = 1;
   Parameters params = initial;

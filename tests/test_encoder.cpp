@@ -24,11 +24,13 @@
 #include <vector>
 
 #include "error.hpp"
+#include "error_matchers.hpp"
 #include "model/encoder.hpp"
 #include "model/model_file.hpp"
 #include "test_kernels_util.hpp"
 
 using namespace invforecast;
+using invforecast::testing::check_error;
 using kernels::backend_of;
 using kernels::BackendKind;
 
@@ -134,19 +136,9 @@ ModelConfig default_config() {
 }
 
 ModelConfig small_config(NormKind norm) {
-  ModelConfig c;
-  c.context_length = 40;
-  c.patch_length = 8;
-  c.stride = 4;
-  c.d_model = 16;
-  c.heads = 4;
-  c.ffn_dim = 24;
-  c.layers = 2;
-  c.horizon = 6;
-  c.quantiles = {0.05, 0.25, 0.5, 0.75, 0.95};
-  c.normalization = norm;
-  c.revin_affine = norm == NormKind::Revin;
-  return c;
+  return {.context_length = 40, .patch_length = 8, .stride = 4, .d_model = 16, .heads = 4,
+          .ffn_dim = 24, .layers = 2, .horizon = 6, .quantiles = {0.05, 0.25, 0.5, 0.75, 0.95},
+          .normalization = norm, .revin_affine = norm == NormKind::Revin};
 }
 
 // Sales-like series: Poisson counts around a random level, some intermittent, some in the
@@ -174,18 +166,6 @@ void check_quantiles_ordered(const std::vector<float>& out, int64_t quantiles) {
     if (!std::isfinite(out[i]) || out[i] < 0.0f || (next_in_row && out[i] > out[i + 1])) ++violations;
   }
   CHECK(violations == 0);
-}
-
-template <class F>
-void check_error(F&& call, ErrorCode code, const std::string& substring) {
-  try {
-    call();
-    FAIL("expected an Error containing '" << substring << "'");
-  } catch (const Error& e) {
-    INFO(e.what());
-    CHECK(e.code() == code);
-    CHECK(std::string(e.what()).find(substring) != std::string::npos);
-  }
 }
 
 }  // namespace

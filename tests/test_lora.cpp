@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "error.hpp"
+#include "error_matchers.hpp"
+#include "test_files.hpp"
 #include "io/byte_io.hpp"
 #include "train/lora.hpp"
 #include "train/loss.hpp"
@@ -25,9 +27,9 @@
 #include "train_test_util.hpp"
 
 using namespace invforecast;
+using namespace invforecast::testing;
 using namespace invforecast::train;
 using namespace invforecast::train::testing;
-using Catch::Matchers::Contains;
 
 namespace {
 
@@ -52,25 +54,6 @@ Dataset peak_dataset(int series, int days, uint64_t seed) {
     d.series.push_back(make_series("p" + std::to_string(s), std::move(values)));
   }
   return d;
-}
-
-struct TempDir {
-  std::filesystem::path path =
-      std::filesystem::temp_directory_path() / ("invf_lora_test_" + std::to_string(::getpid()));
-  TempDir() { std::filesystem::create_directories(path); }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
-
-template <class F>
-void check_error(F&& f, ErrorCode code, const std::string& text) {
-  try {
-    f();
-    FAIL("no error, expected: " << text);
-  } catch (const Error& e) {
-    INFO(e.what());
-    CHECK(e.code() == code);
-    CHECK_THAT(e.what(), Contains(text));
-  }
 }
 
 
@@ -267,24 +250,14 @@ TEST_CASE("a LoRA fine-tune lowers the validation loss and leaves the base untou
   const ModelConfig config = small_config();
   // The base: trained briefly on one data set.
   Parameters base = initialize_parameters(config, 1);
-  TrainOptions pre;
-  pre.epochs = 3;
-  pre.steps_per_epoch = 15;
-  pre.batch_size = 32;
-  pre.learning_rate = 3e-3;
-  pre.threads = 2;
+  TrainOptions pre{.epochs = 3, .steps_per_epoch = 15, .batch_size = 32, .learning_rate = 3e-3,
+                   .threads = 2};
   train_model(base, weekly_dataset(24, 160, 5), pre);
 
   // The fine-tune: other series whose week has another shape (one peak day).
   const Dataset target = peak_dataset(16, 120, 31);
-  TrainOptions options;
-  options.epochs = 6;
-  options.steps_per_epoch = 15;
-  options.batch_size = 32;
-  options.learning_rate = 1e-2;
-  options.threads = 2;
-  options.patience = 0;
-  options.lora = LoraOptions{4, 8.0, {}};
+  TrainOptions options{.epochs = 6, .steps_per_epoch = 15, .batch_size = 32, .learning_rate = 1e-2,
+                       .threads = 2, .patience = 0, .lora = LoraOptions{4, 8.0, {}}};
   const WindowOptions wo{config.context_length, config.horizon, options.min_history,
                          config.horizon};
   const std::vector<Window> holdout = holdout_windows(target, wo);
@@ -342,7 +315,7 @@ TEST_CASE("adapter files round-trip and stay small for the default configuration
   CHECK(read_adapter(bytes) == adapter);
   CHECK(write_adapter_buffer(read_adapter(bytes)) == bytes);
 
-  TempDir dir;
+  Folder dir("lora");
   const std::string path = (dir.path / "small.invfa").string();
   write_adapter_file(path, adapter);
   CHECK(read_adapter_file(path) == adapter);
@@ -374,26 +347,8 @@ TEST_CASE("damaged, truncated or foreign adapter files are refused with the righ
   const LoraAdapter adapter = init_adapter(base, LoraOptions{2, 4.0, {}}, 5);
   const std::vector<uint8_t> bytes = write_adapter_buffer(adapter);
 
-  for (size_t length = 0; length < bytes.size(); ++length) {
-    INFO("truncated to " << length);
-    try {
-      read_adapter(std::span<const uint8_t>(bytes.data(), length));
-      FAIL("accepted");
-    } catch (const Error& e) {
-      REQUIRE(e.code() == ErrorCode::CorruptModel);
-    }
-  }
-  for (size_t offset = 0; offset < bytes.size(); ++offset) {
-    INFO("byte flipped at " << offset);
-    std::vector<uint8_t> damaged = bytes;
-    damaged[offset] ^= 0x10;
-    try {
-      read_adapter(damaged);
-      FAIL("accepted");
-    } catch (const Error& e) {
-      REQUIRE(e.code() == ErrorCode::CorruptModel);
-    }
-  }
+  require_damage_refused(
+      bytes, [](std::span<const uint8_t> damaged) { read_adapter(damaged); }, 1, 1, 0x10);
   check_error([&] { read_adapter(std::span<const uint8_t>(bytes.data(), 20)); },
               ErrorCode::CorruptModel, "truncated");
   std::vector<uint8_t> flipped = bytes;
@@ -428,7 +383,7 @@ TEST_CASE("damaged, truncated or foreign adapter files are refused with the righ
   check_error([&] { merge_adapter(initialize_parameters(wide, 3), adapter); },
               ErrorCode::InvalidArgument, "'layers.0.attn.qkv.weight' is [48, 16] in the adapter");
 
-  TempDir dir;
+  Folder dir("lora");
   check_error([&] { read_adapter_file((dir.path / "missing.invfa").string()); }, ErrorCode::Io,
               "cannot open adapter file");
   check_error([&] { write_adapter_file((dir.path / "no/such/dir.invfa").string(), adapter); },

@@ -25,20 +25,10 @@ namespace {
 
 // context 16, patch 4, stride 2 with end padding: (16 + 2 - 4) / 2 + 1 = 8 tokens.
 ModelConfig small_config() {
-  ModelConfig c;
-  c.context_length = 16;
-  c.patch_length = 4;
-  c.stride = 2;
-  c.padding = PaddingMode::ReplicateEnd;
-  c.d_model = 8;
-  c.heads = 2;
-  c.ffn_dim = 16;
-  c.layers = 1;
-  c.horizon = 3;
-  c.quantiles = {0.1, 0.5, 0.9};
-  c.normalization = NormKind::Revin;
-  c.revin_affine = true;
-  return c;
+  return {.context_length = 16, .patch_length = 4, .stride = 2,
+          .padding = PaddingMode::ReplicateEnd, .d_model = 8, .heads = 2, .ffn_dim = 16,
+          .layers = 1, .horizon = 3, .quantiles = {0.1, 0.5, 0.9},
+          .normalization = NormKind::Revin, .revin_affine = true};
 }
 
 ModelMetadata small_metadata() {

@@ -48,6 +48,14 @@ PretrainOptions small_pretrain_options() {
   return o;
 }
 
+// The reconstruction runs: 8 epochs of 25 steps of 32 windows, no early stop.
+PretrainOptions reconstruction_options() {
+  PretrainOptions o;
+  o.train = {.epochs = 8, .steps_per_epoch = 25, .batch_size = 32, .learning_rate = 3e-3,
+             .threads = 2, .patience = 0};
+  return o;
+}
+
 bool print_losses() { return std::getenv("INVF_PRINT_PRETRAIN") != nullptr; }
 
 }  // namespace
@@ -184,27 +192,10 @@ TEST_CASE("pre-training reports progress and can be cancelled", "[train][pretrai
   const Dataset data = weekly_dataset(6, 80, 2);
   Parameters params = initialize_parameters(small_config(), 2);
   PretrainOptions options = small_pretrain_options();
-  options.train.epochs = 5;
-  options.train.steps_per_epoch = 4;
-  options.train.batch_size = 8;
   options.train.threads = 1;
-  options.train.progress_interval_steps = 2;
   std::vector<TrainProgress> seen;
-  options.train.progress = [&seen](const TrainProgress& p) {
-    seen.push_back(p);
-    return !(p.epoch_end && p.epoch == 2);
-  };
-  const TrainResult result = pretrain_model(params, data, options);
-  CHECK(result.cancelled);
-  CHECK(result.epochs_run == 2);
-  CHECK(result.steps == 8);
-  REQUIRE(seen.size() == 6);
-  CHECK(seen[2].epoch_end);
-  CHECK(seen[2].step == 4);
-  CHECK(seen[2].total_steps == 20);
-  CHECK(std::isnan(seen[0].val_loss));
-  CHECK(std::isfinite(seen[2].val_loss));
-  CHECK(seen[5].train_loss > 0.0);
+  testing::cancel_after_epoch_2(options.train, seen);
+  testing::check_cancelled_after_epoch_2(pretrain_model(params, data, options), seen);
   // The kept body is the better epoch's: bit for bit that of the same run stopped after epoch 1
   // exactly when epoch 1 reported the lower loss (a tie keeps the first).
   Parameters stopped = initialize_parameters(small_config(), 2);
@@ -220,13 +211,7 @@ TEST_CASE("pre-training learns to reconstruct masked weeks of seasonal series",
   const Dataset data = weekly_dataset(32, 200, 5);
   const ModelConfig config = small_config();
   Parameters params = initialize_parameters(config, 1);
-  PretrainOptions options;
-  options.train.epochs = 8;
-  options.train.steps_per_epoch = 25;
-  options.train.batch_size = 32;
-  options.train.learning_rate = 3e-3;
-  options.train.threads = 2;
-  options.train.patience = 0;
+  PretrainOptions options = reconstruction_options();
 
   // Two references on the hold-out contexts (pretrain.hpp's validation windows), with masks
   // drawn here: the untrained body with a fresh reconstruction head, and predicting every
@@ -302,25 +287,14 @@ TEST_CASE("a pre-trained body fine-tunes on small new shops as well as a fresh o
   const Dataset stores = weekly_dataset(48, 250, 31);
   const Parameters initial = initialize_parameters(config, 7);
   Parameters pretrained = initial;
-  PretrainOptions pre;
-  pre.train.epochs = 8;
-  pre.train.steps_per_epoch = 25;
-  pre.train.batch_size = 32;
-  pre.train.learning_rate = 3e-3;
-  pre.train.threads = 2;
-  pre.train.patience = 0;
+  const PretrainOptions pre = reconstruction_options();
   const TrainResult pre_result = pretrain_model(pretrained, stores, pre);
 
   // New shops of 12 series with 11 weeks of history: a small fine-tuning budget from the
   // pre-trained body, and the same budget from the same initial weights (the forecast head is
   // the same in both: pre-training leaves it as initialised).
-  TrainOptions fine;
-  fine.epochs = 4;
-  fine.steps_per_epoch = 8;
-  fine.batch_size = 16;
-  fine.learning_rate = 3e-3;
-  fine.threads = 2;
-  fine.patience = 0;
+  TrainOptions fine{.epochs = 4, .steps_per_epoch = 8, .batch_size = 16, .learning_rate = 3e-3,
+                    .threads = 2, .patience = 0};
   const WindowOptions wo{config.context_length, config.horizon, fine.min_history, config.horizon};
   double pretrained_total = 0.0, scratch_total = 0.0, initial_total = 0.0;
   int pretrained_wins = 0, shops = 0;

@@ -285,11 +285,7 @@ TEST_CASE("parameters round-trip through a model file", "[train][params]") {
 // ---------------------------------------------------------------------------
 TEST_CASE("training is deterministic for a seed and thread count", "[train][trainer]") {
   const Dataset data = weekly_dataset(12, 100, 21);
-  TrainOptions options;
-  options.epochs = 2;
-  options.steps_per_epoch = 8;
-  options.batch_size = 16;
-  options.threads = 2;
+  TrainOptions options{.epochs = 2, .steps_per_epoch = 8, .batch_size = 16, .threads = 2};
   options.seed = 9;
   auto run = [&]() {
     Parameters p = initialize_parameters(small_config(), 3);
@@ -306,13 +302,8 @@ TEST_CASE("training learns weekly seasonality better than seasonal naive", "[tra
   const Dataset data = weekly_dataset(24, 160, 5);
   const ModelConfig config = small_config();
   Parameters params = initialize_parameters(config, 1);
-  TrainOptions options;
-  options.epochs = 12;
-  options.steps_per_epoch = 20;
-  options.batch_size = 32;
-  options.learning_rate = 3e-3;
-  options.threads = 2;
-  options.patience = 4;
+  TrainOptions options{.epochs = 12, .steps_per_epoch = 20, .batch_size = 32,
+                       .learning_rate = 3e-3, .threads = 2, .patience = 4};
 
   const WindowOptions wo{config.context_length, config.horizon, 1, config.horizon};
   const std::vector<Window> holdout = holdout_windows(data, wo);
@@ -372,27 +363,9 @@ TEST_CASE("training reports progress and can be cancelled", "[train][trainer]") 
   Parameters params = initialize_parameters(small_config(), 2);
   const Parameters initial = params;
   TrainOptions options;
-  options.epochs = 5;
-  options.steps_per_epoch = 4;
-  options.batch_size = 8;
-  options.progress_interval_steps = 2;
   std::vector<TrainProgress> seen;
-  options.progress = [&seen](const TrainProgress& p) {
-    seen.push_back(p);
-    return !(p.epoch_end && p.epoch == 2);
-  };
-  const TrainResult result = train_model(params, data, options);
-  CHECK(result.cancelled);
-  CHECK(result.epochs_run == 2);
-  CHECK(result.steps == 8);
-  // Two step reports per epoch, then the epoch's report.
-  REQUIRE(seen.size() == 6);
-  CHECK(seen[2].epoch_end);
-  CHECK(seen[2].step == 4);
-  CHECK(seen[2].total_steps == 20);
-  CHECK(std::isfinite(seen[2].val_loss));
-  CHECK(std::isnan(seen[0].val_loss));
-  CHECK(seen[5].train_loss > 0.0);
+  cancel_after_epoch_2(options, seen);
+  check_cancelled_after_epoch_2(train_model(params, data, options), seen);
   CHECK(seen[5].samples_per_second > 0.0);
   CHECK(params.values("head.weight") != initial.values("head.weight"));
 
@@ -404,11 +377,7 @@ TEST_CASE("training reports progress and can be cancelled", "[train][trainer]") 
 TEST_CASE("training stops early after `patience` epochs without improvement", "[train][trainer]") {
   const Dataset data = weekly_dataset(6, 80, 4);
   Parameters params = initialize_parameters(small_config(), 4);
-  TrainOptions options;
-  options.epochs = 10;
-  options.steps_per_epoch = 2;
-  options.batch_size = 8;
-  options.patience = 2;
+  TrainOptions options{.epochs = 10, .steps_per_epoch = 2, .batch_size = 8, .patience = 2};
   // A learning rate far below float resolution: the validation loss never changes, so it never
   // improves on the first epoch's.
   options.learning_rate = options.min_learning_rate = 1e-30;
@@ -447,11 +416,7 @@ TEST_CASE("training with more threads than windows leaves the extra shares empty
   // Batch 3 over 4 threads: shares {}, {0}, {1}, {2}; over 3 threads: {0}, {1}, {2}.  The
   // gradients are summed in the same order (0 + g0 == g0 exactly), so both runs agree bit for bit.
   const Dataset data = weekly_dataset(5, 70, 8);
-  TrainOptions options;
-  options.epochs = 2;
-  options.steps_per_epoch = 3;
-  options.batch_size = 3;
-  options.holdout_days = 0;
+  TrainOptions options{.epochs = 2, .steps_per_epoch = 3, .batch_size = 3, .holdout_days = 0};
   auto run = [&](int threads) {
     options.threads = threads;
     Parameters p = initialize_parameters(small_config(), 8);
@@ -465,11 +430,8 @@ TEST_CASE("training updates only the trainable tensors", "[train][trainer]") {
   const Dataset data = weekly_dataset(6, 80, 6);
   Parameters params = initialize_parameters(small_config(), 6);
   const Parameters initial = params;
-  TrainOptions options;
-  options.epochs = 1;
-  options.steps_per_epoch = 3;
-  options.batch_size = 8;
-  options.trainable_prefixes = {"head."};
+  TrainOptions options{.epochs = 1, .steps_per_epoch = 3, .batch_size = 8,
+                       .trainable_prefixes = {"head."}};
   train_model(params, data, options);
   for (size_t t = 0; t < params.size(); ++t) {
     INFO(params.specs()[t].name);
@@ -483,10 +445,7 @@ TEST_CASE("training updates only the trainable tensors", "[train][trainer]") {
 }
 
 TEST_CASE("a diverging run fails with Diverged, naming the step", "[train][trainer]") {
-  TrainOptions options;
-  options.epochs = 1;
-  options.batch_size = 8;
-  options.warmup_steps = 0;
+  TrainOptions options{.epochs = 1, .batch_size = 8, .warmup_steps = 0};
   // AdamW moves every weight by about the learning rate in its first step: 1e30 puts products
   // of two weights beyond float range (3.4e38) in the next forward pass.
   options.learning_rate = options.min_learning_rate = 1e30;

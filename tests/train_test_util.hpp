@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <numbers>
@@ -21,38 +22,50 @@
 #include "io/mapped_file.hpp"
 #include "train/parameters.hpp"
 #include "train/random.hpp"
+#include "train/trainer.hpp"
 
 namespace invforecast::train::testing {
 
 inline ModelConfig small_config() {
-  ModelConfig c;
-  c.context_length = 28;
-  c.patch_length = 7;
-  c.stride = 7;
-  c.padding = PaddingMode::None;
-  c.d_model = 16;
-  c.heads = 2;
-  c.ffn_dim = 32;
-  c.layers = 1;
-  c.horizon = 7;
-  c.quantiles = {0.1, 0.5, 0.9};
-  return c;
+  return {.context_length = 28, .patch_length = 7, .stride = 7, .padding = PaddingMode::None,
+          .d_model = 16, .heads = 2, .ffn_dim = 32, .layers = 1, .horizon = 7,
+          .quantiles = {0.1, 0.5, 0.9}};
 }
 
 // Two layers, end padding, 4 tokens: the gradient checks' model.
 inline ModelConfig tiny_config() {
-  ModelConfig c;
-  c.context_length = 16;
-  c.patch_length = 4;
-  c.stride = 4;
-  c.padding = PaddingMode::ReplicateEnd;
-  c.d_model = 8;
-  c.heads = 2;
-  c.ffn_dim = 16;
-  c.layers = 2;
-  c.horizon = 3;
-  c.quantiles = {0.1, 0.5, 0.9};
-  return c;
+  return {.context_length = 16, .patch_length = 4, .stride = 4,
+          .padding = PaddingMode::ReplicateEnd, .d_model = 8, .heads = 2, .ffn_dim = 16,
+          .layers = 2, .horizon = 3, .quantiles = {0.1, 0.5, 0.9}};
+}
+
+// 5 epochs of 4 steps (batch 8) reporting every 2 steps into `seen`, cancelled at the end of
+// epoch 2.
+inline void cancel_after_epoch_2(TrainOptions& o, std::vector<TrainProgress>& seen) {
+  o.epochs = 5;
+  o.steps_per_epoch = 4;
+  o.batch_size = 8;
+  o.progress_interval_steps = 2;
+  o.progress = [&seen](const TrainProgress& p) {
+    seen.push_back(p);
+    return !(p.epoch_end && p.epoch == 2);
+  };
+}
+
+// The result and the reports of a run set up by cancel_after_epoch_2.
+inline void check_cancelled_after_epoch_2(const TrainResult& result,
+                                          const std::vector<TrainProgress>& seen) {
+  CHECK(result.cancelled);
+  CHECK(result.epochs_run == 2);
+  CHECK(result.steps == 8);
+  // Two step reports per epoch, then the epoch's report.
+  REQUIRE(seen.size() == 6);
+  CHECK(seen[2].epoch_end);
+  CHECK(seen[2].step == 4);
+  CHECK(seen[2].total_steps == 20);
+  CHECK(std::isnan(seen[0].val_loss));
+  CHECK(std::isfinite(seen[2].val_loss));
+  CHECK(seen[5].train_loss > 0.0);
 }
 
 inline Series make_series(std::string id, std::vector<double> values) {
