@@ -117,6 +117,8 @@ INVF_API void invf_status_release(invf_status* status);
  * their "threads" shares, so their results do not change).  One
  * call holds the pool at a time: a parallel call made meanwhile from another
  * host thread runs on its calling thread alone (never waits, never fails).
+ * After a parallel call its workers stay runnable, yielding the CPU, for
+ * 20 ms before they sleep, so that calls made in a loop find them awake.
  * oneDNN and OpenMP: each worker, and the calling thread while it works for
  * the pool, caps its OpenMP team to one thread (omp_set_num_threads(1) on
  * that thread), so the GEMMs of a parallel call never spawn more threads

@@ -85,7 +85,7 @@ class ThreadPool {
 
   std::mutex mutex_;  // guards what follows up to errors
   std::condition_variable start_, done_;
-  uint64_t generation_ = 0;
+  std::atomic<uint64_t> generation_{0};  // written under mutex_, read while spinning
   size_t active_ = 0;   // workers taking part in the current run
   size_t pending_ = 0;  // of them, threads not yet finished
   bool stopping_ = false;
