@@ -38,15 +38,6 @@ CovariateView view_of(const Column& column, size_t series) {
 
 }  // namespace
 
-const char* to_string(CovariateRole role) {
-  switch (role) {
-    case CovariateRole::Static: return "static";
-    case CovariateRole::PastOnly: return "past-only";
-    case CovariateRole::KnownFuture: return "known-future";
-  }
-  return "?";
-}
-
 CovariateView CovariateView::slice(size_t offset, size_t count) const {
   CovariateView v = *this;
   if (numeric)

@@ -28,8 +28,6 @@ namespace invforecast {
 
 enum class CovariateRole { Static, PastOnly, KnownFuture };
 
-const char* to_string(CovariateRole role);
-
 // One covariate of one series: numeric (values, NaN = unknown) or categorical
 // (codes indexing levels, -1 = none).  A static covariate holds one value.
 struct CovariateView {

@@ -87,7 +87,6 @@ EncoderWorkspace::EncoderWorkspace(const ModelConfig& config, const kern::Backen
 EncoderModel::EncoderModel(ModelFile file, const kern::Backend& backend)
     : file_(std::move(file)), backend_(&backend) {
   const ModelConfig& c = file_.config();
-  median_index_ = c.median_quantile_index();
   const int64_t D = c.d_model, N = c.num_tokens();
   const bool affine = c.normalization == NormKind::Revin && c.revin_affine;
   float revin[2] = {1.0f, 0.0f};

@@ -97,7 +97,6 @@ class EncoderModel {
   const ModelConfig& config() const { return file_.config(); }
   const ModelFile& file() const { return file_; }
   const kernels::Backend& backend() const { return *backend_; }
-  int64_t median_index() const { return median_index_; }
   int64_t outputs_per_series() const { return config().horizon * config().num_quantiles(); }
 
   EncoderWorkspace make_workspace(
@@ -135,7 +134,6 @@ class EncoderModel {
 
   ModelFile file_;
   const kernels::Backend* backend_;
-  int64_t median_index_ = 0;
   // Copies in the backend's memory of the tensors read in place (all but
   // the linear layers' weights): RevIN's pair ((1, 0) when the model has
   // none), the positional embedding and the LayerNorms.

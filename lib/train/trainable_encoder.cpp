@@ -20,7 +20,6 @@ TrainableEncoder<T>::TrainableEncoder(const ModelConfig& config, const kern::Bac
   const T unit[2] = {T(1), T(0)};
   backend.upload(ctx_, unit_.data(), unit, sizeof unit);
   tokens_ = config_.num_tokens();
-  median_index_ = config_.median_quantile_index();
   // Tensor positions in expected_tensors order, looked up once.
   const ParameterSet<T> names(config_);
   if (revin_affine()) {

@@ -131,7 +131,7 @@ class TrainableEncoder {
 
   ModelConfig config_;
   kernels::Context ctx_;
-  int64_t tokens_ = 0, median_index_ = 0, batch_ = 0;
+  int64_t tokens_ = 0, batch_ = 0;
   bool head_ran_ = false;  // the last forward pass was forward(), not forward_tokens()
   bool masked_ = false;    // the last forward pass hid positions (hidden_)
   size_t revin_weight_ = 0, revin_bias_ = 0, patch_weight_ = 0, patch_bias_ = 0, pos_embed_ = 0,
