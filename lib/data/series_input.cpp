@@ -55,6 +55,7 @@ size_t SeriesInput::known_days() const {
 
 SeriesInput SeriesInput::from(size_t days) const {
   SeriesInput out = *this;
+  out.start = start + static_cast<Day>(days);
   out.target = target.subspan(days);
   for (CovariateView& c : out.past) c = c.slice(days, c.size() - days);
   for (CovariateView& c : out.known) c = c.slice(days, c.size() - days);
@@ -105,6 +106,7 @@ SeriesInput SeriesInputs::at(size_t series, size_t origin, size_t horizon) const
          s.values.size());
   SeriesInput in;
   in.id = s.id;
+  in.start = s.start_day;
   in.target = std::span<const double>(s.values).first(origin);
   const size_t known_end = std::min(s.values.size(), origin + horizon);
   for (size_t c = 0; c < data_->columns.size(); ++c) {

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/date.hpp"
 #include "data/dataset.hpp"
 
 namespace invforecast {
@@ -52,6 +53,9 @@ struct SeriesInput {
   SeriesInput(const Range& sales) : target(std::ranges::data(sales), std::ranges::size(sales)) {}
 
   std::string_view id;
+  // Date of target[0] (and of index 0 of every time-varying covariate): the
+  // calendar the model derives its day-of-week, month and week features from.
+  Day start = 0;
   // Sales of the days before the origin, oldest first.
   std::span<const double> target;
   // Aligned with target, the same length.
