@@ -104,11 +104,39 @@ invf_status* invf_model_quantile_levels(const invf_model* model, double* buffer,
   });
 }
 
+invf_status* invf_model_feature_count(const invf_model* model, uint64_t* out) {
+  return guarded([&] {
+    const invf_model& m = model_ref(model);
+    require(out, "out");
+    *out = m.runtime->model().file().metadata().features.size();
+  });
+}
+
+invf_status* invf_model_feature(const invf_model* model, uint64_t index, const char** name,
+                                const char** kind, const char** role) {
+  return guarded([&] {
+    const std::vector<FeatureSpec>& features = model_ref(model).runtime->model().file().metadata().features;
+    if (index >= features.size())
+      fail(ErrorCode::InvalidArgument, "feature index {} is out of range (the model has {})", index,
+           features.size());
+    const FeatureSpec& f = features[index];
+    // to_string gives views of string literals: NUL-terminated and static.
+    if (name) *name = f.name.c_str();
+    if (kind) *kind = to_string(f.kind).data();
+    if (role) *role = to_string(f.role).data();
+  });
+}
+
 invf_status* invf_model_forecast(const invf_model* model, const float* context, size_t batch,
                                  size_t context_length, float* out, size_t out_capacity) {
   return guarded([&] {
     const invf_model& m = model_ref(model);
     const EncoderModel& encoder = m.runtime->model();
+    if (encoder.has_covariates())
+      fail(ErrorCode::Unsupported,
+           "this model reads covariates ({} features), which raw arrays do not carry: forecast it "
+           "from a dataset (invf_forecaster_create_model)",
+           encoder.file().metadata().features.size());
     const auto expected_length = static_cast<size_t>(encoder.config().context_length);
     if (context_length != expected_length)
       fail(ErrorCode::InvalidArgument,

@@ -18,7 +18,7 @@ struct TrainFlags {
   std::string out;
   TrainingFlags training;
   long long context_length = 0;
-  std::string init, finetune, objective, checkpoint, adapter;
+  std::string init, finetune, objective, checkpoint, adapter, covariates, past_only;
   bool resume = false;
   ProgressMode progress = ProgressMode::Auto;
 };
@@ -92,6 +92,8 @@ void run_train(const TrainFlags& flags) {
   if (!flags.objective.empty()) options.set("objective", flags.objective);
   if (!flags.checkpoint.empty()) options.set("checkpoint", flags.checkpoint);
   if (flags.resume) options.set("resume", "true");
+  if (!flags.covariates.empty()) options.set("covariates", flags.covariates);
+  if (!flags.past_only.empty()) options.set("past_only", flags.past_only);
 
   std::unique_ptr<invf::Model> base;
   if (from_base) {
@@ -135,6 +137,16 @@ void run_train(const TrainFlags& flags) {
       model.provenance("best_epoch").c_str(), model.provenance("best_val_loss").c_str(),
       model.provenance("steps").c_str(), seconds);
   if (!flags.adapter.empty()) std::printf("wrote adapter %s\n", flags.adapter.c_str());
+  const std::vector<invf::Model::Feature> features = model.features();
+  if (features.size() > 1) {
+    std::printf("covariates:");
+    for (size_t i = 1; i < features.size(); ++i)
+      std::printf("%s %s (%s, %s)", i == 1 ? "" : ",", features[i].name.c_str(),
+                  features[i].role.c_str(), features[i].kind.c_str());
+    std::printf("\n");
+  } else {
+    std::printf("covariates: none (the sales history alone)\n");
+  }
 }
 
 }  // namespace
@@ -153,6 +165,12 @@ void register_train(CLI::App& app) {
   flags->training.add_to(*command);
   command->add_option("--context-length", flags->context_length,
                       "Days of history the model reads (new models; default 336)");
+  command->add_option("--covariates", flags->covariates,
+                      "Columns the model reads: all (default; with the calendar), none (the "
+                      "sales alone), or a comma-separated list (docs/covariates.md)");
+  command->add_option("--past-only", flags->past_only,
+                      "Comma-separated columns known only up to the forecast origin (the others "
+                      "that vary are known in advance)");
   command->add_option("--init", flags->init, "Start from this model's weights (fine-tuning)")
       ->type_name("BASE_MODEL");
   command->add_option("--finetune", flags->finetune,

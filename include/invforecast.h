@@ -475,7 +475,10 @@ INVF_API invf_status* invf_model_quantile_levels(const invf_model* model, double
  * not depend on the thread count (bit for bit).  The library keeps a pool
  * of activation buffers per model, reused by later calls, so once warm a
  * call with one worker ("threads" = 1, or a batch of one tile) allocates
- * nothing; several workers allocate only to start their threads. */
+ * nothing; several workers allocate only to start their threads.  A model
+ * with covariates (invf_model_feature_count > 1) needs dates and covariate
+ * values, which raw arrays do not carry: INVF_ERR_UNSUPPORTED; forecast it
+ * from a dataset (invf_forecaster_create_model). */
 INVF_API invf_status* invf_model_forecast(const invf_model* model, const float* context,
                                           size_t batch, size_t context_length, float* out,
                                           size_t out_capacity);
@@ -591,6 +594,20 @@ INVF_API invf_status* invf_model_save_adapter(const invf_model* model, const cha
  * missing one with INVF_ERR_IO. */
 INVF_API invf_status* invf_model_load_adapter(const invf_model* base, const char* path,
                                               const invf_options* options, invf_model** out);
+/* The features the model reads, the target first (index 0), then its
+ * covariates (docs/covariates.md): a model of the target alone has 1.
+ * Never fails for a valid handle. */
+INVF_API invf_status* invf_model_feature_count(const invf_model* model, uint64_t* out);
+/* Feature `index` (< invf_model_feature_count): its name (a data column or
+ * a calendar feature: day_of_week, day_of_month, month, week_of_year),
+ * kind ("real" | "categorical") and role ("target" | "past_covariate" |
+ * "future_covariate" | "static_covariate"); each pointer may be NULL, and
+ * the strings stay valid while the model lives.  INVF_ERR_INVALID_ARGUMENT
+ * for an index out of range. */
+INVF_API invf_status* invf_model_feature(const invf_model* model, uint64_t index,
+                                         const char** name, const char** kind,
+                                         const char** role);
+
 /* A training-provenance value of the model by key (e.g. "objective",
  * "epochs_run", "best_epoch", "best_val_loss", "steps", "seed", "finetune";
  * only reproducible facts, so the same training gives the same file);

@@ -530,6 +530,22 @@ class Model {
     return value;
   }
 
+  // The features the model reads: the target, then its covariates.
+  struct Feature {
+    std::string name, kind, role;
+  };
+  std::vector<Feature> features() const {
+    uint64_t count = 0;
+    detail::check(invf_model_feature_count(handle_.get(), &count));
+    std::vector<Feature> out;
+    for (uint64_t i = 0; i < count; ++i) {
+      const char *name = nullptr, *kind = nullptr, *role = nullptr;
+      detail::check(invf_model_feature(handle_.get(), i, &name, &kind, &role));
+      out.push_back({name, kind, role});
+    }
+    return out;
+  }
+
   const invf_model* get() const noexcept { return handle_.get(); }
 
  private:

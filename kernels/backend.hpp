@@ -121,6 +121,24 @@ struct OpTable {
   void (*patchify_backward)(const Context&, const T* d_patches, const uint8_t* hidden, T* dx,
                             int64_t series, int64_t length, int64_t patch_length, int64_t stride,
                             int64_t tokens);
+  void (*add_groups)(const Context&, const T* x, T* y, int64_t groups, int64_t group_rows,
+                     int64_t cols, T scale);
+  void (*sum_groups)(const Context&, const T* x, T* y, int64_t groups, int64_t group_rows,
+                     int64_t cols, T scale);
+  void (*copy_block)(const Context&, const T* src, int64_t src_ld, T* dst, int64_t dst_ld,
+                     int64_t rows, int64_t cols);
+  void (*embedding_gather)(const Context&, const T* table, const int32_t* codes,
+                           int64_t code_stride, T* out, int64_t out_ld, int64_t rows,
+                           int64_t entries, int64_t dim);
+  void (*embedding_scatter_add)(const Context&, const T* d_out, int64_t out_ld,
+                                const int32_t* codes, int64_t code_stride, T* d_table,
+                                int64_t rows, int64_t entries, int64_t dim);
+  void (*patchify_channels_forward)(const Context&, const T* x, T* patches, int64_t series,
+                                    int64_t length, int64_t channels, int64_t patch_length,
+                                    int64_t stride, int64_t tokens);
+  void (*patchify_channels_backward)(const Context&, const T* d_patches, T* dx, int64_t series,
+                                     int64_t length, int64_t channels, int64_t patch_length,
+                                     int64_t stride, int64_t tokens);
   void (*bias_gelu_forward)(const Context&, const T* x, const T* bias, T* y, int64_t rows,
                             int64_t cols);
   void (*bias_gelu_backward)(const Context&, const T* x, const T* bias, const T* dy, T* dx,

@@ -16,6 +16,7 @@ const cpu::CpuKernels& isa() { return cpu::kernels_for(active_cpu_isa()); }
 
 OpTable<float> cpu_table() {
   OpTable<float> t{};
+  reference::set_host_data_ops(t);
   t.linear_forward = [](const Context&, const float* x, const float* w, const float* b, float* y,
                         int64_t rows, int64_t in, int64_t out, Epilogue epilogue) {
     if (rows > 0) cpu::gemm(false, true, rows, out, in, x, w, b, y, epilogue);
@@ -37,24 +38,6 @@ OpTable<float> cpu_table() {
     if (dx) cpu::gemm(false, false, rows, in, out, dy, w, nullptr, dx);
     if (dw) cpu::gemm(true, false, out, in, rows, dy, x, nullptr, dw);
     if (db) isa().column_sums(dy, db, rows, out);
-  };
-  t.add_rows = [](const Context&, const float* x, float* y, int64_t rows, int64_t cols,
-                  int64_t period) { reference::add_rows(x, y, rows, cols, period); };
-  t.add_rows_backward = [](const Context&, const float* dy, float* dx, int64_t rows, int64_t cols,
-                           int64_t period) { reference::add_rows_backward(dy, dx, rows, cols, period); };
-  t.clamp_min = [](const Context&, float* y, int64_t count, float floor) {
-    reference::clamp_min(y, count, floor);
-  };
-  t.patchify_forward = [](const Context&, const float* x, const uint8_t* hidden, float* patches,
-                          int64_t series, int64_t length, int64_t patch_length, int64_t stride,
-                          int64_t tokens) {
-    reference::patchify_forward(x, hidden, patches, series, length, patch_length, stride, tokens);
-  };
-  t.patchify_backward = [](const Context&, const float* d_patches, const uint8_t* hidden,
-                           float* dx, int64_t series, int64_t length, int64_t patch_length,
-                           int64_t stride, int64_t tokens) {
-    reference::patchify_backward(d_patches, hidden, dx, series, length, patch_length, stride,
-                                 tokens);
   };
   t.bias_gelu_forward = [](const Context&, const float* x, const float* bias, float* y,
                            int64_t rows, int64_t cols) {

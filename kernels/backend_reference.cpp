@@ -14,6 +14,7 @@ namespace ref = reference;
 template <class T>
 OpTable<T> reference_table() {
   OpTable<T> t{};
+  ref::set_host_data_ops(t);
   t.linear_forward = [](const Context&, const T* x, const T* w, const T* b, T* y, int64_t rows,
                         int64_t in, int64_t out, Epilogue epilogue) {
     ref::linear_forward(x, w, b, y, rows, in, out);
@@ -22,22 +23,6 @@ OpTable<T> reference_table() {
   t.linear_backward = [](const Context&, const T* x, const T* w, const T* dy, T* dx, T* dw, T* db,
                          int64_t rows, int64_t in, int64_t out) {
     ref::linear_backward(x, w, dy, dx, dw, db, rows, in, out);
-  };
-  t.add_rows = [](const Context&, const T* x, T* y, int64_t rows, int64_t cols, int64_t period) {
-    ref::add_rows(x, y, rows, cols, period);
-  };
-  t.add_rows_backward = [](const Context&, const T* dy, T* dx, int64_t rows, int64_t cols,
-                           int64_t period) { ref::add_rows_backward(dy, dx, rows, cols, period); };
-  t.clamp_min = [](const Context&, T* y, int64_t count, T floor) { ref::clamp_min(y, count, floor); };
-  t.patchify_forward = [](const Context&, const T* x, const uint8_t* hidden, T* patches,
-                          int64_t series, int64_t length, int64_t patch_length, int64_t stride,
-                          int64_t tokens) {
-    ref::patchify_forward(x, hidden, patches, series, length, patch_length, stride, tokens);
-  };
-  t.patchify_backward = [](const Context&, const T* d_patches, const uint8_t* hidden, T* dx,
-                           int64_t series, int64_t length, int64_t patch_length, int64_t stride,
-                           int64_t tokens) {
-    ref::patchify_backward(d_patches, hidden, dx, series, length, patch_length, stride, tokens);
   };
   t.bias_gelu_forward = [](const Context&, const T* x, const T* bias, T* y, int64_t rows,
                            int64_t cols) { ref::bias_gelu_forward(x, bias, y, rows, cols); };

@@ -215,6 +215,104 @@ void patchify_backward(const Context& ctx, const T* d_patches, const uint8_t* hi
 }
 
 template <class T>
+void add_groups(const Context& ctx, const T* x, Same<T>* y, int64_t groups, int64_t group_rows,
+                int64_t cols, Same<T> scale) {
+  constexpr const char* op = "add_groups";
+  require_rows(groups, op);
+  require_positive(group_rows, op, "group_rows");
+  require_positive(cols, op, "cols");
+  require_rows_data(x, groups, op, "x");
+  require_rows_data(y, groups, op, "y");
+  dispatch(ctx, op, &OpTable<T>::add_groups, x, y, groups, group_rows, cols, scale);
+}
+
+template <class T>
+void sum_groups(const Context& ctx, const T* x, Same<T>* y, int64_t groups, int64_t group_rows,
+                int64_t cols, Same<T> scale) {
+  constexpr const char* op = "sum_groups";
+  require_rows(groups, op);
+  require_positive(group_rows, op, "group_rows");
+  require_positive(cols, op, "cols");
+  require_rows_data(x, groups, op, "x");
+  require_rows_data(y, groups, op, "y");
+  dispatch(ctx, op, &OpTable<T>::sum_groups, x, y, groups, group_rows, cols, scale);
+}
+
+template <class T>
+void copy_block(const Context& ctx, const T* src, int64_t src_ld, Same<T>* dst, int64_t dst_ld,
+                int64_t rows, int64_t cols) {
+  constexpr const char* op = "copy_block";
+  require_rows(rows, op);
+  require_positive(cols, op, "cols");
+  if (src_ld < cols || dst_ld < cols)
+    fail(ErrorCode::InvalidArgument, "{}: row strides {} and {} must be >= cols {}", op, src_ld,
+         dst_ld, cols);
+  require_rows_data(src, rows, op, "src");
+  require_rows_data(dst, rows, op, "dst");
+  dispatch(ctx, op, &OpTable<T>::copy_block, src, src_ld, dst, dst_ld, rows, cols);
+}
+
+static void check_embedding(int64_t rows, int64_t entries, int64_t dim, int64_t code_stride,
+                     int64_t out_ld, const void* table, const void* codes, const void* out,
+                     const char* op) {
+  require_rows(rows, op);
+  require_positive(entries, op, "entries");
+  require_positive(dim, op, "dim");
+  require_positive(code_stride, op, "code_stride");
+  if (out_ld < dim)
+    fail(ErrorCode::InvalidArgument, "{}: row stride {} must be >= dim {}", op, out_ld, dim);
+  require(table, op, "table");
+  require_rows_data(codes, rows, op, "codes");
+  require_rows_data(out, rows, op, "out");
+}
+
+template <class T>
+void embedding_gather(const Context& ctx, const T* table, const int32_t* codes,
+                      int64_t code_stride, Same<T>* out, int64_t out_ld, int64_t rows,
+                      int64_t entries, int64_t dim) {
+  constexpr const char* op = "embedding_gather";
+  check_embedding(rows, entries, dim, code_stride, out_ld, table, codes, out, op);
+  dispatch(ctx, op, &OpTable<T>::embedding_gather, table, codes, code_stride, out, out_ld, rows,
+           entries, dim);
+}
+
+template <class T>
+void embedding_scatter_add(const Context& ctx, const T* d_out, int64_t out_ld,
+                           const int32_t* codes, int64_t code_stride, Same<T>* d_table,
+                           int64_t rows, int64_t entries, int64_t dim) {
+  constexpr const char* op = "embedding_scatter_add";
+  check_embedding(rows, entries, dim, code_stride, out_ld, d_table, codes, d_out, op);
+  dispatch(ctx, op, &OpTable<T>::embedding_scatter_add, d_out, out_ld, codes, code_stride,
+           d_table, rows, entries, dim);
+}
+
+template <class T>
+void patchify_channels_forward(const Context& ctx, const T* x, Same<T>* patches, int64_t series,
+                               int64_t length, int64_t channels, int64_t patch_length,
+                               int64_t stride, int64_t tokens) {
+  constexpr const char* op = "patchify_channels_forward";
+  check_patches(series, length, patch_length, stride, tokens, op);
+  require_positive(channels, op, "channels");
+  require_rows_data(x, series, op, "x");
+  require_rows_data(patches, series, op, "patches");
+  dispatch(ctx, op, &OpTable<T>::patchify_channels_forward, x, patches, series, length, channels,
+           patch_length, stride, tokens);
+}
+
+template <class T>
+void patchify_channels_backward(const Context& ctx, const T* d_patches, Same<T>* dx,
+                                int64_t series, int64_t length, int64_t channels,
+                                int64_t patch_length, int64_t stride, int64_t tokens) {
+  constexpr const char* op = "patchify_channels_backward";
+  check_patches(series, length, patch_length, stride, tokens, op);
+  require_positive(channels, op, "channels");
+  require_rows_data(d_patches, series, op, "d_patches");
+  require_rows_data(dx, series, op, "dx");
+  dispatch(ctx, op, &OpTable<T>::patchify_channels_backward, d_patches, dx, series, length,
+           channels, patch_length, stride, tokens);
+}
+
+template <class T>
 void bias_gelu_forward(const Context& ctx, const T* x, const Same<T>* bias, Same<T>* y,
                        int64_t rows, int64_t cols) {
   constexpr const char* op = "bias_gelu_forward";
@@ -462,6 +560,17 @@ void mean_abs_unscale(const Context& ctx, const T* z, const Same<T>* scale, Same
                                     int64_t, int64_t, int64_t, int64_t);                         \
   template void patchify_backward<T>(const Context&, const T*, const uint8_t*, T*, int64_t,      \
                                      int64_t, int64_t, int64_t, int64_t);                        \
+  template void add_groups<T>(const Context&, const T*, T*, int64_t, int64_t, int64_t, T);      \
+  template void sum_groups<T>(const Context&, const T*, T*, int64_t, int64_t, int64_t, T);      \
+  template void copy_block<T>(const Context&, const T*, int64_t, T*, int64_t, int64_t, int64_t); \
+  template void embedding_gather<T>(const Context&, const T*, const int32_t*, int64_t, T*,      \
+                                    int64_t, int64_t, int64_t, int64_t);                        \
+  template void embedding_scatter_add<T>(const Context&, const T*, int64_t, const int32_t*,     \
+                                         int64_t, T*, int64_t, int64_t, int64_t);               \
+  template void patchify_channels_forward<T>(const Context&, const T*, T*, int64_t, int64_t,    \
+                                             int64_t, int64_t, int64_t, int64_t);               \
+  template void patchify_channels_backward<T>(const Context&, const T*, T*, int64_t, int64_t,   \
+                                              int64_t, int64_t, int64_t, int64_t);              \
   template void bias_gelu_forward<T>(const Context&, const T*, const T*, T*, int64_t, int64_t);  \
   template void bias_gelu_backward<T>(const Context&, const T*, const T*, const T*, T*, T*,      \
                                       int64_t, int64_t);                                         \

@@ -20,8 +20,9 @@
 //                  primitives cached per shape (kernels/gemm_onednn.cpp),
 //                  or Eigen in builds without oneDNN (gemm_eigen.cpp);
 //                - the rest (kernels/cpu_kernels_impl.hpp); the data
-//                  movement ops (add_rows, clamp_min, patchify) share the
-//                  reference's loops.
+//                  movement ops (add_rows, add_groups, sum_groups,
+//                  copy_block, clamp_min, the patchify and embedding ops)
+//                  share the reference's loops.
 //   An op a backend lacks (a null table entry; any float64 op on cpu) is
 //   Error(Unsupported) naming the op, the backend and the type.
 // - One op = one function here that checks shapes and pointers once and
@@ -29,8 +30,9 @@
 // - Tensors are raw pointers into the context's backend memory, row-major,
 //   with explicit int64_t dims.  Ops write into caller-provided buffers and
 //   overwrite them (gradients included: nothing accumulates across calls),
-//   except linear_residual_forward and add_rows, which add to y by
-//   definition, and patchify_backward, which sums overlapping patches.  On
+//   except linear_residual_forward, add_rows, add_groups and
+//   embedding_scatter_add, which add to their output by definition, and
+//   the patchify backward passes, which sum overlapping patches.  On
 //   the Cpu backend the PreparedLinear ops and our own kernels never
 //   allocate; the raw-pointer GEMMs allocate oneDNN's small per-call
 //   execution context (tests/test_kernels_alloc.cpp); the Reference backend
@@ -131,6 +133,55 @@ template <class T>
 void patchify_backward(const Context& ctx, const T* d_patches, const uint8_t* hidden,
                        Same<T>* dx, int64_t series, int64_t length, int64_t patch_length,
                        int64_t stride, int64_t tokens);
+
+// Covariates (lib/layers/covariates.hpp).  Groups are contiguous runs of
+// group_rows rows (a series' tokens, or its horizon steps):
+//   add_groups  y [groups * group_rows, cols] += scale * x [groups, cols],
+//               row g of x added to every row of group g (a series'
+//               vector broadcast to its tokens);
+//   sum_groups  y [groups, cols] = scale * the sum of group g's rows of x
+//               (overwritten): add_groups' adjoint, and with scale =
+//               1 / group_rows the mean over a series' tokens.
+template <class T>
+void add_groups(const Context& ctx, const T* x, Same<T>* y, int64_t groups, int64_t group_rows,
+                int64_t cols, Same<T> scale);
+template <class T>
+void sum_groups(const Context& ctx, const T* x, Same<T>* y, int64_t groups, int64_t group_rows,
+                int64_t cols, Same<T> scale);
+// dst[r, 0:cols] = src[r, 0:cols] for rows rows of row strides src_ld and
+// dst_ld (>= cols): a block of columns into or out of a wider tensor.
+template <class T>
+void copy_block(const Context& ctx, const T* src, int64_t src_ld, Same<T>* dst, int64_t dst_ld,
+                int64_t rows, int64_t cols);
+// Embedding lookup: out[r, 0:dim] (row stride out_ld) = table[codes[r *
+// code_stride], :] for table [entries, dim].  Every code must be in [0,
+// entries) (Error(InvalidArgument) naming the row otherwise): the feature
+// encoder maps every level, an unknown one to entry 0.
+template <class T>
+void embedding_gather(const Context& ctx, const T* table, const int32_t* codes,
+                      int64_t code_stride, Same<T>* out, int64_t out_ld, int64_t rows,
+                      int64_t entries, int64_t dim);
+// Its adjoint: d_table[codes[r * code_stride], :] += d_out[r, 0:dim], rows
+// in order.  Adds to d_table by definition (one table may serve several
+// lookups): zero it first.
+template <class T>
+void embedding_scatter_add(const Context& ctx, const T* d_out, int64_t out_ld,
+                           const int32_t* codes, int64_t code_stride, Same<T>* d_table,
+                           int64_t rows, int64_t entries, int64_t dim);
+// patchify_forward for time-major channels x [series, length, channels]:
+//   patches[s * tokens + t, c * patch_length + p]
+//     = x[s, min(t * stride + p, length - 1), c],
+// every channel of a token's days side by side, channel-major.
+template <class T>
+void patchify_channels_forward(const Context& ctx, const T* x, Same<T>* patches, int64_t series,
+                               int64_t length, int64_t channels, int64_t patch_length,
+                               int64_t stride, int64_t tokens);
+// dx [series, length, channels] = the sum over the patches reading each
+// position (overwritten).
+template <class T>
+void patchify_channels_backward(const Context& ctx, const T* d_patches, Same<T>* dx,
+                                int64_t series, int64_t length, int64_t channels,
+                                int64_t patch_length, int64_t stride, int64_t tokens);
 
 // ---------------------------------------------------------------------------
 // Bias + GELU.  x [rows, cols], bias [cols] or null:  y = gelu(x + bias) with

@@ -9,6 +9,7 @@
 
 #include <Eigen/Core>
 
+#include "error.hpp"
 #include "ops.hpp"
 
 namespace invforecast::kernels::reference {
@@ -116,6 +117,94 @@ void patchify_backward(const T* d_patches, const uint8_t* hidden, T* dx, int64_t
         const int64_t at = s * length + std::min(t * stride + p, length - 1);
         if (!hidden || !hidden[at]) dx[at] += d_patches[(s * tokens + t) * patch_length + p];
       }
+}
+
+// y[g * R + r, :] += scale * x[g, :]
+template <class T>
+void add_groups(const T* x, T* y, int64_t groups, int64_t group_rows, int64_t cols, T scale) {
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t r = 0; r < group_rows; ++r) {
+      T* to = y + (g * group_rows + r) * cols;
+      for (int64_t c = 0; c < cols; ++c) to[c] += scale * x[g * cols + c];
+    }
+}
+
+// y[g, :] = scale * sum_r x[g * R + r, :], rows in order
+template <class T>
+void sum_groups(const T* x, T* y, int64_t groups, int64_t group_rows, int64_t cols, T scale) {
+  for (int64_t g = 0; g < groups; ++g) {
+    T* to = y + g * cols;
+    std::fill(to, to + cols, T(0));
+    for (int64_t r = 0; r < group_rows; ++r) {
+      const T* from = x + (g * group_rows + r) * cols;
+      for (int64_t c = 0; c < cols; ++c) to[c] += from[c];
+    }
+    for (int64_t c = 0; c < cols; ++c) to[c] *= scale;
+  }
+}
+
+template <class T>
+void copy_block(const T* src, int64_t src_ld, T* dst, int64_t dst_ld, int64_t rows,
+                int64_t cols) {
+  for (int64_t r = 0; r < rows; ++r) std::copy(src + r * src_ld, src + r * src_ld + cols, dst + r * dst_ld);
+}
+
+inline void check_code(int32_t code, int64_t row, int64_t entries) {
+  if (code < 0 || code >= entries)
+    fail(ErrorCode::InvalidArgument, "embedding: code {} of row {} is outside [0, {})", code, row,
+         entries);
+}
+
+template <class T>
+void embedding_gather(const T* table, const int32_t* codes, int64_t code_stride, T* out,
+                      int64_t out_ld, int64_t rows, int64_t entries, int64_t dim) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const int32_t code = codes[r * code_stride];
+    check_code(code, r, entries);
+    std::copy(table + code * dim, table + (code + 1) * dim, out + r * out_ld);
+  }
+}
+
+template <class T>
+void embedding_scatter_add(const T* d_out, int64_t out_ld, const int32_t* codes,
+                           int64_t code_stride, T* d_table, int64_t rows, int64_t entries,
+                           int64_t dim) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const int32_t code = codes[r * code_stride];
+    check_code(code, r, entries);
+    T* to = d_table + code * dim;
+    for (int64_t e = 0; e < dim; ++e) to[e] += d_out[r * out_ld + e];
+  }
+}
+
+// patches[s*N + t, c*P + p] = x[s, min(t*stride + p, length - 1), c]
+template <class T>
+void patchify_channels_forward(const T* x, T* patches, int64_t series, int64_t length,
+                               int64_t channels, int64_t patch_length, int64_t stride,
+                               int64_t tokens) {
+  for (int64_t s = 0; s < series; ++s)
+    for (int64_t t = 0; t < tokens; ++t) {
+      T* token = patches + (s * tokens + t) * channels * patch_length;
+      for (int64_t p = 0; p < patch_length; ++p) {
+        const T* day = x + (s * length + std::min(t * stride + p, length - 1)) * channels;
+        for (int64_t c = 0; c < channels; ++c) token[c * patch_length + p] = day[c];
+      }
+    }
+}
+
+template <class T>
+void patchify_channels_backward(const T* d_patches, T* dx, int64_t series, int64_t length,
+                                int64_t channels, int64_t patch_length, int64_t stride,
+                                int64_t tokens) {
+  std::fill(dx, dx + series * length * channels, T(0));
+  for (int64_t s = 0; s < series; ++s)
+    for (int64_t t = 0; t < tokens; ++t) {
+      const T* token = d_patches + (s * tokens + t) * channels * patch_length;
+      for (int64_t p = 0; p < patch_length; ++p) {
+        T* day = dx + (s * length + std::min(t * stride + p, length - 1)) * channels;
+        for (int64_t c = 0; c < channels; ++c) day[c] += token[c * patch_length + p];
+      }
+    }
 }
 
 template <class T>
@@ -359,6 +448,56 @@ void mean_abs_unscale(const T* z, const T* scale, T* y, int64_t rows, int64_t le
   ConstMatrixMap<T> Z(z, rows, len);
   MatrixMap<T> Y(y, rows, len);
   for (int64_t r = 0; r < rows; ++r) Y.row(r) = Z.row(r) * scale[r];
+}
+
+// The data-movement entries of an op table (add_rows, add_groups,
+// sum_groups, copy_block, clamp_min, the patchify and embedding ops): loops
+// with nothing to tune, which both host backends run as they are.
+template <class T>
+void set_host_data_ops(OpTable<T>& t) {
+  t.add_rows = [](const Context&, const T* x, T* y, int64_t rows, int64_t cols, int64_t period) {
+    add_rows(x, y, rows, cols, period);
+  };
+  t.add_rows_backward = [](const Context&, const T* dy, T* dx, int64_t rows, int64_t cols,
+                           int64_t period) { add_rows_backward(dy, dx, rows, cols, period); };
+  t.add_groups = [](const Context&, const T* x, T* y, int64_t groups, int64_t group_rows,
+                    int64_t cols, T scale) { add_groups(x, y, groups, group_rows, cols, scale); };
+  t.sum_groups = [](const Context&, const T* x, T* y, int64_t groups, int64_t group_rows,
+                    int64_t cols, T scale) { sum_groups(x, y, groups, group_rows, cols, scale); };
+  t.copy_block = [](const Context&, const T* src, int64_t src_ld, T* dst, int64_t dst_ld,
+                    int64_t rows, int64_t cols) { copy_block(src, src_ld, dst, dst_ld, rows, cols); };
+  t.embedding_gather = [](const Context&, const T* table, const int32_t* codes,
+                          int64_t code_stride, T* out, int64_t out_ld, int64_t rows,
+                          int64_t entries, int64_t dim) {
+    embedding_gather(table, codes, code_stride, out, out_ld, rows, entries, dim);
+  };
+  t.embedding_scatter_add = [](const Context&, const T* d_out, int64_t out_ld,
+                               const int32_t* codes, int64_t code_stride, T* d_table,
+                               int64_t rows, int64_t entries, int64_t dim) {
+    embedding_scatter_add(d_out, out_ld, codes, code_stride, d_table, rows, entries, dim);
+  };
+  t.clamp_min = [](const Context&, T* y, int64_t count, T floor) { clamp_min(y, count, floor); };
+  t.patchify_forward = [](const Context&, const T* x, const uint8_t* hidden, T* patches,
+                          int64_t series, int64_t length, int64_t patch_length, int64_t stride,
+                          int64_t tokens) {
+    patchify_forward(x, hidden, patches, series, length, patch_length, stride, tokens);
+  };
+  t.patchify_backward = [](const Context&, const T* d_patches, const uint8_t* hidden, T* dx,
+                           int64_t series, int64_t length, int64_t patch_length, int64_t stride,
+                           int64_t tokens) {
+    patchify_backward(d_patches, hidden, dx, series, length, patch_length, stride, tokens);
+  };
+  t.patchify_channels_forward = [](const Context&, const T* x, T* patches, int64_t series,
+                                   int64_t length, int64_t channels, int64_t patch_length,
+                                   int64_t stride, int64_t tokens) {
+    patchify_channels_forward(x, patches, series, length, channels, patch_length, stride, tokens);
+  };
+  t.patchify_channels_backward = [](const Context&, const T* d_patches, T* dx, int64_t series,
+                                    int64_t length, int64_t channels, int64_t patch_length,
+                                    int64_t stride, int64_t tokens) {
+    patchify_channels_backward(d_patches, dx, series, length, channels, patch_length, stride,
+                               tokens);
+  };
 }
 
 }  // namespace invforecast::kernels::reference

@@ -14,6 +14,15 @@ to horizon x quantiles, median + cumulative softplus quantiles, denormalised and
 Per model NAME it writes NAME.invfm, NAME_input.f32 ([series, context] little-endian float32) and
 NAME_output.f32 ([series, horizon, quantiles] float32, PyTorch's float32 forward).  It prints how
 far that float32 forward is from the same model run in float64, as a yardstick for the C++ errors.
+
+The "covariates" model adds the covariate path of docs/covariates.md (also written from that note
+and lib/model/model_config.hpp): per-feature embedding tables, the context's channels patched
+channel-major and projected into each token, the statics projected into every token, and the
+horizon decoder added to the head's raw output.  Its inputs are the arrays the C++ feature encoder
+writes (layers::CovariateBatch): NAME_covariates_real.f32 holds context_real [series, context, R],
+horizon_real [series, horizon, Rk] and static_real [series, Sr] one after the other;
+NAME_covariates_codes.i32 (little-endian int32) context_codes [series, context, Kk + Kp],
+horizon_codes [series, horizon, Kk] and static_codes [series, Sc].
 """
 import importlib.util
 import math
@@ -42,6 +51,32 @@ CONFIGS = {
                     quantiles=[0.05, 0.25, 0.5, 0.75, 0.95],
                     normalization="meanabs", affine=False, seed=20261129),
 }
+# A covariate model: every role and kind (the same features as tests/train_test_util.hpp's
+# test_features()), embedding width 4, decoder width 16.
+COVARIATE_CONFIG = dict(context_length=32, patch_length=8, stride=4, padding="replicate_end",
+                        d_model=16, heads=2, ffn_dim=32, layers=2, horizon=6,
+                        quantiles=[0.1, 0.5, 0.9], normalization="revin", affine=True,
+                        seed=20261203, embedding_dim=4, decoder_dim=16)
+WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+COVARIATE_FEATURES = [
+    {"name": "target", "kind": "real", "role": "target"},
+    {"name": "price", "kind": "real", "role": "future_covariate", "source": "column",
+     "mean": 3.0, "scale": 0.5, "log_ratio": True},
+    {"name": "event", "kind": "categorical", "role": "future_covariate", "source": "column",
+     "levels": ["a", "b", "c"]},
+    {"name": "shelf", "kind": "real", "role": "past_covariate", "source": "column",
+     "mean": 2.0, "scale": 1.0, "log_ratio": False},
+    {"name": "flag", "kind": "categorical", "role": "past_covariate", "source": "column",
+     "levels": ["no", "yes"]},
+    {"name": "size", "kind": "real", "role": "static_covariate", "source": "column",
+     "mean": 10.0, "scale": 4.0, "log_ratio": False},
+    {"name": "store", "kind": "categorical", "role": "static_covariate", "source": "column",
+     "levels": ["s1", "s2"]},
+    {"name": "day_of_week", "kind": "categorical", "role": "future_covariate",
+     "source": "calendar", "levels": WEEKDAYS},
+    {"name": "day_of_month", "kind": "real", "role": "future_covariate", "source": "calendar",
+     "mean": 15.7, "scale": 8.8, "log_ratio": False},
+]
 NORM_EPS = 1e-5
 LAYER_NORM_EPS = 1e-5
 SERIES = 16
@@ -59,6 +94,88 @@ def median_index(levels):
         if abs(q - 0.5) < abs(levels[best] - 0.5):
             best = i
     return best
+
+
+def covariate_layout(features, E):
+    """CovariateLayout (model_config.hpp): feature indices per group and channel counts."""
+    groups = {key: [] for key in ("known_real", "known_cat", "past_real", "past_cat",
+                                  "static_real", "static_cat")}
+    prefix = {"future_covariate": "known", "past_covariate": "past", "static_covariate": "static"}
+    for i, f in enumerate(features):
+        if f["role"] == "target":
+            continue
+        groups[prefix[f["role"]] + ("_real" if f["kind"] == "real" else "_cat")].append(i)
+    width = lambda i: 2 if features[i].get("log_ratio") else 1
+    rk = sum(width(i) for i in groups["known_real"])
+    rp = sum(width(i) for i in groups["past_real"])
+    k = rk + E * len(groups["known_cat"])
+    c = k + rp + E * len(groups["past_cat"])
+    s = len(groups["static_real"]) + E * len(groups["static_cat"])
+    return groups, dict(rk=rk, rp=rp, K=k, C=c, S=s)
+
+
+def covariate_weights(c, features, gen):
+    """The covariate tensors in expected_tensors() order, after the encoder's."""
+    E, D, P, Fd, Q = c["embedding_dim"], c["d_model"], c["patch_length"], c["decoder_dim"], len(c["quantiles"])
+    groups, n = covariate_layout(features, E)
+
+    def linear(out_features, in_features, bias=True, scale=1.0):
+        bound = scale / math.sqrt(in_features)
+        w = (torch.rand(out_features, in_features, generator=gen) * 2 - 1) * bound
+        b = (torch.rand(out_features, generator=gen) * 2 - 1) * bound if bias else None
+        return w, b
+
+    tensors = []
+    for i, f in enumerate(features):
+        if f["role"] != "target" and f["kind"] == "categorical":
+            tensors.append((f"features.{i}.embedding", torch.randn(len(f["levels"]) + 1, E, generator=gen)))
+    tensors.append(("covariates.patch.weight", linear(D, n["C"] * P, bias=False)[0]))
+    w, b = linear(D, n["S"])
+    tensors += [("covariates.static.weight", w), ("covariates.static.bias", b)]
+    tensors.append(("decoder.known.weight", linear(Fd, n["K"], bias=False)[0]))
+    w, b = linear(Fd, D + n["S"])
+    tensors += [("decoder.series.weight", w), ("decoder.series.bias", b)]
+    w, b = linear(Q, Fd, scale=3.0)  # an output large enough to matter
+    tensors += [("decoder.out.weight", w), ("decoder.out.bias", b)]
+    return [(name, t.to(torch.float32).contiguous()) for name, t in tensors]
+
+
+def covariate_inputs(c, features, gen):
+    """Random CovariateBatch arrays: reals uniform in +-1.5, codes uniform over each table."""
+    E, L, H = c["embedding_dim"], c["context_length"], c["horizon"]
+    groups, n = covariate_layout(features, E)
+    reals = lambda *shape: (torch.rand(*shape, generator=gen) * 3 - 1.5)
+
+    def codes(rows_shape, columns):
+        out = torch.zeros(*rows_shape, len(columns), dtype=torch.int32)
+        for j, i in enumerate(columns):
+            out[..., j] = torch.randint(0, len(features[i]["levels"]) + 1, rows_shape, generator=gen,
+                                        dtype=torch.int32)
+        return out
+
+    return dict(
+        context_real=reals(SERIES, L, n["rk"] + n["rp"]),
+        horizon_real=reals(SERIES, H, n["rk"]),
+        static_real=reals(SERIES, len(groups["static_real"])),
+        context_codes=codes((SERIES, L), groups["known_cat"] + groups["past_cat"]),
+        horizon_codes=codes((SERIES, H), groups["known_cat"]),
+        static_codes=codes((SERIES,), groups["static_cat"]))
+
+
+def covariate_terms(c, features, w, cov, dtype):
+    """The covariates' inputs as the model reads them: the context frame [B, L, C], the horizon
+    frame [B, H, K] and the static vector [B, S]."""
+    groups, n = covariate_layout(features, c["embedding_dim"])
+    table = lambda i: w[f"features.{i}.embedding"]
+    embed = lambda codes, columns: [table(i)[codes[..., j].long()] for j, i in enumerate(columns)]
+    real = cov["context_real"].to(dtype)
+    kk = len(groups["known_cat"])
+    context = torch.cat([real[..., :n["rk"]]] + embed(cov["context_codes"][..., :kk], groups["known_cat"])
+                        + [real[..., n["rk"]:]] + embed(cov["context_codes"][..., kk:], groups["past_cat"]),
+                        dim=-1)
+    horizon = torch.cat([cov["horizon_real"].to(dtype)] + embed(cov["horizon_codes"], groups["known_cat"]), dim=-1)
+    statics = torch.cat([cov["static_real"].to(dtype)] + embed(cov["static_codes"], groups["static_cat"]), dim=-1)
+    return context, horizon, statics
 
 
 def random_weights(c, gen):
@@ -104,8 +221,9 @@ def random_weights(c, gen):
     return [(name, t.to(torch.float32).contiguous()) for name, t in tensors]
 
 
-def forward(c, weights, x):
-    """The encoder forward pass; x [B, context] -> quantiles [B, horizon, Q]; dtype of x."""
+def forward(c, weights, x, features=None, cov=None):
+    """The encoder forward pass; x [B, context] -> quantiles [B, horizon, Q]; dtype of x.  With
+    features and cov (covariate_inputs), the covariate model."""
     w = {name: t.to(x.dtype) for name, t in weights}
     B, L = x.shape
     D, heads, N = c["d_model"], c["heads"], num_tokens(c)
@@ -130,6 +248,13 @@ def forward(c, weights, x):
     assert patches.shape[1] == N
 
     h = F.linear(patches, w["patch_embed.weight"], w["patch_embed.bias"]) + w["pos_embed"]
+    if cov is not None:
+        context, horizon, statics = covariate_terms(c, features, w, cov, x.dtype)
+        if c["padding"] == "replicate_end":
+            context = torch.cat([context, context[:, -1:].expand(B, c["stride"], context.shape[2])], dim=1)
+        channel_patches = context.unfold(1, c["patch_length"], c["stride"])  # [B, N, C, P]
+        h = h + F.linear(channel_patches.reshape(B, N, -1), w["covariates.patch.weight"])
+        h = h + F.linear(statics, w["covariates.static.weight"], w["covariates.static.bias"])[:, None, :]
     for i in range(c["layers"]):
         p = f"layers.{i}."
         a = F.layer_norm(h, (D,), w[p + "ln1.weight"], w[p + "ln1.bias"], LAYER_NORM_EPS)
@@ -146,6 +271,11 @@ def forward(c, weights, x):
 
     raw = F.linear(h.reshape(B, N * D), w["head.weight"], w["head.bias"])
     raw = raw.reshape(B, c["horizon"], Q)
+    if cov is not None:
+        series = F.linear(torch.cat([h.mean(dim=1), statics], dim=-1), w["decoder.series.weight"],
+                          w["decoder.series.bias"])
+        hidden = F.gelu(F.linear(horizon, w["decoder.known.weight"]) + series[:, None, :])
+        raw = raw + F.linear(hidden, w["decoder.out.weight"], w["decoder.out.bias"])
 
     # Non-crossing: the median plus cumulative softplus increments each way.
     m = median_index(c["quantiles"])
@@ -187,8 +317,8 @@ def sales_inputs(c, gen):
     return torch.stack(rows).to(torch.float32)
 
 
-def metadata(name, c):
-    return {
+def metadata(name, c, features=None):
+    meta = {
         "config": {
             "architecture": "patchtst_encoder",
             "context_length": c["context_length"],
@@ -210,24 +340,41 @@ def metadata(name, c):
         "provenance": {"generator": "tests/make_parity_fixture.py", "model": name,
                        "seed": str(c["seed"]), "torch": torch.__version__},
     }
+    if features is not None:
+        meta["features"] = features
+        meta["config"]["embedding_dim"] = c["embedding_dim"]
+        meta["config"]["decoder_dim"] = c["decoder_dim"]
+    return meta
 
 
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     torch.set_num_threads(1)
-    for name, c in CONFIGS.items():
+    models = [(name, c, None) for name, c in CONFIGS.items()]
+    models.append(("covariates", COVARIATE_CONFIG, COVARIATE_FEATURES))
+    for name, c, features in models:
         gen = torch.Generator().manual_seed(c["seed"])
         weights = random_weights(c, gen)
         x = sales_inputs(c, gen)
+        cov = None
+        if features is not None:
+            weights += covariate_weights(c, features, gen)
+            cov = covariate_inputs(c, features, gen)
+            reals = torch.cat([cov[k].reshape(-1) for k in ("context_real", "horizon_real", "static_real")])
+            codes = torch.cat([cov[k].reshape(-1) for k in ("context_codes", "horizon_codes", "static_codes")])
+            with open(os.path.join(OUT_DIR, f"{name}_covariates_real.f32"), "wb") as f:
+                f.write(reals.to(torch.float32).numpy().astype("<f4").tobytes())
+            with open(os.path.join(OUT_DIR, f"{name}_covariates_codes.i32"), "wb") as f:
+                f.write(codes.numpy().astype("<i4").tobytes())
         with torch.no_grad():
-            y32 = forward(c, weights, x)
-            y64 = forward(c, weights, x.to(torch.float64))
+            y32 = forward(c, weights, x, features, cov)
+            y64 = forward(c, weights, x.to(torch.float64), features, cov)
         # A yardstick for the C++ errors: PyTorch float32 against the same model in float64,
         # max |difference| per series over max(max |float64 output| of the series, 1e-3).
         diff = (y32.double() - y64).abs().reshape(SERIES, -1).max(dim=1).values
         ref = y64.abs().reshape(SERIES, -1).max(dim=1).values.clamp(min=1e-3)
         model = invf_model_format.write_model(
-            metadata(name, c),
+            metadata(name, c, features),
             [(n, list(t.shape), t.numpy().astype("<f4")) for n, t in weights])
         with open(os.path.join(OUT_DIR, f"{name}.invfm"), "wb") as f:
             f.write(model)

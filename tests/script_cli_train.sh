@@ -16,7 +16,8 @@ fail() { echo "FAIL: $*"; exit 1; }
 # A few hundred windows of a 1-layer model: each run takes well under a second.
 arch=(--set patch_length=7 --set stride=7 --set d_model=16 --set heads=2 --set ffn_dim=32
   --set layers=1)
-tiny=("${arch[@]}" --set context_length=28 --set horizon=7)
+# The target alone (--covariates none): the slice's price and events have no future file here.
+tiny=("${arch[@]}" --set context_length=28 --set horizon=7 --covariates none)
 unseeded=(--epochs 3 --steps-per-epoch 20 --batch-size 16 --threads 2 --progress never)
 steps=("${unseeded[@]}" --seed 3)
 
@@ -217,7 +218,7 @@ assert abs(wql - float(sys.argv[2])) <= 1e-12 * max(1.0, wql), (wql, sys.argv[2]
 PY
 
 # Contexts shorter than the patch or longer than the history are skipped, not fatal.
-"$cli" tune --data "$data" "${arch[@]}" "${steps[@]}" -H 7 --contexts 5,28,200 \
+"$cli" tune --data "$data" "${arch[@]}" "${steps[@]}" -H 7 --contexts 5,28,200 --set covariates=none \
   --out "$work/skip.invfm" >"$work/tune_skip" || fail "tune with unusable contexts"
 grep -qE '^ +5 +skipped: .*patch_length' "$work/tune_skip" || fail "skip of 5: $(cat "$work/tune_skip")"
 grep -qE '^ +200 +skipped: no training window holds 200 days.* 106 ' "$work/tune_skip" ||

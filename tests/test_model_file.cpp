@@ -436,7 +436,10 @@ TEST_CASE("model metadata JSON round trip and field errors", "[model]") {
   CHECK_THAT(with([](auto& j) { j.erase("features"); }), Catch::Matchers::Contains("missing field 'features'"));
   CHECK_THAT(with([](auto& j) { j["features"] = nlohmann::json::array(); }),
              Catch::Matchers::Contains("the list is empty"));
-  CHECK_THAT(with([](auto& j) { j["features"][0]["role"] = "past_covariate"; }),
+  CHECK_THAT(with([](auto& j) {
+               j["features"][0].update({{"role", "past_covariate"}, {"source", "column"}, {"mean", 0.0},
+                                        {"scale", 1.0}, {"log_ratio", false}});
+             }),
              Catch::Matchers::Contains("0 targets"));
   CHECK_THAT(with([](auto& j) { j["features"].push_back(j["features"][0]); }),
              Catch::Matchers::Contains("'target' appears twice"));
@@ -475,13 +478,87 @@ TEST_CASE("model metadata: the training objective is a typed field", "[model]") 
 TEST_CASE("model tensor list follows the features", "[model]") {
   ModelMetadata m = small_metadata();
   CHECK(expected_tensors(m).size() == expected_tensors(m.config).size());
-  m.features.push_back(FeatureSpec{"promo", FeatureKind::Categorical, FeatureRole::FutureCovariate});
+  // A known-future promotion (2 levels), a known-future price with its log ratio, a static store
+  // (3 levels): embeddings, patch channels 2 + E (price, its ratio, the promotion's embedding),
+  // statics E wide, and the decoder.
+  FeatureSpec promo{"promo", FeatureKind::Categorical, FeatureRole::FutureCovariate};
+  promo.levels = {"0", "1"};
+  FeatureSpec price{"price", FeatureKind::Real, FeatureRole::FutureCovariate};
+  price.log_ratio = true;
+  FeatureSpec store{"store", FeatureKind::Categorical, FeatureRole::StaticCovariate};
+  store.levels = {"a", "b", "c"};
+  m.features.push_back(promo);
+  m.features.push_back(price);
+  m.features.push_back(store);
+  const ModelConfig& c = m.config;
+  const int64_t E = c.embedding_dim, D = c.d_model, Fd = c.decoder_dim;
+  const std::vector<TensorSpec> all = expected_tensors(m);
+  const std::vector<TensorSpec> encoder = expected_tensors(c);
+  REQUIRE(all.size() == encoder.size() + 10);
+  for (size_t i = 0; i < encoder.size(); ++i) CHECK(all[i].name == encoder[i].name);
+  const std::vector<std::pair<std::string, std::vector<int64_t>>> added = {
+      {"features.1.embedding", {3, E}},
+      {"features.3.embedding", {4, E}},
+      {"covariates.patch.weight", {D, (2 + E) * c.patch_length}},
+      {"covariates.static.weight", {D, E}},
+      {"covariates.static.bias", {D}},
+      {"decoder.known.weight", {Fd, 2 + E}},
+      {"decoder.series.weight", {Fd, D + E}},
+      {"decoder.series.bias", {Fd}},
+      {"decoder.out.weight", {c.num_quantiles(), Fd}},
+      {"decoder.out.bias", {c.num_quantiles()}}};
+  for (size_t i = 0; i < added.size(); ++i) {
+    CHECK(all[encoder.size() + i].name == added[i].first);
+    CHECK(all[encoder.size() + i].dims == added[i].second);
+  }
+  // Covariates without a known-future one (no calendar) have nothing for the decoder to read.
+  m.features = {m.features[0], store};
   CHECK_THROWS_MATCHES(expected_tensors(m), Error,
                        Catch::Matchers::Predicate<Error>([](const Error& e) {
-                         return e.code() == ErrorCode::Unsupported &&
-                                std::string(e.what()).find("'promo' (future_covariate covariate)") !=
-                                    std::string::npos;
+                         return e.code() == ErrorCode::CorruptModel &&
+                                std::string(e.what()).find("needs a known-future one") != std::string::npos;
                        }));
+}
+
+TEST_CASE("model metadata: covariate features round-trip and are validated", "[model]") {
+  ModelMetadata m = small_metadata();
+  FeatureSpec price{"price", FeatureKind::Real, FeatureRole::FutureCovariate};
+  price.mean = 3.25, price.scale = 0.5, price.log_ratio = true;
+  FeatureSpec event{"event", FeatureKind::Categorical, FeatureRole::FutureCovariate};
+  event.levels = {"", "SuperBowl", "Easter"};
+  FeatureSpec month{"month", FeatureKind::Categorical, FeatureRole::FutureCovariate, FeatureSource::Calendar};
+  for (int i = 1; i <= 12; ++i) month.levels.push_back(std::to_string(i));
+  m.features.insert(m.features.end(), {price, event, month});
+  m.config.embedding_dim = 4;
+  m.config.decoder_dim = 16;
+  const ModelMetadata back = metadata_from_json(metadata_to_json(m));
+  CHECK(back.features == m.features);
+  CHECK(back.config.embedding_dim == 4);
+  CHECK(back.config.decoder_dim == 16);
+  // A target-only model writes neither width (older files keep their bytes).
+  CHECK(nlohmann::json::parse(metadata_to_json(small_metadata()))["config"].count("embedding_dim") == 0);
+
+  auto error_with = [&](auto edit) {
+    nlohmann::json j = nlohmann::json::parse(metadata_to_json(m));
+    edit(j);
+    return metadata_error(j.dump());
+  };
+  CHECK_THAT(error_with([](auto& j) { j["features"][1].erase("scale"); }),
+             Catch::Matchers::Contains("missing field 'features[].scale'"));
+  CHECK_THAT(error_with([](auto& j) { j["features"][1]["scale"] = 0.0; }),
+             Catch::Matchers::Contains("'price' needs a finite mean and a positive scale"));
+  CHECK_THAT(error_with([](auto& j) { j["features"][2]["levels"] = {"a", "a"}; }),
+             Catch::Matchers::Contains("categorical 'event' repeats a level"));
+  CHECK_THAT(error_with([](auto& j) { j["features"][2]["levels"] = nlohmann::json::array(); }),
+             Catch::Matchers::Contains("categorical 'event' has 0 levels"));
+  CHECK_THAT(error_with([](auto& j) { j["features"][3]["name"] = "quarter"; }),
+             Catch::Matchers::Contains("calendar feature 'quarter'"));
+  CHECK_THAT(error_with([](auto& j) { j["features"][1]["role"] = "static_covariate"; }),
+             Catch::Matchers::Contains("log_ratio applies to time-varying real features only ('price')"));
+  CHECK_THAT(error_with([](auto& j) { j["features"][1]["source"] = "weather"; }),
+             Catch::Matchers::Contains("'features[].source' has unknown value 'weather'"));
+  CHECK_THAT(error_with([](auto& j) { j["config"]["embedding_dim"] = 0; }),
+             Catch::Matchers::Contains("embedding_dim = 0 is outside"));
 }
 
 TEST_CASE("model round trip through a memory buffer", "[model]") {
@@ -914,28 +991,14 @@ TEST_CASE("model tensor table damage is named", "[model]") {
     raw_tensor(raw, "layers.0.ffn1.bias").values[7] = std::numeric_limits<float>::infinity();
     expect_corrupt(raw.encode(), "'layers.0.ffn1.bias' holds a non-finite value at index 7");
   }
-  SECTION("covariate features are recorded but not yet run") {
+  SECTION("a covariate model lacking a covariate tensor") {
     RawFile raw = small_raw_file();
     nlohmann::json j = nlohmann::json::parse(raw.metadata);
-    j["features"].push_back({{"name", "price"}, {"kind", "real"}, {"role", "past_covariate"}});
+    j["features"].push_back({{"name", "day_of_month"}, {"kind", "real"}, {"role", "future_covariate"},
+                             {"source", "calendar"}, {"mean", 15.5}, {"scale", 8.8}, {"log_ratio", false}});
     raw.metadata = j.dump();
     raw.lay_out();
-    expect_load_error(raw.encode(), ErrorCode::Unsupported, "feature 'price' (past_covariate covariate)");
-  }
-  SECTION("a covariate's own tensors do not make its model read as corrupt") {
-    // A newer writer stores an embedding for its covariate: the model is refused for the
-    // feature (UNSUPPORTED), not for a tensor this library does not know (CORRUPT_MODEL).
-    RawFile raw = small_raw_file();
-    nlohmann::json j = nlohmann::json::parse(raw.metadata);
-    j["features"].push_back({{"name", "price"}, {"kind", "real"}, {"role", "future_covariate"}});
-    raw.metadata = j.dump();
-    RawTensor extra;
-    extra.name = "covariates.price.weight";
-    extra.dims = {4, 1};
-    extra.values = {0.5f, -0.5f, 0.25f, 1.0f};
-    raw.tensors.push_back(extra);
-    raw.lay_out();
-    expect_load_error(raw.encode(), ErrorCode::Unsupported, "feature 'price' (future_covariate covariate)");
+    expect_corrupt(raw.encode(), "covariates.patch.weight");
   }
 }
 

@@ -33,7 +33,7 @@ std::map<std::string, std::string> valid_values() {
       "patience=1 learning_rate=0.01 min_learning_rate=0.001 weight_decay=0 clip_norm=2 "
       "loss=mae sampling=volume loss_weighting=revenue objective=masked_patch "
       "mask_ratio=0.3 finetune=head lora_rank=4 lora_alpha=8 checkpoint=run.ckpt "
-      "resume=true";
+      "resume=true covariates=price,snap past_only=shelf_price embedding_dim=4 decoder_dim=32";
   std::map<std::string, std::string> values;
   size_t start = 0;
   while (start < words.size()) {
@@ -171,4 +171,23 @@ TEST_CASE("the service measure is explicit and a second target key is an error",
     REQUIRE_NOTHROW(options.set("service_measure", "service_level"));
     CHECK(options.inventory.service_targets == std::vector<double>{0.9, 0.95});
   }
+}
+
+TEST_CASE("covariate selection: all, none, a list; past-only columns", "[options]") {
+  TrainingSettings t;
+  REQUIRE(set_training_option(t, "covariates", "price,snap"));
+  CHECK(t.covariates == std::vector<std::string>{"price", "snap"});
+  CHECK_FALSE(t.covariates_none);
+  REQUIRE(set_training_option(t, "covariates", "none"));
+  CHECK(t.covariates_none);
+  CHECK(t.covariates.empty());
+  REQUIRE(set_training_option(t, "covariates", "all"));
+  CHECK_FALSE(t.covariates_none);
+  CHECK(t.covariates.empty());
+  REQUIRE(set_training_option(t, "past_only", "shelf_price"));
+  CHECK(t.past_only == std::vector<std::string>{"shelf_price"});
+  REQUIRE_THROWS_MATCHES(set_training_option(t, "covariates", "price,,snap"), Error,
+                         fails_with(ErrorCode::InvalidArgument, "an empty name"));
+  REQUIRE_THROWS_MATCHES(set_training_option(t, "past_only", "a,a"), Error,
+                         fails_with(ErrorCode::InvalidArgument, "'a' is listed twice"));
 }

@@ -34,7 +34,10 @@
 
 using namespace invforecast;
 using namespace invforecast::train;
+using testing::random_covariates;
 using testing::random_parameters;
+using testing::test_features;
+using testing::TestCovariates;
 using testing::tiny_config;
 using kernels::BackendKind;
 using kernels::testing::max_relative_error;
@@ -63,8 +66,9 @@ std::vector<double> random_context(int64_t values, uint64_t seed) {
 template <class T>
 double loss_of(TrainableEncoder<T>& encoder, const ParameterSet<T>& params,
                const std::vector<T>& context, const std::vector<T>& targets, int64_t batch,
-               LossKind kind, const std::vector<double>& weights, std::vector<T>* d_predictions) {
-  encoder.forward(params, context.data(), batch);
+               LossKind kind, const std::vector<double>& weights, std::vector<T>* d_predictions,
+               const layers::CovariateBatch<T>* covariates = nullptr) {
+  encoder.forward(params, context.data(), batch, covariates);
   std::vector<T> normalized(targets.size());
   encoder.normalize_targets(targets.data(), normalized.data());
   const ModelConfig& c = encoder.config();
@@ -75,17 +79,23 @@ double loss_of(TrainableEncoder<T>& encoder, const ParameterSet<T>& params,
 }
 
 // Returns the worst per-tensor error (see the file comment).
-double finite_difference_check(const ModelConfig& config, LossKind kind, uint64_t seed) {
+double finite_difference_check(const ModelConfig& config, LossKind kind, uint64_t seed,
+                               const std::vector<FeatureSpec>& features = target_features()) {
   const int64_t batch = 3;
-  ParameterSet<double> params = random_parameters(config, seed).cast<double>();
+  ParameterSet<double> params = random_parameters(config, seed, features).cast<double>();
   const std::vector<double> context = random_context(batch * config.context_length, seed + 2);
   const std::vector<double> targets = random_context(batch * config.horizon, seed + 3);
   const std::vector<double> weights = {1.0, 0.5, 2.0};
+  const bool with_covariates = !covariate_layout(config, features).empty();
+  const TestCovariates<double> covariates =
+      random_covariates<double>(config, features, batch, seed + 5);
+  const layers::CovariateBatch<double> arrays = covariates.batch();
+  const layers::CovariateBatch<double>* given = with_covariates ? &arrays : nullptr;
 
-  TrainableEncoder<double> encoder(config, kernels::backend_of(BackendKind::Reference));
+  TrainableEncoder<double> encoder(config, kernels::backend_of(BackendKind::Reference), features);
   std::vector<double> d_pred;
-  loss_of(encoder, params, context, targets, batch, kind, weights, &d_pred);
-  ParameterSet<double> grads(config);
+  loss_of(encoder, params, context, targets, batch, kind, weights, &d_pred, given);
+  ParameterSet<double> grads(config, features);
   encoder.backward(params, d_pred.data(), grads);
 
   const double step = 1e-6;
@@ -101,10 +111,10 @@ double finite_difference_check(const ModelConfig& config, LossKind kind, uint64_
       const double saved = values[i];
       values[i] = saved + step;
       const double up = loss_of(encoder, params, context, targets, batch, kind, weights,
-                                static_cast<std::vector<double>*>(nullptr));
+                                static_cast<std::vector<double>*>(nullptr), given);
       values[i] = saved - step;
       const double down = loss_of(encoder, params, context, targets, batch, kind, weights,
-                                  static_cast<std::vector<double>*>(nullptr));
+                                  static_cast<std::vector<double>*>(nullptr), given);
       values[i] = saved;
       const double numeric = (up - down) / (2.0 * step);
       max_diff = std::max(max_diff, std::abs(numeric - grads.values(t)[i]));
@@ -139,26 +149,40 @@ TEST_CASE("training encoder gradients match finite differences in float64", "[tr
   SECTION("mean-absolute scaling, overlapping patches, pinball loss") {
     CHECK(finite_difference_check(tiny_mean_abs_config(), LossKind::Pinball, 14) < 1e-5);
   }
+  // Every covariate tensor too: embeddings (context, horizon and static lookups into shared
+  // tables), the patch channels, the statics, the horizon decoder.
+  SECTION("covariates of every role, RevIN with affine, pinball loss") {
+    CHECK(finite_difference_check(tiny_config(), LossKind::Pinball, 15, test_features()) < 1e-5);
+  }
+  SECTION("covariates of every role, mean-absolute scaling, MSE on the median") {
+    CHECK(finite_difference_check(tiny_mean_abs_config(), LossKind::MedianMse, 16, test_features()) < 1e-5);
+  }
 }
 
 // float32 backends against each other: the Cpu backward sums in other orders and uses fitted
 // exp/erf (forward 1e-5 as test_kernels.cpp); chained through the layers' backward the
 // differences grow by about an order of magnitude, hence 1e-4.
 TEST_CASE("training encoder Cpu backward matches the reference backward", "[train][grad]") {
-  for (const ModelConfig& config : {tiny_config(), tiny_mean_abs_config()}) {
+  for (const auto& [config, features] :
+       {std::pair{tiny_config(), target_features()}, std::pair{tiny_mean_abs_config(), target_features()},
+        std::pair{tiny_config(), test_features()}}) {
     const int64_t batch = 5;
-    const Parameters params = random_parameters(config, 21);
+    const Parameters params = random_parameters(config, 21, features);
     const std::vector<double> context64 = random_context(batch * config.context_length, 22);
     const std::vector<double> targets64 = random_context(batch * config.horizon, 23);
     const std::vector<float> context(context64.begin(), context64.end());
     const std::vector<float> targets(targets64.begin(), targets64.end());
     const std::vector<double> weights(static_cast<size_t>(batch), 1.0);
+    const TestCovariates<float> covariates = random_covariates<float>(config, features, batch, 24);
+    const layers::CovariateBatch<float> arrays = covariates.batch();
+    const bool with_covariates = features.size() > 1;
 
     auto gradients = [&](BackendKind backend) {
-      TrainableEncoder<float> encoder(config, kernels::backend_of(backend));
+      TrainableEncoder<float> encoder(config, kernels::backend_of(backend), features);
       std::vector<float> d_pred;
-      loss_of(encoder, params, context, targets, batch, LossKind::Pinball, weights, &d_pred);
-      Parameters grads(config);
+      loss_of(encoder, params, context, targets, batch, LossKind::Pinball, weights, &d_pred,
+              with_covariates ? &arrays : nullptr);
+      Parameters grads(config, features);
       encoder.backward(params, d_pred.data(), grads);
       return grads;
     };
@@ -178,11 +202,17 @@ TEST_CASE("training encoder Cpu backward matches the reference backward", "[trai
 }
 
 TEST_CASE("training forward matches EncoderModel's inference forward", "[train]") {
-  for (const ModelConfig& config : {tiny_config(), tiny_mean_abs_config()}) {
-    const int64_t batch = 4;
-    const Parameters params = random_parameters(config, 31);
+  for (const auto& [config, features] :
+       {std::pair{tiny_config(), target_features()}, std::pair{tiny_mean_abs_config(), target_features()},
+        std::pair{tiny_config(), test_features()}, std::pair{tiny_mean_abs_config(), test_features()}}) {
+    // 19 series: more than two tiles of 8, so the covariates' per-tile offsets are exercised.
+    const int64_t batch = features.size() > 1 ? 19 : 4;
+    const Parameters params = random_parameters(config, 31, features);
     const std::vector<double> context64 = random_context(batch * config.context_length, 32);
     const std::vector<float> context(context64.begin(), context64.end());
+    const TestCovariates<float> covariates = random_covariates<float>(config, features, batch, 33);
+    const layers::CovariateBatch<float> arrays = covariates.batch();
+    const layers::CovariateBatch<float>* given = features.size() > 1 ? &arrays : nullptr;
     const ModelFile file =
         ModelFile::from_buffer(to_model_buffer(params, default_metadata(params)), BufferMode::Copy);
     for (BackendKind backend : {BackendKind::Reference, BackendKind::Cpu}) {
@@ -191,10 +221,10 @@ TEST_CASE("training forward matches EncoderModel's inference forward", "[train]"
       const int64_t outputs = model.outputs_per_series();
       std::vector<float> want(static_cast<size_t>(batch * outputs));
       EncoderWorkspace ws = model.make_workspace();
-      model.forecast(context.data(), batch, want.data(), ws);
+      model.forecast(context.data(), batch, want.data(), ws, given);
 
-      TrainableEncoder<float> encoder(config, kernels::backend_of(backend));
-      encoder.forward(params, context.data(), batch);
+      TrainableEncoder<float> encoder(config, kernels::backend_of(backend), features);
+      encoder.forward(params, context.data(), batch, given);
       std::vector<float> got(want.size());
       encoder.forecast_sales(params, got.data());
       const double error = max_relative_error(got, want);

@@ -17,6 +17,7 @@
 
 #include "error.hpp"
 #include "data/dataset.hpp"
+#include "layers/covariates.hpp"
 #include "model/model_config.hpp"
 #include "io/byte_io.hpp"
 #include "io/mapped_file.hpp"
@@ -102,8 +103,9 @@ inline Dataset weekly_dataset(int series, int days, uint64_t seed, double amplit
 
 // Initial weights with every gain, bias and embedding moved off its initial
 // value, so that no gradient path is trivially zero.
-inline Parameters random_parameters(const ModelConfig& config, uint64_t seed) {
-  Parameters p = initialize_parameters(config, seed);
+inline Parameters random_parameters(const ModelConfig& config, uint64_t seed,
+                                    const std::vector<FeatureSpec>& features = target_features()) {
+  Parameters p = initialize_parameters(config, seed, features);
   Random random(seed + 1);
   for (size_t i = 0; i < p.size(); ++i) {
     const std::string& name = p.specs()[i].name;
@@ -112,13 +114,92 @@ inline Parameters random_parameters(const ModelConfig& config, uint64_t seed) {
         v = 1.3f;
       else if (name == "revin.bias")
         v = 0.2f;
-      else if (name == "head.weight")
+      else if (name == "head.weight" || name == "decoder.out.weight")
         v *= 10.0f;  // a head large enough to matter
       else
         v += static_cast<float>(random.uniform(-0.2, 0.2));
     }
   }
   return p;
+}
+
+// Covariates of every role and kind, for the covariate model's tests: a known-future price with
+// its log-ratio channel, a known-future event (3 levels), a past-only shelf price, a past-only
+// flag (2 levels), a static size and a static store (2 levels), and two calendar features.
+inline std::vector<FeatureSpec> test_features() {
+  using R = FeatureRole;
+  using K = FeatureKind;
+  std::vector<FeatureSpec> f = target_features();
+  auto real = [](std::string name, R role, double mean, double scale, bool log_ratio) {
+    FeatureSpec s{std::move(name), K::Real, role};
+    s.mean = mean, s.scale = scale, s.log_ratio = log_ratio;
+    return s;
+  };
+  auto categorical = [](std::string name, R role, std::vector<std::string> levels) {
+    FeatureSpec s{std::move(name), K::Categorical, role};
+    s.levels = std::move(levels);
+    return s;
+  };
+  f.push_back(real("price", R::FutureCovariate, 3.0, 0.5, true));
+  f.push_back(categorical("event", R::FutureCovariate, {"a", "b", "c"}));
+  f.push_back(real("shelf", R::PastCovariate, 2.0, 1.0, false));
+  f.push_back(categorical("flag", R::PastCovariate, {"no", "yes"}));
+  f.push_back(real("size", R::StaticCovariate, 10.0, 4.0, false));
+  f.push_back(categorical("store", R::StaticCovariate, {"s1", "s2"}));
+  FeatureSpec dow = categorical("day_of_week", R::FutureCovariate, {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"});
+  dow.source = FeatureSource::Calendar;
+  f.push_back(dow);
+  FeatureSpec dom = real("day_of_month", R::FutureCovariate, 15.7, 8.8, false);
+  dom.source = FeatureSource::Calendar;
+  f.push_back(dom);
+  return f;
+}
+
+// Random covariate arrays for a batch of a covariate model (layers::CovariateBatch's layout):
+// reals uniform in +-1.5, every code uniform over its table (unknown bucket included).
+template <class T>
+struct TestCovariates {
+  std::vector<T> context_real, horizon_real, static_real;
+  std::vector<int32_t> context_codes, horizon_codes, static_codes;
+  layers::CovariateBatch<T> batch() const {
+    return {context_real.data(),  horizon_real.data(), context_codes.data(),
+            horizon_codes.data(), static_real.data(),  static_codes.data()};
+  }
+  template <class U>
+  TestCovariates<U> cast() const {
+    return {{context_real.begin(), context_real.end()}, {horizon_real.begin(), horizon_real.end()},
+            {static_real.begin(), static_real.end()},   context_codes, horizon_codes, static_codes};
+  }
+};
+
+template <class T>
+TestCovariates<T> random_covariates(const ModelConfig& config, const std::vector<FeatureSpec>& features,
+                                    int64_t batch, uint64_t seed) {
+  const CovariateLayout l = covariate_layout(config, features);
+  const layers::CovariateInputSizes z = layers::covariate_input_sizes(config, l);
+  Random random(seed);
+  TestCovariates<T> out;
+  auto reals = [&](std::vector<T>& v, int64_t per_series) {
+    v.resize(static_cast<size_t>(batch * per_series));
+    for (T& x : v) x = static_cast<T>(random.uniform(-1.5, 1.5));
+  };
+  reals(out.context_real, z.context_real);
+  reals(out.horizon_real, z.horizon_real);
+  reals(out.static_real, z.static_real);
+  // Codes: each column's entries are its feature's levels + 1.
+  auto codes = [&](std::vector<int32_t>& v, int64_t rows, const std::vector<size_t>& columns) {
+    v.resize(static_cast<size_t>(rows) * columns.size());
+    for (int64_t r = 0; r < rows; ++r)
+      for (size_t j = 0; j < columns.size(); ++j)
+        v[static_cast<size_t>(r) * columns.size() + j] =
+            static_cast<int32_t>(random.below(features[columns[j]].levels.size() + 1));
+  };
+  std::vector<size_t> context_columns = l.known_categorical;
+  context_columns.insert(context_columns.end(), l.past_categorical.begin(), l.past_categorical.end());
+  codes(out.context_codes, batch * config.context_length, context_columns);
+  codes(out.horizon_codes, batch * config.horizon, l.known_categorical);
+  codes(out.static_codes, batch, l.static_categorical);
+  return out;
 }
 
 // The Error that action() throws; the test fails (std::logic_error) when it throws none.

@@ -21,6 +21,8 @@ double number(std::string_view key, std::string_view value);
 int64_t integer(std::string_view key, std::string_view value, int64_t min, int64_t max);
 // A non-negative integer (a seed).
 std::uint64_t seed(std::string_view key, std::string_view value);
+// Distinct non-empty names separated by commas ("price,snap": columns).
+std::vector<std::string> names(std::string_view key, std::string_view value);
 // Ascending levels in (0, 1), at most 99 ("quantiles").
 std::vector<double> levels(std::string_view key, std::string_view value);
 

@@ -62,6 +62,17 @@ std::vector<double> levels(std::string_view key, std::string_view value) {
   return levels;
 }
 
+std::vector<std::string> names(std::string_view key, std::string_view value) {
+  std::vector<std::string> out;
+  for (std::string_view part : split(value, ',')) {
+    if (part.empty()) fail(ErrorCode::InvalidArgument, "option '{}': an empty name in '{}'", key, value);
+    if (std::find(out.begin(), out.end(), part) != out.end())
+      fail(ErrorCode::InvalidArgument, "option '{}': '{}' is listed twice", key, part);
+    out.emplace_back(part);
+  }
+  return out;
+}
+
 std::string word(std::string_view key, std::string_view value,
                  std::initializer_list<std::string_view> accepted) {
   std::string list;
@@ -126,6 +137,10 @@ constexpr OptionKey kOptionKeys[] = {
     {"horizon", kTrainDomain},
     {"normalization", kTrainDomain},
     {"norm_eps", kTrainDomain},
+    {"covariates", kTrainDomain},
+    {"past_only", kTrainDomain},
+    {"embedding_dim", kTrainDomain},
+    {"decoder_dim", kTrainDomain},
     {"epochs", kTrainDomain},
     {"steps_per_epoch", kTrainDomain},
     {"batch_size", kTrainDomain},

@@ -46,6 +46,8 @@ bool set_training_option(TrainingSettings& s, std::string_view key, std::string_
       {"holdout_days", &s.holdout_days, -1, kBig},
       {"patience", &s.patience, 0, kBig},
       {"lora_rank", &s.lora_rank, 1, 1024},
+      {"embedding_dim", &s.embedding_dim, 1, 1024},
+      {"decoder_dim", &s.decoder_dim, 1, 1 << 14},
   };
   for (const IntKey& k : ints)
     if (key == k.name) {
@@ -83,6 +85,12 @@ bool set_training_option(TrainingSettings& s, std::string_view key, std::string_
     s.objective = option_parsing::word(key, value, {"forecast", "masked_patch"});
   } else if (key == "finetune") {
     s.finetune = option_parsing::word(key, value, {"full", "head", "lora"});
+  } else if (key == "covariates") {
+    s.covariates_none = value == "none";
+    s.covariates = value == "none" || value == "all" ? std::vector<std::string>{}
+                                                     : option_parsing::names(key, value);
+  } else if (key == "past_only") {
+    s.past_only = option_parsing::names(key, value);
   } else if (key == "checkpoint") {
     if (value.empty()) fail(ErrorCode::InvalidArgument, "option 'checkpoint': empty path");
     s.checkpoint = std::string(value);

@@ -20,6 +20,11 @@ struct TrainingSettings {
       horizon;
   std::optional<std::string> normalization;  // revin | meanabs
   std::optional<double> norm_eps;
+  // Covariates (docs/covariates.md): "all" columns (the default), "none" (the
+  // target alone, no calendar) or the listed columns; past-only columns.
+  bool covariates_none = false;
+  std::vector<std::string> covariates, past_only;
+  std::optional<int64_t> embedding_dim, decoder_dim;
   // Optimisation.
   std::optional<int64_t> epochs, steps_per_epoch, batch_size, warmup_steps, min_history,
       holdout_days, patience;
@@ -44,7 +49,7 @@ struct TrainingSettings {
 
   bool any_model_key() const {
     return context_length || patch_length || stride || d_model || heads || ffn_dim || layers ||
-           horizon || normalization || norm_eps;
+           horizon || normalization || norm_eps || embedding_dim || decoder_dim;
   }
 };
 

@@ -6,9 +6,11 @@ namespace kern = invforecast::kernels;
 
 template <class T>
 void head_forward(const kern::Context& ctx, const ModelConfig& c, const Linear<T>& head,
-                  const T* final_tokens, int64_t series, T* raw, T* quantiles) {
+                  const T* final_tokens, int64_t series, T* raw, T* quantiles,
+                  const T* raw_add) {
   // Each series' tokens are contiguous, so [series, N*D] is the token-major flattening.
   linear(ctx, head, final_tokens, raw, series);
+  if (raw_add) kern::add_rows(ctx, raw_add, raw, series, head.out, series);
   kern::quantile_head_forward(ctx, raw, quantiles, series * c.horizon, c.num_quantiles(),
                               c.median_quantile_index());
 }
@@ -41,10 +43,10 @@ void to_sales(const kern::Context& ctx, const ModelConfig& c, const T* revin_wei
 }
 
 template void head_forward<float>(const kern::Context&, const ModelConfig&, const Linear<float>&,
-                                  const float*, int64_t, float*, float*);
+                                  const float*, int64_t, float*, float*, const float*);
 template void head_forward<double>(const kern::Context&, const ModelConfig&,
                                    const Linear<double>&, const double*, int64_t, double*,
-                                   double*);
+                                   double*, const double*);
 template void head_backward<float>(const kern::Context&, const ModelConfig&,
                                    const Linear<float>&, const float*, const float*,
                                    const float*, int64_t, float*, float*, float*, float*);

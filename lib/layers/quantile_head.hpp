@@ -13,10 +13,13 @@ namespace invforecast::layers {
 
 // final_tokens [series, tokens * d_model] -> raw and quantiles [series,
 // horizon, quantiles], non-crossing along the last axis, on the normalised
-// scale (before RevIN's affine pair is undone).
+// scale (before RevIN's affine pair is undone).  raw_add [series, horizon,
+// quantiles] (null: none) is added to the raw output before the map: the
+// covariate decoder's term (layers/covariates.hpp).
 template <class T>
 void head_forward(const kernels::Context& ctx, const ModelConfig& config, const Linear<T>& head,
-                  const T* final_tokens, int64_t series, T* raw, T* quantiles);
+                  const T* final_tokens, int64_t series, T* raw, T* quantiles,
+                  const T* raw_add = nullptr);
 
 // From d_quantiles: d_raw (scratch), d_final_tokens, d_weight and d_bias
 // overwritten.

@@ -86,6 +86,10 @@ DatasetForecast forecast_dataset_with_model(const ModelRuntime& runtime,
   const size_t rows = std::min(chunk, count);
   std::vector<float> context(rows * context_length);
   std::vector<float> out(rows * model_horizon * levels);
+  const bool with_covariates = runtime.model().has_covariates();
+  const FeatureEncoder& features = runtime.features();
+  const SeriesInputs inputs(data);
+  CovariateArrays arrays;
   constexpr std::string_view stage = "forecast";
   report_progress(progress, stage, 0, count);
   for (size_t first = 0; first < count; first += chunk) {
@@ -93,8 +97,16 @@ DatasetForecast forecast_dataset_with_model(const ModelRuntime& runtime,
     for (size_t i = 0; i < n; ++i)
       fill_context(data.series[first + i].values,
                          std::span<float>(context.data() + i * context_length, context_length));
-    runtime.forecast(options.threads, context.data(),
-                     static_cast<int64_t>(n), out.data());
+    if (with_covariates) {
+      arrays.resize(features.sizes(), static_cast<int64_t>(n));
+      for (size_t i = 0; i < n; ++i)
+        features.encode(inputs.at(first + i, data.series[first + i].values.size(), horizon),
+                        static_cast<int64_t>(i), arrays, static_cast<int64_t>(horizon));
+      const layers::CovariateBatch<float> batch = arrays.batch();
+      runtime.forecast(options.threads, context.data(), static_cast<int64_t>(n), out.data(), &batch);
+    } else {
+      runtime.forecast(options.threads, context.data(), static_cast<int64_t>(n), out.data());
+    }
     for (size_t i = 0; i < n; ++i)
       set_model_forecast(out.data() + i * model_horizon * levels, horizon, levels,
                          results[first + i]);

@@ -30,7 +30,6 @@ void set_model_forecast(const float* out, size_t horizon, size_t levels, SeriesF
   }
 }
 
-// The model reads the target alone for now (the covariates issue adds the rest of the record).
 SeriesForecast ModelForecaster::forecast(const SeriesInput& input, size_t horizon) const {
   const ModelConfig& config = runtime_->model().config();
   require_model_horizon(config, horizon);
@@ -38,7 +37,16 @@ SeriesForecast ModelForecaster::forecast(const SeriesInput& input, size_t horizo
   std::vector<float> context(static_cast<size_t>(config.context_length));
   fill_context(input.target, context);
   std::vector<float> out(static_cast<size_t>(config.horizon) * levels);
-  runtime_->forecast(1, context.data(), 1, out.data());
+  if (runtime_->model().has_covariates()) {
+    const FeatureEncoder& features = runtime_->features();
+    CovariateArrays arrays;
+    arrays.resize(features.sizes(), 1);
+    features.encode(input, 0, arrays, static_cast<int64_t>(horizon));
+    const layers::CovariateBatch<float> batch = arrays.batch();
+    runtime_->forecast(1, context.data(), 1, out.data(), &batch);
+  } else {
+    runtime_->forecast(1, context.data(), 1, out.data());
+  }
   SeriesForecast result;
   set_model_forecast(out.data(), horizon, levels, result);
   return result;

@@ -26,7 +26,7 @@ const float* data_of(const ModelFile& file, const std::string& name) {
 
 // ---------------------------------------------------------------------------
 EncoderWorkspace::EncoderWorkspace(const ModelConfig& config, const kern::Backend& backend,
-                                   int64_t tile_series)
+                                   int64_t tile_series, const CovariateLayout& layout)
     : context_(backend) {
   validate_config(config);
   if (tile_series < 1)
@@ -40,6 +40,12 @@ EncoderWorkspace::EncoderWorkspace(const ModelConfig& config, const kern::Backen
   heads_ = config.heads;
   ffn_dim_ = config.ffn_dim;
   outputs_ = config.horizon * config.num_quantiles();
+  const layers::CovariateSizes cov = layers::covariate_sizes(config, layout);
+  const layers::CovariateInputSizes inputs = layers::covariate_input_sizes(config, layout);
+  if (!layout.empty()) {
+    covariate_floats_ = inputs.reals() + cov.total() - cov.decoder_out;
+    covariate_codes_ = inputs.codes();
+  }
 
   // Sizes in double first: absurd tiles are refused before anything is multiplied in size_t.
   const double rows = static_cast<double>(tile_series) * static_cast<double>(tokens_);
@@ -47,7 +53,9 @@ EncoderWorkspace::EncoderWorkspace(const ModelConfig& config, const kern::Backen
   const double estimate =
       4.0 * (rows * (6.0 * d_model_ + ffn_dim_ + patch_length_) +
              2.0 * static_cast<double>(tile_series) * context_length_ +
-             group_d * (tokens_ * d_model_ + 3.0 * outputs_ + 2.0));
+             group_d * (tokens_ * d_model_ + 3.0 * outputs_ + 2.0) +
+             static_cast<double>(tile_series) * static_cast<double>(covariate_floats_ + covariate_codes_) +
+             (layout.empty() ? 0.0 : group_d * outputs_));
   if (estimate > static_cast<double>(kMaxWorkspaceBytes))
     fail(ErrorCode::InvalidArgument,
          "encoder workspace: {} series per tile need about {:.0f} MiB, more than the 1024 MiB "
@@ -80,6 +88,12 @@ EncoderWorkspace::EncoderWorkspace(const ModelConfig& config, const kern::Backen
   sales_ = take(group * static_cast<size_t>(outputs_));
   attention_ = take(static_cast<size_t>(
       kern::attention_workspace_floats(layers::attention_dims(config, tile_series))));
+  if (!layout.empty()) {
+    covariate_real_ = take(series * static_cast<size_t>(inputs.reals()));
+    covariate_acts_ = take(series * static_cast<size_t>(cov.total() - cov.decoder_out));
+    decoder_out_ = take(group * static_cast<size_t>(outputs_));
+    codes_ = kern::Buffer<int32_t>(backend, series * static_cast<size_t>(covariate_codes_));
+  }
   storage_ = kern::Buffer<float>(backend, used);
 }
 
@@ -87,6 +101,7 @@ EncoderWorkspace::EncoderWorkspace(const ModelConfig& config, const kern::Backen
 EncoderModel::EncoderModel(ModelFile file, const kern::Backend& backend)
     : file_(std::move(file)), backend_(&backend) {
   const ModelConfig& c = file_.config();
+  layout_ = covariate_layout(c, file_.metadata().features);
   const int64_t D = c.d_model, N = c.num_tokens();
   const bool affine = c.normalization == NormKind::Revin && c.revin_affine;
   float revin[2] = {1.0f, 0.0f};
@@ -153,6 +168,51 @@ EncoderModel::EncoderModel(ModelFile file, const kern::Backend& backend)
   final_ln_weight_ = on_backend + final_at;
   final_ln_bias_ = on_backend + final_at + D;
   head_ = linear(prepared_.back());
+  if (has_covariates()) bind_covariates();
+}
+
+void EncoderModel::bind_covariates() {
+  const ModelConfig& c = config();
+  const CovariateLayout& l = layout_;
+  const int64_t D = c.d_model, S = l.static_width(), Fd = c.decoder_dim;
+  // The embedding tables are read in place like the small tensors: copied to the backend.
+  std::vector<float> tables;
+  std::vector<std::pair<size_t, int64_t>> at;  // offset, entries; in layout order
+  for (const std::vector<size_t>* group : {&l.known_categorical, &l.past_categorical, &l.static_categorical})
+    for (size_t feature : *group) {
+      const TensorView& t = file_.tensor(fmt::format("features.{}.embedding", feature));
+      at.emplace_back(tables.size(), t.dims[0]);
+      tables.insert(tables.end(), t.values.begin(), t.values.end());
+    }
+  if (!tables.empty()) {
+    embedding_tables_ = kern::Buffer<float>(*backend_, tables.size());
+    backend_->upload(kern::Context(*backend_), embedding_tables_.data(), tables.data(),
+                     tables.size() * sizeof(float));
+  }
+  size_t next = 0;
+  auto take_tables = [&](size_t count) {
+    std::vector<layers::Embedding<float>> out;
+    for (size_t i = 0; i < count; ++i, ++next)
+      out.push_back({embedding_tables_.data() + at[next].first, at[next].second});
+    return out;
+  };
+  covariates_.known = take_tables(l.known_categorical.size());
+  covariates_.past = take_tables(l.past_categorical.size());
+  covariates_.statics = take_tables(l.static_categorical.size());
+
+  // prepared_ must not reallocate once pointers into it are taken.
+  covariate_prepared_.reserve(5);
+  auto prepare = [&](const std::string& name, bool bias, int64_t in, int64_t out) {
+    covariate_prepared_.push_back(backend_->prepare_linear(
+        data_of(file_, name + ".weight"), bias ? data_of(file_, name + ".bias") : nullptr, in, out));
+    const kern::PreparedLinear& p = covariate_prepared_.back();
+    return layers::Linear<float>{p.weight(), p.bias(), in, out, &p};
+  };
+  covariates_.patch = prepare("covariates.patch", false, l.channels() * c.patch_length, D);
+  if (S > 0) covariates_.static_in = prepare("covariates.static", true, S, D);
+  covariates_.known_in = prepare("decoder.known", false, l.known_channels(), Fd);
+  covariates_.series_in = prepare("decoder.series", true, D + S, Fd);
+  covariates_.out = prepare("decoder.out", true, Fd, c.num_quantiles());
 }
 
 void EncoderModel::check_workspace(const EncoderWorkspace& ws) const {
@@ -165,16 +225,46 @@ void EncoderModel::check_workspace(const EncoderWorkspace& ws) const {
          "{}, d_model {}, ffn {}, outputs {}; this model: {}, {}, {}, {}, {})",
          ws.context_length_, ws.tokens_, ws.d_model_, ws.ffn_dim_, ws.outputs_, c.context_length,
          c.num_tokens(), c.d_model, c.ffn_dim, outputs_per_series());
+  const layers::CovariateSizes cov = layers::covariate_sizes(c, layout_);
+  const int64_t floats = has_covariates()
+      ? layers::covariate_input_sizes(c, layout_).reals() + cov.total() - cov.decoder_out : 0;
+  if (ws.covariate_floats_ != floats ||
+      ws.covariate_codes_ != (has_covariates() ? layers::covariate_input_sizes(c, layout_).codes() : 0))
+    fail(ErrorCode::InvalidArgument,
+         "encoder forecast: the workspace was sized for other covariates; make it with "
+         "EncoderModel::make_workspace");
   if (&ws.context_.backend() != backend_)
     fail(ErrorCode::InvalidArgument,
          "encoder forecast: the workspace is on the {} backend, the model on {}",
          ws.context_.backend().name(), backend_->name());
 }
 
-void EncoderModel::check_inputs(const float* context, int64_t batch,
-                                const float* quantiles_out) const {
+void EncoderModel::check_inputs(const float* context, int64_t batch, const float* quantiles_out,
+                                const layers::CovariateBatch<float>* covariates) const {
   if (batch < 0) fail(ErrorCode::InvalidArgument, "encoder forecast: batch must be >= 0, got {}", batch);
   if (batch == 0) return;
+  if (has_covariates()) {
+    if (!covariates)
+      fail(ErrorCode::NullPointer, "encoder forecast: the model has covariates and none were given");
+    const layers::CovariateInputSizes z = layers::covariate_input_sizes(config(), layout_);
+    auto check = [batch](const auto* values, int64_t per_series, const char* name) {
+      if (per_series == 0) return;
+      if (!values) fail(ErrorCode::NullPointer, "encoder forecast: covariates' {} is null", name);
+      if constexpr (std::is_same_v<std::remove_cv_t<std::remove_pointer_t<decltype(values)>>, float>) {
+        for (int64_t i = 0; i < batch * per_series; ++i)
+          if (!std::isfinite(values[i]))
+            fail(ErrorCode::InvalidArgument,
+                 "encoder forecast: covariates' {} of series {} hold a non-finite value", name,
+                 i / per_series);
+      }
+    };
+    check(covariates->context_real, z.context_real, "context_real");
+    check(covariates->horizon_real, z.horizon_real, "horizon_real");
+    check(covariates->static_real, z.static_real, "static_real");
+    check(covariates->context_codes, z.context_codes, "context_codes");
+    check(covariates->horizon_codes, z.horizon_codes, "horizon_codes");
+    check(covariates->static_codes, z.static_codes, "static_codes");
+  }
   if (!context) fail(ErrorCode::NullPointer, "encoder forecast: context is null");
   if (!quantiles_out) fail(ErrorCode::NullPointer, "encoder forecast: quantiles_out is null");
   const int64_t L = config().context_length;
@@ -187,26 +277,62 @@ void EncoderModel::check_inputs(const float* context, int64_t batch,
 }
 
 void EncoderModel::forecast(const float* context, int64_t batch, float* quantiles_out,
-                            EncoderWorkspace& ws) const {
+                            EncoderWorkspace& ws,
+                            const layers::CovariateBatch<float>* covariates) const {
   check_workspace(ws);
-  check_inputs(context, batch, quantiles_out);
-  forecast_span(context, batch, quantiles_out, ws);
+  check_inputs(context, batch, quantiles_out, covariates);
+  forecast_span(context, has_covariates() ? covariates : nullptr, batch, quantiles_out, ws);
 }
 
-void EncoderModel::forecast_span(const float* context, int64_t count, float* quantiles_out,
-                                 EncoderWorkspace& ws) const {
+void EncoderModel::forecast_span(const float* context,
+                                 const layers::CovariateBatch<float>* covariates, int64_t count,
+                                 float* quantiles_out, EncoderWorkspace& ws) const {
   const int64_t L = config().context_length, outputs = outputs_per_series();
   const int64_t tile = ws.tile_series(), group = ws.group_series();
   for (int64_t first = 0; first < count; first += group) {
     const int64_t series = std::min(group, count - first);
-    for (int64_t t = 0; t < series; t += tile)
-      encode_tile(context + (first + t) * L, std::min(tile, series - t), t, ws);
+    for (int64_t t = 0; t < series; t += tile) {
+      const layers::CovariateBatch<float> tile_covariates =
+          covariates ? layers::advance(*covariates, layers::covariate_input_sizes(config(), layout_),
+                                       first + t)
+                     : layers::CovariateBatch<float>{};
+      encode_tile(context + (first + t) * L, covariates ? &tile_covariates : nullptr,
+                  std::min(tile, series - t), t, ws);
+    }
     forecast_head(series, quantiles_out + first * outputs, ws);
   }
 }
 
-void EncoderModel::encode_tile(const float* context, int64_t series, int64_t slot,
-                               EncoderWorkspace& ws) const {
+layers::CovariateActivations<float> EncoderModel::covariate_activations(EncoderWorkspace& ws,
+                                                                      int64_t slot) const {
+  const ModelConfig& c = config();
+  const layers::CovariateSizes z = layers::covariate_sizes(c, layout_);
+  const int64_t tile = ws.tile_series();
+  float* next = ws.at(ws.covariate_acts_);
+  auto take = [&next, tile](int64_t per_series) {
+    float* p = next;
+    next += tile * per_series;
+    return p;
+  };
+  layers::CovariateActivations<float> a;
+  a.context_frame = take(z.context_frame);
+  a.patches = take(z.patches);
+  a.horizon_frame = take(z.horizon_frame);
+  a.statics = take(z.statics);
+  a.token_add = take(z.token_add);
+  a.static_add = take(z.static_add);
+  a.pooled = take(z.pooled);
+  a.series_vec = take(z.series_vec);
+  a.series_hidden = take(z.series_hidden);
+  a.decoder_pre = take(z.decoder_pre);
+  a.decoder_act = take(z.decoder_act);
+  a.decoder_out = ws.at(ws.decoder_out_) + slot * z.decoder_out;
+  return a;
+}
+
+void EncoderModel::encode_tile(const float* context,
+                               const layers::CovariateBatch<float>* covariates, int64_t series,
+                               int64_t slot, EncoderWorkspace& ws) const {
   const ModelConfig& c = config();
   const int64_t L = c.context_length, N = c.num_tokens(), D = c.d_model;
   const kern::Context& ctx = ws.context_;
@@ -216,6 +342,30 @@ void EncoderModel::encode_tile(const float* context, int64_t series, int64_t slo
   layers::embed_forward(ctx, c, embedding_, ws.at(ws.context_in_), series, nullptr,
                         ws.at(ws.normalized_), ws.at(ws.center_) + slot, ws.at(ws.spread_) + slot,
                         ws.at(ws.patches_), stream);
+  layers::CovariateActivations<float> cov;
+  if (covariates) {
+    // The tile's inputs, copied into the workspace in CovariateBatch order.
+    const layers::CovariateInputSizes z = layers::covariate_input_sizes(c, layout_);
+    float* reals = ws.at(ws.covariate_real_);
+    int32_t* codes = ws.codes_.data();
+    layers::CovariateBatch<float> on_backend;
+    auto put = [&](auto*& cursor, const auto* host, int64_t per_series) {
+      auto* at = cursor;
+      if (per_series > 0)
+        ctx.backend().upload(ctx, at, host, static_cast<size_t>(series * per_series) * sizeof(*host));
+      cursor += series * per_series;
+      return at;
+    };
+    on_backend.context_real = put(reals, covariates->context_real, z.context_real);
+    on_backend.horizon_real = put(reals, covariates->horizon_real, z.horizon_real);
+    on_backend.static_real = put(reals, covariates->static_real, z.static_real);
+    on_backend.context_codes = put(codes, covariates->context_codes, z.context_codes);
+    on_backend.horizon_codes = put(codes, covariates->horizon_codes, z.horizon_codes);
+    on_backend.static_codes = put(codes, covariates->static_codes, z.static_codes);
+    cov = covariate_activations(ws, slot);
+    layers::covariate_frames_forward(ctx, c, layout_, covariates_, on_backend, series, cov);
+    layers::covariate_tokens_forward(ctx, c, layout_, covariates_, series, cov, stream, true);
+  }
 
   // Inference form of the blocks (transformer_block.hpp): the stream updated in place.
   layers::BlockActivations<float> a;
@@ -230,6 +380,9 @@ void EncoderModel::encode_tile(const float* context, int64_t series, int64_t slo
   kern::layer_norm_forward(ctx, stream, final_ln_weight_, final_ln_bias_,
                            ws.at(ws.final_tokens_) + slot * N * D, nullptr, nullptr, series * N,
                            D, static_cast<float>(c.layer_norm_eps));
+  if (covariates)
+    layers::decoder_forward(ctx, c, layout_, covariates_, ws.at(ws.final_tokens_) + slot * N * D,
+                            series, cov);
 }
 
 void EncoderModel::forecast_head(int64_t series, float* quantiles_out,
@@ -237,7 +390,7 @@ void EncoderModel::forecast_head(int64_t series, float* quantiles_out,
   const ModelConfig& c = config();
   const kern::Context& ctx = ws.context_;
   layers::head_forward(ctx, c, head_, ws.at(ws.final_tokens_), series, ws.at(ws.raw_head_),
-                       ws.at(ws.quantiles_));
+                       ws.at(ws.quantiles_), has_covariates() ? ws.at(ws.decoder_out_) : nullptr);
   layers::to_sales(ctx, c, embedding_.revin_weight, embedding_.revin_bias, ws.at(ws.center_),
                    ws.at(ws.spread_), ws.at(ws.quantiles_), series, ws.at(ws.sales_));
   ctx.backend().download(ctx, quantiles_out, ws.at(ws.sales_),
@@ -246,7 +399,8 @@ void EncoderModel::forecast_head(int64_t series, float* quantiles_out,
 
 // ---------------------------------------------------------------------------
 void forecast_parallel(const EncoderModel& model, const float* context, int64_t batch,
-                       float* quantiles_out, std::span<EncoderWorkspace> workspaces) {
+                       float* quantiles_out, std::span<EncoderWorkspace> workspaces,
+                       const layers::CovariateBatch<float>* covariates) {
   if (workspaces.empty())
     fail(ErrorCode::InvalidArgument, "encoder forecast_parallel: no workspace given");
   const int64_t tile = workspaces[0].tile_series();
@@ -258,14 +412,15 @@ void forecast_parallel(const EncoderModel& model, const float* context, int64_t 
            tile, ws.tile_series());
     model.check_workspace(ws);
   }
-  model.check_inputs(context, batch, quantiles_out);
+  model.check_inputs(context, batch, quantiles_out, covariates);
+  if (!model.has_covariates()) covariates = nullptr;
   const int64_t tiles = (batch + tile - 1) / tile;
   const auto threads = std::min(static_cast<int64_t>(workspaces.size()), tiles);
   if (threads == 0) return;
   // One thread: no pool and no error list, so the forecast allocates nothing.
   const int64_t L = model.config().context_length, outputs = model.outputs_per_series();
   if (threads == 1) {
-    model.forecast_span(context, batch, quantiles_out, workspaces[0]);
+    model.forecast_span(context, covariates, batch, quantiles_out, workspaces[0]);
     return;
   }
   // Share w runs tiles [w * tiles / threads, (w + 1) * tiles / threads) with workspace w, on the
@@ -274,8 +429,12 @@ void forecast_parallel(const EncoderModel& model, const float* context, int64_t 
     const auto w = static_cast<int64_t>(share);
     const int64_t first = w * tiles / threads * tile;
     const int64_t end = std::min(batch, (w + 1) * tiles / threads * tile);
-    model.forecast_span(context + first * L, end - first, quantiles_out + first * outputs,
-                        workspaces[share]);
+    const layers::CovariateBatch<float> share_covariates =
+        covariates ? layers::advance(*covariates,
+                                     layers::covariate_input_sizes(model.config(), model.layout()), first)
+                   : layers::CovariateBatch<float>{};
+    model.forecast_span(context + first * L, covariates ? &share_covariates : nullptr, end - first,
+                        quantiles_out + first * outputs, workspaces[share]);
   });
 }
 

@@ -31,6 +31,7 @@
 #include <span>
 #include <vector>
 
+#include "layers/covariates.hpp"
 #include "layers/patch_embedding.hpp"
 #include "layers/quantile_head.hpp"
 #include "layers/transformer_block.hpp"
@@ -57,9 +58,10 @@ class EncoderWorkspace {
   static constexpr int64_t kHeadGroupTiles = 16;
 
   // Throws Error(InvalidArgument) when tile_series < 1 or the buffers would
-  // exceed 1 GiB.
+  // exceed 1 GiB.  layout: the model's covariates (none by default).
   EncoderWorkspace(const ModelConfig& config, const kernels::Backend& backend,
-                   int64_t tile_series = kDefaultTileSeries);
+                   int64_t tile_series = kDefaultTileSeries,
+                   const CovariateLayout& layout = {});
 
   int64_t tile_series() const { return tile_series_; }
   // Series the head runs over at once.
@@ -78,10 +80,15 @@ class EncoderWorkspace {
   // The shape the buffers were sized for; a model of another shape is refused.
   int64_t context_length_ = 0, patch_length_ = 0, tokens_ = 0, d_model_ = 0, heads_ = 0,
           ffn_dim_ = 0, outputs_ = 0;
+  int64_t covariate_floats_ = 0, covariate_codes_ = 0;  // per series
+  kernels::Buffer<int32_t> codes_;  // a tile's context, horizon and static codes
   kernels::Context context_;
   kernels::Buffer<float> storage_;
   Slot context_in_, normalized_, center_, spread_, patches_, stream_, scratch_, qkv_, attended_, hidden_,
-      final_tokens_, raw_head_, quantiles_, sales_, attention_;
+      final_tokens_, raw_head_, quantiles_, sales_, attention_,
+      // Covariate models: a tile's real inputs (context, horizon, static), its activations
+      // (layers::CovariateSizes order, the decoder's output apart) and the group's decoder output.
+      covariate_real_, covariate_acts_, decoder_out_;
 };
 
 class EncoderModel {
@@ -99,9 +106,12 @@ class EncoderModel {
   const kernels::Backend& backend() const { return *backend_; }
   int64_t outputs_per_series() const { return config().horizon * config().num_quantiles(); }
 
+  const CovariateLayout& layout() const { return layout_; }
+  bool has_covariates() const { return !layout_.empty(); }
+
   EncoderWorkspace make_workspace(
       int64_t tile_series = EncoderWorkspace::kDefaultTileSeries) const {
-    return EncoderWorkspace(config(), backend(), tile_series);
+    return EncoderWorkspace(config(), backend(), tile_series, layout_);
   }
 
   // context [batch, context_length] (host memory, oldest first, sales
@@ -111,26 +121,34 @@ class EncoderModel {
   // (InvalidArgument), null pointers with batch > 0 (NullPointer), a
   // non-finite context value (InvalidArgument, naming series and position).
   // quantiles_out is untouched when the arguments are refused.  Thread-safe:
-  // const, all state in the workspace.
+  // const, all state in the workspace.  covariates (host memory, the
+  // feature encoder's arrays for the same batch): required by a model with
+  // covariates (Error(NullPointer)), ignored by one without; their real
+  // values must be finite (Error(InvalidArgument)).
   void forecast(const float* context, int64_t batch, float* quantiles_out,
-                EncoderWorkspace& workspace) const;
+                EncoderWorkspace& workspace,
+                const layers::CovariateBatch<float>* covariates = nullptr) const;
 
  private:
   void check_workspace(const EncoderWorkspace& workspace) const;
-  void check_inputs(const float* context, int64_t batch, const float* quantiles_out) const;
+  void check_inputs(const float* context, int64_t batch, const float* quantiles_out,
+                    const layers::CovariateBatch<float>* covariates) const;
   // count series, group by group: each group's tiles run through the
   // encoder one by one (their final tokens gathered in the workspace), then
   // the head runs once over the group.
-  void forecast_span(const float* context, int64_t count, float* quantiles_out,
-                     EncoderWorkspace& workspace) const;
+  void forecast_span(const float* context, const layers::CovariateBatch<float>* covariates,
+                     int64_t count, float* quantiles_out, EncoderWorkspace& workspace) const;
   // Normalisation to the final LayerNorm for one tile, whose series sit at
-  // [slot, slot + series) of the workspace's group.
-  void encode_tile(const float* context, int64_t series, int64_t slot,
-                   EncoderWorkspace& workspace) const;
+  // [slot, slot + series) of the workspace's group; with covariates, the
+  // tokens get theirs and the decoder's output lands in the group's slot.
+  void encode_tile(const float* context, const layers::CovariateBatch<float>* covariates,
+                   int64_t series, int64_t slot, EncoderWorkspace& workspace) const;
+  // The tile's covariate inputs uploaded and the activations' pointers.
+  layers::CovariateActivations<float> covariate_activations(EncoderWorkspace& ws, int64_t slot) const;
   void forecast_head(int64_t series, float* quantiles_out, EncoderWorkspace& workspace) const;
 
   friend void forecast_parallel(const EncoderModel&, const float*, int64_t, float*,
-                                std::span<EncoderWorkspace>);
+                                std::span<EncoderWorkspace>, const layers::CovariateBatch<float>*);
 
   ModelFile file_;
   const kernels::Backend* backend_;
@@ -143,6 +161,12 @@ class EncoderModel {
   std::vector<layers::BlockWeights<float>> blocks_;
   const float *final_ln_weight_ = nullptr, *final_ln_bias_ = nullptr;
   layers::Linear<float> head_;
+  CovariateLayout layout_;
+  // Covariate models: the embedding tables in the backend's memory and the prepared linears.
+  kernels::Buffer<float> embedding_tables_;
+  std::vector<kernels::PreparedLinear> covariate_prepared_;
+  layers::CovariateWeights<float> covariates_;
+  void bind_covariates();
 };
 
 // Splits the batch into workspaces.size() shares of whole tiles, share w on
@@ -152,8 +176,9 @@ class EncoderModel {
 // are bit-identical to model.forecast() with one of the workspaces, whatever
 // the pool's size.  Nothing is allocated (the pool's workers are started
 // once per process).  The error of the lowest failing share is rethrown
-// after every share stopped.
+// after every share stopped.  covariates: as EncoderModel::forecast.
 void forecast_parallel(const EncoderModel& model, const float* context, int64_t batch,
-                       float* quantiles_out, std::span<EncoderWorkspace> workspaces);
+                       float* quantiles_out, std::span<EncoderWorkspace> workspaces,
+                       const layers::CovariateBatch<float>* covariates = nullptr);
 
 }  // namespace invforecast

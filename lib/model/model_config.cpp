@@ -1,5 +1,6 @@
 #include "model/model_config.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -80,6 +81,17 @@ constexpr QuantileHead kQuantileHeads[] = {QuantileHead::MedianSoftplus};
 constexpr FeatureRole kFeatureRoles[] = {FeatureRole::Target, FeatureRole::PastCovariate, FeatureRole::FutureCovariate,
                                          FeatureRole::StaticCovariate};
 constexpr FeatureKind kFeatureKinds[] = {FeatureKind::Real, FeatureKind::Categorical};
+constexpr FeatureSource kFeatureSources[] = {FeatureSource::Column, FeatureSource::Calendar};
+
+bool has_covariates(const std::vector<FeatureSpec>& features) {
+  return std::any_of(features.begin(), features.end(),
+                     [](const FeatureSpec& f) { return f.role != FeatureRole::Target; });
+}
+
+bool is_calendar_name(std::string_view name) {
+  return std::find(std::begin(kCalendarFeatures), std::end(kCalendarFeatures), name) !=
+         std::end(kCalendarFeatures);
+}
 
 constexpr const char* kArchitecture = "patchtst_encoder";
 constexpr const char* kActivation = "gelu";
@@ -123,6 +135,14 @@ std::string_view to_string(TrainingObjective objective) {
   switch (objective) {
     case TrainingObjective::Forecast: return "forecast";
     case TrainingObjective::MaskedPatch: return "masked_patch";
+  }
+  return "?";
+}
+
+std::string_view to_string(FeatureSource source) {
+  switch (source) {
+    case FeatureSource::Column: return "column";
+    case FeatureSource::Calendar: return "calendar";
   }
   return "?";
 }
@@ -178,10 +198,17 @@ void validate_config(const ModelConfig& c) {
     corrupt_config(fmt::format("layer_norm_eps {} is not inside (0, 1)", c.layer_norm_eps));
   if (c.normalization == NormKind::MeanAbs && c.revin_affine)
     corrupt_config("revin_affine applies only to normalization 'revin'");
+  check_range("embedding_dim", c.embedding_dim, 1, L::max_embedding_dim);
+  check_range("decoder_dim", c.decoder_dim, 1, L::max_decoder_dim);
 }
+
+std::vector<FeatureSpec> target_features() { return ModelMetadata{}.features; }
 
 void validate_features(const std::vector<FeatureSpec>& features) {
   if (features.empty()) fail(ErrorCode::CorruptModel, "model features: the list is empty (the target is required)");
+  if (features.size() > static_cast<size_t>(ConfigLimits::max_features))
+    fail(ErrorCode::CorruptModel, "model features: {} features, at most {}", features.size(),
+         ConfigLimits::max_features);
   std::set<std::string_view> names;
   int targets = 0;
   for (const FeatureSpec& f : features) {
@@ -189,11 +216,58 @@ void validate_features(const std::vector<FeatureSpec>& features) {
     if (!names.insert(f.name).second) fail(ErrorCode::CorruptModel, "model features: '{}' appears twice", f.name);
     if (f.role == FeatureRole::Target) {
       ++targets;
-      if (f.kind != FeatureKind::Real)
-        fail(ErrorCode::CorruptModel, "model features: target '{}' must be of kind real", f.name);
+      if (f.kind != FeatureKind::Real || f.source != FeatureSource::Column)
+        fail(ErrorCode::CorruptModel, "model features: target '{}' must be a real column", f.name);
+      continue;
     }
+    if (f.source == FeatureSource::Calendar &&
+        (!is_calendar_name(f.name) || f.role != FeatureRole::FutureCovariate))
+      fail(ErrorCode::CorruptModel,
+           "model features: calendar feature '{}' is not one of day_of_week, day_of_month, month, "
+           "week_of_year with role future_covariate",
+           f.name);
+    if (f.kind == FeatureKind::Real) {
+      if (!(std::isfinite(f.mean) && std::isfinite(f.scale) && f.scale > 0.0))
+        fail(ErrorCode::CorruptModel,
+             "model features: '{}' needs a finite mean and a positive scale (got {} and {})",
+             f.name, f.mean, f.scale);
+      if (!f.levels.empty())
+        fail(ErrorCode::CorruptModel, "model features: real feature '{}' has levels", f.name);
+    } else {
+      if (f.levels.empty() || f.levels.size() > static_cast<size_t>(ConfigLimits::max_levels))
+        fail(ErrorCode::CorruptModel, "model features: categorical '{}' has {} levels (1 to {})",
+             f.name, f.levels.size(), ConfigLimits::max_levels);
+      if (std::set<std::string_view>(f.levels.begin(), f.levels.end()).size() != f.levels.size())
+        fail(ErrorCode::CorruptModel, "model features: categorical '{}' repeats a level", f.name);
+    }
+    if (f.log_ratio && (f.kind != FeatureKind::Real || f.role == FeatureRole::StaticCovariate))
+      fail(ErrorCode::CorruptModel,
+           "model features: log_ratio applies to time-varying real features only ('{}')", f.name);
   }
   if (targets != 1) fail(ErrorCode::CorruptModel, "model features: {} targets, exactly one is required", targets);
+}
+
+CovariateLayout covariate_layout(const ModelConfig& config, const std::vector<FeatureSpec>& features) {
+  CovariateLayout l;
+  l.embedding_dim = config.embedding_dim;
+  for (size_t i = 0; i < features.size(); ++i) {
+    const FeatureSpec& f = features[i];
+    const bool real = f.kind == FeatureKind::Real;
+    const int64_t width = f.log_ratio ? 2 : 1;
+    switch (f.role) {
+      case FeatureRole::Target: break;
+      case FeatureRole::FutureCovariate:
+        (real ? l.known_real : l.known_categorical).push_back(i);
+        if (real) l.known_real_channels += width;
+        break;
+      case FeatureRole::PastCovariate:
+        (real ? l.past_real : l.past_categorical).push_back(i);
+        if (real) l.past_real_channels += width;
+        break;
+      case FeatureRole::StaticCovariate: (real ? l.static_real : l.static_categorical).push_back(i); break;
+    }
+  }
+  return l;
 }
 
 std::string metadata_to_json(const ModelMetadata& m) {
@@ -215,9 +289,26 @@ std::string metadata_to_json(const ModelMetadata& m) {
       {"layer_norm_eps", c.layer_norm_eps},
       {"normalization", {{"kind", to_string(c.normalization)}, {"affine", c.revin_affine}, {"eps", c.norm_eps}}},
   };
+  // A model of the target alone keeps the bytes of files written before covariates.
+  if (has_covariates(m.features)) {
+    config["embedding_dim"] = c.embedding_dim;
+    config["decoder_dim"] = c.decoder_dim;
+  }
   json features = json::array();
-  for (const FeatureSpec& f : m.features)
-    features.push_back({{"name", f.name}, {"kind", to_string(f.kind)}, {"role", to_string(f.role)}});
+  for (const FeatureSpec& f : m.features) {
+    json feature = {{"name", f.name}, {"kind", to_string(f.kind)}, {"role", to_string(f.role)}};
+    if (f.role != FeatureRole::Target) {
+      feature["source"] = to_string(f.source);
+      if (f.kind == FeatureKind::Real) {
+        feature["mean"] = f.mean;
+        feature["scale"] = f.scale;
+        feature["log_ratio"] = f.log_ratio;
+      } else {
+        feature["levels"] = f.levels;
+      }
+    }
+    features.push_back(std::move(feature));
+  }
   json provenance = json::object();
   for (const auto& [key, value] : m.provenance) provenance[key] = value;
   // The typed objective wins over a provenance entry; the default (forecast) is written only where
@@ -274,6 +365,8 @@ ModelMetadata metadata_from_json(std::string_view text) {
   c.normalization = require_enum(nj, "kind", "config.normalization.", kNormKinds);
   c.revin_affine = require_bool(nj, "affine", "config.normalization.");
   c.norm_eps = require_double(nj, "eps", "config.normalization.");
+  if (cj.contains("embedding_dim")) c.embedding_dim = require_int(cj, "embedding_dim", at);
+  if (cj.contains("decoder_dim")) c.decoder_dim = require_int(cj, "decoder_dim", at);
   validate_config(c);
 
   const json& fj = require(root, "features", "");
@@ -281,9 +374,32 @@ ModelMetadata metadata_from_json(std::string_view text) {
   m.features.clear();
   for (const json& f : fj) {
     if (!f.is_object()) fail(ErrorCode::CorruptModel, "model metadata: each feature must be an object");
-    m.features.push_back(FeatureSpec{require_string(f, "name", "features[]."),
-                                     require_enum(f, "kind", "features[].", kFeatureKinds),
-                                     require_enum(f, "role", "features[].", kFeatureRoles)});
+    const char* fat = "features[].";
+    FeatureSpec spec;
+    spec.name = require_string(f, "name", fat);
+    spec.kind = require_enum(f, "kind", fat, kFeatureKinds);
+    spec.role = require_enum(f, "role", fat, kFeatureRoles);
+    if (spec.role != FeatureRole::Target) {
+      spec.source = require_enum(f, "source", fat, kFeatureSources);
+      if (spec.kind == FeatureKind::Real) {
+        spec.mean = require_double(f, "mean", fat);
+        spec.scale = require_double(f, "scale", fat);
+        spec.log_ratio = require_bool(f, "log_ratio", fat);
+      } else {
+        const json& levels = require(f, "levels", fat);
+        if (!levels.is_array())
+          fail(ErrorCode::CorruptModel, "model metadata: levels of feature '{}' must be an array", spec.name);
+        if (levels.size() > static_cast<size_t>(ConfigLimits::max_levels))
+          fail(ErrorCode::CorruptModel, "model metadata: feature '{}' has {} levels, at most {}", spec.name,
+               levels.size(), ConfigLimits::max_levels);
+        for (const json& level : levels) {
+          if (!level.is_string())
+            fail(ErrorCode::CorruptModel, "model metadata: levels of feature '{}' must be strings", spec.name);
+          spec.levels.push_back(level.get<std::string>());
+        }
+      }
+    }
+    m.features.push_back(std::move(spec));
   }
   validate_features(m.features);
 
@@ -339,13 +455,34 @@ std::vector<TensorSpec> expected_tensors(const ModelConfig& c) {
   return specs;
 }
 
+std::vector<TensorSpec> expected_tensors(const ModelConfig& c, const std::vector<FeatureSpec>& features) {
+  std::vector<TensorSpec> specs = expected_tensors(c);
+  const CovariateLayout l = covariate_layout(c, features);
+  if (l.empty()) return specs;
+  const int64_t D = c.d_model, P = c.patch_length, E = c.embedding_dim, Fd = c.decoder_dim;
+  for (size_t i = 0; i < features.size(); ++i)
+    if (features[i].role != FeatureRole::Target && features[i].kind == FeatureKind::Categorical)
+      specs.push_back({fmt::format("features.{}.embedding", i),
+                       {static_cast<int64_t>(features[i].levels.size()) + 1, E}});
+  const int64_t C = l.channels(), K = l.known_channels(), S = l.static_width();
+  if (K == 0)
+    fail(ErrorCode::CorruptModel,
+         "model features: a model with covariates needs a known-future one (the calendar)");
+  if (C > 0) specs.push_back({"covariates.patch.weight", {D, C * P}});
+  if (S > 0) {
+    specs.push_back({"covariates.static.weight", {D, S}});
+    specs.push_back({"covariates.static.bias", {D}});
+  }
+  if (K > 0) specs.push_back({"decoder.known.weight", {Fd, K}});
+  specs.push_back({"decoder.series.weight", {Fd, D + S}});
+  specs.push_back({"decoder.series.bias", {Fd}});
+  specs.push_back({"decoder.out.weight", {c.num_quantiles(), Fd}});
+  specs.push_back({"decoder.out.bias", {c.num_quantiles()}});
+  return specs;
+}
+
 std::vector<TensorSpec> expected_tensors(const ModelMetadata& metadata) {
-  for (const FeatureSpec& f : metadata.features)
-    if (f.role != FeatureRole::Target)
-      fail(ErrorCode::Unsupported,
-           "model feature '{}' ({} covariate) is not supported by this library: only the target",
-           f.name, to_string(f.role));
-  return expected_tensors(metadata.config);
+  return expected_tensors(metadata.config, metadata.features);
 }
 
 }  // namespace invforecast

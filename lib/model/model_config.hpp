@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace invforecast {
@@ -46,6 +47,10 @@ struct ModelConfig {
   double norm_eps = 1e-5;        // added in the normalisation's denominator
   double layer_norm_eps = 1e-5;  // every LayerNorm
   QuantileHead quantile_head = QuantileHead::MedianSoftplus;
+  // Covariate models only (docs/covariates.md): width of each categorical embedding, and of the
+  // horizon decoder's hidden layer.  Written to a model file only when it has covariates.
+  int64_t embedding_dim = 8;
+  int64_t decoder_dim = 64;
   // The activation of the feed-forward block is GELU in its exact erf form (PyTorch's default);
   // format v1 knows no other.
 
@@ -67,21 +72,81 @@ struct ConfigLimits {
   static constexpr int64_t max_layers = 1024;
   static constexpr int64_t max_horizon = 1 << 14;
   static constexpr int64_t max_quantiles = 99;
+  static constexpr int64_t max_embedding_dim = 1 << 10;
+  static constexpr int64_t max_decoder_dim = 1 << 14;
+  static constexpr int64_t max_features = 1 << 10;
+  static constexpr int64_t max_levels = 1 << 20;
 };
 
 // Throws Error(CorruptModel) naming the first field that is out of range or inconsistent.
 void validate_config(const ModelConfig& config);
 
-// One input the model expects.  Format v1 records covariates already so that they fit later without
-// a format change; this library runs models whose only feature is the target.
+// One input the model expects: the target, or a covariate (docs/covariates.md describes how each
+// enters the model).  Roles: a past covariate is known only up to the forecast origin, a future
+// one also over the horizon (price, promotions, events, the calendar), a static one is constant
+// per series (store, department).
 enum class FeatureRole { Target, PastCovariate, FutureCovariate, StaticCovariate };
 enum class FeatureKind { Real, Categorical };
+// Where a covariate's values come from: a column of the data, or the date (calendar features:
+// day_of_week and month, categorical; day_of_month and week_of_year, real).
+enum class FeatureSource { Column, Calendar };
 
 struct FeatureSpec {
+  FeatureSpec() = default;
+  FeatureSpec(std::string name, FeatureKind kind, FeatureRole role,
+              FeatureSource source = FeatureSource::Column)
+      : name(std::move(name)), kind(kind), role(role), source(source) {}
+
   std::string name;
   FeatureKind kind = FeatureKind::Real;
   FeatureRole role = FeatureRole::Target;
+  FeatureSource source = FeatureSource::Column;
+  // Real covariates: the model reads (x - mean) / scale, with the training data's statistics
+  // (scale > 0); a missing value reads 0 (the mean).
+  double mean = 0.0, scale = 1.0;
+  // Real time-varying covariates positive in every training value (a price): a second channel,
+  // log(x / m), m the series' mean of x over the context (over the horizon when the context
+  // has none): how far a price is from the series' usual one, whatever its level.
+  bool log_ratio = false;
+  // Categorical covariates: the training vocabulary.  Embedding row i + 1 is levels[i]; row 0
+  // is the unknown bucket (a level not in the vocabulary, or a missing value).
+  std::vector<std::string> levels;
   bool operator==(const FeatureSpec&) const = default;
+};
+
+// Calendar feature names (FeatureSource::Calendar).
+inline constexpr const char* kCalendarFeatures[] = {"day_of_week", "day_of_month", "month",
+                                                    "week_of_year"};
+
+// How a model's covariate features map to its input arrays and tensors (docs/covariates.md).
+// Time-varying channels, in frame order: the known-future real channels (each feature's value,
+// then its log ratio where it has one), the known-future categorical embeddings (embedding_dim
+// each), the past-only real channels, the past-only categorical embeddings; so the known-future
+// channels are the frame's first known_channels().  Static: the real values, then the
+// categorical embeddings.  Features keep their order within each group.
+struct CovariateLayout {
+  std::vector<size_t> known_real, known_categorical, past_real, past_categorical, static_real,
+      static_categorical;  // indices into the features list
+  int64_t embedding_dim = 0;
+  int64_t known_real_channels = 0, past_real_channels = 0;
+
+  bool empty() const { return channels() == 0 && static_width() == 0; }
+  int64_t known_channels() const {
+    return known_real_channels + embedding_dim * static_cast<int64_t>(known_categorical.size());
+  }
+  int64_t channels() const {
+    return known_channels() + past_real_channels +
+           embedding_dim * static_cast<int64_t>(past_categorical.size());
+  }
+  int64_t static_width() const {
+    return static_cast<int64_t>(static_real.size()) +
+           embedding_dim * static_cast<int64_t>(static_categorical.size());
+  }
+  // Columns of the input arrays (CovariateBatch, layers/covariates.hpp).
+  int64_t real_columns() const { return known_real_channels + past_real_channels; }
+  int64_t code_columns() const {
+    return static_cast<int64_t>(known_categorical.size() + past_categorical.size());
+  }
 };
 
 // What a model was trained for: forecasting, or self-supervised masked-patch
@@ -91,7 +156,7 @@ enum class TrainingObjective { Forecast, MaskedPatch };
 // Everything in a model file besides the tensors.
 struct ModelMetadata {
   ModelConfig config;
-  std::vector<FeatureSpec> features = {FeatureSpec{"target", FeatureKind::Real, FeatureRole::Target}};
+  std::vector<FeatureSpec> features = {FeatureSpec("target", FeatureKind::Real, FeatureRole::Target)};
   // Stored in format v1 as provenance entry "objective" ("forecast" | "masked_patch"; absent in
   // files written before it: forecast), and read from there into this field.
   TrainingObjective objective = TrainingObjective::Forecast;
@@ -99,14 +164,22 @@ struct ModelMetadata {
   std::map<std::string, std::string> provenance;
 };
 
-// Exactly one target, unique non-empty names; throws Error(CorruptModel).
+// The features of a model of the target alone (no covariates).
+std::vector<FeatureSpec> target_features();
+
+// Exactly one target, unique non-empty names, known calendar names, positive finite scales,
+// vocabularies within ConfigLimits and without repeats, a log ratio only on time-varying reals;
+// throws Error(CorruptModel) naming the feature.
 void validate_features(const std::vector<FeatureSpec>& features);
+// The layout of (validated) features for a config.
+CovariateLayout covariate_layout(const ModelConfig& config, const std::vector<FeatureSpec>& features);
 
 std::string_view to_string(PaddingMode mode);
 std::string_view to_string(NormKind kind);
 std::string_view to_string(QuantileHead head);
 std::string_view to_string(FeatureRole role);
 std::string_view to_string(FeatureKind kind);
+std::string_view to_string(FeatureSource source);
 std::string_view to_string(TrainingObjective objective);
 
 // Metadata <-> JSON text (the metadata block of a model file).  Parsing validates config and
@@ -138,10 +211,22 @@ struct TensorSpec {
 //   head.weight [H*Q, N*D], head.bias [H*Q]    input index n*D + d (token-major flattening),
 //                                              output index h*Q + q (raw values, see QuantileHead)
 std::vector<TensorSpec> expected_tensors(const ModelConfig& config);
-// The tensors of a model with these features: each feature's own tensors after the encoder's.
-// The target has none beyond the encoder's; a covariate feature would bring its embedding, and
-// this library has none yet: Error(Unsupported) naming the first such feature, so that a model
-// file with covariates is refused for what it is before its tensors are matched.
+// The tensors of a model with these features: the encoder's, then the covariates' (none for a
+// model of the target alone).  With C = layout.channels(), K = layout.known_channels(), S =
+// layout.static_width(), E = embedding_dim, Fd = decoder_dim:
+//   features.{i}.embedding [levels + 1, E]     each categorical feature i (index in the list)
+//   covariates.patch.weight [D, C * P]         the context's channels of each patch, channel-
+//                                              major (index c * P + p), added to its token
+//   covariates.static.weight [D, S], covariates.static.bias [D]
+//                                              static attributes, added to every token
+//   decoder.known.weight [Fd, K]               a horizon step's known-future channels
+//   decoder.series.weight [Fd, D + S], decoder.series.bias [Fd]
+//                                              the mean of the final tokens, then the statics
+//   decoder.out.weight [Q, Fd], decoder.out.bias [Q]
+//                                              added to the head's raw output of the step
+// A tensor whose width would be 0 (no channels, no statics) is absent.
+std::vector<TensorSpec> expected_tensors(const ModelConfig& config,
+                                         const std::vector<FeatureSpec>& features);
 std::vector<TensorSpec> expected_tensors(const ModelMetadata& metadata);
 
 }  // namespace invforecast

@@ -256,8 +256,7 @@ ModelFile ModelFile::parse(std::span<const uint8_t> bytes, std::shared_ptr<const
     if (!by_name.emplace(e.name, &e).second)
       fail(ErrorCode::CorruptModel, "model file: tensor '{}' appears twice", e.name);
 
-  // The tensor list follows the features too: a model with features this library cannot run is
-  // refused as Unsupported here, before its extra tensors could read as corruption.
+  // The tensor list follows the config and the features (the covariates' tensors).
   const std::vector<TensorSpec> specs = expected_tensors(model.metadata_);
   model.tensors_.reserve(specs.size());
   for (const TensorSpec& spec : specs) {

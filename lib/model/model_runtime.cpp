@@ -8,7 +8,8 @@
 
 namespace invforecast {
 
-void ModelRuntime::forecast(int threads, const float* context, int64_t batch, float* out) const {
+void ModelRuntime::forecast(int threads, const float* context, int64_t batch, float* out,
+                            const layers::CovariateBatch<float>* covariates) const {
   if (batch == 0) return;
   const int64_t tile = EncoderWorkspace::kDefaultTileSeries;
   const int64_t tiles = (batch + tile - 1) / tile;
@@ -43,7 +44,7 @@ void ModelRuntime::forecast(int threads, const float* context, int64_t batch, fl
   // The encoder's kernels are single-threaded (no oneDNN, no OpenMP team):
   // the workers are the only threads.
   forecast_parallel(model_, context, batch, out,
-                    std::span<EncoderWorkspace>(set.data(), workers));
+                    std::span<EncoderWorkspace>(set.data(), workers), covariates);
 }
 
 void require_forecasting_model(const ModelRuntime& runtime) {

@@ -9,6 +9,7 @@
 
 #include "core/options.hpp"
 #include "model/encoder.hpp"
+#include "model/features.hpp"
 
 namespace invforecast {
 
@@ -16,22 +17,27 @@ class ModelRuntime {
  public:
   // The model's weights are prepared by `backend`, which runs every forecast.
   ModelRuntime(ModelFile file, const kernels::Backend& backend)
-      : model_(std::move(file), backend) {}
+      : model_(std::move(file), backend),
+        features_(model_.config(), model_.file().metadata().features) {}
 
   const EncoderModel& model() const { return model_; }
+  // Writes the covariate arrays of the model's inputs (covariate models).
+  const FeatureEncoder& features() const { return features_; }
 
   // model().forecast over `batch` series split across `threads` workers (0 =
   // hardware concurrency).  Inputs must already be checked
   // (check_model_context).  Workspaces are
   // taken from the pool under a lock, used without it and given back; the
   // pool grows to the most calls ever in flight at once and lives as long
-  // as the model.
-  void forecast(int threads, const float* context, int64_t batch, float* out) const;
+  // as the model.  covariates: as EncoderModel::forecast.
+  void forecast(int threads, const float* context, int64_t batch, float* out,
+                const layers::CovariateBatch<float>* covariates = nullptr) const;
 
  private:
   using WorkspaceSet = std::vector<EncoderWorkspace>;
 
   EncoderModel model_;
+  FeatureEncoder features_;
   mutable std::mutex pool_mutex_;
   mutable std::vector<WorkspaceSet> idle_sets_;
 };

@@ -23,9 +23,11 @@ bool ends_with(std::string_view text, std::string_view suffix) {
 }  // namespace
 
 template <class T>
-ParameterSet<T>::ParameterSet(const ModelConfig& config) : config_(config) {
+ParameterSet<T>::ParameterSet(const ModelConfig& config, std::vector<FeatureSpec> features)
+    : config_(config), features_(std::move(features)) {
   validate_config(config_);
-  specs_ = expected_tensors(config_);
+  validate_features(features_);
+  specs_ = expected_tensors(config_, features_);
   values_.reserve(specs_.size());
   for (const TensorSpec& spec : specs_) values_.emplace_back(element_count(spec), T(0));
 }
@@ -52,8 +54,9 @@ void ParameterSet<T>::set_zero() {
 template class ParameterSet<float>;
 template class ParameterSet<double>;
 
-Parameters initialize_parameters(const ModelConfig& config, uint64_t seed) {
-  Parameters p(config);
+Parameters initialize_parameters(const ModelConfig& config, uint64_t seed,
+                                 const std::vector<FeatureSpec>& features) {
+  Parameters p(config, features);
   Random random(seed);
   for (size_t i = 0; i < p.size(); ++i) {
     const TensorSpec& spec = p.specs()[i];
@@ -62,9 +65,9 @@ Parameters initialize_parameters(const ModelConfig& config, uint64_t seed) {
     if (name == "pos_embed") {
       for (float& x : v) x = static_cast<float>(random.uniform(-0.02, 0.02));
     } else if (spec.dims.size() == 2) {
-      // Linear weight [out, in].
+      // Linear weight [out, in], or an embedding table [entries, dim].
       double bound = 1.0 / std::sqrt(static_cast<double>(spec.dims[1]));
-      if (name == "head.weight") bound *= 0.1;
+      if (name == "head.weight" || name == "decoder.out.weight") bound *= 0.1;
       for (float& x : v) x = static_cast<float>(random.uniform(-bound, bound));
     } else if (ends_with(name, "ln1.weight") || ends_with(name, "ln2.weight") ||
                name == "final_ln.weight" || name == "revin.weight") {
@@ -76,7 +79,7 @@ Parameters initialize_parameters(const ModelConfig& config, uint64_t seed) {
 }
 
 Parameters parameters_from_model(const ModelFile& file) {
-  Parameters p(file.config());
+  Parameters p(file.config(), file.metadata().features);
   for (size_t i = 0; i < p.size(); ++i) {
     const TensorView& view = file.tensor(p.specs()[i].name);
     if (view.values.size() != p.values(i).size())
@@ -99,6 +102,7 @@ std::vector<NamedTensor> named_tensors(const Parameters& parameters) {
 ModelMetadata default_metadata(const Parameters& parameters) {
   ModelMetadata metadata;
   metadata.config = parameters.config();
+  metadata.features = parameters.features();
   return metadata;
 }
 

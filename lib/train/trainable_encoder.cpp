@@ -10,9 +10,12 @@ namespace invforecast::train {
 namespace kern = invforecast::kernels;
 
 template <class T>
-TrainableEncoder<T>::TrainableEncoder(const ModelConfig& config, const kern::Backend& backend)
-    : config_(config), ctx_(backend) {
+TrainableEncoder<T>::TrainableEncoder(const ModelConfig& config, const kern::Backend& backend,
+                                      std::vector<FeatureSpec> features)
+    : config_(config), features_(std::move(features)), ctx_(backend) {
   validate_config(config_);
+  validate_features(features_);
+  layout_ = covariate_layout(config_, features_);
   if (!backend.template ops<T>())
     fail(ErrorCode::Unsupported, "trainable encoder: the {} backend has no {} ops", backend.name(),
          std::is_same_v<T, double> ? "float64" : "float32");
@@ -21,7 +24,7 @@ TrainableEncoder<T>::TrainableEncoder(const ModelConfig& config, const kern::Bac
   backend.upload(ctx_, unit_.data(), unit, sizeof unit);
   tokens_ = config_.num_tokens();
   // Tensor positions in expected_tensors order, looked up once.
-  const ParameterSet<T> names(config_);
+  const ParameterSet<T> names(config_, features_);
   if (revin_affine()) {
     revin_weight_ = names.index_of("revin.weight");
     revin_bias_ = names.index_of("revin.bias");
@@ -43,19 +46,39 @@ TrainableEncoder<T>::TrainableEncoder(const ModelConfig& config, const kern::Bac
   final_ln_bias_ = names.index_of("final_ln.bias");
   head_weight_ = names.index_of("head.weight");
   head_bias_ = names.index_of("head.bias");
+  if (!layout_.empty()) {
+    auto tables = [&names](const std::vector<size_t>& group) {
+      std::vector<size_t> out;
+      for (size_t feature : group) out.push_back(names.index_of(fmt::format("features.{}.embedding", feature)));
+      return out;
+    };
+    cov_.known = tables(layout_.known_categorical);
+    cov_.past = tables(layout_.past_categorical);
+    cov_.statics = tables(layout_.static_categorical);
+    cov_.patch = names.index_of("covariates.patch.weight");
+    if (layout_.static_width() > 0) {
+      cov_.static_weight = names.index_of("covariates.static.weight");
+      cov_.static_bias = names.index_of("covariates.static.bias");
+    }
+    cov_.known_in = names.index_of("decoder.known.weight");
+    cov_.series_weight = names.index_of("decoder.series.weight");
+    cov_.series_bias = names.index_of("decoder.series.bias");
+    cov_.out_weight = names.index_of("decoder.out.weight");
+    cov_.out_bias = names.index_of("decoder.out.bias");
+  }
   layers_.resize(static_cast<size_t>(config_.layers));
   streams_.resize(static_cast<size_t>(config_.layers) + 1);
 }
 
 template <class T>
 void TrainableEncoder<T>::check_params(const ParameterSet<T>& params, const char* what) const {
-  const std::vector<TensorSpec> expected = expected_tensors(config_);
+  const std::vector<TensorSpec> expected = expected_tensors(config_, features_);
   bool same = params.size() == expected.size();
   for (size_t i = 0; same && i < expected.size(); ++i)
     same = params.specs()[i].name == expected[i].name && params.specs()[i].dims == expected[i].dims;
   if (!same)
     fail(ErrorCode::InvalidArgument,
-         "trainable encoder: the {} were made for another model configuration", what);
+         "trainable encoder: the {} were made for another model configuration or features", what);
 }
 
 template <class T>
@@ -108,6 +131,44 @@ void TrainableEncoder<T>::resize(int64_t batch) {
   d_head_ = make(B * out);
   d_patches_ = make(R * P);
   d_normalized_ = make(B * L);
+  if (!layout_.empty()) {
+    const int64_t H = config_.horizon;
+    const CovariateLayout& l = layout_;
+    context_real_ = make(B * L * static_cast<size_t>(l.real_columns()));
+    horizon_real_ = make(B * static_cast<size_t>(H * l.known_real_channels));
+    static_real_ = make(B * l.static_real.size());
+    context_codes_ = kern::Buffer<int32_t>(be, B * L * static_cast<size_t>(l.code_columns()));
+    horizon_codes_ = kern::Buffer<int32_t>(be, B * static_cast<size_t>(H) * l.known_categorical.size());
+    static_codes_ = kern::Buffer<int32_t>(be, B * l.static_categorical.size());
+    // Activations and backward scratch carved out of two buffers, in CovariateSizes order.
+    const layers::CovariateSizes z = layers::covariate_sizes(config_, l);
+    cov_storage_ = make(B * static_cast<size_t>(z.total()));
+    cov_scratch_ = make(B * static_cast<size_t>(z.total()));
+    auto carver = [B](T* base) {
+      return [B, base, at = size_t{0}](int64_t per_series) mutable {
+        T* p = base + at;
+        at += B * static_cast<size_t>(per_series);
+        return p;
+      };
+    };
+    auto a = carver(cov_storage_.data());
+    cov_acts_ = layers::CovariateActivations<T>{
+        a(z.context_frame), a(z.patches),       a(z.horizon_frame), a(z.statics),
+        a(z.token_add),     a(z.static_add),    a(z.pooled),        a(z.series_vec),
+        a(z.series_hidden), a(z.decoder_pre),   a(z.decoder_act),   a(z.decoder_out)};
+    auto d = carver(cov_scratch_.data());
+    cov_grads_scratch_.d_context_frame = d(z.context_frame);
+    cov_grads_scratch_.d_patches = d(z.patches);
+    cov_grads_scratch_.d_horizon_frame = d(z.horizon_frame);
+    cov_grads_scratch_.d_statics = d(z.statics);
+    d(z.token_add);
+    cov_grads_scratch_.d_static_add = d(z.static_add);
+    cov_grads_scratch_.d_pooled = d(z.pooled);
+    cov_grads_scratch_.d_series_vec = d(z.series_vec);
+    cov_grads_scratch_.d_series_hidden = d(z.series_hidden);
+    cov_grads_scratch_.d_decoder_pre = d(z.decoder_pre);
+    cov_grads_scratch_.d_decoder_act = d(z.decoder_act);
+  }
   attention_workspace();
 }
 
@@ -159,10 +220,93 @@ layers::Linear<T> TrainableEncoder<T>::head(const ParameterSet<T>& params) const
 }
 
 template <class T>
-void TrainableEncoder<T>::forward(const ParameterSet<T>& params, const T* context, int64_t batch) {
-  encode(params, context, batch, nullptr);
+layers::CovariateWeights<T> TrainableEncoder<T>::covariate_weights(
+    const ParameterSet<T>& params) const {
+  auto p = [&params](size_t index) { return index == SIZE_MAX ? nullptr : params.values(index).data(); };
+  auto tables = [&](const std::vector<size_t>& indices) {
+    std::vector<layers::Embedding<T>> out;
+    for (size_t index : indices)
+      out.push_back({p(index), params.specs()[index].dims[0]});
+    return out;
+  };
+  const int64_t D = config_.d_model, S = layout_.static_width(), Fd = config_.decoder_dim;
+  return layers::CovariateWeights<T>{
+      tables(cov_.known),
+      tables(cov_.past),
+      tables(cov_.statics),
+      {p(cov_.patch), nullptr, layout_.channels() * config_.patch_length, D},
+      {p(cov_.static_weight), p(cov_.static_bias), S, D},
+      {p(cov_.known_in), nullptr, layout_.known_channels(), Fd},
+      {p(cov_.series_weight), p(cov_.series_bias), D + S, Fd},
+      {p(cov_.out_weight), p(cov_.out_bias), Fd, config_.num_quantiles()}};
+}
+
+template <class T>
+layers::CovariateGradients<T> TrainableEncoder<T>::covariate_gradients(ParameterSet<T>& grads) const {
+  auto g = [&grads](size_t index) { return index == SIZE_MAX ? nullptr : grads.values(index).data(); };
+  auto tables = [&](const std::vector<size_t>& indices) {
+    std::vector<T*> out;
+    for (size_t index : indices) {
+      grads.values(index).assign(grads.values(index).size(), T(0));  // scatter-added into
+      out.push_back(g(index));
+    }
+    return out;
+  };
+  return layers::CovariateGradients<T>{tables(cov_.known),      tables(cov_.past),
+                                       tables(cov_.statics),    g(cov_.patch),
+                                       g(cov_.static_weight),   g(cov_.static_bias),
+                                       g(cov_.known_in),        g(cov_.series_weight),
+                                       g(cov_.series_bias),     g(cov_.out_weight),
+                                       g(cov_.out_bias)};
+}
+
+template <class T>
+void TrainableEncoder<T>::upload_covariates(const layers::CovariateBatch<T>& b, int64_t batch) {
+  const CovariateLayout& l = layout_;
+  const auto B = static_cast<size_t>(batch), L = static_cast<size_t>(config_.context_length),
+             H = static_cast<size_t>(config_.horizon);
+  const kern::Backend& be = ctx_.backend();
+  auto put = [&](auto& buffer, const auto* host, size_t count, const char* name, bool real) {
+    if (count == 0) return;
+    if (!host) fail(ErrorCode::NullPointer, "trainable encoder: covariates' {} is null", name);
+    if constexpr (std::is_floating_point_v<std::remove_cvref_t<decltype(*host)>>) {
+      for (size_t i = 0; real && i < count; ++i)
+        if (!std::isfinite(static_cast<double>(host[i])))
+          fail(ErrorCode::InvalidArgument,
+               "trainable encoder: covariates' {} hold a non-finite value at index {}", name, i);
+    }
+    be.upload(ctx_, buffer.data(), host, count * sizeof(*host));
+  };
+  put(context_real_, b.context_real, B * L * static_cast<size_t>(l.real_columns()), "context_real", true);
+  put(horizon_real_, b.horizon_real, B * H * static_cast<size_t>(l.known_real_channels), "horizon_real", true);
+  put(static_real_, b.static_real, B * l.static_real.size(), "static_real", true);
+  put(context_codes_, b.context_codes, B * L * static_cast<size_t>(l.code_columns()), "context_codes", false);
+  put(horizon_codes_, b.horizon_codes, B * H * l.known_categorical.size(), "horizon_codes", false);
+  put(static_codes_, b.static_codes, B * l.static_categorical.size(), "static_codes", false);
+}
+
+template <class T>
+layers::CovariateBatch<T> TrainableEncoder<T>::covariate_inputs() const {
+  return layers::CovariateBatch<T>{context_real_.data(),  horizon_real_.data(),
+                                   context_codes_.data(), horizon_codes_.data(),
+                                   static_real_.data(),   static_codes_.data()};
+}
+
+template <class T>
+void TrainableEncoder<T>::forward(const ParameterSet<T>& params, const T* context, int64_t batch,
+                                  const layers::CovariateBatch<T>* covariates) {
+  const bool with_covariates = !layout_.empty();
+  if (with_covariates && !covariates)
+    fail(ErrorCode::NullPointer, "trainable encoder: the model has covariates and none were given");
+  encode(params, context, batch, nullptr, with_covariates ? covariates : nullptr);
+  const T* raw_add = nullptr;
+  if (with_covariates) {
+    layers::decoder_forward(ctx_, config_, layout_, covariate_weights(params), final_out_.data(),
+                            batch, cov_acts_);
+    raw_add = cov_acts_.decoder_out;
+  }
   layers::head_forward(ctx_, config_, head(params), final_out_.data(), batch, raw_.data(),
-                       head_out_.data());
+                       head_out_.data(), raw_add);
   const int64_t out = outputs_per_series();
   // Without RevIN's affine pair the predictions are the head's output (predictions()).
   if (revin_affine())
@@ -175,13 +319,17 @@ void TrainableEncoder<T>::forward(const ParameterSet<T>& params, const T* contex
 template <class T>
 void TrainableEncoder<T>::forward_tokens(const ParameterSet<T>& params, const T* context,
                                          int64_t batch, const uint8_t* token_mask) {
-  encode(params, context, batch, token_mask);
+  if (!layout_.empty())
+    fail(ErrorCode::Unsupported,
+         "trainable encoder: masked pre-training reads the target alone, this model has covariates");
+  encode(params, context, batch, token_mask, nullptr);
   head_ran_ = false;
 }
 
 template <class T>
 void TrainableEncoder<T>::encode(const ParameterSet<T>& params, const T* context, int64_t batch,
-                                 const uint8_t* token_mask) {
+                                 const uint8_t* token_mask,
+                                 const layers::CovariateBatch<T>* covariates) {
   check_params(params, "parameters");
   if (batch < 1)
     fail(ErrorCode::InvalidArgument, "trainable encoder: batch must be >= 1, got {}", batch);
@@ -213,6 +361,13 @@ void TrainableEncoder<T>::encode(const ParameterSet<T>& params, const T* context
   layers::embed_forward(ctx_, config_, embedding(params), context_.data(), batch,
                         masked_ ? hidden_.data() : nullptr, normalized_.data(), center_.data(),
                         spread_.data(), patches_.data(), streams_[0].data());
+  if (covariates) {
+    upload_covariates(*covariates, batch);
+    const layers::CovariateWeights<T> w = covariate_weights(params);
+    layers::covariate_frames_forward(ctx_, config_, layout_, w, covariate_inputs(), batch, cov_acts_);
+    layers::covariate_tokens_forward(ctx_, config_, layout_, w, batch, cov_acts_,
+                                     streams_[0].data(), false);
+  }
   for (size_t l = 0; l < layers_.size(); ++l)
     layers::block_forward(ctx_, config_, block(params, l), batch, streams_[l].data(),
                           streams_[l + 1].data(), layers_[l].view(), attention_workspace());
@@ -288,6 +443,10 @@ void TrainableEncoder<T>::backward(const ParameterSet<T>& params, const T* d_pre
   }
   layers::head_backward(ctx_, config_, head(params), final_out_.data(), raw_.data(), d_head,
                         batch_, d_raw_.data(), d_final_.data(), g(head_weight_), g(head_bias_));
+  if (!layout_.empty())
+    layers::decoder_backward(ctx_, config_, layout_, covariate_weights(params), cov_acts_, batch_,
+                             d_raw_.data(), d_final_.data(), cov_grads_scratch_,
+                             covariate_gradients(grads));
   backward_body(params, grads, out_dgamma, out_dbeta);
 }
 
@@ -326,6 +485,11 @@ void TrainableEncoder<T>::backward_body(const ParameterSet<T>& params, Parameter
                            layers_[l].view(), d_stream_.data(), scratch, block_grads,
                            attention_workspace());
   }
+  // Only forward() runs the covariates (forward_tokens refuses a model with them).
+  if (!layout_.empty())
+    layers::covariate_tokens_backward(ctx_, config_, layout_, covariate_weights(params),
+                                      covariate_inputs(), cov_acts_, batch_, d_stream_.data(),
+                                      cov_grads_scratch_, covariate_gradients(grads));
 
   T in_dgamma = 0, in_dbeta = 0;
   layers::embed_backward(ctx_, config_, embedding(params), batch_, context_.data(),

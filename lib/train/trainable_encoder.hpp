@@ -34,6 +34,7 @@
 #include <span>
 #include <vector>
 
+#include "layers/covariates.hpp"
 #include "layers/patch_embedding.hpp"
 #include "layers/quantile_head.hpp"
 #include "layers/transformer_block.hpp"
@@ -46,10 +47,14 @@ template <class T>
 class TrainableEncoder {
  public:
   // Throws Error(Unsupported) when the backend has no ops in T (float64
-  // on the Cpu backend), and validates config.
-  TrainableEncoder(const ModelConfig& config, const kernels::Backend& backend);
+  // on the Cpu backend), and validates config and features (the target
+  // alone by default; a model with covariates reads them through
+  // layers/covariates.hpp).
+  TrainableEncoder(const ModelConfig& config, const kernels::Backend& backend,
+                   std::vector<FeatureSpec> features = target_features());
 
   const ModelConfig& config() const { return config_; }
+  const CovariateLayout& layout() const { return layout_; }
   const kernels::Backend& backend() const { return ctx_.backend(); }
   kernels::Context& context() { return ctx_; }
   int64_t batch() const { return batch_; }
@@ -57,8 +62,11 @@ class TrainableEncoder {
 
   // context [batch, context_length] on the sales scale, all finite (checked:
   // Error(InvalidArgument) naming the series and position).  params must have
-  // this encoder's config (Error(InvalidArgument) otherwise).
-  void forward(const ParameterSet<T>& params, const T* context, int64_t batch);
+  // this encoder's config and features (Error(InvalidArgument) otherwise).
+  // covariates (host memory): required when the model has covariates
+  // (Error(NullPointer) otherwise), their real values finite (checked).
+  void forward(const ParameterSet<T>& params, const T* context, int64_t batch,
+               const layers::CovariateBatch<T>* covariates = nullptr);
 
   // After forward(): quantiles on the normalised scale [batch, horizon, quantiles].
   std::span<const T> predictions() const {
@@ -76,7 +84,8 @@ class TrainableEncoder {
   void backward(const ParameterSet<T>& params, const T* d_predictions, ParameterSet<T>& grads);
 
   // Self-supervised pre-training (pretrain.hpp): normalisation, patching and
-  // the encoder body up to the final LayerNorm, without the forecast head.
+  // the encoder body up to the final LayerNorm, without the forecast head;
+  // a model of the target alone (Error(Unsupported) for one with covariates).
   // token_mask [batch, tokens] (non-zero = masked; null = nothing masked).
   // Masking works on context positions: every position a masked patch
   // covers reads 0 on the normalised scale (after RevIN's affine) in every
@@ -120,16 +129,24 @@ class TrainableEncoder {
   layers::EmbeddingWeights<T> embedding(const ParameterSet<T>& params) const;
   layers::BlockWeights<T> block(const ParameterSet<T>& params, size_t layer) const;
   layers::Linear<T> head(const ParameterSet<T>& params) const;
+  layers::CovariateWeights<T> covariate_weights(const ParameterSet<T>& params) const;
+  // Zeroes the embedding tables' gradients, which are scatter-added into.
+  layers::CovariateGradients<T> covariate_gradients(ParameterSet<T>& grads) const;
+  // Uploads a batch's covariates into the input buffers (checked finite).
+  void upload_covariates(const layers::CovariateBatch<T>& covariates, int64_t batch);
+  layers::CovariateBatch<T> covariate_inputs() const;
   float* attention_workspace();
   // forward() and forward_tokens() up to the final LayerNorm.
   void encode(const ParameterSet<T>& params, const T* context, int64_t batch,
-              const uint8_t* token_mask);
+              const uint8_t* token_mask, const layers::CovariateBatch<T>* covariates);
   // From d_final_ (gradient w.r.t. token_outputs()) to every body parameter;
   // out_dgamma/out_dbeta: RevIN's affine gradient from the output side.
   void backward_body(const ParameterSet<T>& params, ParameterSet<T>& grads, T out_dgamma,
                      T out_dbeta);
 
   ModelConfig config_;
+  std::vector<FeatureSpec> features_;
+  CovariateLayout layout_;
   kernels::Context ctx_;
   int64_t tokens_ = 0, batch_ = 0;
   bool head_ran_ = false;  // the last forward pass was forward(), not forward_tokens()
@@ -137,6 +154,13 @@ class TrainableEncoder {
   size_t revin_weight_ = 0, revin_bias_ = 0, patch_weight_ = 0, patch_bias_ = 0, pos_embed_ = 0,
          final_ln_weight_ = 0, final_ln_bias_ = 0, head_weight_ = 0, head_bias_ = 0;
   std::vector<LayerIndex> layer_index_;
+  // Covariate tensors (layers::CovariateWeights order); SIZE_MAX when absent.
+  struct CovariateIndex {
+    std::vector<size_t> known, past, statics;
+    size_t patch = SIZE_MAX, static_weight = SIZE_MAX, static_bias = SIZE_MAX, known_in = SIZE_MAX,
+           series_weight = SIZE_MAX, series_bias = SIZE_MAX, out_weight = SIZE_MAX,
+           out_bias = SIZE_MAX;
+  } cov_;
 
   // Forward activations, in the backend's memory.
   Buffer context_, normalized_, center_, spread_, patches_;
@@ -146,6 +170,12 @@ class TrainableEncoder {
   Buffer final_mean_, final_rstd_, final_out_, raw_, head_out_, predictions_;
   Buffer unit_;  // {1, 0}: RevIN's pair when the model has no affine one
   Buffer ones_, zeros_;  // per-series constants for the affine-only (de)normalisation
+  // Covariate inputs and activations (empty without covariates).
+  Buffer context_real_, horizon_real_, static_real_;
+  kernels::Buffer<int32_t> context_codes_, horizon_codes_, static_codes_;
+  Buffer cov_storage_, cov_scratch_;
+  layers::CovariateActivations<T> cov_acts_;
+  layers::CovariateScratch<T> cov_grads_scratch_{};
   // Backward scratch.
   Buffer d_predictions_, d_stream_, d_tmp_, d_ln_, d_wide_, d_wide2_, d_qkv_, d_final_, d_raw_,
       d_head_, d_patches_, d_normalized_;

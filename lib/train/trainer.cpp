@@ -10,6 +10,7 @@
 
 #include "error.hpp"
 #include "core/thread_pool.hpp"
+#include "model/features.hpp"
 #include "train/checkpoint.hpp"
 #include "train/run_progress.hpp"
 #include "train/trainable_encoder.hpp"
@@ -21,10 +22,13 @@ namespace {
 
 // One thread's encoder, gradients and batch buffers.
 struct Worker {
-  Worker(const ModelConfig& config, const kernels::Backend& backend)
-      : encoder(config, backend), grads(config) {}
+  Worker(const ModelConfig& config, const std::vector<FeatureSpec>& features,
+         const kernels::Backend& backend)
+      : encoder(config, backend, features), grads(config, features), features(config, features) {}
   TrainableEncoder<float> encoder;
   Parameters grads;
+  FeatureEncoder features;
+  CovariateArrays covariates;
   std::vector<float> context, targets, normalized, d_predictions;
   std::vector<double> weights;
   double loss_sum = 0.0;
@@ -47,13 +51,17 @@ void process_share(Worker& wk, const Parameters& params, const SeriesInputs& inp
   wk.targets.resize(static_cast<size_t>(n * H));
   wk.normalized.resize(static_cast<size_t>(n * H));
   wk.weights.resize(static_cast<size_t>(n));
+  const bool covariates = !wk.features.layout().empty();
+  if (covariates) wk.covariates.resize(wk.features.sizes(), n);
   for (int64_t i = 0; i < n; ++i) {
     const Window& w = batch[static_cast<size_t>(begin + i)];
     fill_window(inputs, wo, w, wk.context.data() + i * L, wk.targets.data() + i * H);
+    if (covariates) wk.features.encode(window_input(inputs, wo, w), i, wk.covariates);
     wk.weights[static_cast<size_t>(i)] =
         options.loss_weights.empty() ? 1.0 : options.loss_weights[w.series];
   }
-  wk.encoder.forward(params, wk.context.data(), n);
+  const layers::CovariateBatch<float> arrays = wk.covariates.batch();
+  wk.encoder.forward(params, wk.context.data(), n, covariates ? &arrays : nullptr);
   wk.encoder.normalize_targets(wk.targets.data(), wk.normalized.data());
   const LossShape shape{n, H, c.quantiles, c.median_quantile_index()};
   if (backward) wk.d_predictions.resize(wk.encoder.predictions().size());
@@ -116,10 +124,11 @@ WindowOptions window_options(const ModelConfig& c, const TrainOptions& o) {
                        o.holdout_days < 0 ? c.horizon : o.holdout_days};
 }
 
-std::vector<Worker> make_workers(const ModelConfig& config, const TrainOptions& options) {
+std::vector<Worker> make_workers(const Parameters& params, const TrainOptions& options) {
   std::vector<Worker> workers;
   workers.reserve(static_cast<size_t>(options.threads));
-  for (int i = 0; i < options.threads; ++i) workers.emplace_back(config, kernels::backend_of(options.backend));
+  for (int i = 0; i < options.threads; ++i)
+    workers.emplace_back(params.config(), params.features(), kernels::backend_of(options.backend));
   return workers;
 }
 
@@ -218,7 +227,7 @@ void resume_from(const std::string& path, const Fingerprint& fingerprint, RunSta
 double evaluate_loss(const Parameters& params, const Dataset& data,
                      const std::vector<Window>& windows, const TrainOptions& options) {
   check_options(options, data);
-  std::vector<Worker> workers = make_workers(params.config(), options);
+  std::vector<Worker> workers = make_workers(params, options);
   ThreadPool& pool = ThreadPool::shared();
   return evaluate_with(pool, workers, params, SeriesInputs(data), windows, options);
 }
@@ -249,9 +258,9 @@ TrainResult train_model(Parameters& params, const Dataset& data, const TrainOpti
   const Fingerprint fingerprint =
       checkpoints ? run_fingerprint(params, data, options) : Fingerprint{};
 
-  std::vector<Worker> workers = make_workers(config, options);
+  std::vector<Worker> workers = make_workers(params, options);
   ThreadPool& pool = ThreadPool::shared();
-  Parameters grads(config);
+  Parameters grads(config, params.features());
   const int64_t total_steps = options.epochs * options.steps_per_epoch;
   const LrSchedule schedule{options.learning_rate, options.min_learning_rate,
                             options.warmup_steps < 0 ? total_steps / 20 : options.warmup_steps,

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "error.hpp"
+#include "model/features.hpp"
 #include "train/parameters.hpp"
 #include "train/pretrain.hpp"
 #include "train/window_sampler.hpp"
@@ -31,6 +32,8 @@ ModelConfig new_model_config(const TrainingSettings& t) {
   }
   if (t.norm_eps) c.norm_eps = *t.norm_eps;
   if (t.quantiles) c.quantiles = *t.quantiles;
+  if (t.embedding_dim) c.embedding_dim = *t.embedding_dim;
+  if (t.decoder_dim) c.decoder_dim = *t.decoder_dim;
   try {
     validate_config(c);
   } catch (const Error& e) {
@@ -68,6 +71,33 @@ TrainOptions train_options(const TrainingSettings& t) {
                             : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   o.backend = t.backend;
   return o;
+}
+
+// Whether the settings name covariates (anything but the default "all").
+bool selects_covariates(const TrainingSettings& t) {
+  return !t.covariates.empty() || !t.past_only.empty();
+}
+
+// Statistics from the training days: before each series' hold-out (TrainOptions::holdout_days,
+// -1 meaning the model's horizon).
+std::vector<FeatureSpec> covariate_features(const Dataset& data, const TrainingSettings& t,
+                                            const TrainOptions& o, int64_t horizon) {
+  FeatureSelection selection;
+  selection.none = t.covariates_none;
+  selection.columns = t.covariates;
+  selection.past_only = t.past_only;
+  if (selection.none && !selection.past_only.empty())
+    fail(ErrorCode::InvalidArgument, "covariates = none leaves nothing to be past-only");
+  return fit_features(data, selection, o.holdout_days < 0 ? horizon : o.holdout_days);
+}
+
+// params (a model of the target alone) with covariate tensors added, initialised for `seed`;
+// every tensor params has keeps its values.
+Parameters with_features(const Parameters& params, const std::vector<FeatureSpec>& features,
+                         uint64_t seed) {
+  Parameters out = initialize_parameters(params.config(), seed, features);
+  for (size_t i = 0; i < params.size(); ++i) out.values(params.specs()[i].name) = params.values(i);
+  return out;
 }
 
 std::string number_text(double value) { return fmt::format("{:.9g}", value); }
@@ -119,10 +149,27 @@ TrainedModel run_training(const Dataset& data, const ModelFile* init,
     metadata = base.metadata();
     finetune = t.finetune.value_or("full");
     if (finetune == "head") o.trainable_prefixes = {"head."};
+    const bool base_has_covariates = !covariate_layout(base.config(), base.metadata().features).empty();
+    if (selects_covariates(t)) {
+      if (base_has_covariates)
+        fail(ErrorCode::InvalidArgument,
+             "training from an existing model keeps its covariates: leave covariates and "
+             "past_only unset");
+      // Transfer: the base's encoder, new covariate tensors.
+      params = with_features(params, covariate_features(data, t, o, base.config().horizon), o.seed);
+      metadata.features = params.features();
+    }
   } else {
     if (t.finetune)
       fail(ErrorCode::InvalidArgument, "option 'finetune' needs a model to start from (init)");
-    params = initialize_parameters(new_model_config(t), o.seed);
+    const bool pretrain = t.objective == "masked_patch";
+    if (pretrain && selects_covariates(t))
+      fail(ErrorCode::InvalidArgument,
+           "objective masked_patch trains on the target alone: leave covariates and past_only unset");
+    const ModelConfig config = new_model_config(t);
+    const std::vector<FeatureSpec> features =
+        pretrain ? target_features() : covariate_features(data, t, o, config.horizon);
+    params = initialize_parameters(config, o.seed, features);
     metadata = default_metadata(params);
   }
   const bool pretraining = t.objective == "masked_patch";

@@ -48,7 +48,8 @@ lib, check, options = api.lib, api.check, api.options
 
 SMALL = dict(context_length=28, patch_length=7, stride=7, d_model=16, heads=2, ffn_dim=32,
              layers=1, horizon=7, quantiles="0.1,0.5,0.9", epochs=2, steps_per_epoch=10,
-             batch_size=16, threads=1, seed=3)
+             batch_size=16, threads=1, seed=3,
+             covariates="none")  # the target alone: forecast below from raw arrays
 
 # 10 weekly series of 120 days.
 dataset = handle()
