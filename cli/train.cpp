@@ -167,7 +167,8 @@ void register_train(CLI::App& app) {
                       "Days of history the model reads (new models; default 336)");
   command->add_option("--covariates", flags->covariates,
                       "Columns the model reads: all (default; with the calendar), none (the "
-                      "sales alone), or a comma-separated list (docs/covariates.md)");
+                      "sales alone), calendar (no column), or a comma-separated list "
+                      "(docs/covariates.md)");
   command->add_option("--past-only", flags->past_only,
                       "Comma-separated columns known only up to the forecast origin (the others "
                       "that vary are known in advance)");

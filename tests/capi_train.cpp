@@ -47,10 +47,8 @@ void set_all(Options& options, const Settings& settings) {
   for (const auto& [key, value] : settings) REQUIRE_OK(invf_options_set(options.raw, key, value));
 }
 
-// 12 weekly-periodic series of 140 days from 2024-01-01 (levels 3..36, a
-// phase each, deterministic noise), so that there is something to learn.
-void weekly_dataset(Dataset& dataset, int days = 140) {
-  REQUIRE_OK(invf_dataset_create(nullptr, &dataset.raw));
+// The first `days` dates of 2024 (at most a year), "YYYY-MM-DD".
+std::vector<std::string> dates_of_2024(int days) {
   std::vector<std::string> dates;
   for (int d = 0; d < days; ++d) {
     const int month_lengths[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -60,6 +58,14 @@ void weekly_dataset(Dataset& dataset, int days = 140) {
     std::snprintf(text, sizeof text, "2024-%02d-%02d", month + 1, day + 1);
     dates.emplace_back(text);
   }
+  return dates;
+}
+
+// 12 weekly-periodic series of 140 days from 2024-01-01 (levels 3..36, a
+// phase each, deterministic noise), so that there is something to learn.
+void weekly_dataset(Dataset& dataset, int days = 140) {
+  REQUIRE_OK(invf_dataset_create(nullptr, &dataset.raw));
+  const std::vector<std::string> dates = dates_of_2024(days);
   const std::vector<const char*> date_pointers = pointers(dates);
   for (int s = 0; s < 12; ++s) {
     std::vector<double> values(static_cast<size_t>(days));
@@ -431,6 +437,72 @@ TEST_CASE("invf_train refuses bad arguments and options", "[train]") {
   REQUIRE_FAILS(invf_train(data.raw, nullptr, small.raw, nullptr, nullptr, &model.raw),
                 INVF_ERR_INVALID_ARGUMENT, "lora");
   CHECK(model.raw == nullptr);
+}
+
+// Covariates through the C ABI (docs/covariates.md): the default is every column and the
+// calendar; the model lists its features, refuses raw arrays (no dates there), forecasts a
+// dataset from the dates alone when the calendar is all it reads, needs the horizon's values of
+// a known-future column, and backtests on the history, where those values are known.
+TEST_CASE("a model trained with covariates lists them and forecasts datasets", "[train][covariates]") {
+  Dataset data;
+  weekly_dataset(data);
+  Model calendar;
+  train_small(data, {{"covariates", "all"}}, calendar);
+  uint64_t count = 0;
+  REQUIRE_OK(invf_model_feature_count(calendar.raw, &count));
+  REQUIRE(count == 5);
+  const char *name = nullptr, *kind = nullptr, *role = nullptr;
+  REQUIRE_OK(invf_model_feature(calendar.raw, 0, &name, &kind, &role));
+  CHECK(std::string(name) == "target");
+  CHECK(std::string(role) == "target");
+  REQUIRE_OK(invf_model_feature(calendar.raw, 1, &name, &kind, &role));
+  CHECK(std::string(name) == "day_of_week");
+  CHECK(std::string(kind) == "categorical");
+  CHECK(std::string(role) == "future_covariate");
+  REQUIRE_OK(invf_model_feature(calendar.raw, 2, nullptr, &kind, nullptr));
+  CHECK(std::string(kind) == "real");  // day_of_month
+  REQUIRE_FAILS(invf_model_feature(calendar.raw, 5, &name, &kind, &role), INVF_ERR_INVALID_ARGUMENT,
+                "feature index 5 is out of range (the model has 5)");
+  std::vector<float> context(28, 1.0f), out(7 * 3);
+  REQUIRE_FAILS(invf_model_forecast(calendar.raw, context.data(), 1, 28, out.data(), out.size()),
+                INVF_ERR_UNSUPPORTED, "this model reads covariates");
+
+  ForecasterHandle forecaster;
+  REQUIRE_OK(invf_forecaster_create_model(calendar.raw, nullptr, &forecaster.raw));
+  Owned<invf_forecast, invf_forecast_release> forecast;
+  REQUIRE_OK(invf_forecaster_forecast(forecaster.raw, data.raw, 7, &forecast.raw));
+  std::vector<double> mean(7);
+  REQUIRE_OK(invf_forecast_mean(forecast.raw, 0, mean.data(), mean.size()));
+  for (double m : mean) CHECK((std::isfinite(m) && m >= 0.0));
+
+  // A known-future price (varying, so not static): forecasting past the history needs its
+  // values for the horizon; a backtest reads them from the history.
+  Dataset priced;
+  weekly_dataset(priced);
+  const std::vector<std::string> dates = dates_of_2024(140);
+  const std::vector<const char*> date_pointers = pointers(dates);
+  for (int s = 0; s < 12; ++s) {
+    std::vector<double> price(140);
+    for (int d = 0; d < 140; ++d) price[static_cast<size_t>(d)] = 2.0 + 0.5 * ((d / 10 + s) % 3);
+    const std::string id = "s" + std::to_string(s);
+    REQUIRE_OK(invf_dataset_add_numeric(priced.raw, id.c_str(), "price", date_pointers.data(),
+                                        price.data(), price.size()));
+  }
+  Model with_price;
+  train_small(priced, {{"covariates", "price"}}, with_price);
+  REQUIRE_OK(invf_model_feature_count(with_price.raw, &count));
+  CHECK(count == 6);  // the target, price and the calendar
+  ForecasterHandle priced_forecaster;
+  REQUIRE_OK(invf_forecaster_create_model(with_price.raw, nullptr, &priced_forecaster.raw));
+  Owned<invf_forecast, invf_forecast_release> refused;
+  REQUIRE_FAILS(invf_forecaster_forecast(priced_forecaster.raw, priced.raw, 7, &refused.raw),
+                INVF_ERR_INVALID_ARGUMENT,
+                "known-future covariate 'price' of series 's0' covers 0 of the 7 days");
+  Owned<invf_backtest, invf_backtest_release> backtest;
+  const invf_forecaster* members[] = {priced_forecaster.raw};
+  Options levels;
+  set_all(levels, {{"quantiles", "0.1,0.5,0.9"}});
+  REQUIRE_OK(invf_backtest_run_forecasters(priced.raw, members, 1, 7, 2, levels.raw, &backtest.raw));
 }
 
 TEST_CASE("the shipped default model forecasts the bundled data", "[train]") {

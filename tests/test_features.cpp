@@ -105,6 +105,11 @@ TEST_CASE("fit_features: roles, statistics, vocabularies and the calendar", "[fe
   selection = {};
   selection.none = true;
   CHECK(fit_features(data, selection, 0).size() == 1);
+  selection = {};
+  selection.calendar_only = true;
+  const std::vector<FeatureSpec> calendar = fit_features(data, selection, 0);
+  REQUIRE(calendar.size() == 1 + 4);
+  for (size_t i = 1; i < calendar.size(); ++i) CHECK(calendar[i].source == FeatureSource::Calendar);
 
   selection = {};
   selection.columns = {"price", "colour"};

@@ -181,8 +181,12 @@ TEST_CASE("covariate selection: all, none, a list; past-only columns", "[options
   REQUIRE(set_training_option(t, "covariates", "none"));
   CHECK(t.covariates_none);
   CHECK(t.covariates.empty());
+  REQUIRE(set_training_option(t, "covariates", "calendar"));
+  CHECK(t.covariates_calendar);
+  CHECK_FALSE(t.covariates_none);
   REQUIRE(set_training_option(t, "covariates", "all"));
   CHECK_FALSE(t.covariates_none);
+  CHECK_FALSE(t.covariates_calendar);
   CHECK(t.covariates.empty());
   REQUIRE(set_training_option(t, "past_only", "shelf_price"));
   CHECK(t.past_only == std::vector<std::string>{"shelf_price"});

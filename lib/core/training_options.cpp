@@ -87,8 +87,10 @@ bool set_training_option(TrainingSettings& s, std::string_view key, std::string_
     s.finetune = option_parsing::word(key, value, {"full", "head", "lora"});
   } else if (key == "covariates") {
     s.covariates_none = value == "none";
-    s.covariates = value == "none" || value == "all" ? std::vector<std::string>{}
-                                                     : option_parsing::names(key, value);
+    s.covariates_calendar = value == "calendar";
+    s.covariates = value == "none" || value == "all" || value == "calendar"
+                       ? std::vector<std::string>{}
+                       : option_parsing::names(key, value);
   } else if (key == "past_only") {
     s.past_only = option_parsing::names(key, value);
   } else if (key == "checkpoint") {

@@ -21,8 +21,9 @@ struct TrainingSettings {
   std::optional<std::string> normalization;  // revin | meanabs
   std::optional<double> norm_eps;
   // Covariates (docs/covariates.md): "all" columns (the default), "none" (the
-  // target alone, no calendar) or the listed columns; past-only columns.
-  bool covariates_none = false;
+  // target alone, no calendar), "calendar" (no column) or the listed columns;
+  // past-only columns.
+  bool covariates_none = false, covariates_calendar = false;
   std::vector<std::string> covariates, past_only;
   std::optional<int64_t> embedding_dim, decoder_dim;
   // Optimisation.

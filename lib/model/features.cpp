@@ -122,6 +122,7 @@ std::vector<FeatureSpec> fit_features(const Dataset& data, const FeatureSelectio
     return std::find(names.begin(), names.end(), name) != names.end();
   };
   for (const Column& column : data.columns) {
+    if (selection.calendar_only) break;
     if (!selection.columns.empty() && !listed(selection.columns, column.name)) continue;
     FeatureRole role = FeatureRole::FutureCovariate;
     if (constant_per_series(column)) {

@@ -20,6 +20,8 @@ struct FeatureSelection {
   // The target alone: no column, no calendar (the model format's original
   // shape, bit for bit the model of before covariates).
   bool none = false;
+  // The calendar alone, no column.
+  bool calendar_only = false;
   // The columns to use; empty: every column of the data.  The calendar
   // comes with any selection but none.
   std::vector<std::string> columns;

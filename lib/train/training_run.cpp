@@ -73,9 +73,9 @@ TrainOptions train_options(const TrainingSettings& t) {
   return o;
 }
 
-// Whether the settings name covariates (anything but the default "all").
+// Whether the settings choose covariates (anything but the default "all" and "none").
 bool selects_covariates(const TrainingSettings& t) {
-  return !t.covariates.empty() || !t.past_only.empty();
+  return !t.covariates.empty() || !t.past_only.empty() || t.covariates_calendar;
 }
 
 // Statistics from the training days: before each series' hold-out (TrainOptions::holdout_days,
@@ -84,6 +84,7 @@ std::vector<FeatureSpec> covariate_features(const Dataset& data, const TrainingS
                                             const TrainOptions& o, int64_t horizon) {
   FeatureSelection selection;
   selection.none = t.covariates_none;
+  selection.calendar_only = t.covariates_calendar;
   selection.columns = t.covariates;
   selection.past_only = t.past_only;
   if (selection.none && !selection.past_only.empty())
