@@ -93,6 +93,8 @@ constexpr OptionKey kOptionKeys[] = {
     {"series_column", kDataDomain},
     {"date_column", kDataDomain},
     {"value_column", kDataDomain},
+    {"past_only", kDataDomain},
+    {"fill_future", kDataDomain},
     // The model's levels when training a new one.
     {"quantiles", kModelRun},
     {"season_length", kForecastDomain},
@@ -202,6 +204,14 @@ bool IngestOptions::set(std::string_view key, std::string_view value) {
     (key == "series_column" ? series_column
      : key == "date_column" ? date_column
                             : value_column) = std::string(value);
+  } else if (key == "past_only") {
+    std::vector<std::string> columns;
+    for (std::string_view part : split(value, ','))
+      if (!part.empty()) columns.emplace_back(part);
+    past_only = std::move(columns);
+  } else if (key == "fill_future") {
+    fill_future =
+        choice<FutureFill>(key, value, {{"none", FutureFill::None}, {"last", FutureFill::Last}});
   } else {
     return false;
   }

@@ -52,7 +52,8 @@ DatasetForecast forecast_dataset(const Forecaster& method, const ForecastOptions
   std::vector<SeriesForecast> results(data.series.size());
   const SeriesInputs inputs(data);
   parallel_for(results.size(), options.threads, progress, "forecast", [&](size_t i) {
-    results[i] = forecast_series(method, options, data.series[i].id, inputs.latest(i), horizon);
+    results[i] =
+        forecast_series(method, options, data.series[i].id, inputs.latest(i, horizon), horizon);
   });
   return describe(data, horizon, options.quantiles, std::move(results));
 }

@@ -14,9 +14,7 @@
 
 namespace invforecast {
 
-// Forecast horizons beyond ten years of days are refused before allocating.
-inline constexpr size_t kMaxHorizon = 3660;
-// Error(InvalidArgument) unless 1 <= horizon <= kMaxHorizon.
+// Error(InvalidArgument) unless 1 <= horizon <= kMaxHorizon (data/dataset.hpp).
 void require_horizon(size_t horizon);
 
 // Forecasts of every series of a dataset, days 1..horizon after each
