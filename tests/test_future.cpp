@@ -3,10 +3,12 @@
 // new products, the validation of each, and what the record and the
 // forecasters see of them.
 #include <catch2/catch.hpp>
+
 #include <cmath>
 #include <string>
 #include <vector>
 
+#include "backend.hpp"
 #include "core/date.hpp"
 #include "data/dataset.hpp"
 #include "data/future_covariates.hpp"
@@ -15,6 +17,8 @@
 #include "error_matchers.hpp"
 #include "eval/backtest.hpp"
 #include "methods/dataset_forecast.hpp"
+#include "model/model_file.hpp"
+#include "model/model_runtime.hpp"
 #include "test_files.hpp"
 
 using namespace invforecast;
@@ -338,6 +342,26 @@ TEST_CASE("new products join with no history, their statics and future days", "[
   const BacktestReport report = run_backtest(data, {"naive"}, 1, 1, {});
   CHECK(report.methods[0].scored_windows[m_index] == 0);
   CHECK(report.methods[0].scored_windows[0] == 1);
+}
+
+TEST_CASE("a model forecast reads new products and refuses a horizon past the future days",
+          "[future][model]") {
+  // Context 12 days, horizon 2: every series here is padded, the new one wholly.
+  const ModelRuntime runtime(
+      ModelFile::open(std::string(INVF_TEST_FIXTURES) + "/model/v1_tiny_meanabs.invfm"),
+      kernels::backend_of(kernels::BackendKind::Cpu));
+  Files files;
+  const Dataset data =
+      files.future(two_days() + "N,2024-01-04,9,1,east,\nN,2024-01-05,9,0,east,\n");
+  const DatasetForecast forecast = forecast_dataset_with_model(runtime, {}, {}, data, 2);
+  const size_t n = series_index(data, "N");
+  CHECK(forecast.start_days[n] == day("2024-01-04"));
+  CHECK(forecast.series[n].mean.size() == 2);
+  CHECK_THAT(forecast.series[n].warning, Catch::Contains("series 'N': 0 days of history"));
+  const Dataset one_day = files.future(std::string(kFutureHeader) +
+                                       "A,2024-01-04,3.0,1,north,\nB,2024-01-04,1.5,0,south,\n");
+  check_error([&] { forecast_dataset_with_model(runtime, {}, {}, one_day, 2); }, ErrorCode::Data,
+              "series 'A': the future covariates cover 1 day(s) after its history");
 }
 
 TEST_CASE("future arrays give the dataset the file gives", "[future]") {

@@ -70,6 +70,7 @@ DatasetForecast forecast_dataset_with_model(const ModelRuntime& runtime,
   const size_t count = data.series.size();
 
   std::vector<SeriesForecast> results(count);
+  const SeriesInputs inputs(data);
   for (size_t s = 0; s < count; ++s) {
     const Series& series = data.series[s];
     if (series.values.size() >= context_length) continue;
@@ -92,8 +93,8 @@ DatasetForecast forecast_dataset_with_model(const ModelRuntime& runtime,
   for (size_t first = 0; first < count; first += chunk) {
     const size_t n = std::min(chunk, count - first);
     for (size_t i = 0; i < n; ++i)
-      fill_context(data.series[first + i].values,
-                         std::span<float>(context.data() + i * context_length, context_length));
+      fill_context(inputs.latest(first + i, horizon).target,
+                   std::span<float>(context.data() + i * context_length, context_length));
     runtime.forecast(options.threads, context.data(),
                      static_cast<int64_t>(n), out.data());
     for (size_t i = 0; i < n; ++i)
