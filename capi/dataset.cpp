@@ -9,6 +9,7 @@
 
 #include "boundary.hpp"
 #include "data/array_input.hpp"
+#include "data/future_covariates.hpp"
 #include "handles.hpp"
 
 namespace invforecast::capi {
@@ -23,6 +24,10 @@ namespace {
 
 invf_dataset& fillable(invf_dataset* dataset) {
   require(dataset, "dataset");
+  if (dataset->extended)
+    fail(ErrorCode::InvalidArgument,
+         "dataset holds a future or static file read into it; add every row of its history "
+         "before reading them");
   if (!dataset->builder)
     fail(ErrorCode::InvalidArgument,
          "dataset was loaded from a file; only datasets from invf_dataset_create accept rows");
@@ -106,6 +111,76 @@ void add_column(invf_dataset* dataset, const char* series_id, const char* column
       target.builder->add_categorical(series_id, column, days[i],
                                       values[i] == nullptr ? "" : values[i], origin);
   }
+}
+
+// The string arrays of a columnar call, checked for NULL: ids and column names.
+struct ColumnarNames {
+  std::vector<std::string_view> ids, numeric, categorical;
+};
+
+ColumnarNames columnar_names(size_t series_count, const char* const* series_ids,
+                             const int64_t* start_days, const int64_t* lengths, size_t cell_count,
+                             size_t numeric_count, const char* const* numeric_names,
+                             const double* const* numeric_values, size_t categorical_count,
+                             const char* const* categorical_names,
+                             const char* const* const* categorical_values) {
+  // Beyond these no caller's arrays fit in memory: a size past them is a mistake.
+  constexpr size_t kMaxValues = std::numeric_limits<ptrdiff_t>::max() / sizeof(double);
+  constexpr size_t kMaxColumns = 4096;
+  if (cell_count > kMaxValues || series_count > kMaxValues)
+    fail(ErrorCode::InvalidArgument, "{} values in {} series is too large for this address space",
+         cell_count, series_count);
+  if (numeric_count > kMaxColumns || categorical_count > kMaxColumns)
+    fail(ErrorCode::InvalidArgument, "{} numeric and {} categorical columns: at most {} each",
+         numeric_count, categorical_count, kMaxColumns);
+  if (series_count > 0) {
+    require(series_ids, "series_ids");
+    require(start_days, "start_days");
+    require(lengths, "lengths");
+  }
+  if (numeric_count > 0) {
+    require(numeric_names, "numeric_names");
+    require(numeric_values, "numeric_values");
+  }
+  if (categorical_count > 0) {
+    require(categorical_names, "categorical_names");
+    require(categorical_values, "categorical_values");
+  }
+  auto names = [](const char* const* strings, size_t count, const char* argument) {
+    std::vector<std::string_view> views;
+    views.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      if (strings[i] == nullptr)
+        fail(ErrorCode::NullPointer, "argument '{}[{}]' is NULL", argument, i);
+      views.emplace_back(strings[i]);
+    }
+    return views;
+  };
+  return {names(series_ids, series_count, "series_ids"),
+          names(numeric_names, numeric_count, "numeric_names"),
+          names(categorical_names, categorical_count, "categorical_names")};
+}
+
+// Makes `extended` (the build with a future or static file read into it)
+// the dataset's build.  The old build is retired like a stale one, and adds
+// are refused from now on: a rebuild from the rows would lose the file.
+void extend(invf_dataset& dataset, Dataset extended) {
+  auto next = std::make_unique<Dataset>(std::move(extended));
+  invalidate(dataset);
+  std::lock_guard lock(dataset.build_mutex);
+  dataset.built = std::move(next);
+  dataset.extended = true;
+}
+
+// invf_dataset_read_future_csv (`dated`) and invf_dataset_read_static_csv.
+void read_covariates(invf_dataset* dataset, const char* path, const invf_options* options,
+                     const char* call, bool dated) {
+  require(dataset, "dataset");
+  require(path, "path");
+  const IngestOptions& ingest = options_for(options, call, kDataDomain).ingest;
+  const Dataset& history = built_dataset(*dataset);
+  const CovariateRows rows = read_covariate_csv(path, history, ingest, dated);
+  extend(*dataset, dated ? with_future(history, rows, ingest) : with_statics(history, rows));
 }
 
 const Series& series_at(const invf_dataset* dataset, size_t series) {
@@ -207,58 +282,65 @@ invf_status* invf_dataset_add_columns(invf_dataset* dataset, size_t series_count
                                       const char* const* const* categorical_values) {
   return guarded([&] {
     invf_dataset& target = fillable(dataset);
-    // Beyond these no caller's arrays fit in memory: a size past them is a mistake.
-    constexpr size_t kMaxValues = std::numeric_limits<ptrdiff_t>::max() / sizeof(double);
-    constexpr size_t kMaxColumns = 4096;
-    if (value_count > kMaxValues || series_count > kMaxValues)
-      fail(ErrorCode::InvalidArgument, "{} values in {} series is too large for this address space",
-           value_count, series_count);
-    if (numeric_count > kMaxColumns || categorical_count > kMaxColumns)
-      fail(ErrorCode::InvalidArgument, "{} numeric and {} categorical columns: at most {} each",
-           numeric_count, categorical_count, kMaxColumns);
-    if (series_count > 0) {
-      require(series_ids, "series_ids");
-      require(start_days, "start_days");
-      require(lengths, "lengths");
-    }
+    const ColumnarNames names =
+        columnar_names(series_count, series_ids, start_days, lengths, value_count, numeric_count,
+                       numeric_names, numeric_values, categorical_count, categorical_names,
+                       categorical_values);
     if (value_count > 0) require(values, "values");
-    if (numeric_count > 0) {
-      require(numeric_names, "numeric_names");
-      require(numeric_values, "numeric_values");
-    }
-    if (categorical_count > 0) {
-      require(categorical_names, "categorical_names");
-      require(categorical_values, "categorical_values");
-    }
-    auto names = [](const char* const* strings, size_t count, const char* argument) {
-      std::vector<std::string_view> views;
-      views.reserve(count);
-      for (size_t i = 0; i < count; ++i) {
-        if (strings[i] == nullptr)
-          fail(ErrorCode::NullPointer, "argument '{}[{}]' is NULL", argument, i);
-        views.emplace_back(strings[i]);
-      }
-      return views;
-    };
-    const std::vector<std::string_view> ids = names(series_ids, series_count, "series_ids");
-    const std::vector<std::string_view> numeric =
-        names(numeric_names, numeric_count, "numeric_names");
-    const std::vector<std::string_view> categorical =
-        names(categorical_names, categorical_count, "categorical_names");
     ColumnarSeries input;
-    input.ids = ids;
+    input.ids = names.ids;
     input.start_days = std::span<const int64_t>(start_days, series_count);
     input.lengths = std::span<const int64_t>(lengths, series_count);
     input.values = std::span<const double>(values, value_count);
-    input.numeric_names = numeric;
+    input.numeric_names = names.numeric;
     input.numeric_values = std::span<const double* const>(numeric_values, numeric_count);
-    input.categorical_names = categorical;
+    input.categorical_names = names.categorical;
     input.categorical_values =
         std::span<const char* const* const>(categorical_values, categorical_count);
     // add_columns checks everything before it adds, so a failed call adds
     // nothing; the build it invalidates is merely made again.
     invalidate(target);
     add_columns(*target.builder, input);
+  });
+}
+
+invf_status* invf_dataset_read_future_csv(invf_dataset* dataset, const char* path,
+                                          const invf_options* options) {
+  return guarded(
+      [&] { read_covariates(dataset, path, options, "invf_dataset_read_future_csv", true); });
+}
+
+invf_status* invf_dataset_read_static_csv(invf_dataset* dataset, const char* path,
+                                          const invf_options* options) {
+  return guarded(
+      [&] { read_covariates(dataset, path, options, "invf_dataset_read_static_csv", false); });
+}
+
+invf_status* invf_dataset_add_future_columns(
+    invf_dataset* dataset, size_t series_count, const char* const* series_ids,
+    const int64_t* start_days, const int64_t* lengths, size_t cell_count, size_t numeric_count,
+    const char* const* numeric_names, const double* const* numeric_values,
+    size_t categorical_count, const char* const* categorical_names,
+    const char* const* const* categorical_values, const invf_options* options) {
+  return guarded([&] {
+    require(dataset, "dataset");
+    const IngestOptions& ingest =
+        options_for(options, "invf_dataset_add_future_columns", kDataDomain).ingest;
+    const ColumnarNames names =
+        columnar_names(series_count, series_ids, start_days, lengths, cell_count, numeric_count,
+                       numeric_names, numeric_values, categorical_count, categorical_names,
+                       categorical_values);
+    ColumnarCovariates input;
+    input.ids = names.ids;
+    input.start_days = std::span<const int64_t>(start_days, series_count);
+    input.lengths = std::span<const int64_t>(lengths, series_count);
+    input.cell_count = cell_count;
+    input.numeric_names = names.numeric;
+    input.numeric_values = std::span<const double* const>(numeric_values, numeric_count);
+    input.categorical_names = names.categorical;
+    input.categorical_values =
+        std::span<const char* const* const>(categorical_values, categorical_count);
+    extend(*dataset, with_future(built_dataset(*dataset), columnar_rows(input), ingest));
   });
 }
 
@@ -286,6 +368,14 @@ invf_status* invf_dataset_series_length(const invf_dataset* dataset, size_t seri
   });
 }
 
+invf_status* invf_dataset_series_future_days(const invf_dataset* dataset, size_t series,
+                                             size_t* out) {
+  return guarded([&] {
+    require(out, "out");
+    *out = series_at(dataset, series).future_days;
+  });
+}
+
 invf_status* invf_dataset_series_start_date(const invf_dataset* dataset, size_t series,
                                             char out[INVF_DATE_BUFFER]) {
   return guarded([&] {
@@ -297,8 +387,9 @@ invf_status* invf_dataset_series_start_date(const invf_dataset* dataset, size_t 
 invf_status* invf_dataset_series_values(const invf_dataset* dataset, size_t series,
                                         double* buffer, size_t capacity) {
   return guarded([&] {
-    require(buffer, "buffer");
     const Series& s = series_at(dataset, series);
+    if (s.values.empty()) return;  // a new product: `buffer` may be NULL
+    require(buffer, "buffer");
     require_capacity(capacity, s.values.size(), fmt::format("series '{}'", s.id).c_str());
     std::memcpy(buffer, s.values.data(), s.values.size() * sizeof(double));
   });

@@ -34,6 +34,8 @@ struct invf_dataset {
   // Builds superseded by later additions.  Their ids, column names and
   // warnings stay alive because strings handed out point into them.
   mutable std::vector<std::unique_ptr<invforecast::Dataset>> retired;
+  // A future or static file was read into the build: no more adds.
+  bool extended = false;
 };
 
 // Forecasts of every series: made by a forecaster, or read back from the CSV

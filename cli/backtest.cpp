@@ -10,6 +10,7 @@ namespace {
 
 struct BacktestFlags {
   IngestFlags ingest;
+  CovariateFlags covariates;
   long long horizon = 0;
   long long windows = 1;
   std::string methods;
@@ -65,7 +66,8 @@ void run_backtest(const BacktestFlags& flags) {
                                             : invf::Forecaster(method, &options));
 
   const invf::Options ingest = settings.for_call(INVF_DOMAIN_DATA);
-  const invf::Dataset dataset = invf::Dataset::load_csv(flags.ingest.data, &ingest);
+  invf::Dataset dataset = invf::Dataset::load_csv(flags.ingest.data, &ingest);
+  flags.covariates.read_into(dataset, ingest);
   std::vector<const invf::Forecaster*> pointers;
   for (const invf::Forecaster& f : forecasters) pointers.push_back(&f);
   const invf::Backtest backtest =
@@ -97,6 +99,7 @@ void register_backtest(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "backtest", "Rolling-origin backtest: accuracy of methods on each series' last days");
   flags->ingest.add_to(*command);
+  flags->covariates.add_to(*command, false);
   command->add_option("--horizon,-H", flags->horizon, "Days per window (1 to 3660)")
       ->required()
       ->type_name("DAYS");

@@ -72,6 +72,37 @@ void IngestFlags::apply(Settings& options) const {
   }
 }
 
+void CovariateFlags::add_to(CLI::App& command, bool with_future) {
+  command.add_option("--static", statics,
+                     "CSV of static attributes: series_id and attribute columns, one row per "
+                     "series; a series the history lacks is a new product")
+      ->type_name("FILE");
+  if (!with_future) return;
+  command.add_option("--future", future,
+                     "Long CSV of known-future covariates (series_id,date and the history's "
+                     "known-future columns, no value) for the days after each series' history, "
+                     "covering the horizon; a series the history lacks is a new product")
+      ->type_name("FILE");
+  command.add_option("--fill-future", fill_future,
+                     "Missing dates, columns or series of --future: none (an error) or last "
+                     "(carry each series' last known value forward, with a warning)")
+      ->check(CLI::IsMember({"none", "last"}))
+      ->capture_default_str();
+  command.add_option("--past-only", past_only,
+                     "Comma-separated covariates not known in advance (left out of --future)")
+      ->type_name("COLS");
+}
+
+void CovariateFlags::apply(Settings& settings) const {
+  if (!past_only.empty()) settings.set("past_only", past_only);
+  if (fill_future != "none") settings.set("fill_future", fill_future);
+}
+
+void CovariateFlags::read_into(invf::Dataset& dataset, const invf::Options& ingest) const {
+  if (!statics.empty()) dataset.read_static_csv(statics, &ingest);
+  if (!future.empty()) dataset.read_future_csv(future, &ingest);
+}
+
 void TrainingFlags::add_to(CLI::App& command) {
   command.add_option("--epochs", epochs, "Epochs (default 10)");
   command.add_option("--steps-per-epoch", steps_per_epoch, "Optimiser steps per epoch (default 100)");

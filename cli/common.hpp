@@ -48,6 +48,21 @@ struct IngestFlags {
   void apply(Settings& settings) const;
 };
 
+// Covariate files read after the history: --static, and with
+// `with_future` --future, --fill-future and --past-only.
+struct CovariateFlags {
+  std::string future;
+  std::string statics;
+  std::string fill_future = "none";
+  std::string past_only;
+
+  void add_to(CLI::App& command, bool with_future);
+  // Sets the data keys of the flags given (past_only, fill_future).
+  void apply(Settings& settings) const;
+  // Reads the static file, then the future file, into `dataset`.
+  void read_into(invf::Dataset& dataset, const invf::Options& ingest) const;
+};
+
 // Optimisation flags shared by train and tune.
 struct TrainingFlags {
   long long epochs = 0, steps_per_epoch = 0, batch_size = 0;  // 0: the library's default

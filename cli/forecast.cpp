@@ -9,6 +9,7 @@ namespace {
 
 struct ForecastFlags {
   IngestFlags ingest;
+  CovariateFlags covariates;
   long long horizon = 0;
   std::string method;
   std::string model;  // model file, for --method model
@@ -35,6 +36,7 @@ void run_forecast(const ForecastFlags& flags) {
                       "--quantiles does not apply to --method model: the levels are the model's");
   Settings settings;
   flags.ingest.apply(settings);
+  flags.covariates.apply(settings);
   if (!flags.quantiles.empty()) settings.set("quantiles", flags.quantiles);
   if (flags.strict) settings.set("strict", "true");
   settings.set("threads", std::to_string(flags.threads));
@@ -48,7 +50,8 @@ void run_forecast(const ForecastFlags& flags) {
       neural ? invf::Forecaster::from_model(invf::Model::load(flags.model, &options), &options)
              : invf::Forecaster(flags.method, &options);
   const invf::Options ingest = settings.for_call(INVF_DOMAIN_DATA);
-  const invf::Dataset dataset = invf::Dataset::load_csv(flags.ingest.data, &ingest);
+  invf::Dataset dataset = invf::Dataset::load_csv(flags.ingest.data, &ingest);
+  flags.covariates.read_into(dataset, ingest);
   const invf::Forecast forecast =
       forecaster.forecast(dataset, static_cast<size_t>(flags.horizon));
   forecast.write_csv(flags.out);
@@ -66,6 +69,7 @@ void register_forecast(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "forecast", "Forecast days 1..H after each series' last date and write a long CSV");
   flags->ingest.add_to(*command);
+  flags->covariates.add_to(*command, true);
   command->add_option("--horizon,-H", flags->horizon, "Days to forecast (1 to 3660)")
       ->required()
       ->type_name("DAYS");

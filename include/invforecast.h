@@ -143,7 +143,8 @@ INVF_API void invf_options_release(invf_options* options);
 
 /* Option domains, as bit flags: which calls read a key. */
 typedef enum invf_option_domain {
-  INVF_DOMAIN_DATA = 1,       /* ingestion: invf_dataset_load_csv, invf_dataset_create */
+  INVF_DOMAIN_DATA = 1,       /* ingestion: invf_dataset_load_csv, invf_dataset_create,
+                                 the future and static reads */
   INVF_DOMAIN_FORECAST = 2,   /* forecasters, backtests, model handles */
   INVF_DOMAIN_TRAIN = 4,      /* invf_train */
   INVF_DOMAIN_INVENTORY = 8,  /* invf_replenish, invf_newsvendor, the simulator */
@@ -170,6 +171,12 @@ INVF_API invf_status* invf_option_domains(const char* key, uint32_t* out);
  *   "outlier_k"      positive number, default "10"
  *   "value_column", "date_column", "series_column": CSV column names,
  *                    defaults "value", "date", "series_id"
+ *   "past_only"      comma-separated covariate columns not known in advance
+ *                    (default none): past-only roles, refused in a future
+ *                    file (invf_dataset_read_future_csv)
+ *   "fill_future"    "none" (default) | "last": missing dates, columns or
+ *                    series of a future file take each series' last known
+ *                    value, with a warning counting the cells
  * Forecasting (INVF_DOMAIN_FORECAST):
  *   "quantiles"      comma-separated levels in (0,1), ascending, default
  *                    "0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9"
@@ -284,6 +291,77 @@ INVF_API invf_status* invf_dataset_add_columns(
     size_t categorical_count, const char* const* categorical_names,
     const char* const* const* categorical_values);
 
+/* Known-future and static covariates after the history.
+ *
+ * A future file is a long CSV (plain or gzip): `series_id,date` (the names
+ * of "series_column" and "date_column") and covariate columns, no sales,
+ * for the days after each series' history: what is known in advance
+ * (prices, promotions, events, opening days).  It extends the dataset's
+ * covariate columns past the history: every series gets the same number of
+ * future days (invf_dataset_series_future_days), the most any series has in
+ * the file, counted from the day after its own last date, and forecasts of
+ * up to that many days then read them.  A forecast with a longer horizon
+ * fails with INVF_ERR_DATA naming the series and the dates.  Roles: a
+ * column constant within every series of the history is static (a value in
+ * the file must equal the series' known one), one named in "past_only"
+ * (here or when the history was loaded) is past-only and refused in the
+ * file, every other is known-future and must be in it.  Errors,
+ * INVF_ERR_DATA naming the file, line, series, column and date where they
+ * apply: a column the history lacks, a past-only column, a missing
+ * known-future column, a series of the dataset without rows, a date on or
+ * before its series' last date or more than 3660 days after it, a
+ * duplicate (series, date), a date missing between a series' last date and
+ * the last future day, an empty numeric cell, a static value that differs,
+ * NaN or infinity; INVF_ERR_PARSE for a malformed header, record, date or
+ * number.  A categorical level the history never had is kept as a new level
+ * (a model maps it to its unknown bucket).  With "fill_future" "last" the
+ * missing dates, columns, series and cells take each series' last known
+ * value instead, and one dataset warning counts the cells filled.  A
+ * dataset reads one future file (a second fails with
+ * INVF_ERR_INVALID_ARGUMENT).
+ *
+ * A static file is a CSV with `series_id` and attribute columns, one row
+ * per series (a series twice fails with INVF_ERR_DATA): each becomes a
+ * static covariate, the value repeated over the series' days; a column the
+ * dataset has must be static there and agree, naming series and column
+ * (INVF_ERR_DATA); a series the file lacks keeps unknown attributes.  A
+ * column is numeric when every non-empty cell is a number, else categorical
+ * (text columns are kept as categoricals).
+ *
+ * New products.  A series of either file that the history lacks joins the
+ * dataset, in id order (indices of later series move), with no history:
+ * length 0, its start date the day after the dataset's last date, so its
+ * forecast starts with the others'.  The built-in methods forecast it as
+ * zero with a warning, as a series that never sold.
+ *
+ * After a read the dataset accepts no more adds (INVF_ERR_INVALID_ARGUMENT):
+ * give the whole history first.  Strings read from the dataset before stay
+ * valid.  A failed read leaves the dataset as it was.  Options: data
+ * ("series_column", "date_column", "past_only", "fill_future"). */
+INVF_API invf_status* invf_dataset_read_future_csv(invf_dataset* dataset, const char* path,
+                                                   const invf_options* options);
+INVF_API invf_status* invf_dataset_read_static_csv(invf_dataset* dataset, const char* path,
+                                                   const invf_options* options);
+/* The future rows of invf_dataset_read_future_csv from arrays, in the
+ * layout of invf_dataset_add_columns without sales:
+ *   series_ids[s], start_days[s]   series s and its first future day as a
+ *                   day number (days since 1970-01-01)
+ *   lengths[s]      its number of consecutive days (>= 0)
+ *   numeric_names[c], numeric_values[c]   `numeric_count` columns of
+ *                   `cell_count` doubles each, series s at
+ *                   lengths[0] + ... + lengths[s-1] on (NaN = missing)
+ *   categorical_names[c], categorical_values[c]   `categorical_count`
+ *                   columns of `cell_count` strings (NULL or "" = none)
+ * cell_count must equal the sum of the lengths.  Errors as for
+ * invf_dataset_add_columns (sizes, NULL arrays, names) and as for the file;
+ * messages give the cell index as the line.  Options: data. */
+INVF_API invf_status* invf_dataset_add_future_columns(
+    invf_dataset* dataset, size_t series_count, const char* const* series_ids,
+    const int64_t* start_days, const int64_t* lengths, size_t cell_count, size_t numeric_count,
+    const char* const* numeric_names, const double* const* numeric_values,
+    size_t categorical_count, const char* const* categorical_names,
+    const char* const* const* categorical_values, const invf_options* options);
+
 /* Number of series.  Series are ordered by id (byte order). */
 INVF_API invf_status* invf_dataset_series_count(const invf_dataset* dataset, size_t* out);
 INVF_API invf_status* invf_dataset_series_id(const invf_dataset* dataset, size_t series,
@@ -291,11 +369,16 @@ INVF_API invf_status* invf_dataset_series_id(const invf_dataset* dataset, size_t
 /* Days in the aligned daily calendar of a series, first day to last day. */
 INVF_API invf_status* invf_dataset_series_length(const invf_dataset* dataset, size_t series,
                                                  size_t* out);
+/* Days after the last date of a series that its covariates cover (from a
+ * future file; 0 without one).  The same for every series. */
+INVF_API invf_status* invf_dataset_series_future_days(const invf_dataset* dataset, size_t series,
+                                                      size_t* out);
 INVF_API invf_status* invf_dataset_series_start_date(const invf_dataset* dataset, size_t series,
                                                      char out[INVF_DATE_BUFFER]);
 /* Copies the aligned daily values (gap-filled, cleaned) into `buffer` of
  * `capacity` doubles; fails with INVF_ERR_BUFFER_TOO_SMALL if capacity <
- * length. */
+ * length.  For a series of length 0 (a new product) it copies nothing and
+ * `buffer` may be NULL. */
 INVF_API invf_status* invf_dataset_series_values(const invf_dataset* dataset, size_t series,
                                                  double* buffer, size_t capacity);
 /* A per-series statistic by name:

@@ -203,6 +203,18 @@ class Dataset {
                                            0, nullptr, nullptr));
   }
 
+  // Known-future covariates after the history and static attributes
+  // (invf_dataset_read_future_csv, invf_dataset_read_static_csv); either may
+  // add new products.
+  void read_future_csv(const std::string& path, const Options* options = nullptr) {
+    detail::check(invf_dataset_read_future_csv(handle_.get(), path.c_str(),
+                                               options ? options->get() : nullptr));
+  }
+  void read_static_csv(const std::string& path, const Options* options = nullptr) {
+    detail::check(invf_dataset_read_static_csv(handle_.get(), path.c_str(),
+                                               options ? options->get() : nullptr));
+  }
+
   size_t series_count() const {
     size_t count = 0;
     detail::check(invf_dataset_series_count(handle_.get(), &count));
@@ -217,6 +229,11 @@ class Dataset {
     size_t length = 0;
     detail::check(invf_dataset_series_length(handle_.get(), series, &length));
     return length;
+  }
+  size_t series_future_days(size_t series) const {
+    size_t days = 0;
+    detail::check(invf_dataset_series_future_days(handle_.get(), series, &days));
+    return days;
   }
   std::string series_start_date(size_t series) const {
     char date[INVF_DATE_BUFFER];

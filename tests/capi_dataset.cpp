@@ -1,6 +1,7 @@
 // Datasets through the C ABI: from arrays and from a CSV file.
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 
 #include "capi_support.hpp"
@@ -418,4 +419,186 @@ TEST_CASE("invf_dataset_add_columns refuses bad input and then adds nothing", "[
                                          nullptr, 0, nullptr, nullptr),
                 INVF_ERR_INVALID_ARGUMENT, "loaded from a file");
   invf_dataset_release(loaded);
+}
+
+namespace {
+
+size_t future_days_of(const invf_dataset* dataset, size_t series) {
+  size_t days = 0;
+  REQUIRE_OK(invf_dataset_series_future_days(dataset, series, &days));
+  return days;
+}
+
+size_t index_of(const invf_dataset* dataset, const std::string& id) {
+  size_t count = 0;
+  REQUIRE_OK(invf_dataset_series_count(dataset, &count));
+  for (size_t s = 0; s < count; ++s) {
+    const char* name = nullptr;
+    REQUIRE_OK(invf_dataset_series_id(dataset, s, &name));
+    if (id == name) return s;
+  }
+  FAIL("no series " << id);
+  return 0;
+}
+
+invf_options* options_with(std::initializer_list<std::pair<const char*, const char*>> pairs) {
+  invf_options* options = nullptr;
+  REQUIRE_OK(invf_options_create(&options));
+  for (const auto& [key, value] : pairs) REQUIRE_OK(invf_options_set(options, key, value));
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("a future file read into a dataset: new products, horizons, errors", "[capi][future]") {
+  invf_dataset* dataset = nullptr;
+  REQUIRE_OK(invf_dataset_load_csv(fixture("future/m5_history.csv").c_str(), nullptr, &dataset));
+  const char* first_id = nullptr;
+  REQUIRE_OK(invf_dataset_series_id(dataset, 0, &first_id));
+  const Snapshot history = snapshot(dataset);
+  REQUIRE_FAILS(invf_dataset_read_future_csv(dataset, fixture("future/none.csv").c_str(), nullptr),
+                INVF_ERR_IO, "none.csv");
+  REQUIRE_FAILS(invf_dataset_read_future_csv(dataset, fixture("future/m5_history.csv").c_str(),
+                                             nullptr),
+                INVF_ERR_PARSE, "column 'value' has no place in a future file");
+  invf_options* forecast_key = options_with({{"season_length", "7"}});
+  REQUIRE_FAILS(invf_dataset_read_future_csv(dataset, fixture("future/m5_future.csv").c_str(),
+                                             forecast_key),
+                INVF_ERR_INVALID_ARGUMENT, "invf_dataset_read_future_csv");
+  invf_options_release(forecast_key);
+  CHECK(snapshot(dataset) == history);  // failed reads change nothing
+
+  const std::string m5_future = fixture("future/m5_future.csv");
+  REQUIRE_OK(invf_dataset_read_future_csv(dataset, m5_future.c_str(), nullptr));
+  CHECK(std::string(first_id) == "FOODS_1_033_CA_1");  // strings read before stay valid
+  size_t count = 0;
+  REQUIRE_OK(invf_dataset_series_count(dataset, &count));
+  REQUIRE(count == 4);
+  const size_t product = index_of(dataset, "FOODS_1_033_TX_1");
+  size_t length = 1;
+  REQUIRE_OK(invf_dataset_series_length(dataset, product, &length));
+  CHECK(length == 0);
+  CHECK(start_of(dataset, product) == "2016-03-28");
+  for (size_t s = 0; s < count; ++s) CHECK(future_days_of(dataset, s) == 7);
+  REQUIRE_FAILS(invf_dataset_read_future_csv(dataset, m5_future.c_str(), nullptr),
+                INVF_ERR_INVALID_ARGUMENT, "already holds a future file");
+
+  invf_forecaster* naive = nullptr;
+  REQUIRE_OK(invf_forecaster_create("naive", nullptr, &naive));
+  invf_forecast* forecast = nullptr;
+  REQUIRE_FAILS(invf_forecaster_forecast(naive, dataset, 8, &forecast), INVF_ERR_DATA,
+                "needs them to 2016-04-04");
+  REQUIRE_OK(invf_forecaster_forecast(naive, dataset, 7, &forecast));
+  std::vector<double> mean(7, -1.0);
+  REQUIRE_OK(invf_forecast_mean(forecast, product, mean.data(), mean.size()));
+  CHECK(mean == std::vector<double>(7, 0.0));
+  char date[INVF_DATE_BUFFER];
+  REQUIRE_OK(invf_forecast_start_date(forecast, product, date));
+  CHECK(std::string(date) == "2016-03-28");
+  size_t warnings = 0;
+  REQUIRE_OK(invf_forecast_warning_count(forecast, &warnings));
+  bool warned = false;
+  for (size_t w = 0; w < warnings; ++w) {
+    const char* text = nullptr;
+    REQUIRE_OK(invf_forecast_warning(forecast, w, &text));
+    warned = warned ||
+             std::string(text).find("'FOODS_1_033_TX_1' has no history") != std::string::npos;
+  }
+  CHECK(warned);
+  invf_forecast_release(forecast);
+  invf_forecaster_release(naive);
+  invf_dataset_release(dataset);
+}
+
+TEST_CASE("a static file through the C ABI; backtests and simulations pass new products",
+          "[capi][future]") {
+  invf_options* past_only = options_with({{"past_only", "shelf_price"}});
+  invf_dataset* dataset = nullptr;
+  REQUIRE_OK(invf_dataset_load_csv(fixture("future/cj_history.csv").c_str(), past_only, &dataset));
+  REQUIRE_OK(
+      invf_dataset_read_static_csv(dataset, fixture("future/cj_static.csv").c_str(), nullptr));
+  size_t count = 0;
+  REQUIRE_OK(invf_dataset_series_count(dataset, &count));
+  REQUIRE(count == 3);
+  const size_t product = index_of(dataset, "1106523");
+  CHECK(start_of(dataset, product) == "2017-12-04");
+  CHECK(values_of(dataset, product).empty());
+  size_t columns = 0;
+  REQUIRE_OK(invf_dataset_column_count(dataset, &columns));
+  CHECK(columns == 5 + 6);  // the history's five covariates and the six attributes
+  REQUIRE_FAILS(invf_dataset_read_static_csv(dataset, fixture("future/cj_history.csv").c_str(),
+                                             nullptr),
+                INVF_ERR_PARSE, "column 'date' has no place in a static file");
+
+  const char* methods[] = {"naive"};
+  invf_backtest* backtest = nullptr;
+  REQUIRE_OK(invf_backtest_run(dataset, methods, 1, 7, 1, nullptr, &backtest));
+  invf_backtest_release(backtest);
+  invf_options* simulation_options = options_with({{"lead_time", "1"}});
+  invf_simulation* simulation = nullptr;
+  REQUIRE_OK(invf_simulate(dataset, methods, 1, 7, simulation_options, &simulation));
+  size_t needed = 0;
+  REQUIRE_OK(invf_simulation_to_json(simulation, nullptr, 0, &needed));
+  std::string json(needed, '\0');
+  REQUIRE_OK(invf_simulation_to_json(simulation, json.data(), needed, nullptr));
+  CHECK_THAT(json, Catch::Contains("series '1106523' skipped"));
+  invf_simulation_release(simulation);
+  invf_options_release(simulation_options);
+
+  // Then the future file: the new product's promotions are there too.
+  REQUIRE_OK(
+      invf_dataset_read_future_csv(dataset, fixture("future/cj_future.csv").c_str(), past_only));
+  CHECK(future_days_of(dataset, product) == 7);
+  invf_options_release(past_only);
+  invf_dataset_release(dataset);
+}
+
+TEST_CASE("invf_dataset_add_future_columns extends a dataset from arrays", "[capi][future]") {
+  invf_dataset* dataset = january_dataset("s", {1, 2, 3, 4});
+  const auto dates = january_days(1, 4);
+  const double prices[] = {2, 2, 3, 3};
+  REQUIRE_OK(invf_dataset_add_numeric(dataset, "s", "price", pointers(dates).data(), prices, 4));
+  const char* ids[] = {"s", "new"};
+  const int64_t starts[] = {kJanuary1 + 4, kJanuary1 + 4};
+  const int64_t lengths[] = {2, 2};
+  const char* names[] = {"price"};
+  const double future_prices[] = {4, 4, 9, 9};
+  const double* cells[] = {future_prices};
+  const char* unknown[] = {"colour"};
+  REQUIRE_FAILS(invf_dataset_add_future_columns(dataset, 2, ids, starts, lengths, 4, 1, unknown,
+                                                cells, 0, nullptr, nullptr, nullptr),
+                INVF_ERR_DATA, "column 'colour' is not a column of the history");
+  REQUIRE_FAILS(invf_dataset_add_future_columns(dataset, 2, nullptr, starts, lengths, 4, 1, names,
+                                                cells, 0, nullptr, nullptr, nullptr),
+                INVF_ERR_NULL_POINTER, "series_ids");
+  const int64_t early[] = {kJanuary1 + 3, kJanuary1 + 4};
+  REQUIRE_FAILS(invf_dataset_add_future_columns(dataset, 2, ids, early, lengths, 4, 1, names,
+                                                cells, 0, nullptr, nullptr, nullptr),
+                INVF_ERR_DATA, "date 2024-01-04 does not follow its history");
+  const double missing[] = {4, NAN, 9, 9};
+  const double* holes[] = {missing};
+  REQUIRE_FAILS(invf_dataset_add_future_columns(dataset, 2, ids, starts, lengths, 4, 1, names,
+                                                holes, 0, nullptr, nullptr, nullptr),
+                INVF_ERR_DATA, "missing value for series 's' on 2024-01-06");
+  invf_options* fill = options_with({{"fill_future", "last"}});
+  REQUIRE_OK(invf_dataset_add_future_columns(dataset, 2, ids, starts, lengths, 4, 1, names, holes,
+                                             0, nullptr, nullptr, fill));
+  invf_options_release(fill);
+  size_t count = 0;
+  REQUIRE_OK(invf_dataset_series_count(dataset, &count));
+  REQUIRE(count == 2);
+  CHECK(future_days_of(dataset, index_of(dataset, "s")) == 2);
+  CHECK(start_of(dataset, index_of(dataset, "new")) == "2024-01-05");
+  size_t warnings = 0;
+  REQUIRE_OK(invf_dataset_warning_count(dataset, &warnings));
+  REQUIRE(warnings >= 1);
+  const char* warning = nullptr;
+  REQUIRE_OK(invf_dataset_warning(dataset, warnings - 1, &warning));
+  CHECK_THAT(std::string(warning), Catch::Contains("filled 1 missing future cell(s)"));
+  // The history is complete once covariates after it are read.
+  const double more[] = {5};
+  const char* day5[] = {"2024-01-05"};
+  REQUIRE_FAILS(invf_dataset_add_series(dataset, "s", day5, more, 1), INVF_ERR_INVALID_ARGUMENT,
+                "add every row of its history before reading them");
+  invf_dataset_release(dataset);
 }

@@ -2,7 +2,9 @@
 // forecast; bit-identical retraining; cancellation and checkpoint resume
 // (forecasting and pre-training); head-only, LoRA and masked-patch pre-training then fine-tuning; the
 // backtest of a model next to built-in methods; bad options.
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -237,6 +239,38 @@ TEST_CASE("a trained model is backtested next to built-in methods", "[train]") {
   REQUIRE_FAILS(invf_backtest_run_forecasters(data.raw, with_null, 2, 7, 1, forecasting.raw,
                                               &refused.raw),
                 INVF_ERR_NULL_POINTER, "forecasters[1]");
+}
+
+TEST_CASE("training and the model's forecast pass a new product with no history", "[train]") {
+  Dataset data;
+  weekly_dataset(data);
+  const std::string path = temp_path("static.csv");
+  {
+    std::FILE* file = std::fopen(path.c_str(), "w");
+    REQUIRE(file != nullptr);
+    std::fputs("series_id,brand\ns0,acme\nzz_new,zeta\n", file);
+    std::fclose(file);
+  }
+  REQUIRE_OK(invf_dataset_read_static_csv(data.raw, path.c_str(), nullptr));
+  std::filesystem::remove(path);
+  size_t count = 0;
+  REQUIRE_OK(invf_dataset_series_count(data.raw, &count));
+  REQUIRE(count == 13);
+  Model model;
+  train_small(data, {}, model);  // the new product gives no window
+  Options forecasting;
+  set_all(forecasting, {{"threads", "2"}});
+  ForecasterHandle neural;
+  REQUIRE_OK(invf_forecaster_create_model(model.raw, forecasting.raw, &neural.raw));
+  invf_forecast* forecast = nullptr;
+  REQUIRE_OK(invf_forecaster_forecast(neural.raw, data.raw, 7, &forecast));
+  char start[INVF_DATE_BUFFER];
+  REQUIRE_OK(invf_forecast_start_date(forecast, 12, start));
+  CHECK(std::string(start) == "2024-05-20");  // the day after the history's last, day 140
+  std::vector<double> mean(7, -1.0);
+  REQUIRE_OK(invf_forecast_mean(forecast, 12, mean.data(), mean.size()));
+  CHECK(std::all_of(mean.begin(), mean.end(), [](double m) { return m >= 0.0; }));
+  invf_forecast_release(forecast);
 }
 
 TEST_CASE("the same training twice gives a bit-identical model file", "[train]") {

@@ -189,6 +189,43 @@ expect_error "option 'seed' does not apply to invforecast forecast" forecast --d
 expect_error "'service_level' and 'fill_rate' are both set" backtest --data "$data" -H 2 -m naive --set service_level=0.9 --set fill_rate=0.9
 expect_error "unknown command .frobnicate." frobnicate
 expect_error "subcommand" --threads 2
+# --- known-future and static covariates, new products ------------------------
+# Slices of M5 and Complete Journey (tests/fixtures/future/PROVENANCE.md): the
+# future files hold a series the history lacks, forecast as zero from the day
+# after the history.
+future="$source/tests/fixtures/future"
+grep -q -- '--future' "$work/help_forecast" || fail "forecast --help lacks --future"
+grep -q -- '--static' "$work/help_backtest" || fail "backtest --help lacks --static"
+"$cli" forecast --data "$future/m5_history.csv" --future "$future/m5_future.csv" -H 7 -m ets \
+  --out "$work/m5f.csv" >"$work/m5f_out" 2>"$work/m5f_err" || fail "forecast --future: $(cat "$work/m5f_err")"
+grep -q "4 series x 7 days" "$work/m5f_out" || fail "forecast --future summary: $(cat "$work/m5f_out")"
+grep -q "'FOODS_1_033_TX_1' has no history (a new product): forecast is zero" "$work/m5f_err" ||
+  fail "forecast --future: no new-product warning: $(cat "$work/m5f_err")"
+[ "$(grep -c '^FOODS_1_033_TX_1,2016-0[34]-[0-9]*,0,' "$work/m5f.csv")" -eq 7 ] ||
+  fail "forecast --future: rows of the new product: $(grep TX_1 "$work/m5f.csv")"
+grep -q '^FOODS_1_033_TX_1,2016-03-28,' "$work/m5f.csv" || fail "forecast --future: new product's first day"
+expect_error "needs them to 2016-04-04" forecast --data "$future/m5_history.csv" --future "$future/m5_future.csv" -H 8 -m naive --out "$work/x.csv"
+# A missing series, then the same carried forward with a warning.
+grep -v '^FOODS_3_702_CA_2' "$future/m5_future.csv" >"$work/m5_missing.csv"
+expect_error "series 'FOODS_3_702_CA_2' of the history has no rows" forecast --data "$future/m5_history.csv" --future "$work/m5_missing.csv" -H 7 -m naive --out "$work/x.csv"
+"$cli" forecast --data "$future/m5_history.csv" --future "$work/m5_missing.csv" --fill-future last \
+  -H 7 -m naive --out "$work/m5fill.csv" >/dev/null 2>"$work/m5fill_err" || fail "--fill-future last"
+# 7 days x (price, snap, event) of the missing series.
+grep -q "fill_future=last filled 21 missing future cell(s)" "$work/m5fill_err" ||
+  fail "--fill-future warning: $(cat "$work/m5fill_err")"
+# Complete Journey: the static file's attributes, the price past-only.
+"$cli" forecast --data "$future/cj_history.csv" --static "$future/cj_static.csv" \
+  --future "$future/cj_future.csv" --past-only shelf_price -H 7 -m snaive --out "$work/cj.csv" \
+  >"$work/cj_out" 2>&1 || fail "forecast --static --future: $(cat "$work/cj_out")"
+grep -q "3 series x 7 days" "$work/cj_out" || fail "forecast cj summary: $(cat "$work/cj_out")"
+grep -q '^1106523,2017-12-04,0,' "$work/cj.csv" || fail "forecast cj: the new product"
+expect_error "known-future column 'shelf_price' of the history is missing" forecast --data "$future/cj_history.csv" --future "$future/cj_future.csv" -H 7 -m naive --out "$work/x.csv"
+expect_error "past-only covariate 'colour' is not a column" forecast --data "$future/cj_history.csv" --past-only colour -H 7 -m naive --out "$work/x.csv"
+expect_error "fill-future" forecast --data "$future/cj_history.csv" --fill-future mean -H 7 -m naive --out "$work/x.csv"
+"$cli" backtest --data "$future/cj_history.csv" --static "$future/cj_static.csv" -H 7 -m naive \
+  >"$work/cj_bt" || fail "backtest --static"
+grep -q "backtest of 3 series" "$work/cj_bt" || fail "backtest --static: $(cat "$work/cj_bt")"
+
 # --- replenish ---------------------------------------------------------------
 # snaive forecast of capi_small (A repeats 1..7 from Monday 2024-01-22, with
 # quantiles all equal to the mean), then orders for the states in

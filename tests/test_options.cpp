@@ -22,7 +22,8 @@ namespace {
 std::map<std::string, std::string> valid_values() {
   const std::string words =
       "duplicates=sum negative=clip missing_days=error outliers=clip outlier_k=4 "
-      "series_column=sku date_column=day value_column=units quantiles=0.2,0.8 "
+      "series_column=sku date_column=day value_column=units fill_future=last "
+      "quantiles=0.2,0.8 "
       "season_length=12 ma_window=7 strict=true auto_methods=naive,ets auto_windows=2 "
       "threads=3 backend=reference service_level=0.9 fill_rate=0.97 "
       "service_measure=fill_rate regime=backorder samples=100 seed=42 "

@@ -104,6 +104,8 @@ constexpr OptionKey kOptionKeys[] = {
     {"series_column", kDataDomain},
     {"date_column", kDataDomain},
     {"value_column", kDataDomain},
+    {"past_only", kDataDomain | kTrainDomain},
+    {"fill_future", kDataDomain},
     // The model's levels when training a new one.
     {"quantiles", kModelRun},
     {"season_length", kForecastDomain},
@@ -138,7 +140,6 @@ constexpr OptionKey kOptionKeys[] = {
     {"normalization", kTrainDomain},
     {"norm_eps", kTrainDomain},
     {"covariates", kTrainDomain},
-    {"past_only", kTrainDomain},
     {"embedding_dim", kTrainDomain},
     {"decoder_dim", kTrainDomain},
     {"epochs", kTrainDomain},
@@ -217,6 +218,11 @@ bool IngestOptions::set(std::string_view key, std::string_view value) {
     (key == "series_column" ? series_column
      : key == "date_column" ? date_column
                             : value_column) = std::string(value);
+  } else if (key == "past_only") {
+    past_only = names(key, value);
+  } else if (key == "fill_future") {
+    fill_future =
+        choice<FutureFill>(key, value, {{"none", FutureFill::None}, {"last", FutureFill::Last}});
   } else {
     return false;
   }

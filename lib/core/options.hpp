@@ -43,6 +43,7 @@ enum class DuplicatePolicy { Error, Sum };
 enum class NegativePolicy { Error, Clip };
 enum class MissingDayPolicy { Zero, Error };
 enum class OutlierPolicy { None, Clip };
+enum class FutureFill { None, Last };
 enum class ServiceMeasure { CycleServiceLevel, FillRate };
 
 struct IngestOptions {
@@ -54,6 +55,12 @@ struct IngestOptions {
   std::string series_column = "series_id";
   std::string date_column = "date";
   std::string value_column = "value";
+  // Covariates not known in advance ("past_only"): roles past-only, refused
+  // in a future file.
+  std::vector<std::string> past_only;
+  // Missing dates, columns or series of a future file: refused, or each
+  // series' last known value carried forward ("fill_future").
+  FutureFill fill_future = FutureFill::None;
 
   // Sets `key` when it is a data key and returns true; false for any other
   // key.  Throws Error(InvalidArgument) naming the key for a bad value.

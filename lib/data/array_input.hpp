@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -46,5 +48,18 @@ struct ColumnarSeries {
 // time, as for the row-wise calls.  Nothing is added on failure.
 // The value rules are the builder's options'.
 void add_columns(DatasetBuilder& builder, const ColumnarSeries& input);
+
+// The layout checks of add_columns, shared with the future arrays
+// (data/future_covariates.hpp): ids, start days and lengths summing to
+// `cells`; column names (non-empty, distinct, of the kind `kind_of` gives for
+// an existing column, nullopt for none) and non-NULL cells.
+void check_columnar_layout(std::span<const std::string_view> ids,
+                           std::span<const int64_t> start_days, std::span<const int64_t> lengths,
+                           size_t cells);
+void check_columnar_covariates(
+    std::span<const std::string_view> numeric_names, std::span<const double* const> numeric_values,
+    std::span<const std::string_view> categorical_names,
+    std::span<const char* const* const> categorical_values, size_t cells,
+    const std::function<std::optional<bool>(std::string_view)>& kind_of);
 
 }  // namespace invforecast

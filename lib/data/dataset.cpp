@@ -13,6 +13,7 @@ int Dataset::find_column(std::string_view name) const {
 Dataset Dataset::truncated_before(Day cutoff) const {
   Dataset out;
   out.warnings = warnings;
+  out.past_only = past_only;
   out.series.reserve(series.size());
   std::vector<size_t> kept(series.size());
   for (size_t s = 0; s < series.size(); ++s) {

@@ -6,6 +6,7 @@
 // duplicates, fills missing days and applies the cleaning rules.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -18,6 +19,10 @@
 #include "core/options.hpp"
 
 namespace invforecast {
+
+// Forecast horizons, and the future days a dataset holds, beyond ten years
+// of days are refused before allocating.
+inline constexpr size_t kMaxHorizon = 3660;
 
 enum class DemandClass { Smooth = 0, Erratic = 1, Intermittent = 2, Lumpy = 3 };
 const char* demand_class_name(DemandClass c);
@@ -41,17 +46,28 @@ struct SeriesStats {
   DemandClass demand_class = DemandClass::Smooth;  // Syntetos-Boylan: ADI 1.32, CV2 0.49
 };
 
+// A series of the history, or a new product (no history: values empty,
+// start_day the day after the dataset's last date) known from a future or
+// a static file.
 struct Series {
   std::string id;
   Day start_day = 0;              // date of values[0]
   std::vector<double> values;     // one per day, contiguous
   std::vector<uint8_t> observed;  // 1 where the day was in the input
   SeriesStats stats;
+  // Days after end_day() the covariate columns cover too (from a future file).
+  size_t future_days = 0;
 
   Day end_day() const { return start_day + static_cast<Day>(values.size()) - 1; }
+  // Cells of every covariate column for this series: its history and future
+  // days, or one for a new product with neither (known from a static file
+  // alone), which holds its static attributes.  (truncated_before leaves a
+  // series with no day before its cutoff none.)
+  size_t cells() const { return std::max<size_t>(values.size() + future_days, 1); }
 };
 
-// A covariate aligned with each series' calendar.  Numeric: NaN = unknown.
+// A covariate aligned with each series' calendar: series s has
+// series[s].cells() cells, index 0 on its start_day.  Numeric: NaN = unknown.
 // Categorical: codes index `levels`, -1 = none.
 struct Column {
   std::string name;
@@ -66,6 +82,11 @@ class Dataset {
   std::vector<Series> series;   // sorted by id
   std::vector<Column> columns;  // covariates, in input order
   std::vector<std::string> warnings;
+  // Columns named past-only (IngestOptions::past_only) when it was read.
+  std::vector<std::string> past_only;
+  // A future file was read: every series' known-future covariates must then
+  // cover a forecast's whole horizon (SeriesInputs::latest).
+  bool has_future = false;
 
   // Index of a column by name, or -1.
   int find_column(std::string_view name) const;

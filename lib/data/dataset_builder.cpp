@@ -5,6 +5,7 @@
 
 #include "error.hpp"
 #include "data/dataset.hpp"
+#include "data/series_input.hpp"
 
 namespace invforecast {
 
@@ -344,6 +345,9 @@ Dataset DatasetBuilder::build() const {
     else
       set_code(column.category_codes[rank[c.series]][t], c.code, column, series, c.day, where);
   }
+
+  out.past_only = options_.past_only;
+  SeriesInputs{out};  // refuses a past-only name that is not a column
 
   if (total_gaps > 0)
     out.warnings.push_back(

@@ -84,12 +84,19 @@ void fill_context(std::span<const double> history, std::span<float> row) {
 
 SeriesInputs::SeriesInputs(const Dataset& data, std::span<const std::string> past_only)
     : data_(&data) {
-  for (const std::string& name : past_only)
-    if (data.find_column(name) < 0)
-      fail(ErrorCode::InvalidArgument, "past-only covariate '{}' is not a column of the data",
-           name);
+  const std::span<const std::string> lists[] = {past_only, data.past_only};
+  for (std::span<const std::string> list : lists)
+    for (const std::string& name : list)
+      if (data.find_column(name) < 0)
+        fail(ErrorCode::InvalidArgument, "past-only covariate '{}' is not a column of the data",
+             name);
+  const auto named = [&](const std::string& name) {
+    return std::ranges::any_of(lists, [&](std::span<const std::string> list) {
+      return std::ranges::find(list, name) != list.end();
+    });
+  };
   for (const Column& column : data.columns) {
-    const bool past = std::find(past_only.begin(), past_only.end(), column.name) != past_only.end();
+    const bool past = named(column.name);
     roles_.push_back(past ? CovariateRole::PastOnly
                           : constant_per_series(column) ? CovariateRole::Static
                                                         : CovariateRole::KnownFuture);
@@ -108,7 +115,7 @@ SeriesInput SeriesInputs::at(size_t series, size_t origin, size_t horizon) const
   in.id = s.id;
   in.start = s.start_day;
   in.target = std::span<const double>(s.values).first(origin);
-  const size_t known_end = std::min(s.values.size(), origin + horizon);
+  const size_t known_end = std::min(s.values.size() + s.future_days, origin + horizon);
   for (size_t c = 0; c < data_->columns.size(); ++c) {
     const CovariateView all = view_of(data_->columns[c], series);
     switch (roles_[c]) {
@@ -122,11 +129,19 @@ SeriesInput SeriesInputs::at(size_t series, size_t origin, size_t horizon) const
   return in;
 }
 
-SeriesInput SeriesInputs::latest(size_t series) const {
+SeriesInput SeriesInputs::latest(size_t series, size_t horizon) const {
   if (series >= data_->series.size())
     fail(ErrorCode::InvalidArgument, "series index {} is out of range (count {})", series,
          data_->series.size());
-  return at(series, data_->series[series].values.size(), 0);
+  const Series& s = data_->series[series];
+  const bool known_future = std::ranges::find(roles_, CovariateRole::KnownFuture) != roles_.end();
+  if (data_->has_future && known_future && s.future_days < horizon)
+    fail(ErrorCode::Data,
+         "series '{}': the future covariates cover {} day(s) after its history, to {}; the "
+         "horizon of {} days needs them to {}",
+         s.id, s.future_days, format_iso_date(s.end_day() + static_cast<Day>(s.future_days)),
+         horizon, format_iso_date(s.end_day() + static_cast<Day>(horizon)));
+  return at(series, s.values.size(), horizon);
 }
 
 }  // namespace invforecast

@@ -86,7 +86,8 @@ void fill_context(std::span<const double> history, std::span<float> row);
 // of its series.  Keeps a reference to the dataset, which must outlive it.
 class SeriesInputs {
  public:
-  // Error(InvalidArgument) for a name in past_only that is not a column.
+  // Past-only columns: those named in `past_only` or in data.past_only.
+  // Error(InvalidArgument) for a name in either that is not a column.
   explicit SeriesInputs(const Dataset& data, std::span<const std::string> past_only = {});
 
   const Dataset& data() const { return *data_; }
@@ -96,8 +97,11 @@ class SeriesInputs {
   // it where the data holds them.  Error(InvalidArgument) for a series or
   // origin out of range.
   SeriesInput at(size_t series, size_t origin, size_t horizon) const;
-  // The whole history: the origin is the day after the series' last.
-  SeriesInput latest(size_t series) const;
+  // The whole history: the origin is the day after the series' last, and
+  // known-future covariates over up to `horizon` days after it (the future
+  // days the dataset holds).  When a future file was read, Error(Data)
+  // naming the series and the dates unless they cover all `horizon` days.
+  SeriesInput latest(size_t series, size_t horizon = 0) const;
 
  private:
   const Dataset* data_;

@@ -114,7 +114,8 @@ std::pair<std::vector<double>, std::string> series_weights(const Dataset& datase
            prices.numeric_values.size(), count);
     for (size_t i = 0; i < count; ++i) {
       const auto values = std::span<const double>(dataset.series[i].values);
-      if (prices.numeric_values[i].size() != values.size())
+      // Future days (and a new product's one cell) follow the sales.
+      if (prices.numeric_values[i].size() < values.size())
         fail(ErrorCode::Internal, "price column of series '{}' has {} days, its sales {}",
              dataset.series[i].id, prices.numeric_values[i].size(), values.size());
       if (values.size() <= horizon) continue;  // nothing before the last origin

@@ -52,7 +52,8 @@ DatasetForecast forecast_dataset(const Forecaster& method, const ForecastOptions
   std::vector<SeriesForecast> results(data.series.size());
   const SeriesInputs inputs(data);
   parallel_for(results.size(), options.threads, progress, "forecast", [&](size_t i) {
-    results[i] = forecast_series(method, options, data.series[i].id, inputs.latest(i), horizon);
+    results[i] =
+        forecast_series(method, options, data.series[i].id, inputs.latest(i, horizon), horizon);
   });
   return describe(data, horizon, options.quantiles, std::move(results));
 }
@@ -69,6 +70,7 @@ DatasetForecast forecast_dataset_with_model(const ModelRuntime& runtime,
   const size_t count = data.series.size();
 
   std::vector<SeriesForecast> results(count);
+  const SeriesInputs inputs(data);
   for (size_t s = 0; s < count; ++s) {
     const Series& series = data.series[s];
     if (series.values.size() >= context_length) continue;
@@ -88,20 +90,19 @@ DatasetForecast forecast_dataset_with_model(const ModelRuntime& runtime,
   std::vector<float> out(rows * model_horizon * levels);
   const bool with_covariates = runtime.model().has_covariates();
   const FeatureEncoder& features = runtime.features();
-  const SeriesInputs inputs(data);
   CovariateArrays arrays;
   constexpr std::string_view stage = "forecast";
   report_progress(progress, stage, 0, count);
   for (size_t first = 0; first < count; first += chunk) {
     const size_t n = std::min(chunk, count - first);
     for (size_t i = 0; i < n; ++i)
-      fill_context(data.series[first + i].values,
-                         std::span<float>(context.data() + i * context_length, context_length));
+      fill_context(inputs.latest(first + i, horizon).target,
+                   std::span<float>(context.data() + i * context_length, context_length));
     if (with_covariates) {
       arrays.resize(features.sizes(), static_cast<int64_t>(n));
       for (size_t i = 0; i < n; ++i)
-        features.encode(inputs.at(first + i, data.series[first + i].values.size(), horizon),
-                        static_cast<int64_t>(i), arrays, static_cast<int64_t>(horizon));
+        features.encode(inputs.latest(first + i, horizon), static_cast<int64_t>(i), arrays,
+                        static_cast<int64_t>(horizon));
       const layers::CovariateBatch<float> batch = arrays.batch();
       runtime.forecast(options.threads, context.data(), static_cast<int64_t>(n), out.data(), &batch);
     } else {

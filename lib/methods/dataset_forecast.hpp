@@ -14,9 +14,7 @@
 
 namespace invforecast {
 
-// Forecast horizons beyond ten years of days are refused before allocating.
-inline constexpr size_t kMaxHorizon = 3660;
-// Error(InvalidArgument) unless 1 <= horizon <= kMaxHorizon.
+// Error(InvalidArgument) unless 1 <= horizon <= kMaxHorizon (data/dataset.hpp).
 void require_horizon(size_t horizon);
 
 // Forecasts of every series of a dataset, days 1..horizon after each
@@ -32,7 +30,8 @@ struct DatasetForecast {
 
 // Every series of `data` by a built-in method, on options.threads threads
 // (see parallel_for: results do not depend on the thread count; the first
-// failing series in dataset order is raised).  Levels: options.quantiles.
+// failing series in dataset order is raised).  A dataset with a future file
+// must cover the horizon (SeriesInputs::latest).  Levels: options.quantiles.
 DatasetForecast forecast_dataset(const Forecaster& method, const ForecastOptions& options,
                                  const ProgressFn& progress, const Dataset& data, size_t horizon);
 
@@ -40,8 +39,9 @@ DatasetForecast forecast_dataset(const Forecaster& method, const ForecastOptions
 // in chunks so that the buffers stay small and progress is reported.  A
 // series shorter than the context is left-padded with zeros (no sales before
 // its first date) with a warning, or refused under options.strict
-// (Error(SeriesTooShort)).  Levels: the model's.  options.quantiles does not
-// apply.
+// (Error(SeriesTooShort)).  A dataset with a future file must cover the
+// horizon (SeriesInputs::latest).  Levels: the model's.  options.quantiles
+// does not apply.
 DatasetForecast forecast_dataset_with_model(const ModelRuntime& runtime,
                                             const ForecastOptions& options,
                                             const ProgressFn& progress, const Dataset& data,

@@ -72,7 +72,10 @@ SeriesForecast forecast_series(const Forecaster& method, const ForecastOptions& 
   const auto launch = std::find_if(values.begin(), values.end(), [](double v) { return v > 0.0; });
   if (launch == values.end()) {
     SeriesForecast out = zero_forecast(horizon, options.quantiles.size());
-    out.warning = fmt::format("series '{}' never sold: forecast is zero", series_id);
+    out.warning = values.empty()
+                      ? fmt::format("series '{}' has no history (a new product): forecast is zero",
+                                    series_id)
+                      : fmt::format("series '{}' never sold: forecast is zero", series_id);
     return out;
   }
   const SeriesInput history = input.from(static_cast<size_t>(launch - values.begin()));

@@ -30,6 +30,8 @@ signatures = {
                    ctypes.POINTER(ctypes.c_int64), ctypes.POINTER(ctypes.c_int64), c_double_p,
                    c_size, c_size, ctypes.POINTER(ctypes.c_char_p), ctypes.POINTER(c_double_p),
                    c_size, ctypes.c_void_p, ctypes.c_void_p]),
+    "invf_dataset_read_future_csv": (status_p, [handle, ctypes.c_char_p, handle]),
+    "invf_dataset_series_future_days": (status_p, [handle, c_size, ctypes.POINTER(c_size)]),
     "invf_option_domains": (status_p, [ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint32)]),
     "invf_dataset_series_count": (status_p, [handle, ctypes.POINTER(c_size)]),
     "invf_dataset_series_id": (status_p, [handle, c_size, ctypes.POINTER(ctypes.c_char_p)]),
@@ -238,6 +240,28 @@ check(lib.invf_dataset_load_csv(fixture, None, ctypes.byref(loaded)))
 check(lib.invf_dataset_series_count(loaded, ctypes.byref(count)))
 assert count.value == 3
 
+# --- a future file: known-future covariates after the history, a new product -----
+future_dir = os.path.join(source_dir, "tests", "fixtures", "future")
+m5 = handle()
+check(lib.invf_dataset_load_csv(os.path.join(future_dir, "m5_history.csv").encode(), None,
+                                ctypes.byref(m5)))
+check(lib.invf_dataset_read_future_csv(m5, os.path.join(future_dir, "m5_future.csv").encode(),
+                                       None))
+check(lib.invf_dataset_series_count(m5, ctypes.byref(count)))
+assert count.value == 4, count.value  # FOODS_1_033_TX_1 is new
+days = c_size()
+check(lib.invf_dataset_series_future_days(m5, 1, ctypes.byref(days)))
+assert days.value == 7, days.value
+m5_forecast = handle()
+expect_error(DATA, "needs them to 2016-04-04", lib.invf_forecaster_forecast, forecaster, m5, 8,
+             ctypes.byref(m5_forecast))
+check(lib.invf_forecaster_forecast(forecaster, m5, 7, ctypes.byref(m5_forecast)))
+new_mean = (ctypes.c_double * 7)()
+check(lib.invf_forecast_mean(m5_forecast, 1, new_mean, 7))  # series 1: FOODS_1_033_TX_1
+assert list(new_mean) == [0.0] * 7, list(new_mean)
+lib.invf_forecast_release(m5_forecast)
+lib.invf_dataset_release(m5)
+
 # --- release: NULL-safe ---------------------------------------------------------
 for release, obj in [(lib.invf_backtest_release, backtest), (lib.invf_forecast_release, forecast),
                      (lib.invf_forecaster_release, forecaster),
@@ -247,4 +271,4 @@ for release, obj in [(lib.invf_backtest_release, backtest), (lib.invf_forecast_r
     release(obj)
     release(None)
 lib.invf_status_release(None)
-print("OK: ctypes drove version, datasets, forecasts, backtests and errors")
+print("OK: ctypes drove version, datasets, future files, forecasts, backtests and errors")
