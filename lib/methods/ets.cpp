@@ -8,6 +8,7 @@
 
 #include "error.hpp"
 #include "methods/builtin.hpp"
+#include "methods/closed_days.hpp"
 #include "methods/quantiles.hpp"
 
 namespace invforecast {
@@ -907,8 +908,12 @@ constexpr size_t kMaxOrigins = 364;
 class Ets final : public Forecaster {
  public:
   explicit Ets(const ForecastOptions& options)
-      : levels_(options.quantiles), period_(static_cast<size_t>(options.season_length)) {}
+      : options_(options), levels_(options.quantiles),
+        period_(static_cast<size_t>(options.season_length)) {}
   std::string_view name() const override { return "ets"; }
+  std::unique_ptr<Forecaster> on_open_days(const OpenCalendar& calendar) const override {
+    return make_ets(open_day_options(options_, calendar));
+  }
   // Three full seasons where seasonal forms apply (R's decomposition start
   // needs them); otherwise the ten days R's level start averages.
   size_t min_history() const override {
@@ -934,6 +939,7 @@ class Ets final : public Forecaster {
   }
 
  private:
+  ForecastOptions options_;
   std::vector<double> levels_;
   size_t period_;
 };

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "methods/builtin.hpp"
+#include "methods/closed_days.hpp"
 #include "methods/quantiles.hpp"
 
 namespace invforecast {
@@ -51,8 +52,12 @@ class Naive final : public Forecaster {
 class SeasonalNaive final : public Forecaster {
  public:
   explicit SeasonalNaive(const ForecastOptions& options)
-      : levels_(options.quantiles), season_(static_cast<size_t>(options.season_length)) {}
+      : options_(options), levels_(options.quantiles),
+        season_(static_cast<size_t>(options.season_length)) {}
   std::string_view name() const override { return "snaive"; }
+  std::unique_ptr<Forecaster> on_open_days(const OpenCalendar& calendar) const override {
+    return make_seasonal_naive(open_day_options(options_, calendar));
+  }
   size_t min_history() const override { return season_; }
   SeriesForecast forecast(const SeriesInput& input, size_t horizon) const override {
     const std::span<const double> history = input.target;
@@ -72,6 +77,7 @@ class SeasonalNaive final : public Forecaster {
   }
 
  private:
+  ForecastOptions options_;
   std::vector<double> levels_;
   size_t season_;
 };
@@ -84,8 +90,12 @@ class SeasonalNaive final : public Forecaster {
 class MovingAverage final : public Forecaster {
  public:
   explicit MovingAverage(const ForecastOptions& options)
-      : levels_(options.quantiles), window_(static_cast<size_t>(options.ma_window)) {}
+      : options_(options), levels_(options.quantiles),
+        window_(static_cast<size_t>(options.ma_window)) {}
   std::string_view name() const override { return "ma"; }
+  std::unique_ptr<Forecaster> on_open_days(const OpenCalendar& calendar) const override {
+    return make_moving_average(open_day_options(options_, calendar));
+  }
   size_t min_history() const override { return window_; }
   SeriesForecast forecast(const SeriesInput& input, size_t horizon) const override {
     const std::span<const double> history = input.target;
@@ -114,6 +124,7 @@ class MovingAverage final : public Forecaster {
   }
 
  private:
+  ForecastOptions options_;
   std::vector<double> levels_;
   size_t window_;
 };
