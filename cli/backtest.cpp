@@ -16,6 +16,7 @@ struct BacktestFlags {
   std::string methods;
   std::string model;  // model file, for method "model"
   std::string quantiles;
+  std::string open_column;
   bool strict = false;
   int threads = 0;
   bool json = false;
@@ -40,6 +41,7 @@ void run_backtest(const BacktestFlags& flags) {
                              : "--model is only used when --method lists model");
   Settings settings;
   flags.ingest.apply(settings);
+  if (!flags.open_column.empty()) settings.set("open_column", flags.open_column);
   if (flags.strict) settings.set("strict", "true");
   settings.set("threads", std::to_string(flags.threads));
   settings.require_read(INVF_DOMAIN_DATA | INVF_DOMAIN_FORECAST, "backtest");
@@ -121,6 +123,7 @@ void register_backtest(CLI::App& app) {
   command->add_option("--threads", flags->threads, "Worker threads, 0 = all cores")
       ->capture_default_str();
   command->add_flag("--json", flags->json, "Print the full report (per series too) as JSON");
+  add_open_column_flag(*command, flags->open_column);
   add_progress_flag(*command, flags->progress);
   command->callback([flags] { run_backtest(*flags); });
 }

@@ -129,6 +129,15 @@ void TrainingFlags::apply(Settings& options) const {
   if (seed >= 0) options.set("seed", std::to_string(seed));
 }
 
+void add_open_column_flag(CLI::App& command, std::string& column) {
+  command
+      .add_option("--open-column", column,
+                  "Known-future trading-calendar column, 1 open and 0 closed (e.g. is_open): "
+                  "every method forecasts 0 on closed days, the classical ones are fitted on "
+                  "open days only")
+      ->type_name("COL");
+}
+
 void add_progress_flag(CLI::App& command, ProgressMode& mode) {
   command
       .add_option_function<std::string>(

@@ -75,6 +75,9 @@ struct TrainingFlags {
   void apply(Settings& settings) const;
 };
 
+// Adds --open-column COL (option "open_column"), stored in `column`.
+void add_open_column_flag(CLI::App& command, std::string& column);
+
 // When the progress indicator is drawn.
 enum class ProgressMode { Auto, Always, Never };
 

@@ -15,6 +15,7 @@ struct ForecastFlags {
   std::string model;  // model file, for --method model
   std::string out;
   std::string quantiles;
+  std::string open_column;
   bool strict = false;
   int threads = 0;
   ProgressMode progress = ProgressMode::Auto;
@@ -38,6 +39,7 @@ void run_forecast(const ForecastFlags& flags) {
   flags.ingest.apply(settings);
   flags.covariates.apply(settings);
   if (!flags.quantiles.empty()) settings.set("quantiles", flags.quantiles);
+  if (!flags.open_column.empty()) settings.set("open_column", flags.open_column);
   if (flags.strict) settings.set("strict", "true");
   settings.set("threads", std::to_string(flags.threads));
   settings.require_read(INVF_DOMAIN_DATA | INVF_DOMAIN_FORECAST, "forecast");
@@ -95,6 +97,7 @@ void register_forecast(CLI::App& app) {
                     "Fail on a series too short for the method instead of falling back");
   command->add_option("--threads", flags->threads, "Worker threads, 0 = all cores")
       ->capture_default_str();
+  add_open_column_flag(*command, flags->open_column);
   add_progress_flag(*command, flags->progress);
   command->callback([flags] { run_forecast(*flags); });
 }

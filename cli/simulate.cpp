@@ -25,6 +25,7 @@ struct SimulateFlags {
   std::string regime = "lost_sales";
   long long samples = 2000;
   long long history_days = 0;
+  std::string open_column;
   int threads = 0;
   bool json = false;
   ProgressMode progress = ProgressMode::Auto;
@@ -57,6 +58,7 @@ void run_simulate(const SimulateFlags& flags) {
     throw invf::Error(INVF_ERR_INVALID_ARGUMENT, "--model is only used with --method model");
   Settings settings;
   flags.ingest.apply(settings);
+  if (!flags.open_column.empty()) settings.set("open_column", flags.open_column);
   settings.set("threads", std::to_string(flags.threads))
       .set("lead_time", std::to_string(flags.lead_time))
       .set("lead_time_sd", exact_text(flags.lead_time_sd))
@@ -167,6 +169,7 @@ void register_simulate(CLI::App& app) {
                     "Print a JSON array: one report per service target, each with one object per "
                     "method (method, fill_rate, cycle_service_level, stockout_days, "
                     "avg_inventory, orders, costs)");
+  add_open_column_flag(*command, flags->open_column);
   add_progress_flag(*command, flags->progress);
   command->callback([flags] { run_simulate(*flags); });
 }

@@ -188,6 +188,23 @@ INVF_API invf_status* invf_option_domains(const char* key, uint32_t* out);
  *   "auto_methods"   candidates of method "auto", default
  *                    "snaive,ets,croston,sba,tsb,ma"
  *   "auto_windows"   rolling origins "auto" selects on, default "3"
+ *   "open_column"    a known-future trading-calendar column of the dataset,
+ *                    numeric, 1 on open days and 0 on closed ones (e.g.
+ *                    "is_open"); default none.  Every method, the model
+ *                    included, forecasts 0 (mean and every quantile) on the
+ *                    closed days of the horizon, and the built-in methods are
+ *                    fitted on the open days alone, with their season and
+ *                    moving-average window in open days (a weekday closed on
+ *                    most weeks is left out of the season: 6 for a weekly
+ *                    shop closed on Saturdays; a holiday keeps its place in
+ *                    the cycle).  The forecasting call fails with
+ *                    INVF_ERR_INVALID_ARGUMENT when the dataset has no such
+ *                    column or it is categorical, and with INVF_ERR_DATA for
+ *                    a value other than 0 or 1 or an empty one, naming the
+ *                    series and the date.  A horizon day past the values the
+ *                    dataset holds is forecast as open, with a warning that
+ *                    counts such days.  Backtests score closed days as any
+ *                    other day.
  *   "threads"        integer >= 0, 0 (default) = the whole thread pool
  *                    (invf_set_thread_pool_size; more than the pool runs on it;
  *                    also a training and an inventory key)
@@ -466,7 +483,8 @@ INVF_API invf_status* invf_backtest_run(const invf_dataset* dataset, const char*
  * (invf_forecaster_create) and neural models (invf_forecaster_create_model)
  * side by side, each reported under its method name ("model" for a model).
  * Each forecaster's own options apply to it; `options` gives "threads",
- * the progress callback and the quantile levels scored ("quantiles"), which
+ * the progress callback, "strict", "open_column" and the quantile levels
+ * scored ("quantiles"), which
  * every forecaster must produce (a model's are its own: set "quantiles" to
  * them, else INVF_ERR_INVALID_ARGUMENT).  A model sees only the days before
  * each origin, like every method; it must not have been trained on the
@@ -940,7 +958,7 @@ INVF_API invf_status* invf_simulate(const invf_dataset* dataset, const char* con
  * its horizon must cover the longest lead time + review period
  * (INVF_ERR_INVALID_ARGUMENT otherwise).  Only data before each decision
  * day reaches any forecaster.  `options` as for invf_simulate (its
- * forecasting keys apply only to "strict"). */
+ * forecasting keys apply only to "strict" and "open_column"). */
 INVF_API invf_status* invf_simulate_forecasters(const invf_dataset* dataset,
                                                 const invf_forecaster* const* forecasters,
                                                 size_t count, size_t test_days,

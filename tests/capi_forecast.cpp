@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <thread>
 
@@ -388,5 +389,109 @@ TEST_CASE("progress is reported on the calling thread and can cancel", "[capi]")
     invf_forecaster_release(forecaster);
     invf_options_release(options);
   }
+  invf_dataset_release(dataset);
+}
+
+namespace {
+
+// "shop" from 2024-01-01 (a Monday) to Saturday 2024-01-27: 5 units a day,
+// 0 on its Saturdays, which "is_open" closes.  Also a constant (static)
+// "price" of 2.5, a "calendar" like is_open but empty on 2024-01-10, and a
+// categorical "event".
+invf_dataset* shop_closed_on_saturdays() {
+  invf_dataset* dataset = nullptr;
+  REQUIRE_OK(invf_dataset_create(nullptr, &dataset));
+  const auto dates = january_days(1, 27);
+  const auto days = pointers(dates);
+  std::vector<double> sales, open, calendar, price(27, 2.5);
+  std::vector<const char*> events;
+  for (int d = 1; d <= 27; ++d) {
+    const bool saturday = d % 7 == 6;
+    sales.push_back(saturday ? 0.0 : 5.0);
+    open.push_back(saturday ? 0.0 : 1.0);
+    calendar.push_back(d == 10 ? std::numeric_limits<double>::quiet_NaN() : open.back());
+    events.push_back(d == 11 ? "promo" : "");
+  }
+  REQUIRE_OK(invf_dataset_add_series(dataset, "shop", days.data(), sales.data(), 27));
+  REQUIRE_OK(invf_dataset_add_numeric(dataset, "shop", "is_open", days.data(), open.data(), 27));
+  REQUIRE_OK(invf_dataset_add_numeric(dataset, "shop", "calendar", days.data(), calendar.data(), 27));
+  REQUIRE_OK(invf_dataset_add_numeric(dataset, "shop", "price", days.data(), price.data(), 27));
+  REQUIRE_OK(invf_dataset_add_categorical(dataset, "shop", "event", days.data(), events.data(), 27));
+  return dataset;
+}
+
+double naive_backtest_metric(const invf_dataset* dataset, const invf_options* options,
+                             const char* metric) {
+  const char* methods[] = {"naive"};
+  invf_backtest* backtest = nullptr;
+  REQUIRE_OK(invf_backtest_run(dataset, methods, 1, 7, 1, options, &backtest));
+  double value = 0.0;
+  REQUIRE_OK(invf_backtest_metric(backtest, 0, metric, &value));
+  invf_backtest_release(backtest);
+  return value;
+}
+
+}  // namespace
+
+TEST_CASE("option open_column: closed days forecast 0, open days fitted alone, bad columns",
+          "[capi]") {
+  invf_dataset* dataset = shop_closed_on_saturdays();
+  invf_options* closed = options_with({{"open_column", "is_open"}});
+
+  // The history ends on a closed Saturday: naive on the open days repeats
+  // Friday's 5.  The dataset holds no open values after it, so the week is
+  // forecast as open days, with a warning.
+  invf_forecaster* naive = make("naive", closed);
+  invf_forecast* forecast = run(naive, dataset, 7);
+  CHECK(read_all(forecast)[0].mean == std::vector<double>(7, 5.0));
+  size_t warnings = 0;
+  REQUIRE_OK(invf_forecast_warning_count(forecast, &warnings));
+  REQUIRE(warnings == 1);
+  const char* warning = nullptr;
+  REQUIRE_OK(invf_forecast_warning(forecast, 0, &warning));
+  CHECK_THAT(std::string(warning),
+             Catch::Contains("open column 'is_open' has no value for 7 of the 7 horizon days "
+                             "(from 2024-01-28): forecast as open days"));
+  invf_forecaster* plain = make("naive");
+  invf_forecast* plain_forecast = run(plain, dataset, 7);
+  CHECK(read_all(plain_forecast)[0].mean == std::vector<double>(7, 0.0));
+
+  // The last week (Sunday to the closed Saturday) from the history before
+  // it: 5 on the open days, 0 on Saturday, exactly what was sold.  Without
+  // the option naive repeats the Saturday before: 0 on six days of 5.
+  CHECK(naive_backtest_metric(dataset, closed, "bias") == 0.0);
+  CHECK(naive_backtest_metric(dataset, closed, "wql") == 0.0);
+  CHECK(naive_backtest_metric(dataset, closed, "coverage80") == 1.0);
+  CHECK(naive_backtest_metric(dataset, nullptr, "bias") == Approx(-30.0 / 7.0));
+
+  struct Bad {
+    const char* column;
+    invf_code code;
+    const char* fragment;
+  };
+  const Bad bad[] = {
+      {"is_closed", INVF_ERR_INVALID_ARGUMENT, "open column 'is_closed' is not a column of the data"},
+      {"event", INVF_ERR_INVALID_ARGUMENT, "open column 'event' is categorical"},
+      {"price", INVF_ERR_DATA, "series 'shop': open column 'price' is 2.5 on 2024-01-01"},
+      {"calendar", INVF_ERR_DATA, "series 'shop': open column 'calendar' has no value on 2024-01-10"},
+  };
+  for (const Bad& b : bad) {
+    INFO(b.column);
+    invf_options* options = options_with({{"open_column", b.column}});
+    invf_forecaster* forecaster = make("ets", options);
+    invf_forecast* refused = nullptr;
+    REQUIRE_FAILS(invf_forecaster_forecast(forecaster, dataset, 7, &refused), b.code, b.fragment);
+    REQUIRE(refused == nullptr);
+    invf_forecaster_release(forecaster);
+    invf_options_release(options);
+  }
+  REQUIRE_FAILS(invf_options_set(closed, "open_column", ""), INVF_ERR_INVALID_ARGUMENT,
+                "option 'open_column': empty column name");
+
+  invf_forecast_release(plain_forecast);
+  invf_forecaster_release(plain);
+  invf_forecast_release(forecast);
+  invf_forecaster_release(naive);
+  invf_options_release(closed);
   invf_dataset_release(dataset);
 }

@@ -294,4 +294,51 @@ expect_error "test-days" simulate --data "$data" -m naive --test-days 0 --servic
 expect_error "prophet" simulate --data "$data" -m naive,prophet --test-days 7 --service-level 0.9
 expect_error "exactly one service target" simulate --data "$data" -m naive --test-days 7
 expect_error "service_level.*must be in \(0, 1\)" simulate --data "$data" -m naive --test-days 7 --service-level 0.9,1
+# --- closed days (--open-column) ---------------------------------------------
+# Three SKUs of online_retail from Sunday 2011-03-06 to Saturday 2011-05-14,
+# closed on Saturdays and five holidays (fixtures/data/online_retail_slice_PROVENANCE.md).
+shop="$source/tests/fixtures/data/online_retail_slice.csv"
+grep -q -- '--open-column' "$work/help_forecast" || fail "forecast --help lacks --open-column"
+"$cli" backtest --data "$shop" -H 14 -k 2 -m naive,snaive,ets,auto --open-column is_open --json \
+  >"$work/closed.json" 2>"$work/closed_err" || fail "backtest --open-column: $(cat "$work/closed_err")"
+"$python" - "$work/closed.json" "$shop" <<'PY'
+# naive on the open days: each window forecasts the last open day's sales
+# before its origin on its open days and 0 on its closed ones, and every day
+# is scored (bias = mean of forecast - actual over the 28 days).
+import csv, json, sys
+report = json.load(open(sys.argv[1]))
+days = {}
+for r in csv.DictReader(open(sys.argv[2])):
+    days.setdefault(r["series_id"], []).append((float(r["value"]), r["is_open"] == "1"))
+assert [m["method"] for m in report["methods"]] == ["naive", "snaive", "ets", "auto"]
+for entry in report["methods"][0]["per_series"]:
+    history = days[entry["series_id"]]
+    errors = []
+    for origin in (len(history) - 28, len(history) - 14):
+        last = [v for v, is_open in history[:origin] if is_open][-1]
+        errors += [(last if is_open else 0.0) - v for v, is_open in history[origin:origin + 14]]
+    assert len(errors) == 28 and abs(entry["bias"] - sum(errors) / 28) < 1e-9, (entry, errors)
+for method in report["methods"]:
+    assert all(method["metrics"][k] is not None for k in ("wql", "mase", "coverage80")), method
+PY
+# The history ends on a closed Saturday: naive repeats Friday's 25 units of
+# 85123A, not the Saturday's 0; no open values after the history, so a warning.
+"$cli" forecast --data "$shop" -H 7 -m naive --open-column is_open --out "$work/closed.csv" \
+  >/dev/null 2>"$work/closed_err" || fail "forecast --open-column: $(cat "$work/closed_err")"
+grep -q '^85123A,2011-05-15,25,' "$work/closed.csv" || fail "forecast --open-column: $(grep 85123A "$work/closed.csv")"
+grep -q "series '85123A': open column 'is_open' has no value for 7 of the 7 horizon days (from 2011-05-15)" \
+  "$work/closed_err" || fail "forecast --open-column warning: $(cat "$work/closed_err")"
+"$cli" forecast --data "$shop" -H 7 -m naive --out "$work/closed_plain.csv" >/dev/null 2>&1
+grep -q '^85123A,2011-05-15,0,' "$work/closed_plain.csv" || fail "forecast without --open-column"
+"$cli" simulate --data "$shop" -m snaive,ets --test-days 14 --service-level 0.9 --open-column is_open \
+  >"$work/closed_sim" 2>"$work/closed_err" || fail "simulate --open-column: $(cat "$work/closed_err")"
+[ "$(grep -cE '^(snaive|ets) +3 +[01]\.[0-9]{4} ' "$work/closed_sim")" -eq 2 ] ||
+  fail "simulate --open-column rows: $(cat "$work/closed_sim")"
+sed 's/^\(84879,2011-04-01,[^,]*,[^,]*\),1$/\1,/' "$shop" >"$work/shop_gap.csv"
+expect_error "series '21212': open column 'price' is 0.42 on 2011-03-06: expected 1 .open. or 0 .closed." \
+  backtest --data "$shop" -H 7 -m naive --open-column price
+expect_error "open column 'is_closed' is not a column of the data" \
+  forecast --data "$shop" -H 7 -m naive --open-column is_closed --out "$work/x.csv"
+expect_error "series '84879': open column 'is_open' has no value on 2011-04-01" \
+  simulate --data "$work/shop_gap.csv" -m naive --test-days 7 --service-level 0.9 --open-column is_open
 echo "OK"

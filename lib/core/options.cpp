@@ -113,6 +113,7 @@ constexpr OptionKey kOptionKeys[] = {
     {"strict", kForecastDomain},
     {"auto_methods", kForecastDomain},
     {"auto_windows", kForecastDomain},
+    {"open_column", kForecastDomain},
     {"threads", kComputing},
     {"backend", kModelRun},
     {"service_level", kInventoryDomain},
@@ -248,6 +249,9 @@ bool ForecastOptions::set(std::string_view key, std::string_view value) {
     auto_methods = std::move(methods);
   } else if (key == "auto_windows") {
     auto_windows = parse_int(key, value, 1, 100);
+  } else if (key == "open_column") {
+    if (value.empty()) fail(ErrorCode::InvalidArgument, "option 'open_column': empty column name");
+    open_column = std::string(value);
   } else if (key == "threads") {
     threads = parse_int(key, value, 0, 4096);
   } else if (key == "backend") {

@@ -78,6 +78,9 @@ struct ForecastOptions {
   std::vector<std::string> auto_methods = {"snaive", "ets", "croston", "sba", "tsb", "ma"};
   int auto_windows = 3;
   int threads = 0;  // 0 = hardware concurrency
+  // A known-future trading-calendar column (1 open, 0 closed) whose closed
+  // days every method forecasts as 0 (methods/closed_days.hpp); empty: none.
+  std::string open_column;
   kernels::BackendKind backend = kernels::BackendKind::Cpu;  // neural models only
 
   // As IngestOptions::set, for forecasting keys.

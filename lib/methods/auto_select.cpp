@@ -9,6 +9,7 @@
 
 #include "error.hpp"
 #include "methods/builtin.hpp"
+#include "methods/closed_days.hpp"
 
 namespace invforecast {
 
@@ -62,6 +63,10 @@ class AutoMethod final : public Forecaster {
     }
   }
   std::string_view name() const override { return "auto"; }
+  // Every candidate with its lengths in open days.
+  std::unique_ptr<Forecaster> on_open_days(const OpenCalendar& calendar) const override {
+    return make_auto(open_day_options(options_, calendar));
+  }
   // Seasonal naive, the fallback choice, needs one season.
   size_t min_history() const override { return static_cast<size_t>(options_.season_length); }
   SeriesForecast forecast(const SeriesInput& input, size_t horizon) const override {

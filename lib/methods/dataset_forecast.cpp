@@ -16,6 +16,7 @@
 #include "io/atomic_file.hpp"
 #include "io/csv.hpp"
 #include "io/csv_file.hpp"
+#include "methods/closed_days.hpp"
 #include "methods/model_forecaster.hpp"
 
 namespace invforecast {
@@ -71,6 +72,12 @@ DatasetForecast forecast_dataset_with_model(const ModelRuntime& runtime,
 
   std::vector<SeriesForecast> results(count);
   const SeriesInputs inputs(data);
+  // Read (and checked) before the model runs; its output is masked on the closed days.
+  std::vector<OpenCalendar> calendars;
+  if (!options.open_column.empty())
+    for (size_t s = 0; s < count; ++s)
+      calendars.push_back(open_calendar(inputs.latest(s, horizon), options.open_column,
+                                        static_cast<size_t>(options.season_length), horizon));
   for (size_t s = 0; s < count; ++s) {
     const Series& series = data.series[s];
     if (series.values.size() >= context_length) continue;
@@ -108,9 +115,12 @@ DatasetForecast forecast_dataset_with_model(const ModelRuntime& runtime,
     } else {
       runtime.forecast(options.threads, context.data(), static_cast<int64_t>(n), out.data());
     }
-    for (size_t i = 0; i < n; ++i)
-      set_model_forecast(out.data() + i * model_horizon * levels, horizon, levels,
-                         results[first + i]);
+    for (size_t i = 0; i < n; ++i) {
+      SeriesForecast& result = results[first + i];
+      set_model_forecast(out.data() + i * model_horizon * levels, horizon, levels, result);
+      if (!calendars.empty())
+        close_days(calendars[first + i], options.open_column, data.series[first + i].id, result);
+    }
     report_progress(progress, stage, first + n, count);
   }
   return describe(data, horizon, config.quantiles, std::move(results));

@@ -30,8 +30,10 @@ struct DatasetForecast {
 
 // Every series of `data` by a built-in method, on options.threads threads
 // (see parallel_for: results do not depend on the thread count; the first
-// failing series in dataset order is raised).  A dataset with a future file
-// must cover the horizon (SeriesInputs::latest).  Levels: options.quantiles.
+// failing series in dataset order is raised).  Levels: options.quantiles.
+// Each method gets its series' whole record, known-future covariates over
+// the horizon (forecast_series()); a dataset with a future file must cover
+// the horizon (SeriesInputs::latest).
 DatasetForecast forecast_dataset(const Forecaster& method, const ForecastOptions& options,
                                  const ProgressFn& progress, const Dataset& data, size_t horizon);
 
@@ -41,7 +43,9 @@ DatasetForecast forecast_dataset(const Forecaster& method, const ForecastOptions
 // its first date) with a warning, or refused under options.strict
 // (Error(SeriesTooShort)).  A dataset with a future file must cover the
 // horizon (SeriesInputs::latest).  Levels: the model's.  options.quantiles
-// does not apply.
+// does not apply.  With options.open_column the output is 0 on each series'
+// closed days (closed_days.hpp), every series' calendar checked before the
+// model runs.
 DatasetForecast forecast_dataset_with_model(const ModelRuntime& runtime,
                                             const ForecastOptions& options,
                                             const ProgressFn& progress, const Dataset& data,

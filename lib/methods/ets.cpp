@@ -8,6 +8,7 @@
 
 #include "error.hpp"
 #include "methods/builtin.hpp"
+#include "methods/closed_days.hpp"
 #include "methods/quantiles.hpp"
 
 namespace invforecast {
@@ -907,8 +908,11 @@ constexpr size_t kMaxOrigins = 364;
 class Ets final : public Forecaster {
  public:
   explicit Ets(const ForecastOptions& options)
-      : levels_(options.quantiles), period_(static_cast<size_t>(options.season_length)) {}
+      : options_(options), period_(static_cast<size_t>(options.season_length)) {}
   std::string_view name() const override { return "ets"; }
+  std::unique_ptr<Forecaster> on_open_days(const OpenCalendar& calendar) const override {
+    return make_ets(open_day_options(options_, calendar));
+  }
   // Three full seasons where seasonal forms apply (R's decomposition start
   // needs them); otherwise the ten days R's level start averages.
   size_t min_history() const override {
@@ -923,18 +927,18 @@ class Ets final : public Forecaster {
     for (double& value : out.mean) value = std::max(value, 0.0);
     if (fit.spec.error == EtsError::Additive && fit.spec.season != EtsSeason::Multiplicative) {
       out.interval_method = kAnalyticNormal;
-      out.quantiles = normal_quantiles(out.mean, ets_class1_sd(fit, horizon), levels_);
+      out.quantiles = normal_quantiles(out.mean, ets_class1_sd(fit, horizon), options_.quantiles);
     } else {
       out.interval_method = kEmpiricalResiduals;
       HorizonErrors errors(horizon);
       run_filter(history, fit, &errors, kMaxOrigins);
-      out.quantiles = errors.quantiles(out.mean, levels_);
+      out.quantiles = errors.quantiles(out.mean, options_.quantiles);
     }
     return out;
   }
 
  private:
-  std::vector<double> levels_;
+  ForecastOptions options_;
   size_t period_;
 };
 

@@ -7,6 +7,7 @@
 
 #include "error.hpp"
 #include "methods/builtin.hpp"
+#include "methods/closed_days.hpp"
 
 namespace invforecast {
 namespace {
@@ -65,9 +66,12 @@ std::unique_ptr<Forecaster> make_forecaster(std::string_view method, const Forec
   return entry->factory(options);
 }
 
-SeriesForecast forecast_series(const Forecaster& method, const ForecastOptions& options,
-                               std::string_view series_id, const SeriesInput& input,
-                               size_t horizon) {
+namespace {
+
+// forecast_series() on the days it is given, without an open column.
+SeriesForecast forecast_from_launch(const Forecaster& method, const ForecastOptions& options,
+                                    std::string_view series_id, const SeriesInput& input,
+                                    size_t horizon) {
   const std::span<const double> values = input.target;
   const auto launch = std::find_if(values.begin(), values.end(), [](double v) { return v > 0.0; });
   if (launch == values.end()) {
@@ -101,6 +105,34 @@ SeriesForecast forecast_series(const Forecaster& method, const ForecastOptions& 
     }
     next = find_method(next)->fallback;
   }
+}
+
+}  // namespace
+
+SeriesForecast forecast_series(const Forecaster& method, const ForecastOptions& options,
+                               std::string_view series_id, const SeriesInput& input,
+                               size_t horizon) {
+  if (options.open_column.empty())
+    return forecast_from_launch(method, options, series_id, input, horizon);
+  const OpenCalendar calendar = open_calendar(
+      input, options.open_column, static_cast<size_t>(options.season_length), horizon);
+  SeriesForecast out;
+  if (method.reads_calendar()) {
+    out = forecast_from_launch(method, options, series_id, input, horizon);
+  } else {
+    const std::unique_ptr<Forecaster> rebuilt = method.on_open_days(calendar);
+    // The fallbacks' lengths in open days too.
+    const ForecastOptions open_options = open_day_options(options, calendar);
+    const std::vector<double> open_target = calendar.open_values(input.target);
+    SeriesInput open_days(open_target);
+    open_days.id = input.id;
+    open_days.start = input.start;
+    out = spread_over_horizon(forecast_from_launch(rebuilt ? *rebuilt : method, open_options,
+                                                   series_id, open_days, calendar.steps),
+                              calendar, options.quantiles.size());
+  }
+  close_days(calendar, options.open_column, series_id, out);
+  return out;
 }
 
 }  // namespace invforecast

@@ -36,6 +36,8 @@ class ModelForecaster : public Forecaster {
   size_t min_history() const override { return 1; }
   // Error(InvalidArgument) when horizon exceeds the model's horizon.
   SeriesForecast forecast(const SeriesInput& input, size_t horizon) const override;
+  // The model reads its context on the calendar: closed days stay in it.
+  bool reads_calendar() const override { return true; }
   const std::vector<double>& quantile_levels() const { return runtime_->model().config().quantiles; }
 
  private:

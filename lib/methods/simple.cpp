@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "methods/builtin.hpp"
+#include "methods/closed_days.hpp"
 #include "methods/quantiles.hpp"
 
 namespace invforecast {
@@ -51,8 +52,11 @@ class Naive final : public Forecaster {
 class SeasonalNaive final : public Forecaster {
  public:
   explicit SeasonalNaive(const ForecastOptions& options)
-      : levels_(options.quantiles), season_(static_cast<size_t>(options.season_length)) {}
+      : options_(options), season_(static_cast<size_t>(options.season_length)) {}
   std::string_view name() const override { return "snaive"; }
+  std::unique_ptr<Forecaster> on_open_days(const OpenCalendar& calendar) const override {
+    return make_seasonal_naive(open_day_options(options_, calendar));
+  }
   size_t min_history() const override { return season_; }
   SeriesForecast forecast(const SeriesInput& input, size_t horizon) const override {
     const std::span<const double> history = input.target;
@@ -68,11 +72,11 @@ class SeasonalNaive final : public Forecaster {
       mean[h] = history[n - season_ + h % season_];
       sd[h] = sigma * std::sqrt(static_cast<double>(h / season_ + 1));
     }
-    return gaussian_forecast(name(), std::move(mean), sd, levels_);
+    return gaussian_forecast(name(), std::move(mean), sd, options_.quantiles);
   }
 
  private:
-  std::vector<double> levels_;
+  ForecastOptions options_;
   size_t season_;
 };
 
@@ -84,8 +88,11 @@ class SeasonalNaive final : public Forecaster {
 class MovingAverage final : public Forecaster {
  public:
   explicit MovingAverage(const ForecastOptions& options)
-      : levels_(options.quantiles), window_(static_cast<size_t>(options.ma_window)) {}
+      : options_(options), window_(static_cast<size_t>(options.ma_window)) {}
   std::string_view name() const override { return "ma"; }
+  std::unique_ptr<Forecaster> on_open_days(const OpenCalendar& calendar) const override {
+    return make_moving_average(open_day_options(options_, calendar));
+  }
   size_t min_history() const override { return window_; }
   SeriesForecast forecast(const SeriesInput& input, size_t horizon) const override {
     const std::span<const double> history = input.target;
@@ -110,11 +117,11 @@ class MovingAverage final : public Forecaster {
     }
     std::vector<double> mean(horizon, level);
     std::vector<double> sd(horizon, std::sqrt(variance));
-    return gaussian_forecast(name(), std::move(mean), sd, levels_);
+    return gaussian_forecast(name(), std::move(mean), sd, options_.quantiles);
   }
 
  private:
-  std::vector<double> levels_;
+  ForecastOptions options_;
   size_t window_;
 };
 
