@@ -70,6 +70,11 @@ struct ForecastOptions {
   bool strict = false;
   std::vector<std::string> auto_methods = {"snaive", "ets", "croston", "sba", "tsb", "ma"};
   int auto_windows = 3;
+  // Method "ensemble" (methods/ensemble.hpp): its built-in members, inner
+  // backtest windows and how many of the best members it keeps (0 = all).
+  std::vector<std::string> ensemble_methods = {"ets", "tsb", "snaive"};
+  int ensemble_windows = 3;
+  int ensemble_top = 0;
   int threads = 0;  // 0 = hardware concurrency
   kernels::BackendKind backend = kernels::BackendKind::Cpu;  // neural models only
 
