@@ -58,6 +58,7 @@ TEST_CASE("ensemble with a model: the model is a member and sets the levels", "[
   invf_options* options = nullptr;
   REQUIRE_OK(invf_options_create(&options));
   REQUIRE_OK(invf_options_set(options, "threads", "2"));
+  REQUIRE_OK(invf_options_set(options, "ensemble_top", "0"));  // every member that can forecast
   invf_forecaster* forecaster = nullptr;
   REQUIRE_OK(invf_forecaster_create_ensemble(model, options, &forecaster));
   invf_model_release(model);  // the forecaster keeps the weights

@@ -4,6 +4,7 @@
 // determinism and the model as a member.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -71,6 +72,7 @@ TEST_CASE("ensemble errors are the inner windows' WQL up to one factor; inverse-
   // snaive is nearly right on a weekly pattern with small noise; naive and ma are not.
   const std::vector<double> history = weekly(0.5);
   ForecastOptions options;
+  options.ensemble_top = 0;  // all three
   const auto ensemble = ensemble_of({"naive", "snaive", "ma"}, options);
   const size_t horizon = 7;
   const EnsembleResult result = ensemble->forecast_with_weights(history, horizon);
@@ -118,7 +120,7 @@ TEST_CASE("ensemble on M5 series: weighted averages level by level, non-crossing
   const SeriesInputs inputs(m5);
   ForecastOptions options;
   const auto ensemble = make_ensemble(options, nullptr);
-  REQUIRE(ensemble->members().size() == 3);  // ets, tsb, snaive
+  REQUIRE(ensemble->members().size() == 3);  // ets, tsb, snaive; the best two kept
   const size_t horizon = 28, levels = options.quantiles.size();
   size_t unequal = 0, checked = 0;
   for (size_t s = 0; s < m5.series.size(); s += 28) {
@@ -149,6 +151,7 @@ TEST_CASE("ensemble on M5 series: weighted averages level by level, non-crossing
     const EnsembleResult again = ensemble->forecast_with_weights(history, horizon);
     CHECK(again.weight == result.weight);
     CHECK(again.forecast.quantiles == f.quantiles);
+    CHECK(std::count(result.weight.begin(), result.weight.end(), 0.0) >= 1);  // two of three kept
     unequal += std::abs(result.weight[0] - result.weight[1]) > 0.05;
     ++checked;
   }
@@ -178,6 +181,7 @@ TEST_CASE("a dataset forecast by the ensemble does not depend on the thread coun
 
 TEST_CASE("members that cannot forecast a series drop out for it", "[ensemble]") {
   ForecastOptions options;
+  options.ensemble_top = 0;  // every member's final forecast is asked for
   const size_t levels = options.quantiles.size();
   const std::vector<double> history = weekly(0.5);
 
@@ -202,6 +206,20 @@ TEST_CASE("members that cannot forecast a series drop out for it", "[ensemble]")
       CHECK(result.forecast.method == without.forecast.method);
       CHECK(without.forecast.warning.empty());
     }
+  }
+  SECTION("a kept member whose final forecast fails is replaced by the next best") {
+    // On a flat series both members are exact in the inner windows; the first listed wins the
+    // tie, fails on the whole history, and naive takes its place.
+    ForecastOptions one = options;
+    one.ensemble_top = 1;
+    const std::vector<double> flat(60, 1.0);
+    std::vector<std::unique_ptr<Forecaster>> members;
+    members.push_back(std::make_unique<Broken>(levels, flat.size()));
+    members.push_back(make_forecaster("naive", one));
+    const EnsembleResult result = EnsembleForecaster(std::move(members), one).forecast_with_weights(flat, 7);
+    CHECK(result.weight == std::vector<double>{0.0, 1.0});
+    CHECK(result.forecast.mean == make_forecaster("naive", one)->forecast(flat, 7).mean);
+    CHECK_THAT(result.forecast.warning, Catch::Contains("'broken'") && Catch::Contains("in its forecast"));
   }
   SECTION("histories shorter than a member needs") {
     const auto ensemble = ensemble_of({"ets", "tsb", "snaive"});
@@ -244,6 +262,7 @@ TEST_CASE("the model is a member when given, forecasting the model's levels", "[
       kernels::backend_of(kernels::BackendKind::Cpu));
   ForecastOptions options;
   options.ensemble_methods = {"naive", "snaive"};
+  options.ensemble_top = 0;  // the model weighs in even where it is not among the best two
   REQUIRE_THROWS_MATCHES(make_ensemble(options, runtime), Error,
                          fails_with(ErrorCode::InvalidArgument, "the model's quantile levels 0.5"));
   options.quantiles = runtime->model().config().quantiles;

@@ -74,7 +74,7 @@ struct ForecastOptions {
   // backtest windows and how many of the best members it keeps (0 = all).
   std::vector<std::string> ensemble_methods = {"ets", "tsb", "snaive"};
   int ensemble_windows = 3;
-  int ensemble_top = 0;
+  int ensemble_top = 2;
   int threads = 0;  // 0 = hardware concurrency
   kernels::BackendKind backend = kernels::BackendKind::Cpu;  // neural models only
 

@@ -22,8 +22,9 @@
 // member's WQL there up to a factor common to all members, and it stays
 // defined when those days sold nothing.
 //
-// Weights.  The ensemble_top members with the lowest error (0 = all; ties go
-// to the member listed first) are kept and weighted by inverse error,
+// Weights.  The ensemble_top members with the lowest error (default 2, 0 =
+// all; ties go to the member listed first) are kept and weighted by inverse
+// error,
 // w_i = (1/e_i) / sum_j (1/e_j); members with zero error (an exact fit)
 // share the weight equally, the limit of inverse error.  With no usable
 // window (n - H below the most demanding member's min_history), every
