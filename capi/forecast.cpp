@@ -3,6 +3,7 @@
 
 #include "boundary.hpp"
 #include "handles.hpp"
+#include "methods/ensemble.hpp"
 #include "methods/forecaster.hpp"
 
 namespace invforecast::capi {
@@ -16,6 +17,17 @@ const invf_forecast& forecast_ref(const invf_forecast* forecast) {
 size_t series_index(const invf_forecast& forecast, size_t series) {
   require_index(series, forecast.series.size(), "series");
   return series;
+}
+
+// The runtime of a forecasting model on `backend`: a model runs on the backend its weights were
+// prepared by, so another backend gets its own preparation of the same file.
+std::shared_ptr<const ModelRuntime> runtime_on(const invf_model& model,
+                                               kernels::BackendKind backend) {
+  require_forecasting_model(*model.runtime);
+  return model.runtime->model().backend().kind() == backend
+             ? model.runtime
+             : std::make_shared<const ModelRuntime>(model.runtime->model().file(),
+                                                    kernels::backend_of(backend));
 }
 
 }  // namespace
@@ -44,17 +56,31 @@ invf_status* invf_forecaster_create_model(const invf_model* model, const invf_op
   return guarded([&] {
     require(model, "model");
     require(out, "out");
-    require_forecasting_model(*model->runtime);
     auto forecaster = std::make_unique<invf_forecaster>();
     forecaster->method = "model";
     forecaster->options = options_for(options, "invf_forecaster_create_model", kForecastDomain);
-    // A model runs on the backend its weights were prepared by: another backend asked for
-    // here gets its own preparation of the same file.
-    const kernels::BackendKind backend = forecaster->options.forecast.backend;
-    forecaster->model = model->runtime->model().backend().kind() == backend
-                            ? model->runtime
-                            : std::make_shared<const ModelRuntime>(model->runtime->model().file(),
-                                                                   kernels::backend_of(backend));
+    forecaster->model = runtime_on(*model, forecaster->options.forecast.backend);
+    *out = forecaster.release();
+  });
+}
+
+invf_status* invf_forecaster_create_ensemble(const invf_model* model, const invf_options* options,
+                                             invf_forecaster** out) {
+  return guarded([&] {
+    require(out, "out");
+    auto forecaster = std::make_unique<invf_forecaster>();
+    forecaster->method = "ensemble";
+    forecaster->options = options_for(options, "invf_forecaster_create_ensemble", kForecastDomain);
+    ForecastOptions& settings = forecaster->options.forecast;
+    std::shared_ptr<const ModelRuntime> runtime;
+    if (model != nullptr) {
+      runtime = runtime_on(*model, settings.backend);
+      // Every member forecasts the model's levels; levels asked for explicitly must be those.
+      const std::vector<std::string>& keys = forecaster->options.keys_set();
+      if (std::find(keys.begin(), keys.end(), "quantiles") == keys.end())
+        settings.quantiles = runtime->model().config().quantiles;
+    }
+    forecaster->impl = make_ensemble(settings, std::move(runtime));
     *out = forecaster.release();
   });
 }

@@ -51,7 +51,8 @@ struct invf_model {
   int threads = 0;
 };
 
-// Either a built-in method (impl) or a neural model (model).
+// A built-in method or an ensemble, with or without a model (impl), or a
+// neural model alone (model).
 struct invf_forecaster {
   std::string method;
   invforecast::Options options;

@@ -1,5 +1,4 @@
 // invforecast backtest: rolling-origin accuracy of one or more methods.
-#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -14,7 +13,7 @@ struct BacktestFlags {
   long long horizon = 0;
   long long windows = 1;
   std::string methods;
-  std::string model;  // model file, for method "model"
+  std::string model;  // model file, for method "model" or "ensemble"
   std::string quantiles;
   std::string open_column;
   bool strict = false;
@@ -34,11 +33,7 @@ void run_backtest(const BacktestFlags& flags) {
   const std::vector<std::string> methods = split_list(flags.methods);
   if (methods.empty())
     throw invf::Error(INVF_ERR_INVALID_ARGUMENT, "--method names no method");
-  const bool neural = std::find(methods.begin(), methods.end(), "model") != methods.end();
-  if (neural != !flags.model.empty())
-    throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
-                      neural ? "method model needs --model FILE"
-                             : "--model is only used when --method lists model");
+  check_model_flag(methods, flags.model);
   Settings settings;
   flags.ingest.apply(settings);
   if (!flags.open_column.empty()) settings.set("open_column", flags.open_column);
@@ -47,7 +42,7 @@ void run_backtest(const BacktestFlags& flags) {
   settings.require_read(INVF_DOMAIN_DATA | INVF_DOMAIN_FORECAST, "backtest");
   // The methods and the model are checked before the data is read, so a typo fails fast.
   std::unique_ptr<invf::Model> model;
-  if (neural) {
+  if (!flags.model.empty()) {
     const invf::Options load = settings.for_call(INVF_DOMAIN_FORECAST);
     model = std::make_unique<invf::Model>(invf::Model::load(flags.model, &load));
     // Every method is scored on the same levels: by default the model's.
@@ -64,8 +59,7 @@ void run_backtest(const BacktestFlags& flags) {
   const invf::Options options = settings.for_call(INVF_DOMAIN_FORECAST);
   std::vector<invf::Forecaster> forecasters;
   for (const std::string& method : methods)
-    forecasters.push_back(method == "model" ? invf::Forecaster::from_model(*model, &options)
-                                            : invf::Forecaster(method, &options));
+    forecasters.push_back(make_forecaster(method, model.get(), options));
 
   const invf::Options ingest = settings.for_call(INVF_DOMAIN_DATA);
   invf::Dataset dataset = invf::Dataset::load_csv(flags.ingest.data, &ingest);
@@ -111,11 +105,12 @@ void register_backtest(CLI::App& app) {
   command
       ->add_option("--method,-m", flags->methods,
                    "Comma-separated methods: naive, snaive, ma, ets, croston, sba, tsb, auto, "
-                   "model (see --model)")
+                   "model (see --model), ensemble (with the model as a member when --model is "
+                   "given; its inner backtest sees only the days before each window)")
       ->required();
   command->add_option("--model", flags->model,
-                      "Model file for method model; train it on data that ends before the "
-                      "scored days, or the figures flatter it")
+                      "Model file for method model and a member of ensemble; train it on data "
+                      "that ends before the scored days, or the figures flatter it")
       ->type_name("FILE");
   command->add_option("--quantiles", flags->quantiles, "Quantile levels for WQL (default 0.1..0.9)");
   command->add_flag("--strict", flags->strict,

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -211,6 +212,24 @@ std::vector<std::string> split_list(const std::string& text) {
   while (std::getline(stream, part, ','))
     if (!part.empty()) parts.push_back(part);
   return parts;
+}
+
+void check_model_flag(const std::vector<std::string>& methods, const std::string& model_file) {
+  const auto lists = [&](const char* name) {
+    return std::find(methods.begin(), methods.end(), name) != methods.end();
+  };
+  if (lists("model") && model_file.empty())
+    throw invf::Error(INVF_ERR_INVALID_ARGUMENT, "--method model needs --model FILE");
+  if (!lists("model") && !lists("ensemble") && !model_file.empty())
+    throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
+                      "--model is only used with --method model or ensemble");
+}
+
+invf::Forecaster make_forecaster(const std::string& method, const invf::Model* model,
+                                 const invf::Options& options) {
+  if (method == "model") return invf::Forecaster::from_model(*model, &options);
+  if (method == "ensemble") return invf::Forecaster::ensemble(model, &options);
+  return invf::Forecaster(method, &options);
 }
 
 void print_warnings(const std::vector<std::string>& warnings, size_t limit) {

@@ -114,6 +114,15 @@ std::string add_days(const std::string& iso, long days);
 // Splits "a,b,c" into its non-empty parts.
 std::vector<std::string> split_list(const std::string& text);
 
+// The rule of --model for the methods of --method: method "model" needs
+// it, and only "model" and "ensemble" (which takes the model as a member)
+// read it.
+void check_model_flag(const std::vector<std::string>& methods, const std::string& model_file);
+// The forecaster of one --method name: "model" runs `model`, "ensemble" has
+// it as a member when it is not null, other names are built-in methods.
+invf::Forecaster make_forecaster(const std::string& method, const invf::Model* model,
+                                 const invf::Options& options);
+
 // Prints warnings as "invforecast: warning: ..." lines on stderr, at most
 // `limit` of them followed by a count of the rest.
 void print_warnings(const std::vector<std::string>& warnings, size_t limit);

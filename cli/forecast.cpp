@@ -1,6 +1,7 @@
 // invforecast forecast: forecast every series and write the long CSV.
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "common.hpp"
 
@@ -12,7 +13,7 @@ struct ForecastFlags {
   CovariateFlags covariates;
   long long horizon = 0;
   std::string method;
-  std::string model;  // model file, for --method model
+  std::string model;  // model file, for --method model or ensemble
   std::string out;
   std::string quantiles;
   std::string open_column;
@@ -26,12 +27,8 @@ void run_forecast(const ForecastFlags& flags) {
     throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
                       "--horizon must be a positive number of days, got " +
                           std::to_string(flags.horizon));
+  check_model_flag({flags.method}, flags.model);
   const bool neural = flags.method == "model";
-  if (neural && flags.model.empty())
-    throw invf::Error(INVF_ERR_INVALID_ARGUMENT, "--method model needs --model FILE");
-  if (!neural && !flags.model.empty())
-    throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
-                      "--model is only used with --method model, not " + flags.method);
   if (neural && !flags.quantiles.empty())
     throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
                       "--quantiles does not apply to --method model: the levels are the model's");
@@ -48,9 +45,10 @@ void run_forecast(const ForecastFlags& flags) {
 
   // The method (or model file) is checked before the data is read, so a typo fails fast.
   const invf::Options options = settings.for_call(INVF_DOMAIN_FORECAST);
+  std::optional<invf::Model> model;
+  if (!flags.model.empty()) model.emplace(invf::Model::load(flags.model, &options));
   const invf::Forecaster forecaster =
-      neural ? invf::Forecaster::from_model(invf::Model::load(flags.model, &options), &options)
-             : invf::Forecaster(flags.method, &options);
+      make_forecaster(flags.method, model ? &*model : nullptr, options);
   const invf::Options ingest = settings.for_call(INVF_DOMAIN_DATA);
   invf::Dataset dataset = invf::Dataset::load_csv(flags.ingest.data, &ingest);
   flags.covariates.read_into(dataset, ingest);
@@ -78,11 +76,14 @@ void register_forecast(CLI::App& app) {
   command
       ->add_option("--method,-m", flags->method,
                    "naive, snaive, ma, ets, croston, sba, tsb, auto (per-series choice by "
-                   "backtest) or model (a neural model file, see --model)")
+                   "backtest), model (a neural model file, see --model) or ensemble (the model "
+                   "when given and ets, tsb, snaive, weighted per series by backtest error; "
+                   "--set keys ensemble_methods, ensemble_windows, ensemble_top tune it)")
       ->required();
   command
       ->add_option("--model", flags->model,
-                   "Model file (invforecast format) for --method model; it reads each series' "
+                   "Model file (invforecast format) for --method model, or a member of "
+                   "--method ensemble (whose levels are then the model's); it reads each series' "
                    "last context_length days (shorter ones are left-padded with zeros, with a "
                    "warning) and forecasts up to its own horizon. --set backend=reference picks "
                    "the reference kernels")

@@ -1,7 +1,6 @@
 // invforecast simulate: replays the last test days of every series through
 // the replenishment policy with each method's forecasts (built-in methods and
 // a neural model file), for one or more service targets.
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -51,11 +50,7 @@ void run_simulate(const SimulateFlags& flags) {
   if (flags.lead_time <= 0 || flags.review_period <= 0 || flags.samples <= 0 || flags.history_days < 0)
     throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
                       "--lead-time, --review-period and --samples must be positive, --history-days >= 0");
-  const bool neural = std::find(methods.begin(), methods.end(), "model") != methods.end();
-  if (neural && flags.model.empty())
-    throw invf::Error(INVF_ERR_INVALID_ARGUMENT, "--method model needs --model FILE");
-  if (!neural && !flags.model.empty())
-    throw invf::Error(INVF_ERR_INVALID_ARGUMENT, "--model is only used with --method model");
+  check_model_flag(methods, flags.model);
   Settings settings;
   flags.ingest.apply(settings);
   if (!flags.open_column.empty()) settings.set("open_column", flags.open_column);
@@ -79,12 +74,11 @@ void run_simulate(const SimulateFlags& flags) {
   const invf::Options options = settings.for_call(INVF_DOMAIN_FORECAST);
   // Methods and the model file are checked before the data is read, so a typo fails fast.
   std::optional<invf::Model> model;
-  if (neural) model.emplace(invf::Model::load(flags.model, &options));
+  if (!flags.model.empty()) model.emplace(invf::Model::load(flags.model, &options));
   std::vector<invf::Forecaster> forecasters;
   forecasters.reserve(methods.size());
   for (const std::string& method : methods)
-    forecasters.push_back(method == "model" ? invf::Forecaster::from_model(*model, &options)
-                                            : invf::Forecaster(method, &options));
+    forecasters.push_back(make_forecaster(method, model ? &*model : nullptr, options));
   std::vector<const invf::Forecaster*> pointers;
   for (const invf::Forecaster& forecaster : forecasters) pointers.push_back(&forecaster);
   const invf::Options ingest = settings.for_call(INVF_DOMAIN_DATA);
@@ -128,11 +122,13 @@ void register_simulate(CLI::App& app) {
   command
       ->add_option("--method,-m", flags->methods,
                    "Comma-separated methods: naive, snaive, ma, ets, croston, sba, tsb, auto, "
-                   "model (a neural model file, see --model)")
+                   "model (a neural model file, see --model), ensemble (the model a member when "
+                   "given)")
       ->required();
   command
       ->add_option("--model", flags->model,
-                   "Model file (invforecast format) for method model; each decision day it reads "
+                   "Model file (invforecast format) for method model and a member of ensemble; "
+                   "each decision day it reads "
                    "the last context_length days before that day")
       ->type_name("FILE");
   command

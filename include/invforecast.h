@@ -205,6 +205,12 @@ INVF_API invf_status* invf_option_domains(const char* key, uint32_t* out);
  *                    dataset holds is forecast as open, with a warning that
  *                    counts such days.  Backtests score closed days as any
  *                    other day.
+ *   "ensemble_methods"  built-in members of method "ensemble" (see
+ *                    invf_forecaster_create_ensemble), default "ets,tsb,snaive"
+ *   "ensemble_windows"  inner backtest windows the ensemble weighs its
+ *                    members on, 1 to 100, default "3"
+ *   "ensemble_top"   members the ensemble keeps per series, the best by inner
+ *                    error, 0 to 100, default "2"; "0" keeps all
  *   "threads"        integer >= 0, 0 (default) = the whole thread pool
  *                    (invf_set_thread_pool_size; more than the pool runs on it;
  *                    also a training and an inventory key)
@@ -423,7 +429,8 @@ typedef struct invf_forecaster invf_forecaster;
 typedef struct invf_forecast invf_forecast;
 
 /* A built-in method: "naive", "snaive", "ma", "ets", "croston", "sba",
- * "tsb", "auto".  `options` is copied; Options: forecast. */
+ * "tsb", "auto", "ensemble" (without a model; see
+ * invf_forecaster_create_ensemble).  `options` is copied; Options: forecast. */
 INVF_API invf_status* invf_forecaster_create(const char* method, const invf_options* options,
                                              invf_forecaster** out);
 INVF_API void invf_forecaster_release(invf_forecaster* forecaster);
@@ -605,6 +612,48 @@ INVF_API invf_status* invf_model_forecast(const invf_model* model, const float* 
 INVF_API invf_status* invf_forecaster_create_model(const invf_model* model,
                                                    const invf_options* options,
                                                    invf_forecaster** out);
+
+/* A forecaster (method name "ensemble") that forecasts each series by a
+ * weighted average of its members, each weighted by its error in a
+ * rolling-origin backtest on that series' own history:
+ * - Members: `model` when it is not NULL (a forecasting model, as for
+ *   invf_forecaster_create_model; NULL is the same as
+ *   invf_forecaster_create("ensemble")), then the built-in methods of option
+ *   "ensemble_methods" (default "ets,tsb,snaive"; "model" and "ensemble"
+ *   are refused there).  A member drops out for a series it cannot forecast:
+ *   too short for it after the series' first sale, or a non-finite value in
+ *   its forecast (named in the forecast's warnings).
+ * - Error: the inner backtest has up to "ensemble_windows" (default 3)
+ *   windows of `horizon` days ending on the last day of the history the
+ *   forecaster is given (in invf_backtest_run_forecasters, the history
+ *   before each outer origin), the most at which every member can be
+ *   fitted; a member's error is its mean pinball loss over those days and
+ *   the quantile levels (its WQL there, up to a factor the same for all).
+ * - Weights: the "ensemble_top" members of lowest error (default 2; 0: all)
+ *   weighted by inverse error, w_i = (1/e_i) / sum_j (1/e_j), members of
+ *   zero error sharing equally; a series too short for any window gives
+ *   every member that can forecast it the same weight.
+ * - Result: mean and quantiles are the weighted averages of the members',
+ *   level by level, so the quantiles stay non-negative and non-decreasing in
+ *   the level.  invf_forecast_method reads "ensemble:" and the members kept
+ *   with their weights, e.g. "ensemble:model=0.41,ets=0.33,tsb=0.26"; the
+ *   interval method "weighted quantile average".  Deterministic.
+ * - Levels: with a model, the model's (every member forecasts them); a
+ *   "quantiles" key set to other levels fails with INVF_ERR_INVALID_ARGUMENT.
+ *   Without one, option "quantiles".
+ * - Cost: each member is fitted up to windows + 1 times per series; with the
+ *   defaults ETS dominates, and the ensemble takes 4 to 5 times as long as
+ *   "ets" alone (README.md has the figures on the bundled data).
+ * The horizon asked of invf_forecaster_forecast must not exceed a model
+ * member's horizon (INVF_ERR_INVALID_ARGUMENT).  A series too short for
+ * every member is forecast by "naive", with a warning (or fails with
+ * INVF_ERR_SERIES_TOO_SHORT under "strict").  `options` (copied; Options:
+ * forecast) supplies the keys above, those of the members, "backend" (of the
+ * model), "threads", "strict" and the progress callback.  The forecaster
+ * shares the model's weights: `model` may be released before it. */
+INVF_API invf_status* invf_forecaster_create_ensemble(const invf_model* model,
+                                                      const invf_options* options,
+                                                      invf_forecaster** out);
 
 /* ------------------------------------------------------------------------ */
 /* Training: the engine fits its own encoder, no Python in the path         */

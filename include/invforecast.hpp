@@ -393,6 +393,9 @@ class Forecaster {
 
   // Method "model": runs a neural model over datasets (invf_forecaster_create_model).
   static Forecaster from_model(const Model& model, const Options* options = nullptr);
+  // Method "ensemble" of `model` (may be null) and the built-in methods of
+  // option "ensemble_methods" (invf_forecaster_create_ensemble).
+  static Forecaster ensemble(const Model* model, const Options* options = nullptr);
 
  private:
   Forecaster(invf_forecaster* raw, std::shared_ptr<const ProgressFunction> progress)
@@ -592,6 +595,13 @@ inline Forecaster Forecaster::from_model(const Model& model, const Options* opti
   invf_forecaster* raw = nullptr;
   detail::check(
       invf_forecaster_create_model(model.get(), options ? options->get() : nullptr, &raw));
+  return Forecaster(raw, options ? options->progress() : nullptr);
+}
+
+inline Forecaster Forecaster::ensemble(const Model* model, const Options* options) {
+  invf_forecaster* raw = nullptr;
+  detail::check(invf_forecaster_create_ensemble(model ? model->get() : nullptr,
+                                                options ? options->get() : nullptr, &raw));
   return Forecaster(raw, options ? options->progress() : nullptr);
 }
 

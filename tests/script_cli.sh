@@ -86,7 +86,7 @@ for sid, series_rows in by_series.items():
         assert qs == sorted(qs), row
 PY
 }
-for method in naive snaive ma ets croston sba tsb auto; do
+for method in naive snaive ma ets croston sba tsb auto ensemble; do
   "$cli" forecast --data "$data" --horizon 10 --method $method --out "$work/$method.csv" \
     >"$work/forecast_out" 2>"$work/forecast_err" || fail "forecast $method exited non-zero"
   check_forecast "$work/$method.csv" 10 \
@@ -128,6 +128,16 @@ awk -F, 'NR > 1 && $3 != $4 {exit 1}' "$work/model.csv" || fail "forecast model:
 paste -d, "$work/model.csv" "$work/model_ref.csv" | awk -F, 'NR > 1 {
   d = $3 - $7; if (d < 0) d = -d; s = ($3 < 0 ? -$3 : $3); if (d > 1e-4 * (s > 1 ? s : 1)) exit 1 }' ||
   fail "forecast model: cpu and reference backends differ"
+# The ensemble with the model as a member forecasts the model's levels.
+"$cli" forecast --data "$data" -H 2 -m ensemble --model "$tiny" --out "$work/ensemble_model.csv" \
+  >"$work/ensemble_out" 2>&1 || fail "forecast ensemble --model: $(cat "$work/ensemble_out")"
+check_forecast "$work/ensemble_model.csv" 2 "series_id,date,mean,q0.5" ||
+  fail "forecast ensemble --model: bad CSV"
+# Of naive and snaive, snaive is exact on A in the inner windows: A's forecast is snaive's.
+"$cli" forecast --data "$data" -H 10 -m ensemble --set ensemble_methods=naive,snaive \
+  --out "$work/ensemble_two.csv" >/dev/null 2>&1 || fail "forecast ensemble of naive,snaive"
+[ "$(grep '^A,' "$work/ensemble_two.csv")" = "$(grep '^A,' "$work/snaive.csv")" ] ||
+  fail "ensemble of naive,snaive: A is not snaive's forecast"
 # The parity model reads 48 days: every series is left-padded, with a warning each.
 meanabs="$source/tests/fixtures/parity/meanabs.invfm"
 "$cli" forecast --data "$data" -H 5 -m model --model "$meanabs" --threads 2 \
@@ -148,6 +158,18 @@ import json, sys
 report = json.load(open(sys.argv[1]))
 assert [m["method"] for m in report["methods"]] == ["naive", "snaive"], report["methods"]
 assert report["horizon"] == 7 and report["windows"] == 2
+PY
+# The ensemble beside its members, and with the model: every method scored on the model's level.
+"$cli" backtest --data "$data" -H 7 -m snaive,ensemble >"$work/bt_ensemble" ||
+  fail "backtest with ensemble"
+grep -qE '^ensemble +[0-9.]+ +' "$work/bt_ensemble" || fail "backtest: no ensemble row"
+"$cli" backtest --data "$data" -H 2 -m model,ensemble --model "$tiny" --json >"$work/bt_model.json" ||
+  fail "backtest with model and ensemble"
+"$python" - "$work/bt_model.json" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+assert [m["method"] for m in report["methods"]] == ["model", "ensemble"], report["methods"]
+assert all(m["metrics"]["wql"] is not None for m in report["methods"]), report["methods"]
 PY
 
 # --- errors: exit 1, one line, no signal -------------------------------------
@@ -180,6 +202,10 @@ expect_error "cannot open" forecast --data "$data" -H 7 -m naive --out /nonexist
 expect_error "needs --model" forecast --data "$data" -H 2 -m model --out "$work/x.csv"
 expect_error "only used with --method model" forecast --data "$data" -H 2 -m naive --model "$tiny" --out "$work/x.csv"
 expect_error "horizon of 2" forecast --data "$data" -H 3 -m model --model "$tiny" --out "$work/x.csv"
+expect_error "horizon of 2" forecast --data "$data" -H 3 -m ensemble --model "$tiny" --out "$work/x.csv"
+expect_error "the model's quantile levels 0.5" forecast --data "$data" -H 2 -m ensemble --model "$tiny" --quantiles 0.1,0.9 --out "$work/x.csv"
+expect_error "option 'ensemble_methods': 'model'" forecast --data "$data" -H 2 -m ensemble --set ensemble_methods=ets,model --out "$work/x.csv"
+expect_error "only used with --method model or ensemble" backtest --data "$data" -H 2 -m snaive --model "$tiny"
 expect_error "series 'A' has 21 days" forecast --data "$data" -H 5 -m model --model "$meanabs" --strict --out "$work/x.csv"
 expect_error "nonexistent.invfm" forecast --data "$data" -H 2 -m model --model "$work/nonexistent.invfm" --out "$work/x.csv"
 expect_error "model file" forecast --data "$data" -H 2 -m model --model "$data" --out "$work/x.csv"

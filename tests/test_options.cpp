@@ -26,6 +26,7 @@ std::map<std::string, std::string> valid_values() {
       "quantiles=0.2,0.8 "
       "season_length=12 ma_window=7 strict=true auto_methods=naive,ets auto_windows=2 "
       "open_column=is_open "
+      "ensemble_methods=ets,naive ensemble_windows=2 ensemble_top=1 "
       "threads=3 backend=reference service_level=0.9 fill_rate=0.97 "
       "service_measure=fill_rate regime=backorder samples=100 seed=42 "
       "dependence=comonotonic copula_rho=0.5 lead_time=3 lead_time_sd=1 review_period=7 "

@@ -114,6 +114,9 @@ constexpr OptionKey kOptionKeys[] = {
     {"auto_methods", kForecastDomain},
     {"auto_windows", kForecastDomain},
     {"open_column", kForecastDomain},
+    {"ensemble_methods", kForecastDomain},
+    {"ensemble_windows", kForecastDomain},
+    {"ensemble_top", kForecastDomain},
     {"threads", kComputing},
     {"backend", kModelRun},
     {"service_level", kInventoryDomain},
@@ -168,6 +171,19 @@ constexpr OptionKey kOptionKeys[] = {
 
 int parse_int(std::string_view key, std::string_view value, int min, int max) {
   return static_cast<int>(integer(key, value, min, max));
+}
+
+// A comma-separated list of method names, none empty nor one of `refused`.
+std::vector<std::string> method_names(std::string_view key, std::string_view value,
+                                      std::initializer_list<std::string_view> refused) {
+  std::vector<std::string> methods;
+  for (std::string_view part : split(value, ',')) {
+    if (part.empty() || std::find(refused.begin(), refused.end(), part) != refused.end())
+      fail(ErrorCode::InvalidArgument, "option '{}': '{}' cannot be listed (not: {})", key, part,
+           fmt::join(refused, ", "));
+    methods.emplace_back(part);
+  }
+  return methods;
 }
 
 const char* measure_key(ServiceMeasure measure) {
@@ -240,18 +256,20 @@ bool ForecastOptions::set(std::string_view key, std::string_view value) {
   } else if (key == "strict") {
     strict = choice<bool>(key, value, {{"false", false}, {"true", true}});
   } else if (key == "auto_methods") {
-    std::vector<std::string> methods;
-    for (std::string_view part : split(value, ',')) {
-      if (part.empty() || part == "auto")
-        fail(ErrorCode::InvalidArgument, "option 'auto_methods': '{}' is not a candidate", part);
-      methods.emplace_back(part);
-    }
-    auto_methods = std::move(methods);
+    // auto chooses among single methods: an ensemble would nest the two backtests.
+    auto_methods = method_names(key, value, {"auto", "ensemble"});
   } else if (key == "auto_windows") {
     auto_windows = parse_int(key, value, 1, 100);
   } else if (key == "open_column") {
     if (value.empty()) fail(ErrorCode::InvalidArgument, "option 'open_column': empty column name");
     open_column = std::string(value);
+  } else if (key == "ensemble_methods") {
+    // The model is a member when the ensemble is made with one.
+    ensemble_methods = method_names(key, value, {"ensemble", "model"});
+  } else if (key == "ensemble_windows") {
+    ensemble_windows = parse_int(key, value, 1, 100);
+  } else if (key == "ensemble_top") {
+    ensemble_top = parse_int(key, value, 0, 100);
   } else if (key == "threads") {
     threads = parse_int(key, value, 0, 4096);
   } else if (key == "backend") {

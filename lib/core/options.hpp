@@ -77,6 +77,11 @@ struct ForecastOptions {
   bool strict = false;
   std::vector<std::string> auto_methods = {"snaive", "ets", "croston", "sba", "tsb", "ma"};
   int auto_windows = 3;
+  // Method "ensemble" (methods/ensemble.hpp): its built-in members, inner
+  // backtest windows and how many of the best members it keeps (0 = all).
+  std::vector<std::string> ensemble_methods = {"ets", "tsb", "snaive"};
+  int ensemble_windows = 3;
+  int ensemble_top = 2;
   int threads = 0;  // 0 = hardware concurrency
   // A known-future trading-calendar column (1 open, 0 closed) whose closed
   // days every method forecasts as 0 (methods/closed_days.hpp); empty: none.

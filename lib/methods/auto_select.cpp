@@ -58,7 +58,8 @@ class AutoMethod final : public Forecaster {
     if (options.auto_methods.empty())
       fail(ErrorCode::InvalidArgument, "method 'auto' needs at least one candidate in auto_methods");
     for (const std::string& name : options.auto_methods) {
-      if (name == "auto") fail(ErrorCode::InvalidArgument, "method 'auto' cannot be its own candidate");
+      if (name == "auto" || name == "ensemble")
+        fail(ErrorCode::InvalidArgument, "method 'auto' cannot choose '{}': it chooses among single methods", name);
       make_forecaster(name, options);  // rejects unknown names now, not per series
     }
   }

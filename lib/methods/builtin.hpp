@@ -16,5 +16,7 @@ std::unique_ptr<Forecaster> make_sba(const ForecastOptions& options);
 std::unique_ptr<Forecaster> make_tsb(const ForecastOptions& options);
 std::unique_ptr<Forecaster> make_ets(const ForecastOptions& options);
 std::unique_ptr<Forecaster> make_auto(const ForecastOptions& options);
+// Without a model (ensemble.hpp has the one with).
+std::unique_ptr<Forecaster> make_ensemble(const ForecastOptions& options);
 
 }  // namespace invforecast

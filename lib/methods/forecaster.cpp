@@ -21,7 +21,7 @@ struct MethodEntry {
   std::string_view fallback;
 };
 
-constexpr std::array<MethodEntry, 8> kMethods = {{
+constexpr std::array<MethodEntry, 9> kMethods = {{
     {"naive", make_naive, ""},
     {"snaive", make_seasonal_naive, "naive"},
     {"ma", make_moving_average, "naive"},
@@ -30,6 +30,7 @@ constexpr std::array<MethodEntry, 8> kMethods = {{
     {"tsb", make_tsb, "naive"},
     {"ets", make_ets, "snaive"},
     {"auto", make_auto, "snaive"},
+    {"ensemble", make_ensemble, "naive"},
 }};
 
 const MethodEntry* find_method(std::string_view name) {
