@@ -62,7 +62,8 @@ invf_dataset* load_dataset(const char* path) {
   return dataset;
 }
 
-// Training options of the benchmark: the model's defaults, one epoch, no hold-out.
+// Training options of the benchmark: the model's defaults, one epoch, no hold-out, the target
+// alone (the peers train the encoder without covariates).
 invf_options* train_options(size_t threads, size_t steps) {
   invf_options* options = nullptr;
   check(invf_options_create(&options), "options");
@@ -73,6 +74,7 @@ invf_options* train_options(size_t threads, size_t steps) {
   check(invf_options_set(options, "steps_per_epoch", steps_text.c_str()), "steps_per_epoch");
   check(invf_options_set(options, "batch_size", batch_text.c_str()), "batch_size");
   check(invf_options_set(options, "holdout_days", "0"), "holdout_days");
+  check(invf_options_set(options, "covariates", "none"), "covariates");
   return options;
 }
 
