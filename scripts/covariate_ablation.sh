@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Covariate ablation on the bundled M5 data (issue 11): the default training
+# recipe (scripts/train_default_model.sh) on the data WITHOUT its last 28 days,
+# once per covariate set, each model backtested on those 28 days (one window),
+# and the ensemble over the full-covariate model.  Prints one row per variant:
+# WRMSSE, WQL, coverage of the 80% interval and training seconds.
+#   bash scripts/covariate_ablation.sh [WORKDIR] [EXTRA TRAIN FLAGS...]
+# (default workdir covariate-ablation/; extra flags go to every training run,
+# e.g. --epochs 4 for a quick pass).  Run after scripts/build.sh; the full
+# recipe takes several minutes per variant on 2 cores.  Interpreter for the
+# table: python3 on PATH (standard library only).
+# Variants (docs/covariates.md): none = the sales alone; calendar = the
+# calendar alone; price,event,snap = plus those known-future columns;
+# all = plus the static store, state, dept and category (every M5 column).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=data/m5_tiny_long.csv.gz
+cli=${INVF_CLI:-build/bin/invforecast}
+work=${1:-covariate-ablation}
+shift || true
+mkdir -p "$work"
+
+last=$(zcat "$data" | awk -F, 'NR > 1 && $2 > max { max = $2 } END { print max }')
+cut=$(date -u -d "$last - 28 days" +%F)
+echo "test period: the 28 days after $cut (last date $last); load $(cut -d' ' -f1-3 /proc/loadavg)"
+zcat "$data" | awk -F, -v cut="$cut" 'NR == 1 || $2 <= cut' | gzip -n > "$work/train.csv.gz"
+
+rows="$work/rows.txt"
+: > "$rows"
+for variant in none calendar price,event,snap all; do
+  model="$work/model_${variant//,/_}.invfm"
+  start=$(date +%s)
+  INVF_CLI="$cli" bash scripts/train_default_model.sh "$work/train.csv.gz" "$model" \
+    --progress never --covariates "$variant" "$@" > "$work/train_${variant//,/_}.txt"
+  seconds=$(( $(date +%s) - start ))
+  "$cli" backtest --data "$data" --horizon 28 --windows 1 --method model --model "$model" \
+    --json > "$work/backtest_${variant//,/_}.json"
+  echo "$variant model $seconds $work/backtest_${variant//,/_}.json" >> "$rows"
+done
+"$cli" backtest --data "$data" --horizon 28 --windows 1 --method ensemble \
+  --model "$work/model_all.invfm" --json > "$work/backtest_ensemble.json"
+echo "all ensemble - $work/backtest_ensemble.json" >> "$rows"
+
+python3 - "$rows" <<'PY'
+import json, sys
+rows = [line.split() for line in open(sys.argv[1])]
+base = None
+print(f"{'covariates':<18} {'method':<9} {'WRMSSE':>8} {'WQL':>8} {'cov80':>7} {'train s':>8} {'dWRMSSE':>8} {'dWQL':>7}")
+for variant, method, seconds, path in rows:
+    m = json.load(open(path))["methods"][0]["metrics"]
+    if base is None:
+        base = m
+    gain = lambda k: f"{100 * (1 - m[k] / base[k]):+.1f}%"
+    secs = seconds
+    print(f"{variant:<18} {method:<9} {m['wrmsse']:>8.4f} {m['wql']:>8.4f} {m['coverage80']:>7.3f} "
+          f"{secs:>8} {gain('wrmsse'):>8} {gain('wql'):>7}")
+print("dWRMSSE, dWQL: improvement over the first row (no covariates); positive is better")
+PY
