@@ -214,15 +214,20 @@ void patchify_backward(const Context& ctx, const T* d_patches, const uint8_t* hi
            patch_length, stride, tokens);
 }
 
-template <class T>
-void add_groups(const Context& ctx, const T* x, Same<T>* y, int64_t groups, int64_t group_rows,
-                int64_t cols, Same<T> scale) {
-  constexpr const char* op = "add_groups";
+static void check_groups(int64_t groups, int64_t group_rows, int64_t cols, const void* x,
+                         const void* y, const char* op) {
   require_rows(groups, op);
   require_positive(group_rows, op, "group_rows");
   require_positive(cols, op, "cols");
   require_rows_data(x, groups, op, "x");
   require_rows_data(y, groups, op, "y");
+}
+
+template <class T>
+void add_groups(const Context& ctx, const T* x, Same<T>* y, int64_t groups, int64_t group_rows,
+                int64_t cols, Same<T> scale) {
+  constexpr const char* op = "add_groups";
+  check_groups(groups, group_rows, cols, x, y, op);
   dispatch(ctx, op, &OpTable<T>::add_groups, x, y, groups, group_rows, cols, scale);
 }
 
@@ -230,11 +235,7 @@ template <class T>
 void sum_groups(const Context& ctx, const T* x, Same<T>* y, int64_t groups, int64_t group_rows,
                 int64_t cols, Same<T> scale) {
   constexpr const char* op = "sum_groups";
-  require_rows(groups, op);
-  require_positive(group_rows, op, "group_rows");
-  require_positive(cols, op, "cols");
-  require_rows_data(x, groups, op, "x");
-  require_rows_data(y, groups, op, "y");
+  check_groups(groups, group_rows, cols, x, y, op);
   dispatch(ctx, op, &OpTable<T>::sum_groups, x, y, groups, group_rows, cols, scale);
 }
 

@@ -112,6 +112,31 @@ struct CovariateSizes {
 };
 CovariateSizes covariate_sizes(const ModelConfig& config, const CovariateLayout& layout);
 
+// Activations for `series` series carved out of one buffer at `base`, in
+// CovariateSizes order (total() floats per series).  Computes pointers only.
+template <class T>
+CovariateActivations<T> carve_activations(T* base, int64_t series, const CovariateSizes& z) {
+  auto take = [&base, series](int64_t per_series) {
+    T* p = base;
+    base += series * per_series;
+    return p;
+  };
+  CovariateActivations<T> a;
+  a.context_frame = take(z.context_frame);
+  a.patches = take(z.patches);
+  a.horizon_frame = take(z.horizon_frame);
+  a.statics = take(z.statics);
+  a.token_add = take(z.token_add);
+  a.static_add = take(z.static_add);
+  a.pooled = take(z.pooled);
+  a.series_vec = take(z.series_vec);
+  a.series_hidden = take(z.series_hidden);
+  a.decoder_pre = take(z.decoder_pre);
+  a.decoder_act = take(z.decoder_act);
+  a.decoder_out = take(z.decoder_out);
+  return a;
+}
+
 // Builds the frames and the static vector from the batch.
 template <class T>
 void covariate_frames_forward(const kernels::Context& ctx, const ModelConfig& config,

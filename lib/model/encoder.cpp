@@ -307,25 +307,10 @@ layers::CovariateActivations<float> EncoderModel::covariate_activations(EncoderW
                                                                       int64_t slot) const {
   const ModelConfig& c = config();
   const layers::CovariateSizes z = layers::covariate_sizes(c, layout_);
-  const int64_t tile = ws.tile_series();
-  float* next = ws.at(ws.covariate_acts_);
-  auto take = [&next, tile](int64_t per_series) {
-    float* p = next;
-    next += tile * per_series;
-    return p;
-  };
-  layers::CovariateActivations<float> a;
-  a.context_frame = take(z.context_frame);
-  a.patches = take(z.patches);
-  a.horizon_frame = take(z.horizon_frame);
-  a.statics = take(z.statics);
-  a.token_add = take(z.token_add);
-  a.static_add = take(z.static_add);
-  a.pooled = take(z.pooled);
-  a.series_vec = take(z.series_vec);
-  a.series_hidden = take(z.series_hidden);
-  a.decoder_pre = take(z.decoder_pre);
-  a.decoder_act = take(z.decoder_act);
+  // The tile's activations; the decoder's output goes to the group's slot instead (the
+  // workspace holds no tile-sized one).
+  layers::CovariateActivations<float> a =
+      layers::carve_activations(ws.at(ws.covariate_acts_), ws.tile_series(), z);
   a.decoder_out = ws.at(ws.decoder_out_) + slot * z.decoder_out;
   return a;
 }

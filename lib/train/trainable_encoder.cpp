@@ -144,30 +144,12 @@ void TrainableEncoder<T>::resize(int64_t batch) {
     const layers::CovariateSizes z = layers::covariate_sizes(config_, l);
     cov_storage_ = make(B * static_cast<size_t>(z.total()));
     cov_scratch_ = make(B * static_cast<size_t>(z.total()));
-    auto carver = [B](T* base) {
-      return [B, base, at = size_t{0}](int64_t per_series) mutable {
-        T* p = base + at;
-        at += B * static_cast<size_t>(per_series);
-        return p;
-      };
-    };
-    auto a = carver(cov_storage_.data());
-    cov_acts_ = layers::CovariateActivations<T>{
-        a(z.context_frame), a(z.patches),       a(z.horizon_frame), a(z.statics),
-        a(z.token_add),     a(z.static_add),    a(z.pooled),        a(z.series_vec),
-        a(z.series_hidden), a(z.decoder_pre),   a(z.decoder_act),   a(z.decoder_out)};
-    auto d = carver(cov_scratch_.data());
-    cov_grads_scratch_.d_context_frame = d(z.context_frame);
-    cov_grads_scratch_.d_patches = d(z.patches);
-    cov_grads_scratch_.d_horizon_frame = d(z.horizon_frame);
-    cov_grads_scratch_.d_statics = d(z.statics);
-    d(z.token_add);
-    cov_grads_scratch_.d_static_add = d(z.static_add);
-    cov_grads_scratch_.d_pooled = d(z.pooled);
-    cov_grads_scratch_.d_series_vec = d(z.series_vec);
-    cov_grads_scratch_.d_series_hidden = d(z.series_hidden);
-    cov_grads_scratch_.d_decoder_pre = d(z.decoder_pre);
-    cov_grads_scratch_.d_decoder_act = d(z.decoder_act);
+    const auto rows = static_cast<int64_t>(B);
+    cov_acts_ = layers::carve_activations(cov_storage_.data(), rows, z);
+    const layers::CovariateActivations<T> d = layers::carve_activations(cov_scratch_.data(), rows, z);
+    cov_grads_scratch_ = layers::CovariateScratch<T>{
+        d.context_frame, d.patches,    d.horizon_frame, d.statics,     d.static_add,
+        d.pooled,        d.series_vec, d.series_hidden, d.decoder_pre, d.decoder_act};
   }
   attention_workspace();
 }
