@@ -30,8 +30,8 @@ rows="$work/rows.txt"
 for variant in none calendar price,event,snap all; do
   model="$work/model_${variant//,/_}.invfm"
   start=$(date +%s)
-  INVF_CLI="$cli" bash scripts/train_default_model.sh "$work/train.csv.gz" "$model" \
-    --progress never --covariates "$variant" "$@" > "$work/train_${variant//,/_}.txt"
+  COVARIATES="$variant" INVF_CLI="$cli" bash scripts/train_default_model.sh "$work/train.csv.gz" \
+    "$model" --progress never "$@" > "$work/train_${variant//,/_}.txt"
   seconds=$(( $(date +%s) - start ))
   "$cli" backtest --data "$data" --horizon 28 --windows 1 --method model --model "$model" \
     --json > "$work/backtest_${variant//,/_}.json"
