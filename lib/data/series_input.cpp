@@ -9,20 +9,6 @@ namespace invforecast {
 
 namespace {
 
-// Constant within every series: every day of a series equals its first (NaN equal to NaN).
-bool constant_per_series(const Column& column) {
-  if (column.numeric) {
-    for (const std::vector<double>& days : column.numeric_values)
-      for (double v : days)
-        if (!(v == days.front() || (std::isnan(v) && std::isnan(days.front())))) return false;
-    return true;
-  }
-  for (const std::vector<int32_t>& days : column.category_codes)
-    if (std::any_of(days.begin(), days.end(), [&](int32_t c) { return c != days.front(); }))
-      return false;
-  return true;
-}
-
 CovariateView view_of(const Column& column, size_t series) {
   CovariateView v;
   v.name = column.name;
@@ -37,6 +23,19 @@ CovariateView view_of(const Column& column, size_t series) {
 }
 
 }  // namespace
+
+bool constant_per_series(const Column& column) {
+  if (column.numeric) {
+    for (const std::vector<double>& days : column.numeric_values)
+      for (double v : days)
+        if (!(v == days.front() || (std::isnan(v) && std::isnan(days.front())))) return false;
+    return true;
+  }
+  for (const std::vector<int32_t>& days : column.category_codes)
+    if (std::any_of(days.begin(), days.end(), [&](int32_t c) { return c != days.front(); }))
+      return false;
+  return true;
+}
 
 CovariateView CovariateView::slice(size_t offset, size_t count) const {
   CovariateView v = *this;

@@ -82,6 +82,10 @@ struct SeriesInput {
 // with zeros (no sales before the series' first date) when shorter.
 void fill_context(std::span<const double> history, std::span<float> row);
 
+// Whether every day of every series holds the series' first value (NaN equal
+// to NaN): the rule that makes a column static.
+bool constant_per_series(const Column& column);
+
 // The roles of a dataset's covariate columns, decided once, and the records
 // of its series.  Keeps a reference to the dataset, which must outlive it.
 class SeriesInputs {

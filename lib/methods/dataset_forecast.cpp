@@ -102,19 +102,16 @@ DatasetForecast forecast_dataset_with_model(const ModelRuntime& runtime,
   report_progress(progress, stage, 0, count);
   for (size_t first = 0; first < count; first += chunk) {
     const size_t n = std::min(chunk, count - first);
-    for (size_t i = 0; i < n; ++i)
-      fill_context(inputs.latest(first + i, horizon).target,
-                   std::span<float>(context.data() + i * context_length, context_length));
-    if (with_covariates) {
-      arrays.resize(features.sizes(), static_cast<int64_t>(n));
-      for (size_t i = 0; i < n; ++i)
-        features.encode(inputs.latest(first + i, horizon), static_cast<int64_t>(i), arrays,
-                        static_cast<int64_t>(horizon));
-      const layers::CovariateBatch<float> batch = arrays.batch();
-      runtime.forecast(options.threads, context.data(), static_cast<int64_t>(n), out.data(), &batch);
-    } else {
-      runtime.forecast(options.threads, context.data(), static_cast<int64_t>(n), out.data());
+    if (with_covariates) arrays.resize(features.sizes(), static_cast<int64_t>(n));
+    for (size_t i = 0; i < n; ++i) {
+      const SeriesInput input = inputs.latest(first + i, horizon);
+      fill_context(input.target, std::span<float>(context.data() + i * context_length, context_length));
+      if (with_covariates)
+        features.encode(input, static_cast<int64_t>(i), arrays, static_cast<int64_t>(horizon));
     }
+    const layers::CovariateBatch<float> batch = arrays.batch();
+    runtime.forecast(options.threads, context.data(), static_cast<int64_t>(n), out.data(),
+                     with_covariates ? &batch : nullptr);
     for (size_t i = 0; i < n; ++i) {
       SeriesForecast& result = results[first + i];
       set_model_forecast(out.data() + i * model_horizon * levels, horizon, levels, result);

@@ -37,16 +37,15 @@ SeriesForecast ModelForecaster::forecast(const SeriesInput& input, size_t horizo
   std::vector<float> context(static_cast<size_t>(config.context_length));
   fill_context(input.target, context);
   std::vector<float> out(static_cast<size_t>(config.horizon) * levels);
-  if (runtime_->model().has_covariates()) {
+  CovariateArrays arrays;
+  const bool with_covariates = runtime_->model().has_covariates();
+  if (with_covariates) {
     const FeatureEncoder& features = runtime_->features();
-    CovariateArrays arrays;
     arrays.resize(features.sizes(), 1);
     features.encode(input, 0, arrays, static_cast<int64_t>(horizon));
-    const layers::CovariateBatch<float> batch = arrays.batch();
-    runtime_->forecast(1, context.data(), 1, out.data(), &batch);
-  } else {
-    runtime_->forecast(1, context.data(), 1, out.data());
   }
+  const layers::CovariateBatch<float> batch = arrays.batch();
+  runtime_->forecast(1, context.data(), 1, out.data(), with_covariates ? &batch : nullptr);
   SeriesForecast result;
   set_model_forecast(out.data(), horizon, levels, result);
   return result;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
+#include <utility>
 
 #include "core/thread_pool.hpp"
 #include "error.hpp"
@@ -17,6 +19,15 @@ constexpr size_t kAlignFloats = 16;
 constexpr size_t kMaxWorkspaceBytes = size_t{1} << 30;
 
 size_t round_up(size_t floats) { return (floats + kAlignFloats - 1) / kAlignFloats * kAlignFloats; }
+
+// Per series, the floats a tile's covariate inputs and activations take (the decoder's output
+// apart: it lives in the group's buffer) and its codes; none without covariates.
+std::pair<int64_t, int64_t> covariate_footprint(const ModelConfig& c, const CovariateLayout& l) {
+  if (l.empty()) return {0, 0};
+  const layers::CovariateSizes cov = layers::covariate_sizes(c, l);
+  const layers::CovariateInputSizes inputs = layers::covariate_input_sizes(c, l);
+  return {inputs.reals() + cov.total() - cov.decoder_out, inputs.codes()};
+}
 
 const float* data_of(const ModelFile& file, const std::string& name) {
   return file.tensor(name).values.data();
@@ -40,12 +51,7 @@ EncoderWorkspace::EncoderWorkspace(const ModelConfig& config, const kern::Backen
   heads_ = config.heads;
   ffn_dim_ = config.ffn_dim;
   outputs_ = config.horizon * config.num_quantiles();
-  const layers::CovariateSizes cov = layers::covariate_sizes(config, layout);
-  const layers::CovariateInputSizes inputs = layers::covariate_input_sizes(config, layout);
-  if (!layout.empty()) {
-    covariate_floats_ = inputs.reals() + cov.total() - cov.decoder_out;
-    covariate_codes_ = inputs.codes();
-  }
+  std::tie(covariate_floats_, covariate_codes_) = covariate_footprint(config, layout);
 
   // Sizes in double first: absurd tiles are refused before anything is multiplied in size_t.
   const double rows = static_cast<double>(tile_series) * static_cast<double>(tokens_);
@@ -89,8 +95,10 @@ EncoderWorkspace::EncoderWorkspace(const ModelConfig& config, const kern::Backen
   attention_ = take(static_cast<size_t>(
       kern::attention_workspace_floats(layers::attention_dims(config, tile_series))));
   if (!layout.empty()) {
-    covariate_real_ = take(series * static_cast<size_t>(inputs.reals()));
-    covariate_acts_ = take(series * static_cast<size_t>(cov.total() - cov.decoder_out));
+    // covariate_floats_ per series: the inputs, then the activations.
+    const int64_t inputs = layers::covariate_input_sizes(config, layout).reals();
+    covariate_real_ = take(series * static_cast<size_t>(inputs));
+    covariate_acts_ = take(series * static_cast<size_t>(covariate_floats_ - inputs));
     decoder_out_ = take(group * static_cast<size_t>(outputs_));
     codes_ = kern::Buffer<int32_t>(backend, series * static_cast<size_t>(covariate_codes_));
   }
@@ -225,11 +233,7 @@ void EncoderModel::check_workspace(const EncoderWorkspace& ws) const {
          "{}, d_model {}, ffn {}, outputs {}; this model: {}, {}, {}, {}, {})",
          ws.context_length_, ws.tokens_, ws.d_model_, ws.ffn_dim_, ws.outputs_, c.context_length,
          c.num_tokens(), c.d_model, c.ffn_dim, outputs_per_series());
-  const layers::CovariateSizes cov = layers::covariate_sizes(c, layout_);
-  const int64_t floats = has_covariates()
-      ? layers::covariate_input_sizes(c, layout_).reals() + cov.total() - cov.decoder_out : 0;
-  if (ws.covariate_floats_ != floats ||
-      ws.covariate_codes_ != (has_covariates() ? layers::covariate_input_sizes(c, layout_).codes() : 0))
+  if (std::pair(ws.covariate_floats_, ws.covariate_codes_) != covariate_footprint(c, layout_))
     fail(ErrorCode::InvalidArgument,
          "encoder forecast: the workspace was sized for other covariates; make it with "
          "EncoderModel::make_workspace");

@@ -14,18 +14,6 @@ namespace {
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr const char* kWeekdays[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
 
-bool constant_per_series(const Column& column) {
-  auto constant = [](const auto& days) {
-    return std::all_of(days.begin(), days.end(), [&](auto v) {
-      return v == days.front() || (std::isnan(static_cast<double>(v)) &&
-                                   std::isnan(static_cast<double>(days.front())));
-    });
-  };
-  if (column.numeric)
-    return std::all_of(column.numeric_values.begin(), column.numeric_values.end(), constant);
-  return std::all_of(column.category_codes.begin(), column.category_codes.end(), constant);
-}
-
 // Running mean and variance (Welford), and the smallest value.
 struct Moments {
   double count = 0, mean = 0, m2 = 0, min = std::numeric_limits<double>::infinity();
@@ -115,23 +103,22 @@ std::vector<FeatureSpec> fit_features(const Dataset& data, const FeatureSelectio
   for (const std::string& name : selection.columns)
     if (data.find_column(name) < 0)
       fail(ErrorCode::InvalidArgument, "covariate '{}' is not a column of the data", name);
-  for (const std::string& name : selection.past_only)
-    if (data.find_column(name) < 0)
-      fail(ErrorCode::InvalidArgument, "past-only covariate '{}' is not a column of the data", name);
-  auto listed = [](const std::vector<std::string>& names, const std::string& name) {
-    return std::find(names.begin(), names.end(), name) != names.end();
-  };
-  for (const Column& column : data.columns) {
-    if (selection.calendar_only) break;
-    if (!selection.columns.empty() && !listed(selection.columns, column.name)) continue;
+  // The data's roles (SeriesInputs' rule; it refuses a past-only name that is not a column).
+  const SeriesInputs roles(data, selection.past_only);
+  for (size_t c = 0; c < data.columns.size() && !selection.calendar_only; ++c) {
+    const Column& column = data.columns[c];
+    if (!selection.columns.empty() &&
+        std::find(selection.columns.begin(), selection.columns.end(), column.name) ==
+            selection.columns.end())
+      continue;
     FeatureRole role = FeatureRole::FutureCovariate;
-    if (constant_per_series(column)) {
-      if (listed(selection.past_only, column.name))
+    if (roles.role(c) == CovariateRole::PastOnly) {
+      if (constant_per_series(column))
         fail(ErrorCode::InvalidArgument,
              "past-only covariate '{}' is constant within every series: it is static", column.name);
-      role = FeatureRole::StaticCovariate;
-    } else if (listed(selection.past_only, column.name)) {
       role = FeatureRole::PastCovariate;
+    } else if (roles.role(c) == CovariateRole::Static) {
+      role = FeatureRole::StaticCovariate;
     }
     features.push_back(column_feature(data, column, role, holdout_days));
   }
@@ -183,6 +170,10 @@ FeatureEncoder::FeatureEncoder(const ModelConfig& config, std::vector<FeatureSpe
   validate_features(features_);
   layout_ = covariate_layout(config_, features_);
   sizes_ = layers::covariate_input_sizes(config_, layout_);
+  vocabularies_.resize(features_.size());
+  for (size_t f = 0; f < features_.size(); ++f)
+    for (size_t i = 0; i < features_[f].levels.size(); ++i)
+      vocabularies_[f].emplace(features_[f].levels[i], static_cast<int32_t>(i + 1));
 }
 
 void FeatureEncoder::encode(const SeriesInput& input, int64_t row, CovariateArrays& out,
@@ -268,15 +259,10 @@ void FeatureEncoder::encode(const SeriesInput& input, int64_t row, CovariateArra
   const int64_t K = l.code_columns(), Kk = static_cast<int64_t>(l.known_categorical.size());
   int32_t* context_codes = out.context_codes.data() + row * sizes_.context_codes;
   int32_t* horizon_codes = out.horizon_codes.data() + row * sizes_.horizon_codes;
-  auto vocabulary = [](const FeatureSpec& f) {
-    std::unordered_map<std::string_view, int32_t> map;
-    for (size_t i = 0; i < f.levels.size(); ++i) map.emplace(f.levels[i], static_cast<int32_t>(i + 1));
-    return map;
-  };
-  auto write_codes = [&](const FeatureSpec& f, int64_t begin, int64_t days, int32_t* dst,
-                         int64_t ld, const Found& c,
-                         const std::unordered_map<std::string_view, int32_t>& map,
-                         std::vector<int32_t>& cache) {
+  // cache: the model's row of each of the data's levels met so far (-1: not looked up yet).
+  auto write_codes = [&](size_t feature, int64_t begin, int64_t days, int32_t* dst, int64_t ld,
+                         const Found& c, std::vector<int32_t>& cache) {
+    const FeatureSpec& f = features_[feature];
     for (int64_t t = 0; t < days; ++t) {
       const int64_t index = begin + t;
       int32_t code = 0;
@@ -290,8 +276,9 @@ void FeatureEncoder::encode(const SeriesInput& input, int64_t row, CovariateArra
           if (data_code >= 0 && static_cast<size_t>(data_code) < cache.size()) {
             int32_t& mapped = cache[static_cast<size_t>(data_code)];
             if (mapped < 0) {
-              const auto it = map.find(c.view->levels[static_cast<size_t>(data_code)]);
-              mapped = it == map.end() ? 0 : it->second;
+              const auto& vocabulary = vocabularies_[feature];
+              const auto it = vocabulary.find(c.view->levels[static_cast<size_t>(data_code)]);
+              mapped = it == vocabulary.end() ? 0 : it->second;
             }
             code = mapped;
           }
@@ -305,16 +292,14 @@ void FeatureEncoder::encode(const SeriesInput& input, int64_t row, CovariateArra
     for (size_t index : *group) {
       const FeatureSpec& f = features_[index];
       Found c;
-      std::unordered_map<std::string_view, int32_t> map;
       std::vector<int32_t> cache;
       if (f.source == FeatureSource::Column) {
         c = require(f);
-        map = vocabulary(f);
         cache.assign(c.view->levels.size(), -1);
       }
-      write_codes(f, first, L, context_codes + code_column, K, c, map, cache);
+      write_codes(index, first, L, context_codes + code_column, K, c, cache);
       if (f.role == FeatureRole::FutureCovariate)
-        write_codes(f, origin, H, horizon_codes + code_column, Kk, c, map, cache);
+        write_codes(index, origin, H, horizon_codes + code_column, Kk, c, cache);
       ++code_column;
     }
 
@@ -347,9 +332,8 @@ void FeatureEncoder::encode(const SeriesInput& input, int64_t row, CovariateArra
   for (size_t j = 0; j < l.static_categorical.size(); ++j) {
     const FeatureSpec& f = features_[l.static_categorical[j]];
     const Found c = require(f);
-    const std::unordered_map<std::string_view, int32_t> map = vocabulary(f);
     std::vector<int32_t> cache(c.view->levels.size(), -1);
-    write_codes(f, static_index(f, c), 1, static_codes + j, 1, c, map, cache);
+    write_codes(l.static_categorical[j], static_index(f, c), 1, static_codes + j, 1, c, cache);
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "data/series_input.hpp"
@@ -85,9 +86,10 @@ class FeatureEncoder {
               int64_t horizon_days = -1) const;
 
  private:
-  struct Lookup;
   ModelConfig config_;
   std::vector<FeatureSpec> features_;
+  // Per feature (empty for a real one): level -> embedding row (level i is row i + 1).
+  std::vector<std::unordered_map<std::string, int32_t>> vocabularies_;
   CovariateLayout layout_;
   layers::CovariateInputSizes sizes_;
 };
