@@ -17,6 +17,7 @@ const char* cpu_isa_name(CpuIsa isa) {
     case CpuIsa::Scalar: return "scalar";
     case CpuIsa::Vec128: return "vec128";
     case CpuIsa::Avx2: return "avx2";
+    case CpuIsa::Avx512: return "avx512";
   }
   return "unknown";
 }
@@ -29,9 +30,12 @@ bool cpu_supports(CpuIsa isa) {
 #if defined(INVF_HAVE_AVX2)
     // libgcc also checks that the OS saves the YMM registers.
     case CpuIsa::Avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    // libgcc checks that the OS saves the ZMM registers too.
+    case CpuIsa::Avx512: return cpu_supports(CpuIsa::Avx2) && __builtin_cpu_supports("avx512f");
 #else
-    // Its kernels are built only for x86-64 targets (CMakeLists.txt).
-    case CpuIsa::Avx2: return false;
+    // Their kernels are built only for x86-64 targets (CMakeLists.txt).
+    case CpuIsa::Avx2:
+    case CpuIsa::Avx512: return false;
 #endif
   }
   return false;
@@ -45,8 +49,11 @@ CpuIsa parse_cpu_isa(std::string_view name) {
     isa = CpuIsa::Vec128;
   } else if (name == "avx2") {
     isa = CpuIsa::Avx2;
+  } else if (name == "avx512") {
+    isa = CpuIsa::Avx512;
   } else {
-    fail(ErrorCode::InvalidArgument, "INVF_CPU_ISA: unknown instruction set '{}' (use scalar, vec128 or avx2)",
+    fail(ErrorCode::InvalidArgument,
+         "INVF_CPU_ISA: unknown instruction set '{}' (use scalar, vec128, avx2 or avx512)",
          name);
   }
   if (!cpu_supports(isa))
@@ -57,7 +64,9 @@ CpuIsa parse_cpu_isa(std::string_view name) {
 CpuIsa cpu_isa_from_environment() {
   const char* forced = std::getenv("INVF_CPU_ISA");
   if (forced && *forced) return parse_cpu_isa(forced);
-  return cpu_supports(CpuIsa::Avx2) ? CpuIsa::Avx2 : CpuIsa::Vec128;
+  for (CpuIsa isa : {CpuIsa::Avx512, CpuIsa::Avx2})
+    if (cpu_supports(isa)) return isa;
+  return CpuIsa::Vec128;
 }
 
 CpuIsa active_cpu_isa() {

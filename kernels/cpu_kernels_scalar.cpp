@@ -18,10 +18,11 @@ const CpuKernels& kernels_for(CpuIsa isa) {
     case CpuIsa::Scalar: return scalar_kernels();
     case CpuIsa::Vec128: return vec128_kernels();
     case CpuIsa::Avx2:
+    case CpuIsa::Avx512:  // AVX2's kernels; only the packed GEMM differs (cpu_isa.hpp)
 #if defined(INVF_HAVE_AVX2)
       return avx2_kernels();
 #else
-      fail(ErrorCode::Unsupported, "the avx2 kernels are built only for x86-64 targets");
+      fail(ErrorCode::Unsupported, "the {} kernels are built only for x86-64 targets", cpu_isa_name(isa));
 #endif
   }
   fail(ErrorCode::Internal, "unknown CPU instruction set {}", static_cast<int>(isa));

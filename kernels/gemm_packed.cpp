@@ -14,6 +14,10 @@ namespace avx2 {
 void packed_gemm(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, float* c,
                  int64_t ldc, Epilogue epilogue, bool accumulate);
 }
+namespace avx512 {
+void packed_gemm(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, float* c,
+                 int64_t ldc, Epilogue epilogue, bool accumulate);
+}
 #endif
 namespace vec128 {
 void packed_gemm(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, float* c,
@@ -68,12 +72,14 @@ PackedMatrix& PackedMatrix::operator=(const PackedMatrix& other) {
 void packed_gemm(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, float* c,
                  int64_t ldc, Epilogue epilogue, bool accumulate) {
   switch (active_cpu_isa()) {
-    case CpuIsa::Avx2:
 #if defined(INVF_HAVE_AVX2)
-      avx2::packed_gemm(m, a, lda, b, c, ldc, epilogue, accumulate);
-      return;
+    case CpuIsa::Avx512: avx512::packed_gemm(m, a, lda, b, c, ldc, epilogue, accumulate); return;
+    case CpuIsa::Avx2: avx2::packed_gemm(m, a, lda, b, c, ldc, epilogue, accumulate); return;
 #else
-      fail(ErrorCode::Unsupported, "the avx2 kernels are built only for x86-64 targets");
+    case CpuIsa::Avx512:
+    case CpuIsa::Avx2:
+      fail(ErrorCode::Unsupported, "the {} kernels are built only for x86-64 targets",
+           cpu_isa_name(active_cpu_isa()));
 #endif
     case CpuIsa::Vec128: vec128::packed_gemm(m, a, lda, b, c, ldc, epilogue, accumulate); return;
     case CpuIsa::Scalar: scalar::packed_gemm(m, a, lda, b, c, ldc, epilogue, accumulate); return;

@@ -8,9 +8,10 @@
 //                float and double (the gradient tests run it in float64);
 //     cpu        the fast path, float only, our own kernels compiled once
 //                per ISA (scalar; vec128, 4-float vectors: SSE2 on any
-//                x86-64, NEON on ARM64; AVX2+FMA) and chosen at run time by
-//                CPU feature detection; INVF_CPU_ISA=scalar|vec128|avx2
-//                forces one (kernels/cpu_isa.hpp):
+//                x86-64, NEON on ARM64; AVX2+FMA; AVX-512F for the packed
+//                GEMM) and chosen at run time by CPU feature detection;
+//                INVF_CPU_ISA=scalar|vec128|avx2|avx512 forces one
+//                (kernels/cpu_isa.hpp):
 //                - GEMMs on prepared weights (the PreparedLinear ops, the
 //                  whole inference forward): our register-blocked GEMM on
 //                  weights packed once at preparation (kernels/gemm_packed_*),

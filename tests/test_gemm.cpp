@@ -169,6 +169,34 @@ TEST_CASE("packed GEMM gives a row the same bits alone or among others", "[kerne
   }
 }
 
+TEST_CASE("packed GEMM in 512-bit registers gives AVX2's bits", "[kernels][gemm]") {
+  // gemm_avx512.cpp's claim (cpu_isa.hpp): every output summed in the same order, the GELU
+  // epilogue the same operations lane by lane, so forecasts do not depend on the level.
+  if (!cpu_supports(CpuIsa::Avx512)) {
+    WARN("this CPU has no AVX-512F: the avx512 GEMM cannot run");
+    return;
+  }
+  IsaSweep sweep;  // restores the active ISA
+  const std::vector<Shape> shapes{{16, 128}, {128, 384}, {256, 128}, {5376, 252}, {17, 15}, {700, 70}};
+  unsigned seed = 300;
+  for (const Shape shape : shapes)
+    for (const int64_t rows : {1, 2, 5, 6, 7, 97, 336}) {
+      const auto w = random_values(shape.out * shape.in, ++seed, 1.0 / std::sqrt(shape.in));
+      const auto b = random_values(shape.out, ++seed, 0.5);
+      const auto x = random_values(rows * shape.in, ++seed), y_in = random_values(rows * shape.out, ++seed);
+      const PreparedLinear layer = backend_of(BackendKind::Cpu).prepare_linear(w.data(), b.data(), shape.in, shape.out);
+      for (const Form form : {Form::Plain, Form::Gelu, Form::Residual}) {
+        std::vector<float> y2 = y_in, y512 = y_in;
+        set_active_cpu_isa(CpuIsa::Avx2);
+        run(BackendKind::Cpu, layer, x, y2, rows, form);
+        set_active_cpu_isa(CpuIsa::Avx512);
+        run(BackendKind::Cpu, layer, x, y512, rows, form);
+        INFO(form_name(form) << " rows " << rows << " in " << shape.in << " out " << shape.out);
+        CHECK(std::memcmp(y2.data(), y512.data(), y2.size() * sizeof(float)) == 0);
+      }
+    }
+}
+
 TEST_CASE("packed GEMM propagates NaN to exactly the outputs it reaches", "[kernels][gemm]") {
   const int64_t in = 600, out = 40, rows = 9;
   auto w = random_values(out * in, 1);

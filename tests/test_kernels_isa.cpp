@@ -1,5 +1,5 @@
 // The INVF_CPU_ISA override: names, errors, the default order, and the
-// vec128 and AVX2 kernels giving the scalar kernels' results within tolerance.
+// vec128, AVX2 and AVX-512 kernels giving the scalar kernels' results within tolerance.
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -82,8 +82,10 @@ std::vector<std::vector<float>> run_cpu_ops() {
 }  // namespace
 
 TEST_CASE("INVF_CPU_ISA names and errors", "[kernels][isa]") {
-  for (const CpuIsa isa : {CpuIsa::Scalar, CpuIsa::Vec128, CpuIsa::Avx2})
-    CHECK(std::string(cpu_isa_name(isa)) == (isa == CpuIsa::Scalar ? "scalar" : isa == CpuIsa::Vec128 ? "vec128" : "avx2"));
+  CHECK(std::string(cpu_isa_name(CpuIsa::Scalar)) == "scalar");
+  CHECK(std::string(cpu_isa_name(CpuIsa::Vec128)) == "vec128");
+  CHECK(std::string(cpu_isa_name(CpuIsa::Avx2)) == "avx2");
+  CHECK(std::string(cpu_isa_name(CpuIsa::Avx512)) == "avx512");
   CHECK(parse_cpu_isa("scalar") == CpuIsa::Scalar);
   CHECK(parse_cpu_isa("vec128") == CpuIsa::Vec128);
   CHECK(cpu_supports(CpuIsa::Scalar));
@@ -95,7 +97,7 @@ TEST_CASE("INVF_CPU_ISA names and errors", "[kernels][isa]") {
       FAIL("accepted");
     } catch (const Error& e) {
       CHECK(e.code() == ErrorCode::InvalidArgument);
-      CHECK(std::string(e.what()).find("unknown instruction set '" + std::string(bad) + "' (use scalar, vec128 or avx2)") !=
+      CHECK(std::string(e.what()).find("unknown instruction set '" + std::string(bad) + "' (use scalar, vec128, avx2 or avx512)") !=
             std::string::npos);
     }
   }
@@ -104,25 +106,30 @@ TEST_CASE("INVF_CPU_ISA names and errors", "[kernels][isa]") {
     CHECK(cpu_isa_name(cpu_isa_from_environment()) == std::string(name));
   }
   {
-    // Unset, or set but empty: the best ISA, and vec128 where AVX2 is missing.
+    // Unset, or set but empty: the best ISA, avx512 over avx2 over vec128.
+    const CpuIsa best = cpu_supports(CpuIsa::Avx512) ? CpuIsa::Avx512
+                        : cpu_supports(CpuIsa::Avx2) ? CpuIsa::Avx2
+                                                     : CpuIsa::Vec128;
     for (const char* value : {static_cast<const char*>(nullptr), ""}) {
       const ScopedIsaEnvironment environment(value);
-      CHECK(cpu_isa_from_environment() == (cpu_supports(CpuIsa::Avx2) ? CpuIsa::Avx2 : CpuIsa::Vec128));
+      CHECK(cpu_isa_from_environment() == best);
     }
   }
-  if (!cpu_supports(CpuIsa::Avx2)) {
-    const ScopedIsaEnvironment environment("avx2");
+  CHECK((!cpu_supports(CpuIsa::Avx512) || cpu_supports(CpuIsa::Avx2)));  // avx512 is AVX2's level plus
+  for (const CpuIsa isa : {CpuIsa::Avx2, CpuIsa::Avx512}) {
+    if (cpu_supports(isa)) continue;
+    const ScopedIsaEnvironment environment(cpu_isa_name(isa));
     try {
       cpu_isa_from_environment();
-      FAIL("avx2 was accepted on a CPU without it");
+      FAIL(cpu_isa_name(isa) << " was accepted on a CPU without it");
     } catch (const Error& e) {
       CHECK(e.code() == ErrorCode::Unsupported);
-      CHECK(std::string(e.what()).find("does not support avx2") != std::string::npos);
+      CHECK(std::string(e.what()).find(std::string("does not support ") + cpu_isa_name(isa)) != std::string::npos);
     }
   }
 }
 
-TEST_CASE("INVF_CPU_ISA=vec128 and =avx2 give the scalar results", "[kernels][isa]") {
+TEST_CASE("INVF_CPU_ISA=vec128, =avx2 and =avx512 give the scalar results", "[kernels][isa]") {
   std::vector<std::vector<float>> scalar_outputs;
   {
     const ScopedIsaEnvironment environment("scalar");
@@ -130,9 +137,10 @@ TEST_CASE("INVF_CPU_ISA=vec128 and =avx2 give the scalar results", "[kernels][is
     REQUIRE(active_cpu_isa() == CpuIsa::Scalar);
     scalar_outputs = run_cpu_ops();
   }
-  for (const char* name : {"vec128", "avx2"}) {
-    if (std::string(name) == "avx2" && !cpu_supports(CpuIsa::Avx2)) {
-      WARN("this CPU has no AVX2: only the scalar and vec128 kernels can run");
+  for (const CpuIsa isa : {CpuIsa::Vec128, CpuIsa::Avx2, CpuIsa::Avx512}) {
+    const char* name = cpu_isa_name(isa);
+    if (!cpu_supports(isa)) {
+      WARN("this CPU has no " << name << ": its kernels cannot run");
       continue;
     }
     const ScopedIsaEnvironment environment(name);

@@ -89,7 +89,7 @@ inline double record_error(const std::string& op, double error) {
 class IsaSweep {
  public:
   IsaSweep() : saved_(active_cpu_isa()) {
-    for (CpuIsa isa : {CpuIsa::Scalar, CpuIsa::Vec128, CpuIsa::Avx2})
+    for (CpuIsa isa : {CpuIsa::Scalar, CpuIsa::Vec128, CpuIsa::Avx2, CpuIsa::Avx512})
       if (cpu_supports(isa)) isas_.push_back(isa);
   }
   ~IsaSweep() { set_active_cpu_isa(saved_); }
