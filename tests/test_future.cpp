@@ -16,6 +16,7 @@
 #include "error.hpp"
 #include "error_matchers.hpp"
 #include "eval/backtest.hpp"
+#include "methods/cold_start.hpp"
 #include "methods/dataset_forecast.hpp"
 #include "model/model_file.hpp"
 #include "model/model_runtime.hpp"
@@ -326,16 +327,22 @@ TEST_CASE("new products join with no history, their statics and future days", "[
       ErrorCode::Data,
       "series 'N': date 2024-01-03 does not follow its history, which ends on 2024-01-03");
 
-  // The built-in methods forecast a new product as zero, with a warning; its
-  // forecast starts on the same day as the others'.
+  // The built-in methods forecast a new product from its analogues (cold_start.hpp): M's
+  // store, west, is no other's, so every series with a history is one, and M reads their
+  // mean day by day: 2024-01-01 A's 1 alone, then (2 + 4) / 2 and (3 + 5) / 2.  Its forecast
+  // starts on the same day as the others'.
   const auto naive = make_forecaster("snaive", {});
   const DatasetForecast forecast = forecast_dataset(*naive, {}, {}, data, 2);
   const size_t m_index = series_index(data, "M");
-  CHECK(forecast.series[m_index].mean == std::vector<double>{0, 0});
+  const std::vector<double> analogue_mean{1, 3, 4};
+  CHECK(forecast.series[m_index].mean ==
+        forecast_series(*naive, {}, "M", SeriesInput(analogue_mean), 2).mean);
+  CHECK(forecast.series[m_index].mean != std::vector<double>{0, 0});
   CHECK(forecast.start_days[m_index] == day("2024-01-04"));
   CHECK(forecast.start_days[0] == day("2024-01-04"));
   CHECK_THAT(forecast.series[m_index].warning,
-             Catch::Contains("series 'M' has no history (a new product)"));
+             Catch::Contains("series 'M' is a new product (no history): forecast from the mean "
+                             "daily sales of 2 series (no attribute to match"));
   check_error([&] { forecast_dataset(*naive, {}, {}, data, 3); }, ErrorCode::Data,
               "the horizon of 3 days needs them to 2024-01-06");
   // A backtest scores no window of a new product and goes on with the others.
@@ -357,11 +364,58 @@ TEST_CASE("a model forecast reads new products and refuses a horizon past the fu
   const size_t n = series_index(data, "N");
   CHECK(forecast.start_days[n] == day("2024-01-04"));
   CHECK(forecast.series[n].mean.size() == 2);
-  CHECK_THAT(forecast.series[n].warning, Catch::Contains("series 'N': 0 days of history"));
+  CHECK_THAT(forecast.series[n].warning, Catch::Contains("series 'N' is a new product"));
   const Dataset one_day = files.future(std::string(kFutureHeader) +
                                        "A,2024-01-04,3.0,1,north,\nB,2024-01-04,1.5,0,south,\n");
   check_error([&] { forecast_dataset_with_model(runtime, {}, {}, one_day, 2); }, ErrorCode::Data,
               "series 'A': the future covariates cover 1 day(s) after its history");
+}
+
+TEST_CASE("cold start: a new product reads the analogues sharing the most statics",
+          "[future][cold]") {
+  Files files;
+  // N is sold in the north, as A alone is: A is its one analogue.
+  const Dataset data =
+      files.future(two_days() + "N,2024-01-04,9,1,north,\nN,2024-01-05,8,0,north,sale\n");
+  const size_t n = series_index(data, "N"), a = series_index(data, "A");
+  const SeriesInputs inputs(data);
+  const ColdStart cold(inputs, 4);
+  CHECK(cold.is_new(n));
+  CHECK_FALSE(cold.is_new(a));
+  CHECK(cold.note(a).empty());
+  CHECK(cold.note(n) ==
+        "series 'N' is a new product (no history): forecast from the mean daily sales of 1 series "
+        "sharing 1 of its 1 attributes (store=north) over the last 4 days");
+  const SeriesInput record = cold.input(n, 2);
+  // Four days up to the dataset's last, 2023-12-31 before anyone's start.
+  CHECK(record.start == day("2023-12-31"));
+  CHECK(std::vector<double>(record.target.begin(), record.target.end()) ==
+        std::vector<double>{0, 1, 2, 3});
+  CHECK(record.known_days() == 2);
+  // Over the analogue days A's covariates (unknown before its start), then N's own.
+  const CovariateView price = named(record.known, "price");
+  REQUIRE(price.values.size() == 6);
+  CHECK(std::isnan(price.values[0]));
+  CHECK(std::vector<double>(price.values.begin() + 1, price.values.end()) ==
+        std::vector<double>{2.0, 2.5, 2.5, 9, 8});
+  const CovariateView event = named(record.known, "event");
+  CHECK(level(event, 2) == "sale");  // A's sale on 2024-01-02
+  CHECK(level(event, 5) == "sale");  // N's own on 2024-01-05
+  CHECK(level(named(record.statics, "store"), 0) == "north");
+  CHECK(named(record.past, "weather").values.size() == 4);
+  // A series with a history keeps its own record.
+  CHECK(cold.input(a, 2).target.size() == 3);
+  // Through the coverage check of SeriesInputs::latest.
+  check_error([&] { cold.input(n, 3); }, ErrorCode::Data, "the horizon of 3 days");
+
+  // A model that reads the sales alone forecasts N as it forecasts A: the same context.
+  const ModelRuntime runtime(
+      ModelFile::open(std::string(INVF_TEST_FIXTURES) + "/model/v1_tiny_meanabs.invfm"),
+      kernels::backend_of(kernels::BackendKind::Cpu));
+  const DatasetForecast forecast = forecast_dataset_with_model(runtime, {}, {}, data, 2);
+  CHECK(forecast.series[n].mean == forecast.series[a].mean);
+  CHECK(forecast.series[n].quantiles == forecast.series[a].quantiles);
+  CHECK_THAT(forecast.series[n].warning, Catch::Contains("1 series sharing 1 of its 1 attributes"));
 }
 
 TEST_CASE("future arrays give the dataset the file gives", "[future]") {
@@ -425,7 +479,14 @@ TEST_CASE("real M5 slice: a held-out SKU is forecast from the future file", "[fu
   CHECK(named(foods.known, "price").size() == 34);
   CHECK(named(foods.known, "price").values[33] == 3.0);
   const DatasetForecast forecast = forecast_dataset(*make_forecaster("ets", {}), {}, {}, data, 7);
-  CHECK(forecast.series[held_out].mean == std::vector<double>(7, 0.0));
+  // Cold start: of the history, FOODS_1_033_CA_1 alone shares two of the held-out SKU's
+  // statics (dept FOODS_1, category FOODS), so the SKU reads its history and gets its forecast.
+  const size_t analogue = series_index(data, "FOODS_1_033_CA_1");
+  CHECK(forecast.series[held_out].mean == forecast.series[analogue].mean);
+  CHECK(forecast.series[held_out].mean[0] > 0.0);
+  CHECK_THAT(forecast.series[held_out].warning,
+             Catch::Contains("1 series sharing 2 of its 4 attributes (store=TX_1, state=TX, "
+                             "dept=FOODS_1, category=FOODS)"));
   CHECK(forecast.start_days[held_out] == day("2016-03-28"));
 }
 

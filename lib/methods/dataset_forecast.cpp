@@ -17,6 +17,7 @@
 #include "io/csv.hpp"
 #include "io/csv_file.hpp"
 #include "methods/closed_days.hpp"
+#include "methods/cold_start.hpp"
 #include "methods/model_forecaster.hpp"
 
 namespace invforecast {
@@ -46,15 +47,36 @@ DatasetForecast describe(const Dataset& data, size_t horizon, std::vector<double
   return result;
 }
 
+// Days from the dataset's first date to its last: a new product's analogue history for the
+// built-in methods, which fit all of it.
+size_t history_span(const Dataset& data) {
+  Day first = 0, last = 0;
+  bool any = false;
+  for (const Series& s : data.series) {
+    if (s.values.empty()) continue;
+    first = any ? std::min(first, s.start_day) : s.start_day;
+    last = any ? std::max(last, s.end_day()) : s.end_day();
+    any = true;
+  }
+  return any ? static_cast<size_t>(last - first + 1) : 0;
+}
+
+// A new product's warning: what it was forecast from, then the method's own.
+void note_cold_start(const ColdStart& cold, size_t series, SeriesForecast& result) {
+  if (!cold.is_new(series)) return;
+  result.warning = result.warning.empty() ? cold.note(series) : cold.note(series) + "; " + result.warning;
+}
+
 }  // namespace
 
 DatasetForecast forecast_dataset(const Forecaster& method, const ForecastOptions& options,
                                  const ProgressFn& progress, const Dataset& data, size_t horizon) {
   std::vector<SeriesForecast> results(data.series.size());
   const SeriesInputs inputs(data);
+  const ColdStart cold(inputs, history_span(data));
   parallel_for(results.size(), options.threads, progress, "forecast", [&](size_t i) {
-    results[i] =
-        forecast_series(method, options, data.series[i].id, inputs.latest(i, horizon), horizon);
+    results[i] = forecast_series(method, options, data.series[i].id, cold.input(i, horizon), horizon);
+    note_cold_start(cold, i, results[i]);
   });
   return describe(data, horizon, options.quantiles, std::move(results));
 }
@@ -72,15 +94,16 @@ DatasetForecast forecast_dataset_with_model(const ModelRuntime& runtime,
 
   std::vector<SeriesForecast> results(count);
   const SeriesInputs inputs(data);
+  const ColdStart cold(inputs, context_length);
   // Read (and checked) before the model runs; its output is masked on the closed days.
   std::vector<OpenCalendar> calendars;
   if (!options.open_column.empty())
     for (size_t s = 0; s < count; ++s)
-      calendars.push_back(open_calendar(inputs.latest(s, horizon), options.open_column,
+      calendars.push_back(open_calendar(cold.input(s, horizon), options.open_column,
                                         static_cast<size_t>(options.season_length), horizon));
   for (size_t s = 0; s < count; ++s) {
     const Series& series = data.series[s];
-    if (series.values.size() >= context_length) continue;
+    if (series.values.size() >= context_length || cold.is_new(s)) continue;
     if (options.strict)
       fail(ErrorCode::SeriesTooShort,
            "series '{}' has {} days of history; the model reads the last {} (strict mode)",
@@ -104,7 +127,7 @@ DatasetForecast forecast_dataset_with_model(const ModelRuntime& runtime,
     const size_t n = std::min(chunk, count - first);
     if (with_covariates) arrays.resize(features.sizes(), static_cast<int64_t>(n));
     for (size_t i = 0; i < n; ++i) {
-      const SeriesInput input = inputs.latest(first + i, horizon);
+      const SeriesInput input = cold.input(first + i, horizon);
       fill_context(input.target, std::span<float>(context.data() + i * context_length, context_length));
       if (with_covariates)
         features.encode(input, static_cast<int64_t>(i), arrays, static_cast<int64_t>(horizon));
@@ -115,6 +138,7 @@ DatasetForecast forecast_dataset_with_model(const ModelRuntime& runtime,
     for (size_t i = 0; i < n; ++i) {
       SeriesForecast& result = results[first + i];
       set_model_forecast(out.data() + i * model_horizon * levels, horizon, levels, result);
+      note_cold_start(cold, first + i, result);
       if (!calendars.empty())
         close_days(calendars[first + i], options.open_column, data.series[first + i].id, result);
     }
