@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "cpu_vec_fits.hpp"
+#include "cpu_vec_fma_math.hpp"
 
 namespace invforecast::kernels::cpu {
 
@@ -68,8 +69,15 @@ struct Avx2Vec {
   static Reg mul(Reg a, Reg b) { return _mm256_mul_ps(a, b); }
   static Reg div(Reg a, Reg b) { return _mm256_div_ps(a, b); }
   static Reg fmadd(Reg a, Reg b, Reg c) { return _mm256_fmadd_ps(a, b, c); }
-  // max_ps returns its second operand when either is NaN: b is the one that propagates.
+  static Reg fnmadd(Reg a, Reg b, Reg c) { return _mm256_fnmadd_ps(a, b, c); }
+  // max_ps and min_ps return their second operand when either is NaN: b is the one that propagates.
   static Reg max(Reg a, Reg b) { return _mm256_max_ps(a, b); }
+  static Reg min(Reg a, Reg b) { return _mm256_min_ps(a, b); }
+  // x's bits plus e's shifted to the exponent: x 2^e for an integer-valued e's low bits.
+  static Reg add_exponent(Reg x, Reg e) {
+    return _mm256_castsi256_ps(
+        _mm256_add_epi32(_mm256_castps_si256(x), _mm256_slli_epi32(_mm256_castps_si256(e), 23)));
+  }
   static Reg abs(Reg a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
   static float reduce_add(Reg a) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
@@ -134,63 +142,15 @@ struct Avx2Vec {
   }
 
   // e^x for x <= 0 in place, N registers at once, for throughput where
-  // exp_nonpositive above is built for latency: Horner, not Estrin, degree 5
-  // (scripts/fit_normal_cdf.py's fit of e^r, relative error 7.5e-8), n
-  // rounded by adding 1.5 * 2^23.  Below -87 it gives FLT_MIN's order, not 0;
-  // NaN stays NaN.
+  // exp_nonpositive above is built for latency (cpu_vec_fma_math.hpp).
   template <int N>
   static void exp_nonpositive(Reg* x) {
-    const Reg magic = set1(12582912.0f);
-    Reg e[N], r[N];
-#pragma GCC unroll 8
-    for (int i = 0; i < N; ++i) {
-      const Reg y = _mm256_max_ps(set1(-87.0f), x[i]);  // NaN survives (second operand)
-      e[i] = fmadd(y, set1(1.44269504088896341f), magic);
-      const Reg n = sub(e[i], magic);
-      r[i] = _mm256_fnmadd_ps(n, set1(1.42860682e-06f),
-                              _mm256_fnmadd_ps(n, set1(0.693145751953125f), y));
-      x[i] = fmadd(set1(kExpPoly[0]), r[i], set1(kExpPoly[1]));
-    }
-#pragma GCC unroll 8
-    for (int j = 2; j < 6; ++j)
-#pragma GCC unroll 8
-      for (int i = 0; i < N; ++i) x[i] = fmadd(x[i], r[i], set1(kExpPoly[j]));
-#pragma GCC unroll 8
-    for (int i = 0; i < N; ++i)
-      x[i] = _mm256_castsi256_ps(_mm256_add_epi32(
-          _mm256_castps_si256(x[i]), _mm256_slli_epi32(_mm256_castps_si256(e[i]), 23)));
+    FmaMath<Avx2Vec>::exp_nonpositive<N>(x);
   }
-
-  // The lower tail Phi(-|x|) = erfc(|x| / sqrt 2) / 2 for N registers at
-  // once, each step taken across all of them: one register's chain is about
-  // 90 cycles long, and GELU has many registers waiting, so interleaving them
-  // keeps both FMA units busy (GELU went from about 36 to 17 cycles a
-  // register).  With z = min(|x| / sqrt 2, 10) and t = 1 / (1 + z / 2):
-  //   erfc(z) = t exp(-z^2 + P(t)),
-  // P of degree 7 fitted by scripts/fit_normal_cdf.py (relative error of
-  // erfc below 7e-7 wherever it is a normal float), ln 2 folded into its
-  // constant for the 1/2, then exp_nonpositive<N> above.  NaN stays NaN.
-  // Horner, not Estrin: across N registers throughput counts, not depth.
+  // Phi(-|x|) for N registers at once (cpu_vec_fma_math.hpp).
   template <int N>
   static void normal_lower_tail(const Reg* x, Reg* tail) {
-    Reg z[N], t[N];
-#pragma GCC unroll 8
-    for (int i = 0; i < N; ++i)
-      z[i] = _mm256_min_ps(set1(10.0f), mul(abs(x[i]), set1(0.70710678118654752f)));
-#pragma GCC unroll 8
-    for (int i = 0; i < N; ++i) t[i] = div(set1(1.0f), fmadd(set1(0.5f), z[i], set1(1.0f)));
-#pragma GCC unroll 8
-    for (int i = 0; i < N; ++i)
-      tail[i] = fmadd(set1(kHalfErfcPoly[0]), t[i], set1(kHalfErfcPoly[1]));
-#pragma GCC unroll 8
-    for (int j = 2; j < 8; ++j)
-#pragma GCC unroll 8
-      for (int i = 0; i < N; ++i) tail[i] = fmadd(tail[i], t[i], set1(kHalfErfcPoly[j]));
-#pragma GCC unroll 8
-    for (int i = 0; i < N; ++i) tail[i] = _mm256_fnmadd_ps(z[i], z[i], tail[i]);  // >= -101
-    exp_nonpositive<N>(tail);
-#pragma GCC unroll 8
-    for (int i = 0; i < N; ++i) tail[i] = mul(t[i], tail[i]);
+    FmaMath<Avx2Vec>::normal_lower_tail<N>(x, tail);
   }
   // Phi(x): the lower tail, reflected for x > 0.
   static Reg normal_cdf(Reg x) {
@@ -199,28 +159,8 @@ struct Avx2Vec {
     return _mm256_blendv_ps(tail, sub(set1(1.0f), tail), _mm256_cmp_ps(x, zero(), _CMP_GT_OQ));
   }
 
-  // y = y Phi(y) over n floats in place, four registers at a time, as
-  // max(y, 0) - |y| Phi(-|y|) (one operation less than the reflection).
-  static void gelu_in_place(float* y, int64_t n) {
-    constexpr int N = 4;
-    int64_t i = 0;
-    for (; i + N * width <= n; i += N * width) {
-      Reg u[N], tail[N];
-#pragma GCC unroll 4
-      for (int j = 0; j < N; ++j) u[j] = load(y + i + j * width);
-      normal_lower_tail<N>(u, tail);
-#pragma GCC unroll 4
-      for (int j = 0; j < N; ++j)
-        store(y + i + j * width, _mm256_fnmadd_ps(abs(u[j]), tail[j], _mm256_max_ps(u[j], zero())));
-    }
-    for (; i < n; i += width) {
-      const int64_t count = n - i < width ? n - i : width;
-      const Reg u = load_n(y + i, count, 0.0f);
-      Reg tail;
-      normal_lower_tail<1>(&u, &tail);
-      store_n(y + i, _mm256_fnmadd_ps(abs(u), tail, _mm256_max_ps(u, zero())), count);
-    }
-  }
+  // y = y Phi(y) over n floats in place (cpu_vec_fma_math.hpp).
+  static void gelu_in_place(float* y, int64_t n) { FmaMath<Avx2Vec>::gelu_in_place(y, n); }
   static Reg normal_pdf(Reg x) {
     return mul(set1(0.39894228040143268f), exp(mul(set1(-0.5f), mul(x, x))));
   }

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The main job on the bundled real data (280 Walmart M5 item-store series):
 # installs dependencies, builds, inspects the data, backtests the built-in
-# methods on the last 28 days, forecasts the next 30 days with the shipped
+# methods on the last 28 days, forecasts the next 28 days with the shipped
 # transformer (data/m5_default_model.invfm, trained by the engine on this data:
-# scripts/train_default_model.sh), turns the forecast into orders for a 95%
+# scripts/train_default_model.sh) and the prices, events and SNAP days M5 gave
+# for them (data/m5_tiny_future.csv.gz), turns the forecast into orders for a 95%
 # cycle service level, and replays that policy over the last 28 days.  Output
 # lands in ./demo-output/.  The model's own accuracy on an untouched test
 # period is measured by scripts/model_accuracy.sh (it retrains without it).
@@ -19,8 +20,8 @@ mkdir -p "$out"
 head -n 8 "$out/inspect.txt"
 "$cli" backtest --data "$data" --horizon 28 --windows 1 \
   --method naive,snaive,ma,ets,croston,sba,tsb,auto
-"$cli" forecast --data "$data" --horizon 30 --method model --model data/m5_default_model.invfm \
-  --out "$out/forecast.csv"
+"$cli" forecast --data "$data" --future data/m5_tiny_future.csv.gz --horizon 28 --method model \
+  --model data/m5_default_model.invfm --out "$out/forecast.csv"
 # The stock position is made up (M5 has no stock data): scripts/make_demo_inventory.py.
 "$cli" replenish --forecast "$out/forecast.csv" --inventory data/m5_demo_inventory.csv \
   --service-level 0.95 --out "$out/orders.csv"

@@ -6,8 +6,9 @@
 #   bash scripts/train_default_model.sh [DATA] [OUT]
 # (defaults: data/m5_tiny_long.csv.gz and data/m5_default_model.invfm);
 # scripts/model_accuracy.sh calls it on the data without its last 28 days.
-# COVARIATES (default none: the shipped model reads the sales alone) is its
-# --covariates; scripts/covariate_ablation.sh varies it.
+# COVARIATES (default all: every column of the data, and the calendar) is its
+# --covariates; scripts/covariate_ablation.sh varies it (none: the sales
+# alone, the shipped model of before 0.2.0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:-data/m5_tiny_long.csv.gz}
@@ -16,6 +17,6 @@ cli=${INVF_CLI:-build/bin/invforecast}
 # Architecture: the defaults (context 336 days, patches of 16 every 8 days,
 # 3 layers, 9 quantiles) at width 64, horizon 30 days (the product's default
 # horizon); 2000 steps of 64 windows.
-"$cli" train --data "$data" --out "$out" --horizon 30 --covariates "${COVARIATES:-none}" \
+"$cli" train --data "$data" --out "$out" --horizon 30 --covariates "${COVARIATES:-all}" \
   --set d_model=64 --set heads=4 --set ffn_dim=128 \
   --epochs 20 --steps-per-epoch 100 --batch-size 64 --seed 1 --threads 2 "${@:3}"

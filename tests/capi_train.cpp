@@ -546,32 +546,39 @@ TEST_CASE("the shipped default model forecasts the bundled data", "[train]") {
   int64_t horizon = 0;
   REQUIRE_OK(invf_model_config_int(model.raw, "horizon", &horizon));
   CHECK(horizon == 30);
+  // It reads every M5 column and the calendar; the future file gives the 28 days after.
+  uint64_t features = 0;
+  REQUIRE_OK(invf_model_feature_count(model.raw, &features));
+  CHECK(features == 12);  // the target, 7 columns, 4 calendar features
   Dataset data;
   REQUIRE_OK(invf_dataset_load_csv(INVF_BUNDLED_DATA, nullptr, &data.raw));
   ForecasterHandle forecaster;
   REQUIRE_OK(invf_forecaster_create_model(model.raw, nullptr, &forecaster.raw));
   Owned<invf_forecast, invf_forecast_release> forecast;
-  REQUIRE_OK(invf_forecaster_forecast(forecaster.raw, data.raw, 30, &forecast.raw));
+  REQUIRE_FAILS(invf_forecaster_forecast(forecaster.raw, data.raw, 28, &forecast.raw),
+                INVF_ERR_INVALID_ARGUMENT, "known-future covariate 'price'");
+  REQUIRE_OK(invf_dataset_read_future_csv(data.raw, INVF_BUNDLED_FUTURE, nullptr));
+  REQUIRE_OK(invf_forecaster_forecast(forecaster.raw, data.raw, 28, &forecast.raw));
   size_t series = 0, levels = 0;
   REQUIRE_OK(invf_forecast_series_count(forecast.raw, &series));
   REQUIRE_OK(invf_forecast_quantile_count(forecast.raw, &levels));
   CHECK(series == 280);
   REQUIRE(levels == 9);
-  // Every series: 30 days of finite, non-negative, non-crossing quantiles;
-  // in total the forecast means are on the scale of the last 30 days' sales.
+  // Every series: 28 days of finite, non-negative, non-crossing quantiles;
+  // in total the forecast means are on the scale of the last 28 days' sales.
   double forecast_total = 0.0, recent_total = 0.0;
   for (size_t s = 0; s < series; ++s) {
-    std::vector<double> mean(30);
+    std::vector<double> mean(28);
     REQUIRE_OK(invf_forecast_mean(forecast.raw, s, mean.data(), mean.size()));
     for (double m : mean) forecast_total += m;
     size_t length = 0;
     REQUIRE_OK(invf_dataset_series_length(data.raw, s, &length));
     std::vector<double> values(length);
     REQUIRE_OK(invf_dataset_series_values(data.raw, s, values.data(), values.size()));
-    for (size_t t = length - 30; t < length; ++t) recent_total += values[t];
-    std::vector<double> quantiles(30 * levels);
+    for (size_t t = length - 28; t < length; ++t) recent_total += values[t];
+    std::vector<double> quantiles(28 * levels);
     REQUIRE_OK(invf_forecast_quantiles(forecast.raw, s, quantiles.data(), quantiles.size()));
-    for (size_t d = 0; d < 30; ++d)
+    for (size_t d = 0; d < 28; ++d)
       for (size_t q = 0; q < levels; ++q) {
         const double v = quantiles[d * levels + q];
         REQUIRE(std::isfinite(v));
@@ -579,7 +586,7 @@ TEST_CASE("the shipped default model forecasts the bundled data", "[train]") {
         if (q > 0) REQUIRE(v >= quantiles[d * levels + q - 1]);
       }
   }
-  INFO("forecast total " << forecast_total << ", last 30 days " << recent_total);
+  INFO("forecast total " << forecast_total << ", last 28 days " << recent_total);
   CHECK(forecast_total > 0.6 * recent_total);
   CHECK(forecast_total < 1.5 * recent_total);
 }
