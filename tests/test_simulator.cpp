@@ -10,12 +10,14 @@
 #include <functional>
 #include <numeric>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "error.hpp"
 #include "data/dataset.hpp"
 #include "inventory/simulator.hpp"
 #include "methods/forecaster.hpp"
+#include "test_files.hpp"
 
 using namespace invforecast;
 
@@ -566,4 +568,57 @@ TEST_CASE("uncertain lead times: drawn per order, repeatable, distributed as sta
   options.lead_time_sd = -1.0;
   require_error([&] { simulate_series(method, "steady", values, options); }, ErrorCode::InvalidArgument,
                 "lead_time_sd must be a finite number >= 0");
+}
+
+namespace {
+
+// Needs the known-future covariates over every day it forecasts, as a covariate model does,
+// and remembers the promo values it read after each history.
+class KnownFutureForecaster : public Forecaster {
+ public:
+  explicit KnownFutureForecaster(size_t levels) : levels_(levels) {}
+  std::string_view name() const override { return "known_future"; }
+  size_t min_history() const override { return 1; }
+  SeriesForecast forecast(const SeriesInput& input, size_t horizon) const override {
+    if (input.known_days() < horizon) fail(ErrorCode::InvalidArgument, "known days missing");
+    const std::span<const double> promo = input.known.front().values;
+    tails.emplace_back(promo.begin() + static_cast<ptrdiff_t>(input.target.size()),
+                       promo.begin() + static_cast<ptrdiff_t>(input.target.size() + horizon));
+    SeriesForecast out;
+    out.mean.assign(horizon, 1.0);
+    out.quantiles.assign(horizon * levels_, 1.0);
+    return out;
+  }
+  mutable std::vector<std::vector<double>> tails;
+
+ private:
+  size_t levels_;
+};
+
+}  // namespace
+
+TEST_CASE("the last reviews' known-future covariates are carried past the data's end",
+          "[simulator][covariates]") {
+  // 30 days, promo known in advance, 3 on the last day; lead time 2 and daily review: each
+  // forecast needs 3 days, so the last two reviews reach past the data.
+  testing::Folder folder("simulator_known");
+  std::string csv = "series_id,date,value,promo\n";
+  for (int d = 1; d <= 30; ++d)
+    csv += fmt::format("s,2024-01-{:02d},{},{}\n", d, 2 + d % 3, d == 30 ? 3 : d % 2);
+  testing::put(folder.file("sales.csv"), csv);
+  const Dataset data = read_csv(folder.file("sales.csv"), IngestOptions{});
+  SimulationOptions options = base_options(4, 2, 1);
+  const KnownFutureForecaster method(options.forecast.quantiles.size());
+  const Forecaster* methods[] = {&method};
+  const SimulationReport report = simulate_forecasters(data, methods, options);
+  REQUIRE(method.tails.size() == 4);
+  // Decisions on days 27..30 (indices 26..29): the data holds the days up to index 29.
+  CHECK(method.tails[1] == std::vector<double>{0, 1, 3});  // indices 27, 28, 29: all in the data
+  CHECK(method.tails[2] == std::vector<double>{1, 3, 3});  // index 30 carried from index 29
+  CHECK(method.tails[3] == std::vector<double>{3, 3, 3});
+  REQUIRE(report.methods.size() == 1);
+  REQUIRE_FALSE(report.methods[0].warnings.empty());
+  CHECK_THAT(report.methods[0].warnings[0],
+             Catch::Contains("2 forecasts with a warning, first: day 28: the known-future "
+                             "covariates end 1 day(s) before the forecast's last day"));
 }

@@ -162,6 +162,35 @@ PreparedMethod prepare_method(const Forecaster& forecaster, std::span<const doub
   return prepared;
 }
 
+// A record whose known-future covariates end before its horizon does (the
+// last reviews' lead times reach past the data's last day), each carried
+// forward from its last value: those days are never scored, but a model that
+// reads the covariates needs every day it forecasts.  `storage` holds the
+// extended columns; `filled` counts the days carried.
+SeriesInput carry_known_forward(const SeriesInput& input, size_t horizon,
+                                std::vector<std::vector<double>>& numeric,
+                                std::vector<std::vector<int32_t>>& codes, size_t& filled) {
+  SeriesInput out = input;
+  const size_t needed = input.target.size() + horizon;
+  filled = 0;
+  numeric.reserve(out.known.size());  // the views below point into these vectors
+  codes.reserve(out.known.size());
+  for (CovariateView& v : out.known) {
+    if (v.size() >= needed) continue;
+    filled = std::max(filled, needed - v.size());
+    if (v.numeric) {
+      std::vector<double>& values = numeric.emplace_back(v.values.begin(), v.values.end());
+      values.resize(needed, values.empty() ? std::nan("") : values.back());
+      v.values = values;
+    } else {
+      std::vector<int32_t>& level = codes.emplace_back(v.codes.begin(), v.codes.end());
+      level.resize(needed, level.empty() ? -1 : level.back());
+      v.codes = level;
+    }
+  }
+  return out;
+}
+
 // The forecasts of one series for every review day of the test period,
 // made once and replayed under every service target.
 struct ReviewForecasts {
@@ -183,9 +212,22 @@ ReviewForecasts forecast_reviews(const PreparedMethod& method, std::string_view 
     // Only the days strictly before the decision day t reach the forecaster.
     const size_t history_start =
         options.history_days > 0 && t > options.history_days ? t - options.history_days : 0;
-    SeriesForecast forecast =
-        forecast_series(*method.forecaster, method.forecast, series_id,
-                        input.before(t, horizon).from(history_start), horizon);
+    const SeriesInput record = input.before(t, horizon).from(history_start);
+    std::vector<std::vector<double>> numeric;
+    std::vector<std::vector<int32_t>> codes;
+    size_t filled = 0;
+    SeriesForecast forecast = forecast_series(
+        *method.forecaster, method.forecast, series_id,
+        record.known_days() < horizon ? carry_known_forward(record, horizon, numeric, codes, filled)
+                                      : record,
+        horizon);
+    if (filled > 0) {
+      const std::string note = fmt::format(
+          "the known-future covariates end {} day(s) before the forecast's last day; carried "
+          "forward from their last value there",
+          filled);
+      forecast.warning = forecast.warning.empty() ? note : forecast.warning + "; " + note;
+    }
     if (forecast.quantiles.size() != horizon * levels)
       fail(ErrorCode::Internal, "method '{}' returned {} quantiles for series '{}', expected {}",
            forecast.method, forecast.quantiles.size(), series_id, horizon * levels);
