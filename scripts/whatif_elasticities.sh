@@ -5,18 +5,16 @@
 # log(scenario units / base units) / log(0.9), then per department and per
 # store, each the units-weighted mean of its series (weights: base units) and
 # the elasticity of the group's summed units.
-#   bash scripts/whatif_elasticities.sh MODEL [FUTURE] [EXTRA WHATIF FLAGS...]
-# FUTURE defaults to data/m5_tiny_future.csv.gz, else ../shared/data/m5_tiny/.
+#   [FUTURE=FILE] bash scripts/whatif_elasticities.sh MODEL [EXTRA WHATIF FLAGS...]
+# FUTURE (the M5 future file) defaults to data/m5_tiny_future.csv.gz, else
+# ../shared/data/m5_tiny/m5_tiny_future.csv.gz.
 # Run after scripts/build.sh; python3 on PATH (standard library only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-model=${1:?usage: whatif_elasticities.sh MODEL [FUTURE] [FLAGS...]}
-future=${2:-}
-shift $(( $# >= 2 ? 2 : 1 ))
-if [ -z "$future" ]; then
-  future=data/m5_tiny_future.csv.gz
-  [ -e "$future" ] || future=../shared/data/m5_tiny/m5_tiny_future.csv.gz
-fi
+model=${1:?usage: [FUTURE=FILE] whatif_elasticities.sh MODEL [WHATIF FLAGS...]}
+shift
+future=${FUTURE:-data/m5_tiny_future.csv.gz}
+[ -n "${FUTURE:-}" ] || [ -e "$future" ] || future=../shared/data/m5_tiny/m5_tiny_future.csv.gz
 data=data/m5_tiny_long.csv.gz
 cli=${INVF_CLI:-build/bin/invforecast}
 work=$(mktemp -d)
