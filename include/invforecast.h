@@ -145,9 +145,10 @@ INVF_API void invf_options_release(invf_options* options);
 typedef enum invf_option_domain {
   INVF_DOMAIN_DATA = 1,       /* ingestion: invf_dataset_load_csv, invf_dataset_create,
                                  the future and static reads */
-  INVF_DOMAIN_FORECAST = 2,   /* forecasters, backtests, model handles */
+  INVF_DOMAIN_FORECAST = 2,   /* forecasters, backtests, model handles, what-ifs */
   INVF_DOMAIN_TRAIN = 4,      /* invf_train */
-  INVF_DOMAIN_INVENTORY = 8,  /* invf_replenish, invf_newsvendor, the simulator */
+  INVF_DOMAIN_INVENTORY = 8,  /* invf_replenish, invf_newsvendor, the simulator,
+                                 invf_whatif_run */
   INVF_DOMAIN_SIMULATION = 16 /* the policy simulator only (invf_simulate*) */
 } invf_option_domain;
 
