@@ -9,6 +9,7 @@
 #include "core/date.hpp"
 #include "core/options.hpp"
 #include "data/dataset.hpp"
+#include "inventory/inventory_state.hpp"
 #include "invforecast.h"
 #include "methods/forecaster.hpp"
 #include "methods/dataset_forecast.hpp"
@@ -51,6 +52,9 @@ struct invf_model {
   int threads = 0;
 };
 
+struct invf_inventory : invforecast::InventoryState {};
+struct invf_replenishment : invforecast::ReplenishmentResult {};
+
 // A built-in method or an ensemble, with or without a model (impl), or a
 // neural model alone (model).
 struct invf_forecaster {
@@ -69,6 +73,11 @@ const Dataset& built_dataset(const invf_dataset& dataset);
 // function `call`, which reads `domains`: Error(InvalidArgument) naming a key
 // set on them that belongs to none of those domains.
 const Options& options_for(const invf_options* options, const char* call, OptionDomains domains);
+
+// The runtime of a forecasting model on `backend`: a model runs on the backend its weights were
+// prepared by, so another backend gets its own preparation of the same file.
+std::shared_ptr<const ModelRuntime> runtime_on(const invf_model& model,
+                                               kernels::BackendKind backend);
 
 // A handle over a validated model file; "backend" and "threads" from `options`.
 std::unique_ptr<invf_model> make_model_handle(ModelFile file, const Options& options);

@@ -10,10 +10,6 @@
 
 #include "boundary.hpp"
 #include "handles.hpp"
-#include "inventory/inventory_state.hpp"
-
-struct invf_inventory : invforecast::InventoryState {};
-struct invf_replenishment : invforecast::ReplenishmentResult {};
 
 namespace invforecast::capi {
 namespace {

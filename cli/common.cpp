@@ -104,6 +104,91 @@ void CovariateFlags::read_into(invf::Dataset& dataset, const invf::Options& inge
   if (!future.empty()) dataset.read_future_csv(future, &ingest);
 }
 
+void InventoryFlags::add_to(CLI::App& command, bool required) {
+  CLI::Option* state =
+      command
+          .add_option("--inventory", inventory,
+                      "State CSV: sku,on_hand,lead_time_mean[,lead_time_sd,review_period,moq,"
+                      "pack_size,max_stock,on_order,backorders,holding_cost,shortage_cost,"
+                      "order_cost,service_level|fill_rate (per-SKU target),overage_cost "
+                      "(newsvendor)]; lead_time_samples (e.g. 3;4;6) may replace "
+                      "lead_time_mean/sd")
+          ->type_name("FILE");
+  if (required) state->required();
+  command
+      .add_option("--open-orders", open_orders,
+                  "Open-orders CSV: sku,quantity,arrival_day (days from today, 0 = today) or "
+                  "sku,quantity,arrival_date; an order counts only if it arrives before the end "
+                  "of the protection interval (lead time + review period)")
+      ->type_name("FILE");
+  command.add_option("--service-level", service_level,
+                     "Cycle service level target in (0,1): P(no stockout in a cycle); a SKU's "
+                     "service_level or fill_rate column overrides it");
+  command.add_option("--fill-rate", fill_rate,
+                     "Fill-rate target in (0,1): share of demand served from stock");
+  command.add_option("--regime", regime, "Unmet demand: lost_sales or backorder")
+      ->check(CLI::IsMember({"lost_sales", "backorder"}))
+      ->capture_default_str();
+  command
+      .add_option("--dependence", dependence,
+                  "Dependence between the days of demand: independent, comonotonic, or "
+                  "gaussian_copula (equal correlation --copula-rho between days)")
+      ->check(CLI::IsMember({"independent", "comonotonic", "gaussian_copula"}))
+      ->capture_default_str();
+  command.add_option("--copula-rho", copula_rho,
+                     "Correlation in [0,1] between days, for --dependence gaussian_copula");
+  command.add_option("--samples", samples, "Monte Carlo paths per SKU")->capture_default_str();
+  command.add_option("--seed", seed, "Random seed (same seed, same result)")->capture_default_str();
+}
+
+std::vector<std::pair<std::string, std::string>> InventoryFlags::keys(bool newsvendor,
+                                                                      bool target_required) const {
+  const bool has_level = !std::isnan(service_level);
+  const bool has_fill = !std::isnan(fill_rate);
+  if (newsvendor && (has_level || has_fill))
+    throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
+                      "--mode newsvendor takes no service target: the critical ratio of "
+                      "shortage_cost and overage_cost sets it");
+  if (!newsvendor && has_level && has_fill)
+    throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
+                      "give one service target: --service-level or --fill-rate");
+  if (!newsvendor && target_required && !has_level && !has_fill)
+    throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
+                      "give exactly one service target: --service-level or --fill-rate");
+  if (samples <= 0)
+    throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
+                      "--samples must be positive, got " + std::to_string(samples));
+  // Shortest round-trip text, so the library sees exactly the value given.
+  auto text = [](double value) {
+    char out[32];
+    std::snprintf(out, sizeof out, "%.17g", value);
+    return std::string(out);
+  };
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!newsvendor) {
+    if (has_level || has_fill)
+      out.emplace_back(has_level ? "service_level" : "fill_rate",
+                       text(has_level ? service_level : fill_rate));
+    out.emplace_back("regime", regime);  // a newsvendor buy carries nothing over
+  }
+  out.emplace_back("dependence", dependence);
+  out.emplace_back("samples", std::to_string(samples));
+  out.emplace_back("seed", std::to_string(seed));
+  if (!std::isnan(copula_rho)) {
+    if (dependence != "gaussian_copula")
+      throw invf::Error(INVF_ERR_INVALID_ARGUMENT,
+                        "--copula-rho is only used with --dependence gaussian_copula");
+    out.emplace_back("copula_rho", text(copula_rho));
+  }
+  return out;
+}
+
+invf::Inventory InventoryFlags::load() const {
+  invf::Inventory state = invf::Inventory::load_csv(inventory);
+  if (!open_orders.empty()) state.load_open_orders_csv(open_orders);
+  return state;
+}
+
 void TrainingFlags::add_to(CLI::App& command) {
   command.add_option("--epochs", epochs, "Epochs (default 10)");
   command.add_option("--steps-per-epoch", steps_per_epoch, "Optimiser steps per epoch (default 100)");

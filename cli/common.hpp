@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,31 @@ struct CovariateFlags {
   void apply(Settings& settings) const;
   // Reads the static file, then the future file, into `dataset`.
   void read_into(invf::Dataset& dataset, const invf::Options& ingest) const;
+};
+
+// The stock state and decision flags of replenish and whatif: the state and
+// open-order CSVs, the service target, the regime and the Monte Carlo
+// settings.
+struct InventoryFlags {
+  std::string inventory;
+  std::string open_orders;
+  double service_level = NAN;
+  double fill_rate = NAN;
+  std::string regime = "lost_sales";
+  std::string dependence = "independent";
+  double copula_rho = NAN;
+  long long samples = 20000;
+  unsigned long long seed = 20240601;
+
+  // `required`: --inventory must be given.
+  void add_to(CLI::App& command, bool required);
+  // The inventory keys of the flags.  `newsvendor` takes no service target
+  // (the costs set it) and no regime; otherwise `target_required` asks for
+  // exactly one of --service-level and --fill-rate, else at most one.
+  std::vector<std::pair<std::string, std::string>> keys(bool newsvendor,
+                                                        bool target_required) const;
+  // The state CSV with the open orders.
+  invf::Inventory load() const;
 };
 
 // Optimisation flags shared by train and tune.
@@ -132,6 +158,7 @@ void register_inspect(CLI::App& app);
 void register_forecast(CLI::App& app);
 void register_backtest(CLI::App& app);
 void register_replenish(CLI::App& app);
+void register_whatif(CLI::App& app);
 void register_simulate(CLI::App& app);
 void register_train(CLI::App& app);
 void register_tune(CLI::App& app);

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   invforecast_cli::register_forecast(app);
   invforecast_cli::register_backtest(app);
   invforecast_cli::register_replenish(app);
+  invforecast_cli::register_whatif(app);
   invforecast_cli::register_simulate(app);
   invforecast_cli::register_train(app);
   invforecast_cli::register_tune(app);
@@ -42,7 +43,7 @@ int main(int argc, char** argv) {
       app.get_subcommand(argv[1]);
     } catch (const CLI::OptionNotFound&) {
       return report_error(std::string("unknown command '") + argv[1] +
-                          "' (expected inspect, forecast, backtest, replenish, simulate, train or tune; see --help)");
+                          "' (expected inspect, forecast, backtest, replenish, whatif, simulate, train or tune; see --help)");
     }
   }
   try {

@@ -145,9 +145,10 @@ INVF_API void invf_options_release(invf_options* options);
 typedef enum invf_option_domain {
   INVF_DOMAIN_DATA = 1,       /* ingestion: invf_dataset_load_csv, invf_dataset_create,
                                  the future and static reads */
-  INVF_DOMAIN_FORECAST = 2,   /* forecasters, backtests, model handles */
+  INVF_DOMAIN_FORECAST = 2,   /* forecasters, backtests, model handles, what-ifs */
   INVF_DOMAIN_TRAIN = 4,      /* invf_train */
-  INVF_DOMAIN_INVENTORY = 8,  /* invf_replenish, invf_newsvendor, the simulator */
+  INVF_DOMAIN_INVENTORY = 8,  /* invf_replenish, invf_newsvendor, the simulator,
+                                 invf_whatif_run */
   INVF_DOMAIN_SIMULATION = 16 /* the policy simulator only (invf_simulate*) */
 } invf_option_domain;
 
@@ -965,6 +966,127 @@ INVF_API invf_status* invf_replenishment_method(const invf_replenishment* replen
  * expected_lost_sales. */
 INVF_API invf_status* invf_replenishment_write_csv(const invf_replenishment* replenishment,
                                                    const char* path);
+
+/* ------------------------------------------------------------------------ */
+/* What-if scenarios: the model's forecast with edited known-future values   */
+
+/* A scenario: edits to the known-future covariates (prices, promotions,
+ * events) of some series over a date range.  Built by the calls below;
+ * checked against a model and a dataset by invf_whatif_run. */
+typedef struct invf_scenario invf_scenario;
+
+/* An empty scenario: no edit, every series, the whole horizon. */
+INVF_API invf_status* invf_scenario_create(invf_scenario** out);
+INVF_API void invf_scenario_release(invf_scenario* scenario);
+/* Adds an edit, applied after those added before to every day of the
+ * range of every series of the scenario:
+ *   "COL*=x"    multiplies a real column by x ("price*=0.9": 10% off)
+ *   "COL+=x"    adds x to it ("price+=-0.5")
+ *   "COL=x"     sets a real column to x ("promo=1")
+ *   "COL=LEVEL" sets a categorical column to a level ("event=SuperBowl")
+ * x is a finite number; COL and LEVEL are the text before the operator
+ * and after it, as the data spells them.  No operator, an empty column or
+ * value, or an x of *= or += that is not a finite number fail with
+ * INVF_ERR_INVALID_ARGUMENT naming the edit (checked here; the column's
+ * kind and role are checked by invf_whatif_run). */
+INVF_API invf_status* invf_scenario_add_edit(invf_scenario* scenario, const char* edit);
+/* The series the scenario applies to and reports: `count` ids (count 0:
+ * every series of the dataset, the default).  Replaces an earlier call's. */
+INVF_API invf_status* invf_scenario_set_series(invf_scenario* scenario,
+                                               const char* const* series_ids, size_t count);
+/* The edited days, inclusive, ISO dates; NULL for `from` is each series'
+ * first forecast day, NULL for `to` its last (the default).  A malformed
+ * date fails with INVF_ERR_INVALID_ARGUMENT, as do dates that run
+ * backwards. */
+INVF_API invf_status* invf_scenario_set_dates(invf_scenario* scenario, const char* from,
+                                              const char* to);
+
+/* The result of invf_whatif_run: the base and the scenario forecast of the
+ * scenario's series (dataset order, the same in both), their revenue and,
+ * with an inventory, the replenishment orders of each. */
+typedef struct invf_whatif invf_whatif;
+
+/* Forecasts the scenario's series with `model` twice: on `dataset` as it is
+ * (the base) and with the scenario's edits applied (the scenario).  Days
+ * 1..horizon after each series' last date; `horizon` 0 is the model's
+ * horizon, or the dataset's future days when fewer.  The dataset must hold
+ * known-future values (invf_dataset_read_future_csv or
+ * invf_dataset_add_future_columns), and the edits apply to them; the
+ * dataset itself is not changed.  Each forecast is that of
+ * invf_forecaster_create_model with `options`.
+ * With `inventory` (may be NULL: no orders), invf_replenish's decisions on
+ * each forecast for the inventory's SKUs among the scenario's series (SKUs
+ * of other series are left out; none at all fails with INVF_ERR_DATA).
+ * Revenue is mean units x the day's "price", a numeric column of the
+ * dataset, base and scenario prices; without such a column it is absent
+ * (invf_whatif_has_revenue).
+ * Errors, naming what they name: INVF_ERR_INVALID_ARGUMENT for a scenario
+ * without edits, a series the dataset lacks or named twice, dates outside a
+ * series' horizon (its first to its horizon-th forecast day), a column the
+ * dataset lacks or that the model does not read, reads as static or as
+ * past-only (not known over the horizon), *= or += on a categorical column,
+ * a real column set to a non-number, a categorical level the model never
+ * saw (refused: the model would read its unknown bucket, not that level), a
+ * dataset without known-future values, a horizon past the model's;
+ * INVF_ERR_DATA for a day the dataset holds no value to scale or add to, an
+ * edit giving a non-finite value, a horizon past the dataset's future days;
+ * and the errors of the forecast and of invf_replenish.  Options: forecast
+ * and inventory ("backend", "threads", "strict", "open_column", the
+ * replenishment keys and the progress callback). */
+INVF_API invf_status* invf_whatif_run(const invf_model* model, const invf_dataset* dataset,
+                                      const invf_scenario* scenario, size_t horizon,
+                                      const invf_inventory* inventory,
+                                      const invf_options* options, invf_whatif** out);
+INVF_API void invf_whatif_release(invf_whatif* whatif);
+/* Which side of a result an accessor reads. */
+typedef enum invf_whatif_side {
+  INVF_WHATIF_BASE = 0,     /* the dataset as it is */
+  INVF_WHATIF_SCENARIO = 1  /* with the scenario's edits */
+} invf_whatif_side;
+/* A copy of the base or the scenario forecast (`side`, an invf_whatif_side)
+ * as an invf_forecast of its own, read with the invf_forecast_* calls and
+ * released with invf_forecast_release.  Another `side` fails with
+ * INVF_ERR_INVALID_ARGUMENT. */
+INVF_API invf_status* invf_whatif_forecast(const invf_whatif* whatif, int32_t side,
+                                           invf_forecast** out);
+/* A copy of the orders of one side as an invf_replenishment (read with the
+ * invf_replenishment_* calls, released with invf_replenishment_release),
+ * one decision per SKU of the inventory among the scenario's series.
+ * INVF_ERR_INVALID_ARGUMENT when invf_whatif_run had no inventory. */
+INVF_API invf_status* invf_whatif_replenishment(const invf_whatif* whatif, int32_t side,
+                                                invf_replenishment** out);
+/* 1 into *out when the result has revenue (the dataset has a numeric
+ * "price" column), else 0. */
+INVF_API invf_status* invf_whatif_has_revenue(const invf_whatif* whatif, int32_t* out);
+/* The price of days 1..horizon of series `series` (the index of the
+ * forecasts) on one side, as the model read it: `capacity` >= horizon; NaN
+ * for a day whose price is unknown.  INVF_ERR_INVALID_ARGUMENT without a
+ * price column. */
+INVF_API invf_status* invf_whatif_price(const invf_whatif* whatif, int32_t side, size_t series,
+                                        double* buffer, size_t capacity);
+/* Daily revenue of one side: mean units x price, NaN where the price is
+ * unknown; as invf_whatif_price otherwise. */
+INVF_API invf_status* invf_whatif_revenue(const invf_whatif* whatif, int32_t side, size_t series,
+                                          double* buffer, size_t capacity);
+/* Days 1..horizon of series `series`: 1 where the scenario's edits apply,
+ * else 0, into `buffer` of `capacity` >= horizon bytes. */
+INVF_API invf_status* invf_whatif_edited_days(const invf_whatif* whatif, size_t series,
+                                              uint8_t* buffer, size_t capacity);
+/* The whole result as JSON: {"horizon", "levels", "edits", "revenue"
+ * (true | false), "revenue_note", "series": [{"series_id", "start_date",
+ * "base": {"units" (sum of the daily means), "revenue" (its sum, null
+ * without a price), "order_quantity", "reorder_point", "safety_stock",
+ * "order_up_to" (null without an inventory or a SKU)}, "scenario": {...},
+ * "days": [{"date", "edited", "base": {"mean", "quantiles", "price",
+ * "revenue"}, "scenario": {...}}]}]}.  Buffer rules as for
+ * invf_backtest_to_json. */
+INVF_API invf_status* invf_whatif_to_json(const invf_whatif* whatif, char* buffer,
+                                          size_t capacity, size_t* needed);
+/* Writes the CSV series_id,date,edited,base_mean,scenario_mean,base_price,
+ * scenario_price,base_revenue,scenario_revenue,base_q<level>...,
+ * scenario_q<level>..., one row per series per day (prices and revenues
+ * empty where unknown or absent). */
+INVF_API invf_status* invf_whatif_write_csv(const invf_whatif* whatif, const char* path);
 
 /* ------------------------------------------------------------------------ */
 /* Policy simulator: replenishment decisions replayed on actual demand       */

@@ -366,6 +366,7 @@ class Forecast {
 
  private:
   friend class Forecaster;
+  friend class WhatIf;
   explicit Forecast(invf_forecast* raw) : handle_(raw) {}
 
   detail::Handle<invf_forecast, invf_forecast_release> handle_;
@@ -719,9 +720,113 @@ class Replenishment {
   const invf_replenishment* get() const noexcept { return handle_.get(); }
 
  private:
+  friend class WhatIf;
   explicit Replenishment(invf_replenishment* raw) : handle_(raw) {}
 
   detail::Handle<invf_replenishment, invf_replenishment_release> handle_;
+};
+
+// A what-if scenario (invf_scenario): edits such as "price*=0.9" over a
+// date range of some series.
+class Scenario {
+ public:
+  Scenario() {
+    invf_scenario* raw = nullptr;
+    detail::check(invf_scenario_create(&raw));
+    handle_.reset(raw);
+  }
+  Scenario& add_edit(const std::string& edit) {
+    detail::check(invf_scenario_add_edit(handle_.get(), edit.c_str()));
+    return *this;
+  }
+  // Empty: every series.
+  Scenario& set_series(const std::vector<std::string>& ids) {
+    std::vector<const char*> pointers;
+    for (const std::string& id : ids) pointers.push_back(id.c_str());
+    detail::check(invf_scenario_set_series(handle_.get(), pointers.data(), pointers.size()));
+    return *this;
+  }
+  // "" for a bound: each series' first (last) forecast day.
+  Scenario& set_dates(const std::string& from, const std::string& to) {
+    detail::check(invf_scenario_set_dates(handle_.get(), from.empty() ? nullptr : from.c_str(),
+                                          to.empty() ? nullptr : to.c_str()));
+    return *this;
+  }
+
+  const invf_scenario* get() const noexcept { return handle_.get(); }
+
+ private:
+  detail::Handle<invf_scenario, invf_scenario_release> handle_;
+};
+
+// The base and the scenario forecast side by side (invf_whatif).
+class WhatIf {
+ public:
+  // `inventory` may be null (no orders); horizon 0: the model's, or the
+  // dataset's future days when fewer.
+  static WhatIf run(const Model& model, const Dataset& dataset, const Scenario& scenario,
+                    size_t horizon = 0, const Inventory* inventory = nullptr,
+                    const Options* options = nullptr) {
+    invf_whatif* raw = nullptr;
+    detail::check(invf_whatif_run(model.get(), dataset.get(), scenario.get(), horizon,
+                                  inventory ? inventory->get() : nullptr,
+                                  options ? options->get() : nullptr, &raw));
+    WhatIf result(raw);
+    result.horizon_ = result.forecast(INVF_WHATIF_BASE).horizon();
+    return result;
+  }
+
+  Forecast forecast(invf_whatif_side side) const {
+    invf_forecast* raw = nullptr;
+    detail::check(invf_whatif_forecast(handle_.get(), side, &raw));
+    return Forecast(raw);
+  }
+  Replenishment replenishment(invf_whatif_side side) const {
+    invf_replenishment* raw = nullptr;
+    detail::check(invf_whatif_replenishment(handle_.get(), side, &raw));
+    return Replenishment(raw);
+  }
+  bool has_revenue() const {
+    int32_t out = 0;
+    detail::check(invf_whatif_has_revenue(handle_.get(), &out));
+    return out != 0;
+  }
+  std::vector<double> price(invf_whatif_side side, size_t series) const {
+    std::vector<double> values(horizon());
+    detail::check(invf_whatif_price(handle_.get(), side, series, values.data(), values.size()));
+    return values;
+  }
+  std::vector<double> revenue(invf_whatif_side side, size_t series) const {
+    std::vector<double> values(horizon());
+    detail::check(invf_whatif_revenue(handle_.get(), side, series, values.data(), values.size()));
+    return values;
+  }
+  std::vector<uint8_t> edited_days(size_t series) const {
+    std::vector<uint8_t> days(horizon());
+    detail::check(invf_whatif_edited_days(handle_.get(), series, days.data(), days.size()));
+    return days;
+  }
+  std::string to_json() const {
+    size_t needed = 0;
+    detail::check(invf_whatif_to_json(handle_.get(), nullptr, 0, &needed));
+    std::string json(needed, '\0');
+    detail::check(invf_whatif_to_json(handle_.get(), json.data(), json.size(), &needed));
+    json.resize(needed - 1);  // drop the NUL
+    return json;
+  }
+  void write_csv(const std::string& path) const {
+    detail::check(invf_whatif_write_csv(handle_.get(), path.c_str()));
+  }
+
+  // Days of each forecast.
+  size_t horizon() const noexcept { return horizon_; }
+  const invf_whatif* get() const noexcept { return handle_.get(); }
+
+ private:
+  explicit WhatIf(invf_whatif* raw) : handle_(raw) {}
+
+  detail::Handle<invf_whatif, invf_whatif_release> handle_;
+  size_t horizon_ = 0;
 };
 
 // The policy simulator (invf_simulate): one outcome row per (service target,

@@ -9,6 +9,15 @@
 
 #include "invforecast.h"
 
+// Owns a C handle; the release function is the template argument.
+template <class T, void (*Release)(T*)>
+struct Owned {
+  T* raw = nullptr;
+  Owned() = default;
+  Owned(const Owned&) = delete;
+  ~Owned() { Release(raw); }
+};
+
 // Code and message of a status, which is released.
 struct Outcome {
   invf_code code;

@@ -17,14 +17,6 @@
 
 namespace {
 
-// Owns a C handle; the release function is the template argument.
-template <class T, void (*Release)(T*)>
-struct Owned {
-  T* raw = nullptr;
-  Owned() = default;
-  Owned(const Owned&) = delete;
-  ~Owned() { Release(raw); }
-};
 using Model = Owned<invf_model, invf_model_release>;
 using Dataset = Owned<invf_dataset, invf_dataset_release>;
 using Options = Owned<invf_options, invf_options_release>;
