@@ -692,12 +692,16 @@ typedef int (*invf_train_fn)(void* user_data, const invf_train_progress* progres
  *   model (new models only): "context_length" (336), "patch_length" (16),
  *     "stride" (8), "d_model" (128), "heads" (8), "ffn_dim" (256),
  *     "layers" (3), "horizon" (28), "normalization" "revin" | "meanabs",
- *     "norm_eps" (1e-5; added to the variance, in squared sales units)
+ *     "norm_eps" (1e-5; added to the variance, in squared sales units),
+ *     "head" "quantile" (default: the levels directly, trained on "loss") |
+ *     "negbin" (a negative binomial distribution per day, trained on its
+ *     likelihood of the sales; its forecast is the distribution's quantiles
+ *     at the levels, in whole units, and its mean; "loss" must stay unset)
  *   optimisation: "epochs" (10), "steps_per_epoch" (100), "batch_size" (64),
  *     "learning_rate" (1e-3), "min_learning_rate" (1e-5), "warmup_steps"
  *     (-1 = 5% of all steps), "weight_decay" (0.01), "clip_norm" (1.0),
- *     "loss" "pinball" | "mae" | "mse", "seed" (1; training's own: the
- *     inventory calls keep theirs),
+ *     "loss" "pinball" | "mae" | "mse" (the quantile head's), "seed" (1;
+ *     training's own: the inventory calls keep theirs),
  *     "sampling" "uniform" | "volume" | "revenue" (how often a series'
  *     windows are drawn), "loss_weighting" "uniform" | "volume" | "revenue"
  *     (each window's weight in the loss: the series' mean daily units, or
