@@ -5,10 +5,10 @@
 # and the ensemble over the full-covariate model.  Prints one row per variant:
 # WRMSSE, WQL, coverage of the 80% interval and training seconds.
 #   bash scripts/covariate_ablation.sh [WORKDIR] [EXTRA TRAIN FLAGS...]
-# (default workdir covariate-ablation/; extra flags go to every training run,
-# e.g. --epochs 4 for a quick pass).  Run after scripts/build.sh; the full
-# recipe takes several minutes per variant on 2 cores; --epochs 2 (200 steps)
-# is a smoke run.  Interpreter for the table: python3 on PATH (standard
+# (default workdir covariate-ablation/; extra flags go to every training run
+# and must not repeat the recipe's).  Run after scripts/build.sh; the full
+# recipe takes several minutes per variant on 2 cores; EPOCHS=2 (200 steps,
+# scripts/train_default_model.sh) is a smoke run.  Interpreter for the table: python3 on PATH (standard
 # library only).
 # Variants (docs/covariates.md), COVARIATES:HEAD: none = the sales alone;
 # calendar = the calendar alone; price,event,snap = plus those known-future
