@@ -460,6 +460,19 @@ TEST_CASE("encoder forecasts allocate nothing once the workspace exists", "[enco
       check_quantiles_ordered(out, config.num_quantiles());
     }
   }
+  // The negbin head's host side (its link and quantile search) allocates nothing either.
+  ModelConfig config = small_config(NormKind::Revin);
+  config.head = HeadKind::NegBin;
+  const EncoderModel model = build_model(random_model(config, 52));
+  const int64_t batch = 29;
+  const std::vector<float> input = sales(batch, config.context_length, 14);
+  std::vector<float> out(static_cast<size_t>(batch * model.outputs_per_series()));
+  std::vector<float> mean(static_cast<size_t>(batch * config.horizon));
+  EncoderWorkspace ws = model.make_workspace();
+  CHECK(count_allocations([&] {
+          model.forecast(input.data(), batch, out.data(), ws, nullptr, mean.data());
+        }) == 0);
+  check_quantiles_ordered(out, config.num_quantiles());
 }
 
 TEST_CASE("encoder refuses bad arguments with a clear Error", "[encoder][errors]") {

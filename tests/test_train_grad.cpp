@@ -1,7 +1,7 @@
 // Gradients of the training encoder (lib/train/trainable_encoder.*): the whole
 // model end to end against central finite differences in float64 (the
 // reference kernels run in double), for a random sample of entries of every
-// parameter tensor; the fast Cpu backward against the reference backward in
+// parameter tensor, the quantile losses and the negbin head's likelihood; the fast Cpu backward against the reference backward in
 // float32; the training forward against EncoderModel's inference forward;
 // the same checks for the masked pre-training pass (lib/train/pretrain.*:
 // masked forward, reconstruction head, masked squared error) and the masking's
