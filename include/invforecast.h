@@ -575,7 +575,8 @@ INVF_API invf_status* invf_model_quantile_levels(const invf_model* model, double
  * yourself, or use invf_forecaster_create_model, whose rule is stated there.
  * `out` receives batch x horizon x quantile_count floats:
  * out[(s * horizon + d) * quantile_count + q] for series s, day d, level q;
- * non-negative and non-decreasing in q.  `out_capacity` (in floats) below
+ * non-negative and non-decreasing in q (whole units for a "negbin" head,
+ * the quantiles of its distribution).  `out_capacity` (in floats) below
  * that fails with INVF_ERR_BUFFER_TOO_SMALL.  A NaN, infinite or negative
  * sales value fails with INVF_ERR_DATA naming the series and day.  On error
  * `out` is left untouched.  batch 0 does nothing (pointers may be NULL).
@@ -604,8 +605,10 @@ INVF_API invf_status* invf_model_forecast(const invf_model* model, const float* 
  * - Quantile levels are the model's: a "quantiles" key on `options` is
  *   accepted (one options object may serve all the forecasters of a
  *   backtest, whose levels must be the model's) and changes nothing.  The
- *   mean is the average of the model's quantiles of the day.  The method
- *   reads "model", the interval method "encoder quantiles".
+ *   mean is the average of the model's quantiles of the day, the interval
+ *   method "encoder quantiles"; a model trained with "head" = "negbin"
+ *   gives its distribution's mean and whole-unit quantiles, the interval
+ *   method "encoder distribution quantiles".  The method reads "model".
  * `options` (copied; Options: forecast) supplies "backend", "threads",
  * "strict" and the progress callback.  The forecaster shares the model's weights: `model`
  * may be released before the forecaster. */
