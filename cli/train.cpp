@@ -18,7 +18,7 @@ struct TrainFlags {
   std::string out;
   TrainingFlags training;
   long long context_length = 0;
-  std::string init, finetune, objective, checkpoint, adapter, covariates, past_only;
+  std::string init, finetune, objective, checkpoint, adapter, covariates, past_only, head;
   bool resume = false;
   ProgressMode progress = ProgressMode::Auto;
 };
@@ -94,6 +94,7 @@ void run_train(const TrainFlags& flags) {
   if (flags.resume) options.set("resume", "true");
   if (!flags.covariates.empty()) options.set("covariates", flags.covariates);
   if (!flags.past_only.empty()) options.set("past_only", flags.past_only);
+  if (!flags.head.empty()) options.set("head", flags.head);
 
   std::unique_ptr<invf::Model> base;
   if (from_base) {
@@ -172,6 +173,11 @@ void register_train(CLI::App& app) {
   command->add_option("--past-only", flags->past_only,
                       "Comma-separated columns known only up to the forecast origin (the others "
                       "that vary are known in advance)");
+  command->add_option("--head", flags->head,
+                      "What the model forecasts per day (new models): quantile (default; the "
+                      "pinball loss) or negbin (a negative binomial distribution, its "
+                      "likelihood; docs/count_head.md)")
+      ->check(CLI::IsMember({"quantile", "negbin"}));
   command->add_option("--init", flags->init, "Start from this model's weights (fine-tuning)")
       ->type_name("BASE_MODEL");
   command->add_option("--finetune", flags->finetune,

@@ -576,7 +576,8 @@ INVF_API invf_status* invf_model_quantile_levels(const invf_model* model, double
  * yourself, or use invf_forecaster_create_model, whose rule is stated there.
  * `out` receives batch x horizon x quantile_count floats:
  * out[(s * horizon + d) * quantile_count + q] for series s, day d, level q;
- * non-negative and non-decreasing in q.  `out_capacity` (in floats) below
+ * non-negative and non-decreasing in q (whole units for a "negbin" head,
+ * the quantiles of its distribution).  `out_capacity` (in floats) below
  * that fails with INVF_ERR_BUFFER_TOO_SMALL.  A NaN, infinite or negative
  * sales value fails with INVF_ERR_DATA naming the series and day.  On error
  * `out` is left untouched.  batch 0 does nothing (pointers may be NULL).
@@ -605,8 +606,10 @@ INVF_API invf_status* invf_model_forecast(const invf_model* model, const float* 
  * - Quantile levels are the model's: a "quantiles" key on `options` is
  *   accepted (one options object may serve all the forecasters of a
  *   backtest, whose levels must be the model's) and changes nothing.  The
- *   mean is the average of the model's quantiles of the day.  The method
- *   reads "model", the interval method "encoder quantiles".
+ *   mean is the average of the model's quantiles of the day, the interval
+ *   method "encoder quantiles"; a model trained with "head" = "negbin"
+ *   gives its distribution's mean and whole-unit quantiles, the interval
+ *   method "encoder distribution quantiles".  The method reads "model".
  * `options` (copied; Options: forecast) supplies "backend", "threads",
  * "strict" and the progress callback.  The forecaster shares the model's weights: `model`
  * may be released before the forecaster. */
@@ -693,12 +696,16 @@ typedef int (*invf_train_fn)(void* user_data, const invf_train_progress* progres
  *   model (new models only): "context_length" (336), "patch_length" (16),
  *     "stride" (8), "d_model" (128), "heads" (8), "ffn_dim" (256),
  *     "layers" (3), "horizon" (28), "normalization" "revin" | "meanabs",
- *     "norm_eps" (1e-5; added to the variance, in squared sales units)
+ *     "norm_eps" (1e-5; added to the variance, in squared sales units),
+ *     "head" "quantile" (default: the levels directly, trained on "loss") |
+ *     "negbin" (a negative binomial distribution per day, trained on its
+ *     likelihood of the sales; its forecast is the distribution's quantiles
+ *     at the levels, in whole units, and its mean; "loss" must stay unset)
  *   optimisation: "epochs" (10), "steps_per_epoch" (100), "batch_size" (64),
  *     "learning_rate" (1e-3), "min_learning_rate" (1e-5), "warmup_steps"
  *     (-1 = 5% of all steps), "weight_decay" (0.01), "clip_norm" (1.0),
- *     "loss" "pinball" | "mae" | "mse", "seed" (1; training's own: the
- *     inventory calls keep theirs),
+ *     "loss" "pinball" | "mae" | "mse" (the quantile head's), "seed" (1;
+ *     training's own: the inventory calls keep theirs),
  *     "sampling" "uniform" | "volume" | "revenue" (how often a series'
  *     windows are drawn), "loss_weighting" "uniform" | "volume" | "revenue"
  *     (each window's weight in the loss: the series' mean daily units, or

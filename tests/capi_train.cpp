@@ -694,3 +694,47 @@ TEST_CASE("invf_train reports through the progress callback set on its options",
                 INVF_ERR_INVALID_ARGUMENT, "two progress callbacks");
   CHECK(recorder.reports.empty());
 }
+
+TEST_CASE("a negbin head trains through the C ABI and forecasts its distribution", "[train]") {
+  Dataset data;
+  weekly_dataset(data);
+  Model model;
+  train_small(data, {{"head", "negbin"}}, model);
+  // Whole, non-crossing quantiles from the raw-array call.
+  const std::vector<float> out = probe(model.raw);
+  for (size_t i = 0; i < out.size(); ++i) {
+    CHECK(out[i] >= 0.0f);
+    CHECK(out[i] == std::floor(out[i]));
+    if (i % 3 != 0) CHECK(out[i] >= out[i - 1]);
+  }
+  // The forecaster's mean is the distribution's, not the average of the three quantiles (whole
+  // units: the average is a multiple of 1/3, the mean almost never one).
+  ForecasterHandle forecaster;
+  REQUIRE_OK(invf_forecaster_create_model(model.raw, nullptr, &forecaster.raw));
+  Owned<invf_forecast, invf_forecast_release> forecast;
+  REQUIRE_OK(invf_forecaster_forecast(forecaster.raw, data.raw, 7, &forecast.raw));
+  std::vector<double> mean(7), quantiles(21);
+  REQUIRE_OK(invf_forecast_mean(forecast.raw, 11, mean.data(), mean.size()));
+  REQUIRE_OK(invf_forecast_quantiles(forecast.raw, 11, quantiles.data(), quantiles.size()));
+  int distinct = 0;
+  for (size_t d = 0; d < 7; ++d) {
+    CHECK(mean[d] > 0.0);
+    CHECK(mean[d] >= quantiles[d * 3] - 1.0);  // within the distribution's bulk
+    CHECK(mean[d] <= quantiles[d * 3 + 2] + 1.0);
+    const double average = (quantiles[d * 3] + quantiles[d * 3 + 1] + quantiles[d * 3 + 2]) / 3.0;
+    distinct += std::abs(mean[d] - average) > 1e-6;
+  }
+  CHECK(distinct == 7);
+  // The quantile head's loss does not apply.
+  Options options;
+  set_all(options, kSmallModel);
+  set_all(options, {{"head", "negbin"}, {"loss", "mae"}});
+  Model refused;
+  REQUIRE_FAILS(invf_train(data.raw, nullptr, options.raw, nullptr, nullptr, &refused.raw),
+                INVF_ERR_INVALID_ARGUMENT, "applies to the quantile head");
+  // A fine-tune keeps the base's head: setting it again is a model key.
+  Options again;
+  set_all(again, {{"head", "negbin"}, {"epochs", "1"}});
+  REQUIRE_FAILS(invf_train(data.raw, model.raw, again.raw, nullptr, nullptr, &refused.raw),
+                INVF_ERR_INVALID_ARGUMENT, "keeps its configuration");
+}

@@ -23,6 +23,14 @@ writes (layers::CovariateBatch): NAME_covariates_real.f32 holds context_real [se
 horizon_real [series, horizon, Rk] and static_real [series, Sr] one after the other;
 NAME_covariates_codes.i32 (little-endian int32) context_codes [series, context, Kk + Kp],
 horizon_codes [series, horizon, Kk] and static_codes [series, Sc].
+
+The "negbin" model is the covariate model with the negative binomial head (model_config.hpp's
+HeadKind::NegBin, docs/count_head.md): two raw values per horizon day, linked to the day's mean and
+dispersion.  NAME_output.f32 holds (mu, alpha) [series, horizon, 2]; NAME_quantiles.f32 [series,
+horizon, quantiles] the distribution's quantiles (the smallest count whose CDF reaches the level,
+from torch.distributions.NegativeBinomial's pmf summed in float64); NAME_targets.f32 [series,
+horizon] sales to score (counts, and a few fractional ones) and NAME_loss.f64 (float64) each
+series' mean negative log-likelihood of them, from NegativeBinomial.log_prob.
 """
 import importlib.util
 import math
@@ -57,6 +65,10 @@ COVARIATE_CONFIG = dict(context_length=32, patch_length=8, stride=4, padding="re
                         d_model=16, heads=2, ffn_dim=32, layers=2, horizon=6,
                         quantiles=[0.1, 0.5, 0.9], normalization="revin", affine=True,
                         seed=20261203, embedding_dim=4, decoder_dim=16)
+# The covariate model with the negative binomial head.
+NEGBIN_CONFIG = dict(COVARIATE_CONFIG, head="negbin", seed=20261204)
+NEGBIN_MIN_MEAN = 1e-8        # layers/negbin_head.hpp's floors
+NEGBIN_MIN_DISPERSION = 1e-3
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 COVARIATE_FEATURES = [
     {"name": "target", "kind": "real", "role": "target"},
@@ -96,6 +108,11 @@ def median_index(levels):
     return best
 
 
+def step_outputs(c):
+    """Raw head values per horizon day (ModelConfig::head_step_outputs)."""
+    return 2 if c.get("head") == "negbin" else len(c["quantiles"])
+
+
 def covariate_layout(features, E):
     """CovariateLayout (model_config.hpp): feature indices per group and channel counts."""
     groups = {key: [] for key in ("known_real", "known_cat", "past_real", "past_cat",
@@ -116,7 +133,7 @@ def covariate_layout(features, E):
 
 def covariate_weights(c, features, gen):
     """The covariate tensors in expected_tensors() order, after the encoder's."""
-    E, D, P, Fd, Q = c["embedding_dim"], c["d_model"], c["patch_length"], c["decoder_dim"], len(c["quantiles"])
+    E, D, P, Fd, Q = c["embedding_dim"], c["d_model"], c["patch_length"], c["decoder_dim"], step_outputs(c)
     groups, n = covariate_layout(features, E)
 
     def linear(out_features, in_features, bias=True, scale=1.0):
@@ -181,7 +198,7 @@ def covariate_terms(c, features, w, cov, dtype):
 def random_weights(c, gen):
     """The parameters in expected_tensors() order: [(name, tensor)], float32."""
     D, P, N, Fd = c["d_model"], c["patch_length"], num_tokens(c), c["ffn_dim"]
-    outputs = c["horizon"] * len(c["quantiles"])
+    outputs = c["horizon"] * step_outputs(c)
 
     def linear(out_features, in_features):
         bound = 1.0 / math.sqrt(in_features)  # nn.Linear's default init range
@@ -222,13 +239,14 @@ def random_weights(c, gen):
 
 
 def forward(c, weights, x, features=None, cov=None):
-    """The encoder forward pass; x [B, context] -> quantiles [B, horizon, Q]; dtype of x.  With
-    features and cov (covariate_inputs), the covariate model."""
+    """The encoder forward pass; x [B, context] -> quantiles [B, horizon, Q] (the negbin head:
+    (mu, alpha) [B, horizon, 2]); dtype of x.  With features and cov (covariate_inputs), the
+    covariate model."""
     w = {name: t.to(x.dtype) for name, t in weights}
     B, L = x.shape
     D, heads, N = c["d_model"], c["heads"], num_tokens(c)
     dh = D // heads
-    Q = len(c["quantiles"])
+    Q = step_outputs(c)
 
     # Per-series normalisation (statistics are constants of the series).
     if c["normalization"] == "revin":
@@ -277,6 +295,22 @@ def forward(c, weights, x, features=None, cov=None):
         hidden = F.gelu(F.linear(horizon, w["decoder.known.weight"]) + series[:, None, :])
         raw = raw + F.linear(hidden, w["decoder.out.weight"], w["decoder.out.bias"])
 
+    if c.get("head") == "negbin":
+        # t = (r_mu - beta) / gamma + m / s; mu = s softplus(t) + floor; alpha = softplus(r_a) + floor.
+        if c["normalization"] == "revin":
+            center, spread = mean, std
+        else:
+            center, spread = torch.zeros_like(scale), scale
+        t = raw[..., 0]
+        if c["normalization"] == "revin" and c["affine"]:
+            t = (t - w["revin.bias"]) / w["revin.weight"]
+        t = t + center / spread
+        # softplus(x) = x above 20 (PyTorch's default threshold): off by log1p(exp(-20)) = 2e-9
+        # at most, and a constant series (m / s ~ 1e3) does not overflow exp.
+        mu = spread * F.softplus(t) + NEGBIN_MIN_MEAN
+        alpha = F.softplus(raw[..., 1]) + NEGBIN_MIN_DISPERSION
+        return torch.stack([mu, alpha], dim=-1)
+
     # Non-crossing: the median plus cumulative softplus increments each way.
     m = median_index(c["quantiles"])
     median = raw[..., m:m + 1]
@@ -293,6 +327,23 @@ def forward(c, weights, x, features=None, cov=None):
     else:
         flat = flat * scale
     return flat.clamp(min=0.0).reshape(B, c["horizon"], Q)
+
+
+def negbin(dist):
+    """torch's NegativeBinomial for (mu, alpha) [..., 2]: total_count r = 1 / alpha, success
+    probability mu / (r + mu), so that the mean is mu and the variance mu + alpha mu^2."""
+    r = 1.0 / dist[..., 1]
+    return torch.distributions.NegativeBinomial(total_count=r, probs=dist[..., 0] / (r + dist[..., 0]),
+                                                validate_args=False)
+
+
+def negbin_quantiles(dist, levels):
+    """[..., 2] (float64) -> [..., Q]: the smallest k with P(Y <= k) >= level, by summing the pmf."""
+    d = negbin(dist)
+    counts = torch.arange(0, 4096, dtype=torch.float64).reshape(-1, *([1] * (dist.dim() - 1)))
+    cdf = torch.cumsum(d.log_prob(counts).exp(), dim=0)  # [K, ...]
+    assert bool((cdf[-1] >= max(levels)).all()), "extend the pmf sum"
+    return torch.stack([(cdf < q).sum(dim=0).to(torch.float64) for q in levels], dim=-1)
 
 
 def sales_inputs(c, gen):
@@ -340,6 +391,8 @@ def metadata(name, c, features=None):
         "provenance": {"generator": "tests/make_parity_fixture.py", "model": name,
                        "seed": str(c["seed"]), "torch": torch.__version__},
     }
+    if c.get("head", "quantile") != "quantile":
+        meta["config"]["head"] = c["head"]
     if features is not None:
         meta["features"] = features
         meta["config"]["embedding_dim"] = c["embedding_dim"]
@@ -347,11 +400,26 @@ def metadata(name, c, features=None):
     return meta
 
 
+def write_negbin_extras(name, c, dist, gen):
+    """NAME_quantiles.f32, NAME_targets.f32 and NAME_loss.f64 of the float64 distributions."""
+    quantiles = negbin_quantiles(dist, c["quantiles"])
+    targets = torch.poisson(dist[..., 0].clamp(max=200.0), generator=gen)
+    targets[0, :3] = torch.tensor([0.5, 2.5, 7.25], dtype=torch.float64)  # the continuous extension
+    loss = -negbin(dist).log_prob(targets).mean(dim=1)
+    for suffix, values, kind in (("quantiles.f32", quantiles, "<f4"), ("targets.f32", targets, "<f4"),
+                                 ("loss.f64", loss, "<f8")):
+        with open(os.path.join(OUT_DIR, f"{name}_{suffix}"), "wb") as f:
+            f.write(values.numpy().astype(kind).tobytes())
+    print(f"{name}: quantiles [{float(quantiles.min()):.0f}, {float(quantiles.max()):.0f}], "
+          f"mean loss {float(loss.mean()):.4f}")
+
+
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     torch.set_num_threads(1)
     models = [(name, c, None) for name, c in CONFIGS.items()]
     models.append(("covariates", COVARIATE_CONFIG, COVARIATE_FEATURES))
+    models.append(("negbin", NEGBIN_CONFIG, COVARIATE_FEATURES))
     for name, c, features in models:
         gen = torch.Generator().manual_seed(c["seed"])
         weights = random_weights(c, gen)
@@ -382,6 +450,8 @@ def main():
             f.write(x.numpy().astype("<f4").tobytes())
         with open(os.path.join(OUT_DIR, f"{name}_output.f32"), "wb") as f:
             f.write(y32.numpy().astype("<f4").tobytes())
+        if c.get("head") == "negbin":
+            write_negbin_extras(name, c, y64, gen)
         print(f"{name}: {len(model)} bytes, tokens {num_tokens(c)}, output range "
               f"[{float(y32.min()):.4g}, {float(y32.max()):.4g}], torch float32 vs float64 "
               f"max relative error {float((diff / ref).max()):.3g}")

@@ -1,5 +1,6 @@
 // The encoder forward pass (lib/model/encoder.*): parity with PyTorch on the
-// checked-in fixtures (tests/make_parity_fixture.py), the fast backend against
+// checked-in fixtures (tests/make_parity_fixture.py; the negbin head's also
+// through the training forward and its loss), the fast backend against
 // the reference on the default configuration (every ISA), quantiles that never cross and
 // never go negative, determinism across threads and batch layouts, and errors.
 //
@@ -28,6 +29,8 @@
 #include "model/encoder.hpp"
 #include "model/model_file.hpp"
 #include "test_kernels_util.hpp"
+#include "train/parameters.hpp"
+#include "train/trainable_encoder.hpp"
 
 using namespace invforecast;
 using invforecast::testing::check_error;
@@ -67,6 +70,35 @@ double max_series_error(const std::vector<float>& got, const std::vector<float>&
     worst = std::max(worst, diff / scale);
   }
   return worst;
+}
+
+// A parity model's covariate arrays (NAME_covariates_real.f32 and NAME_covariates_codes.i32, see
+// tests/make_parity_fixture.py) and the batch over them the encoder reads.
+struct ParityCovariates {
+  std::vector<float> reals;
+  std::vector<int32_t> codes;
+  layers::CovariateInputSizes sizes{};
+  layers::CovariateBatch<float> batch;
+};
+
+ParityCovariates read_parity_covariates(const std::string& name, const ModelFile& file,
+                                        int64_t batch) {
+  ParityCovariates p;
+  p.reals = read_f32(kParityDir + name + "_covariates_real.f32");
+  p.codes = read_f32<int32_t>(kParityDir + name + "_covariates_codes.i32");
+  const CovariateLayout layout = covariate_layout(file.config(), file.metadata().features);
+  REQUIRE(!layout.empty());
+  const layers::CovariateInputSizes z = p.sizes =
+      layers::covariate_input_sizes(file.config(), layout);
+  REQUIRE(p.reals.size() == static_cast<size_t>(batch * z.reals()));
+  REQUIRE(p.codes.size() == static_cast<size_t>(batch * z.codes()));
+  const float* reals = p.reals.data();
+  const int32_t* codes = p.codes.data();
+  p.batch = layers::CovariateBatch<float>{
+      reals, reals + batch * z.context_real, codes, codes + batch * z.context_codes,
+      reals + batch * (z.context_real + z.horizon_real),
+      codes + batch * (z.context_codes + z.horizon_codes)};
+  return p;
 }
 
 void print_error(const char* what, double error) {
@@ -208,19 +240,11 @@ TEST_CASE("covariate encoder matches PyTorch on the parity fixture", "[encoder][
   const ModelFile file = ModelFile::open(kParityDir + "covariates.invfm");
   const std::vector<float> input = read_f32(kParityDir + "covariates_input.f32");
   const std::vector<float> want = read_f32(kParityDir + "covariates_output.f32");
-  const std::vector<float> reals = read_f32(kParityDir + "covariates_covariates_real.f32");
-  const std::vector<int32_t> codes = read_f32<int32_t>(kParityDir + "covariates_covariates_codes.i32");
-  const ModelConfig& config = file.config();
-  const int64_t batch = static_cast<int64_t>(input.size()) / config.context_length;
-  const CovariateLayout layout = covariate_layout(config, file.metadata().features);
-  REQUIRE(!layout.empty());
-  const layers::CovariateInputSizes z = layers::covariate_input_sizes(config, layout);
-  REQUIRE(reals.size() == static_cast<size_t>(batch * z.reals()));
-  REQUIRE(codes.size() == static_cast<size_t>(batch * z.codes()));
-  const layers::CovariateBatch<float> covariates{
-      reals.data(), reals.data() + batch * z.context_real, codes.data(),
-      codes.data() + batch * z.context_codes, reals.data() + batch * (z.context_real + z.horizon_real),
-      codes.data() + batch * (z.context_codes + z.horizon_codes)};
+  const int64_t batch = static_cast<int64_t>(input.size()) / file.config().context_length;
+  const ParityCovariates parity = read_parity_covariates("covariates", file, batch);
+  const std::vector<float>& reals = parity.reals;
+  const layers::CovariateInputSizes& z = parity.sizes;
+  const layers::CovariateBatch<float>& covariates = parity.batch;
   for (const BackendKind backend : {BackendKind::Reference, BackendKind::Cpu}) {
     const double tolerance = backend == BackendKind::Reference ? 1e-5 : 1e-4;
     for (const int64_t tile : {int64_t{32}, int64_t{5}}) {
@@ -251,6 +275,59 @@ TEST_CASE("covariate encoder matches PyTorch on the parity fixture", "[encoder][
   CHECK(max_series_error(out, want, model.outputs_per_series()) > 1e-2);
   // Refused without covariates.
   CHECK_THROWS_AS(model.forecast(input.data(), batch, out.data(), ws), Error);
+}
+
+// The negative binomial head (docs/count_head.md) on the covariate model, against the same
+// PyTorch implementation with torch.distributions.NegativeBinomial: the inference mean and the
+// training forward's (mu, alpha) at the parity tolerances above; the quantiles, whole counts
+// from PyTorch's float64 distributions, exactly (a float32 mean ~1e-6 off moves a count only
+// when its CDF sits that close to a level: none does here); and each series' mean negative
+// log-likelihood of the fixture's sales, fractional ones included, summed: 1e-5 relative, as
+// the distributions it is computed from.
+TEST_CASE("negbin encoder matches PyTorch on the parity fixture", "[encoder][parity][negbin]") {
+  const ModelFile file = ModelFile::open(kParityDir + "negbin.invfm");
+  const ModelConfig& config = file.config();
+  REQUIRE(config.head == HeadKind::NegBin);
+  const std::vector<float> input = read_f32(kParityDir + "negbin_input.f32");
+  const std::vector<float> want = read_f32(kParityDir + "negbin_output.f32");  // (mu, alpha)
+  const std::vector<float> want_quantiles = read_f32(kParityDir + "negbin_quantiles.f32");
+  const std::vector<float> targets = read_f32(kParityDir + "negbin_targets.f32");
+  const std::vector<double> want_loss = read_f32<double>(kParityDir + "negbin_loss.f64");
+  const int64_t batch = static_cast<int64_t>(input.size()) / config.context_length,
+                H = config.horizon;
+  const ParityCovariates parity = read_parity_covariates("negbin", file, batch);
+  std::vector<float> want_mean;
+  for (size_t i = 0; i < want.size(); i += 2) want_mean.push_back(want[i]);
+  double want_total = 0.0;
+  for (double l : want_loss) want_total += l;
+  const train::Parameters params = train::parameters_from_model(file);
+  for (const BackendKind backend : {BackendKind::Reference, BackendKind::Cpu}) {
+    const double tolerance = backend == BackendKind::Reference ? 1e-5 : 1e-4;
+    for (const int64_t tile : {int64_t{32}, int64_t{5}}) {
+      INFO("negbin on " << kernels::backend_name(backend) << ", tiles of " << tile);
+      const EncoderModel model(file, backend_of(backend));
+      std::vector<float> quantiles(want_quantiles.size(), -1.0f), mean(want_mean.size(), -1.0f);
+      EncoderWorkspace ws = model.make_workspace(tile);
+      model.forecast(input.data(), batch, quantiles.data(), ws, &parity.batch, mean.data());
+      const double error = max_series_error(mean, want_mean, H);
+      print_error((std::string("parity negbin mean ") + kernels::backend_name(backend) +
+                   " tile " + std::to_string(tile)).c_str(),
+                  error);
+      CHECK(error <= tolerance);
+      CHECK(quantiles == want_quantiles);
+    }
+    INFO("negbin training forward on " << kernels::backend_name(backend));
+    train::TrainableEncoder<float> encoder(config, backend_of(backend), file.metadata().features);
+    encoder.forward(params, input.data(), batch, &parity.batch);
+    const std::vector<float> got(encoder.predictions().begin(), encoder.predictions().end());
+    CHECK(max_series_error(got, want, 2 * H) <= tolerance);
+    const double loss =
+        encoder.loss_sum(train::LossKind::Pinball, targets.data(), nullptr, 1.0, nullptr);
+    CHECK(std::abs(loss - want_total) <= tolerance * std::abs(want_total));
+  }
+  // The fixture holds both whole and fractional sales, and quantiles of several counts.
+  CHECK(std::count(targets.begin(), targets.end(), 2.5f) == 1);
+  CHECK(*std::max_element(want_quantiles.begin(), want_quantiles.end()) >= 5.0f);
 }
 
 TEST_CASE("encoder Cpu backend matches the reference on the default configuration",
@@ -383,6 +460,19 @@ TEST_CASE("encoder forecasts allocate nothing once the workspace exists", "[enco
       check_quantiles_ordered(out, config.num_quantiles());
     }
   }
+  // The negbin head's host side (its link and quantile search) allocates nothing either.
+  ModelConfig config = small_config(NormKind::Revin);
+  config.head = HeadKind::NegBin;
+  const EncoderModel model = build_model(random_model(config, 52));
+  const int64_t batch = 29;
+  const std::vector<float> input = sales(batch, config.context_length, 14);
+  std::vector<float> out(static_cast<size_t>(batch * model.outputs_per_series()));
+  std::vector<float> mean(static_cast<size_t>(batch * config.horizon));
+  EncoderWorkspace ws = model.make_workspace();
+  CHECK(count_allocations([&] {
+          model.forecast(input.data(), batch, out.data(), ws, nullptr, mean.data());
+        }) == 0);
+  check_quantiles_ordered(out, config.num_quantiles());
 }
 
 TEST_CASE("encoder refuses bad arguments with a clear Error", "[encoder][errors]") {

@@ -31,7 +31,7 @@ std::map<std::string, std::string> valid_values() {
       "service_measure=fill_rate regime=backorder samples=100 seed=42 "
       "dependence=comonotonic copula_rho=0.5 lead_time=3 lead_time_sd=1 review_period=7 "
       "history_days=90 context_length=56 patch_length=7 stride=7 d_model=16 heads=2 "
-      "ffn_dim=32 layers=1 horizon=14 normalization=meanabs norm_eps=1e-4 epochs=2 "
+      "ffn_dim=32 layers=1 horizon=14 normalization=meanabs head=negbin norm_eps=1e-4 epochs=2 "
       "steps_per_epoch=5 batch_size=8 warmup_steps=0 min_history=14 holdout_days=0 "
       "patience=1 learning_rate=0.01 min_learning_rate=0.001 weight_decay=0 clip_norm=2 "
       "loss=mae sampling=volume loss_weighting=revenue objective=masked_patch "

@@ -1,7 +1,7 @@
 // Gradients of the training encoder (lib/train/trainable_encoder.*): the whole
 // model end to end against central finite differences in float64 (the
 // reference kernels run in double), for a random sample of entries of every
-// parameter tensor; the fast Cpu backward against the reference backward in
+// parameter tensor, the quantile losses and the negbin head's likelihood; the fast Cpu backward against the reference backward in
 // float32; the training forward against EncoderModel's inference forward;
 // the same checks for the masked pre-training pass (lib/train/pretrain.*:
 // masked forward, reconstruction head, masked squared error) and the masking's
@@ -69,13 +69,18 @@ double loss_of(TrainableEncoder<T>& encoder, const ParameterSet<T>& params,
                LossKind kind, const std::vector<double>& weights, std::vector<T>* d_predictions,
                const layers::CovariateBatch<T>* covariates = nullptr) {
   encoder.forward(params, context.data(), batch, covariates);
-  std::vector<T> normalized(targets.size());
-  encoder.normalize_targets(targets.data(), normalized.data());
-  const ModelConfig& c = encoder.config();
-  const LossShape shape{batch, c.horizon, c.quantiles, c.median_quantile_index()};
+  double total = 0.0;
+  for (double w : weights) total += w;
   if (d_predictions) d_predictions->assign(encoder.predictions().size(), T(0));
-  return weighted_loss(kind, shape, encoder.predictions().data(), normalized.data(), weights.data(),
-                       d_predictions ? d_predictions->data() : nullptr);
+  // The weighted mean, as weighted_loss gives it; the head picks the loss (negbin: its NLL).
+  return encoder.loss_sum(kind, targets.data(), weights.data(), 1.0 / total,
+                          d_predictions ? d_predictions->data() : nullptr) /
+         total;
+}
+
+ModelConfig with_negbin_head(ModelConfig c) {
+  c.head = HeadKind::NegBin;
+  return c;
 }
 
 // Returns the worst per-tensor error (see the file comment).
@@ -157,15 +162,29 @@ TEST_CASE("training encoder gradients match finite differences in float64", "[tr
   SECTION("covariates of every role, mean-absolute scaling, MSE on the median") {
     CHECK(finite_difference_check(tiny_mean_abs_config(), LossKind::MedianMse, 16, test_features()) < 1e-5);
   }
+  // The negbin head: its NLL of the (fractional: the continuous extension) targets through the
+  // link, RevIN's affine pair from the output side included, and the decoder's two raw values.
+  SECTION("negbin head, RevIN with affine") {
+    CHECK(finite_difference_check(with_negbin_head(tiny_config()), LossKind::Pinball, 17) < 1e-5);
+  }
+  SECTION("negbin head, covariates of every role, RevIN with affine") {
+    CHECK(finite_difference_check(with_negbin_head(tiny_config()), LossKind::Pinball, 18,
+                                  test_features()) < 1e-5);
+  }
+  SECTION("negbin head, covariates of every role, mean-absolute scaling") {
+    CHECK(finite_difference_check(with_negbin_head(tiny_mean_abs_config()), LossKind::Pinball, 19,
+                                  test_features()) < 1e-5);
+  }
 }
 
-// float32 backends against each other: the Cpu backward sums in other orders and uses fitted
+// float32 backends against each other (the negbin head's link is host code, the same for both):
+// the Cpu backward sums in other orders and uses fitted
 // exp/erf (forward 1e-5 as test_kernels.cpp); chained through the layers' backward the
 // differences grow by about an order of magnitude, hence 1e-4.
 TEST_CASE("training encoder Cpu backward matches the reference backward", "[train][grad]") {
   for (const auto& [config, features] :
        {std::pair{tiny_config(), target_features()}, std::pair{tiny_mean_abs_config(), target_features()},
-        std::pair{tiny_config(), test_features()}}) {
+        std::pair{tiny_config(), test_features()}, std::pair{with_negbin_head(tiny_config()), test_features()}}) {
     const int64_t batch = 5;
     const Parameters params = random_parameters(config, 21, features);
     const std::vector<double> context64 = random_context(batch * config.context_length, 22);

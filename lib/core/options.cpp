@@ -142,6 +142,7 @@ constexpr OptionKey kOptionKeys[] = {
     {"layers", kTrainDomain},
     {"horizon", kTrainDomain},
     {"normalization", kTrainDomain},
+    {"head", kTrainDomain},
     {"norm_eps", kTrainDomain},
     {"covariates", kTrainDomain},
     {"embedding_dim", kTrainDomain},

@@ -75,6 +75,8 @@ bool set_training_option(TrainingSettings& s, std::string_view key, std::string_
     }
   if (key == "normalization") {
     s.normalization = option_parsing::word(key, value, {"revin", "meanabs"});
+  } else if (key == "head") {
+    s.head = option_parsing::word(key, value, {"quantile", "negbin"});
   } else if (key == "loss") {
     s.loss = option_parsing::word(key, value, {"pinball", "mae", "mse"});
   } else if (key == "sampling") {

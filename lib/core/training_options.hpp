@@ -19,6 +19,7 @@ struct TrainingSettings {
   std::optional<int64_t> context_length, patch_length, stride, d_model, heads, ffn_dim, layers,
       horizon;
   std::optional<std::string> normalization;  // revin | meanabs
+  std::optional<std::string> head;           // quantile | negbin
   std::optional<double> norm_eps;
   // Covariates (docs/covariates.md): "all" columns (the default), "none" (the
   // target alone, no calendar), "calendar" (no column) or the listed columns;
@@ -50,7 +51,7 @@ struct TrainingSettings {
 
   bool any_model_key() const {
     return context_length || patch_length || stride || d_model || heads || ffn_dim || layers ||
-           horizon || normalization || norm_eps || embedding_dim || decoder_dim;
+           horizon || normalization || head || norm_eps || embedding_dim || decoder_dim;
   }
 };
 

@@ -41,10 +41,10 @@ void scatter_all(const kern::Context& ctx, const std::vector<Embedding<T>>& tabl
 
 CovariateSizes covariate_sizes(const ModelConfig& c, const CovariateLayout& l) {
   const int64_t L = c.context_length, H = c.horizon, N = c.num_tokens(), D = c.d_model,
-                P = c.patch_length, Fd = c.decoder_dim, Q = c.num_quantiles();
+                P = c.patch_length, Fd = c.decoder_dim, W = c.head_step_outputs();
   const int64_t C = l.channels(), K = l.known_channels(), S = l.static_width();
   return CovariateSizes{L * C,  N * C * P, H * K,  S,      N * D,  D,
-                        D,      D + S,     Fd,     H * Fd, H * Fd, H * Q};
+                        D,      D + S,     Fd,     H * Fd, H * Fd, H * W};
 }
 
 template <class T>
@@ -124,10 +124,10 @@ void decoder_backward(const kern::Context& ctx, const ModelConfig& c, const Cova
                       int64_t series, const T* d_raw, T* d_final_tokens,
                       const CovariateScratch<T>& s, const CovariateGradients<T>& g) {
   const int64_t N = c.num_tokens(), D = c.d_model, H = c.horizon, Fd = c.decoder_dim,
-                Q = c.num_quantiles();
+                W = c.head_step_outputs();
   const int64_t S = l.static_width(), K = l.known_channels(), width = D + S;
   kern::linear_backward(ctx, a.decoder_act, w.out.weight, d_raw, s.d_decoder_act, g.out_weight,
-                        g.out_bias, series * H, Fd, Q);
+                        g.out_bias, series * H, Fd, W);
   kern::bias_gelu_backward(ctx, a.decoder_pre, nullptr, s.d_decoder_act, s.d_decoder_pre,
                            static_cast<T*>(nullptr), series * H, Fd);
   kern::linear_backward(ctx, a.horizon_frame, w.known_in.weight, s.d_decoder_pre,

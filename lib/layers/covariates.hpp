@@ -12,8 +12,10 @@
 //             mean m of the series' final tokens and the statics:
 //               u_h = gelu(W_known f_h + W_series [m; s] + b_series)
 //               raw_h += W_out u_h + b_out
-//             added to the quantile head's raw output before the
-//             non-crossing map, so the quantiles stay ordered.
+//             added to the head's raw output (W = head_step_outputs()
+//             values) before the head's map: the quantile head's
+//             non-crossing map keeps the quantiles ordered, the negbin
+//             head's link its distribution valid.
 // Every op goes through kernels/ops.hpp on the context's backend; the
 // inputs and activations live in that backend's memory.
 #pragma once
@@ -79,7 +81,7 @@ struct CovariateWeights {
   Linear<T> static_in;   // [D, S]; absent (null weight) when S = 0
   Linear<T> known_in;    // [Fd, K], no bias
   Linear<T> series_in;   // [Fd, D + S]
-  Linear<T> out;         // [Q, Fd]
+  Linear<T> out;         // [W, Fd], W = head_step_outputs()
 };
 
 // Activations, for rows = series * tokens token rows.  Training keeps them
@@ -97,7 +99,7 @@ struct CovariateActivations {
   T* series_hidden = nullptr;  // [series, Fd]
   T* decoder_pre = nullptr;    // [series * H, Fd]
   T* decoder_act = nullptr;    // [series * H, Fd]
-  T* decoder_out = nullptr;    // [series * H, Q]
+  T* decoder_out = nullptr;    // [series * H, W]
 };
 
 // Floats each activation needs per series (CovariateActivations order), for
@@ -153,7 +155,7 @@ void covariate_tokens_forward(const kernels::Context& ctx, const ModelConfig& co
                               int64_t series, const CovariateActivations<T>& a, T* stream,
                               bool accumulate);
 
-// final_tokens [series * tokens, D] -> a.decoder_out [series * H, Q], the
+// final_tokens [series * tokens, D] -> a.decoder_out [series * H, W], the
 // term head_forward adds to its raw output.
 template <class T>
 void decoder_forward(const kernels::Context& ctx, const ModelConfig& config,
@@ -176,7 +178,7 @@ struct CovariateScratch {
       *d_series_vec, *d_series_hidden, *d_decoder_pre, *d_decoder_act;
 };
 
-// From d_raw [series * H, Q] (the gradient of the head's raw output): the
+// From d_raw [series * H, W] (the gradient of the head's raw output): the
 // decoder's gradients, d_final_tokens += the pooled share, s.d_statics =
 // the decoder's share of the statics' gradient.
 template <class T>

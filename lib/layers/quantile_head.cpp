@@ -11,6 +11,7 @@ void head_forward(const kern::Context& ctx, const ModelConfig& c, const Linear<T
   // Each series' tokens are contiguous, so [series, N*D] is the token-major flattening.
   linear(ctx, head, final_tokens, raw, series);
   if (raw_add) kern::add_rows(ctx, raw_add, raw, series, head.out, series);
+  if (c.head != HeadKind::Quantile) return;  // the link runs on the host (negbin_head.hpp)
   kern::quantile_head_forward(ctx, raw, quantiles, series * c.horizon, c.num_quantiles(),
                               c.median_quantile_index());
 }
@@ -19,9 +20,13 @@ template <class T>
 void head_backward(const kern::Context& ctx, const ModelConfig& c, const Linear<T>& head,
                    const T* final_tokens, const T* raw, const T* d_quantiles, int64_t series,
                    T* d_raw, T* d_final_tokens, T* d_weight, T* d_bias) {
-  kern::quantile_head_backward(ctx, raw, d_quantiles, d_raw, series * c.horizon,
-                               c.num_quantiles(), c.median_quantile_index());
-  kern::linear_backward(ctx, final_tokens, head.weight, d_raw, d_final_tokens, d_weight, d_bias,
+  const T* d_out = d_quantiles;
+  if (c.head == HeadKind::Quantile) {
+    kern::quantile_head_backward(ctx, raw, d_quantiles, d_raw, series * c.horizon,
+                                 c.num_quantiles(), c.median_quantile_index());
+    d_out = d_raw;
+  }
+  kern::linear_backward(ctx, final_tokens, head.weight, d_out, d_final_tokens, d_weight, d_bias,
                         series, head.in, head.out);
 }
 

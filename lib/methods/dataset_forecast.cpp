@@ -118,6 +118,8 @@ DatasetForecast forecast_dataset_with_model(const ModelRuntime& runtime,
   const size_t rows = std::min(chunk, count);
   std::vector<float> context(rows * context_length);
   std::vector<float> out(rows * model_horizon * levels);
+  std::vector<float> mean = model_mean_buffer(config, rows);
+  float* mean_out = mean.empty() ? nullptr : mean.data();
   const bool with_covariates = runtime.model().has_covariates();
   const FeatureEncoder& features = runtime.features();
   CovariateArrays arrays;
@@ -134,10 +136,11 @@ DatasetForecast forecast_dataset_with_model(const ModelRuntime& runtime,
     }
     const layers::CovariateBatch<float> batch = arrays.batch();
     runtime.forecast(options.threads, context.data(), static_cast<int64_t>(n), out.data(),
-                     with_covariates ? &batch : nullptr);
+                     with_covariates ? &batch : nullptr, mean_out);
     for (size_t i = 0; i < n; ++i) {
       SeriesForecast& result = results[first + i];
-      set_model_forecast(out.data() + i * model_horizon * levels, horizon, levels, result);
+      set_model_forecast(out.data() + i * model_horizon * levels,
+                         mean_out ? mean_out + i * model_horizon : nullptr, horizon, levels, result);
       note_cold_start(cold, first + i, result);
       if (!calendars.empty())
         close_days(calendars[first + i], options.open_column, data.series[first + i].id, result);

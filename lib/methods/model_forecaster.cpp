@@ -14,9 +14,16 @@ void require_model_horizon(const ModelConfig& config, size_t horizon) {
          horizon, model_horizon);
 }
 
-void set_model_forecast(const float* out, size_t horizon, size_t levels, SeriesForecast& result) {
+std::vector<float> model_mean_buffer(const ModelConfig& config, size_t series) {
+  return config.head == HeadKind::Quantile
+             ? std::vector<float>{}
+             : std::vector<float>(series * static_cast<size_t>(config.horizon));
+}
+
+void set_model_forecast(const float* out, const float* mean, size_t horizon, size_t levels,
+                        SeriesForecast& result) {
   result.method = "model";
-  result.interval_method = "encoder quantiles";
+  result.interval_method = mean ? "encoder distribution quantiles" : "encoder quantiles";
   result.mean.resize(horizon);
   result.quantiles.resize(horizon * levels);
   for (size_t d = 0; d < horizon; ++d) {
@@ -26,7 +33,7 @@ void set_model_forecast(const float* out, size_t horizon, size_t levels, SeriesF
       result.quantiles[d * levels + q] = value;
       sum += value;
     }
-    result.mean[d] = sum / static_cast<double>(levels);
+    result.mean[d] = mean ? mean[d] : sum / static_cast<double>(levels);
   }
 }
 
@@ -45,9 +52,12 @@ SeriesForecast ModelForecaster::forecast(const SeriesInput& input, size_t horizo
     features.encode(input, 0, arrays, static_cast<int64_t>(horizon));
   }
   const layers::CovariateBatch<float> batch = arrays.batch();
-  runtime_->forecast(1, context.data(), 1, out.data(), with_covariates ? &batch : nullptr);
+  std::vector<float> mean = model_mean_buffer(config, 1);
+  float* mean_out = mean.empty() ? nullptr : mean.data();
+  runtime_->forecast(1, context.data(), 1, out.data(), with_covariates ? &batch : nullptr,
+                     mean_out);
   SeriesForecast result;
-  set_model_forecast(out.data(), horizon, levels, result);
+  set_model_forecast(out.data(), mean_out, horizon, levels, result);
   return result;
 }
 

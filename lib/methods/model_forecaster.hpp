@@ -18,14 +18,19 @@ namespace invforecast {
 // Error(InvalidArgument) when `horizon` exceeds the model's horizon.
 void require_model_horizon(const ModelConfig& config, size_t horizon);
 // A SeriesForecast from the model's output [model horizon, levels] of one
-// series: its first `horizon` days; the mean is the average of the day's
+// series: its first `horizon` days; the mean is the model's own, mean [model
+// horizon] (a negbin head's), or with mean null the average of the day's
 // quantiles.  result.warning is left as it is.
-void set_model_forecast(const float* out, size_t horizon, size_t levels, SeriesForecast& result);
+void set_model_forecast(const float* out, const float* mean, size_t horizon, size_t levels,
+                        SeriesForecast& result);
+// A buffer for the model's own mean of `series` series (negbin head), or
+// empty when the model has none: pass data() (null when empty) on.
+std::vector<float> model_mean_buffer(const ModelConfig& config, size_t series);
 
 // Forecasts one series with the encoder from the last context_length days of
 // the history it is given, left-padded with zeros (no sales) when shorter.
-// Quantile levels are the model's; the mean is the average of the day's
-// quantiles (as forecast_dataset_with_model).  One thread per call: callers
+// Quantile levels are the model's; the mean is the model's own or the
+// average of the day's quantiles (as forecast_dataset_with_model).  One thread per call: callers
 // parallelise over series.
 class ModelForecaster : public Forecaster {
  public:

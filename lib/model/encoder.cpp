@@ -51,6 +51,7 @@ EncoderWorkspace::EncoderWorkspace(const ModelConfig& config, const kern::Backen
   heads_ = config.heads;
   ffn_dim_ = config.ffn_dim;
   outputs_ = config.horizon * config.num_quantiles();
+  raw_outputs_ = config.horizon * config.head_step_outputs();
   std::tie(covariate_floats_, covariate_codes_) = covariate_footprint(config, layout);
 
   // Sizes in double first: absurd tiles are refused before anything is multiplied in size_t.
@@ -59,9 +60,10 @@ EncoderWorkspace::EncoderWorkspace(const ModelConfig& config, const kern::Backen
   const double estimate =
       4.0 * (rows * (6.0 * d_model_ + ffn_dim_ + patch_length_) +
              2.0 * static_cast<double>(tile_series) * context_length_ +
-             group_d * (tokens_ * d_model_ + 3.0 * outputs_ + 2.0) +
+             group_d * (tokens_ * d_model_ + 2.0 * outputs_ + raw_outputs_ + 2.0) +
              static_cast<double>(tile_series) * static_cast<double>(covariate_floats_ + covariate_codes_) +
-             (layout.empty() ? 0.0 : group_d * outputs_));
+             (layout.empty() ? 0.0 : group_d * raw_outputs_) +
+             (config.head == HeadKind::NegBin ? group_d * (raw_outputs_ + 2.0) : 0.0));
   if (estimate > static_cast<double>(kMaxWorkspaceBytes))
     fail(ErrorCode::InvalidArgument,
          "encoder workspace: {} series per tile need about {:.0f} MiB, more than the 1024 MiB "
@@ -89,7 +91,7 @@ EncoderWorkspace::EncoderWorkspace(const ModelConfig& config, const kern::Backen
   attended_ = take(token_rows * d);
   hidden_ = take(token_rows * static_cast<size_t>(ffn_dim_));
   final_tokens_ = take(group * static_cast<size_t>(tokens_) * d);
-  raw_head_ = take(group * static_cast<size_t>(outputs_));
+  raw_head_ = take(group * static_cast<size_t>(raw_outputs_));
   quantiles_ = take(group * static_cast<size_t>(outputs_));
   sales_ = take(group * static_cast<size_t>(outputs_));
   attention_ = take(static_cast<size_t>(
@@ -99,10 +101,11 @@ EncoderWorkspace::EncoderWorkspace(const ModelConfig& config, const kern::Backen
     const int64_t inputs = layers::covariate_input_sizes(config, layout).reals();
     covariate_real_ = take(series * static_cast<size_t>(inputs));
     covariate_acts_ = take(series * static_cast<size_t>(covariate_floats_ - inputs));
-    decoder_out_ = take(group * static_cast<size_t>(outputs_));
+    decoder_out_ = take(group * static_cast<size_t>(raw_outputs_));
     codes_ = kern::Buffer<int32_t>(backend, series * static_cast<size_t>(covariate_codes_));
   }
   storage_ = kern::Buffer<float>(backend, used);
+  if (config.head == HeadKind::NegBin) host_.resize(group * static_cast<size_t>(raw_outputs_ + 2));
 }
 
 // ---------------------------------------------------------------------------
@@ -112,20 +115,19 @@ EncoderModel::EncoderModel(ModelFile file, const kern::Backend& backend)
   layout_ = covariate_layout(c, file_.metadata().features);
   const int64_t D = c.d_model, N = c.num_tokens();
   const bool affine = c.normalization == NormKind::Revin && c.revin_affine;
-  float revin[2] = {1.0f, 0.0f};
   if (affine) {
-    revin[0] = *data_of(file_, "revin.weight");
-    revin[1] = *data_of(file_, "revin.bias");
-    if (!(revin[0] > 0.0f))
+    revin_[0] = *data_of(file_, "revin.weight");
+    revin_[1] = *data_of(file_, "revin.bias");
+    if (!(revin_[0] > 0.0f))
       fail(ErrorCode::CorruptModel,
            "encoder: revin.weight is {}, it must be positive (the output is divided by it, and a "
            "negative value would reverse the order of the quantiles)",
-           revin[0]);
+           revin_[0]);
   }
 
   // The small tensors, gathered on the host in this order and copied to the backend at once:
   // RevIN's pair, the positional embedding, per layer ln1 and ln2 (weight, bias), final_ln.
-  std::vector<float> small(revin, revin + 2);
+  std::vector<float> small(revin_, revin_ + 2);
   auto gather = [&](const std::string& name, int64_t count) {
     const size_t offset = small.size();
     const float* values = data_of(file_, name);
@@ -158,7 +160,7 @@ EncoderModel::EncoderModel(ModelFile file, const kern::Backend& backend)
     prepare(p + "ffn1", D, c.ffn_dim);
     prepare(p + "ffn2", c.ffn_dim, D);
   }
-  prepare("head", N * D, c.horizon * c.num_quantiles());
+  prepare("head", N * D, c.horizon * c.head_step_outputs());
   auto linear = [](const kern::PreparedLinear& layer) {
     return layers::Linear<float>{layer.weight(), layer.bias(), layer.in_features(),
                                  layer.out_features(), &layer};
@@ -220,14 +222,15 @@ void EncoderModel::bind_covariates() {
   if (S > 0) covariates_.static_in = prepare("covariates.static", true, S, D);
   covariates_.known_in = prepare("decoder.known", false, l.known_channels(), Fd);
   covariates_.series_in = prepare("decoder.series", true, D + S, Fd);
-  covariates_.out = prepare("decoder.out", true, Fd, c.num_quantiles());
+  covariates_.out = prepare("decoder.out", true, Fd, c.head_step_outputs());
 }
 
 void EncoderModel::check_workspace(const EncoderWorkspace& ws) const {
   const ModelConfig& c = config();
   if (ws.context_length_ != c.context_length || ws.patch_length_ != c.patch_length ||
       ws.tokens_ != c.num_tokens() || ws.d_model_ != c.d_model || ws.heads_ != c.heads ||
-      ws.ffn_dim_ != c.ffn_dim || ws.outputs_ != outputs_per_series())
+      ws.ffn_dim_ != c.ffn_dim || ws.outputs_ != outputs_per_series() ||
+      ws.raw_outputs_ != c.horizon * c.head_step_outputs())
     fail(ErrorCode::InvalidArgument,
          "encoder forecast: the workspace was sized for another model shape (context {}, tokens "
          "{}, d_model {}, ffn {}, outputs {}; this model: {}, {}, {}, {}, {})",
@@ -244,8 +247,12 @@ void EncoderModel::check_workspace(const EncoderWorkspace& ws) const {
 }
 
 void EncoderModel::check_inputs(const float* context, int64_t batch, const float* quantiles_out,
-                                const layers::CovariateBatch<float>* covariates) const {
+                                const layers::CovariateBatch<float>* covariates,
+                                const float* mean_out) const {
   if (batch < 0) fail(ErrorCode::InvalidArgument, "encoder forecast: batch must be >= 0, got {}", batch);
+  if (mean_out && config().head == HeadKind::Quantile)
+    fail(ErrorCode::InvalidArgument,
+         "encoder forecast: the quantile head has no mean of its own (mean_out must be null)");
   if (batch == 0) return;
   if (has_covariates()) {
     if (!covariates)
@@ -281,17 +288,20 @@ void EncoderModel::check_inputs(const float* context, int64_t batch, const float
 }
 
 void EncoderModel::forecast(const float* context, int64_t batch, float* quantiles_out,
-                            EncoderWorkspace& ws,
-                            const layers::CovariateBatch<float>* covariates) const {
+                            EncoderWorkspace& ws, const layers::CovariateBatch<float>* covariates,
+                            float* mean_out) const {
   check_workspace(ws);
-  check_inputs(context, batch, quantiles_out, covariates);
-  forecast_span(context, has_covariates() ? covariates : nullptr, batch, quantiles_out, ws);
+  check_inputs(context, batch, quantiles_out, covariates, mean_out);
+  forecast_span(context, has_covariates() ? covariates : nullptr, batch, quantiles_out, mean_out,
+                ws);
 }
 
 void EncoderModel::forecast_span(const float* context,
                                  const layers::CovariateBatch<float>* covariates, int64_t count,
-                                 float* quantiles_out, EncoderWorkspace& ws) const {
-  const int64_t L = config().context_length, outputs = outputs_per_series();
+                                 float* quantiles_out, float* mean_out,
+                                 EncoderWorkspace& ws) const {
+  const int64_t L = config().context_length, outputs = outputs_per_series(),
+                H = config().horizon;
   const int64_t tile = ws.tile_series(), group = ws.group_series();
   for (int64_t first = 0; first < count; first += group) {
     const int64_t series = std::min(group, count - first);
@@ -303,7 +313,8 @@ void EncoderModel::forecast_span(const float* context,
       encode_tile(context + (first + t) * L, covariates ? &tile_covariates : nullptr,
                   std::min(tile, series - t), t, ws);
     }
-    forecast_head(series, quantiles_out + first * outputs, ws);
+    forecast_head(series, quantiles_out + first * outputs, mean_out ? mean_out + first * H : nullptr,
+                  ws);
   }
 }
 
@@ -374,12 +385,23 @@ void EncoderModel::encode_tile(const float* context,
                             series, cov);
 }
 
-void EncoderModel::forecast_head(int64_t series, float* quantiles_out,
+void EncoderModel::forecast_head(int64_t series, float* quantiles_out, float* mean_out,
                                  EncoderWorkspace& ws) const {
   const ModelConfig& c = config();
   const kern::Context& ctx = ws.context_;
   layers::head_forward(ctx, c, head_, ws.at(ws.final_tokens_), series, ws.at(ws.raw_head_),
                        ws.at(ws.quantiles_), has_covariates() ? ws.at(ws.decoder_out_) : nullptr);
+  if (c.head == HeadKind::NegBin) {
+    // The distribution's quantiles are a search on the host: raw outputs and statistics down.
+    const auto raw = static_cast<size_t>(series * ws.raw_outputs_), n = static_cast<size_t>(series);
+    float* host = ws.host_.data();
+    ctx.backend().download(ctx, host, ws.at(ws.raw_head_), raw * sizeof(float));
+    ctx.backend().download(ctx, host + raw, ws.at(ws.center_), n * sizeof(float));
+    ctx.backend().download(ctx, host + raw + n, ws.at(ws.spread_), n * sizeof(float));
+    layers::negbin_forecast(c, host, host + raw, host + raw + n, revin_[0], revin_[1], series,
+                            quantiles_out, mean_out);
+    return;
+  }
   layers::to_sales(ctx, c, embedding_.revin_weight, embedding_.revin_bias, ws.at(ws.center_),
                    ws.at(ws.spread_), ws.at(ws.quantiles_), series, ws.at(ws.sales_));
   ctx.backend().download(ctx, quantiles_out, ws.at(ws.sales_),
@@ -389,7 +411,7 @@ void EncoderModel::forecast_head(int64_t series, float* quantiles_out,
 // ---------------------------------------------------------------------------
 void forecast_parallel(const EncoderModel& model, const float* context, int64_t batch,
                        float* quantiles_out, std::span<EncoderWorkspace> workspaces,
-                       const layers::CovariateBatch<float>* covariates) {
+                       const layers::CovariateBatch<float>* covariates, float* mean_out) {
   if (workspaces.empty())
     fail(ErrorCode::InvalidArgument, "encoder forecast_parallel: no workspace given");
   const int64_t tile = workspaces[0].tile_series();
@@ -401,15 +423,16 @@ void forecast_parallel(const EncoderModel& model, const float* context, int64_t 
            tile, ws.tile_series());
     model.check_workspace(ws);
   }
-  model.check_inputs(context, batch, quantiles_out, covariates);
+  model.check_inputs(context, batch, quantiles_out, covariates, mean_out);
   if (!model.has_covariates()) covariates = nullptr;
   const int64_t tiles = (batch + tile - 1) / tile;
   const auto threads = std::min(static_cast<int64_t>(workspaces.size()), tiles);
   if (threads == 0) return;
   // One thread: no pool and no error list, so the forecast allocates nothing.
-  const int64_t L = model.config().context_length, outputs = model.outputs_per_series();
+  const int64_t L = model.config().context_length, outputs = model.outputs_per_series(),
+                H = model.config().horizon;
   if (threads == 1) {
-    model.forecast_span(context, covariates, batch, quantiles_out, workspaces[0]);
+    model.forecast_span(context, covariates, batch, quantiles_out, mean_out, workspaces[0]);
     return;
   }
   // Share w runs tiles [w * tiles / threads, (w + 1) * tiles / threads) with workspace w, on the
@@ -423,7 +446,8 @@ void forecast_parallel(const EncoderModel& model, const float* context, int64_t 
                                      layers::covariate_input_sizes(model.config(), model.layout()), first)
                    : layers::CovariateBatch<float>{};
     model.forecast_span(context + first * L, covariates ? &share_covariates : nullptr, end - first,
-                        quantiles_out + first * outputs, workspaces[share]);
+                        quantiles_out + first * outputs, mean_out ? mean_out + first * H : nullptr,
+                        workspaces[share]);
   });
 }
 

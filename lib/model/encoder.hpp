@@ -2,7 +2,8 @@
 // architecture and the tensor names): per-series normalisation, patching,
 // patch + positional embedding, pre-norm transformer layers, final LayerNorm,
 // a linear head to horizon x quantiles, non-crossing quantiles undone to the
-// sales scale and clipped at zero.  The layers are lib/layers/'s, the same
+// sales scale and clipped at zero (or, for the negbin head, the negative
+// binomial's quantiles and mean, layers/negbin_head.hpp).  The layers are lib/layers/'s, the same
 // code training runs; every op goes through kernels/ops.hpp.
 //
 // Backend: a model is bound to one backend (kernels/backend.hpp) when it is
@@ -32,6 +33,7 @@
 #include <vector>
 
 #include "layers/covariates.hpp"
+#include "layers/negbin_head.hpp"
 #include "layers/patch_embedding.hpp"
 #include "layers/quantile_head.hpp"
 #include "layers/transformer_block.hpp"
@@ -79,9 +81,11 @@ class EncoderWorkspace {
   int64_t tile_series_ = 0;
   // The shape the buffers were sized for; a model of another shape is refused.
   int64_t context_length_ = 0, patch_length_ = 0, tokens_ = 0, d_model_ = 0, heads_ = 0,
-          ffn_dim_ = 0, outputs_ = 0;
+          ffn_dim_ = 0, outputs_ = 0, raw_outputs_ = 0;  // per series: forecast, head's raw
   int64_t covariate_floats_ = 0, covariate_codes_ = 0;  // per series
   kernels::Buffer<int32_t> codes_;  // a tile's context, horizon and static codes
+  // Negbin head: the group's raw outputs, centers and spreads downloaded for the host link.
+  std::vector<float> host_;
   kernels::Context context_;
   kernels::Buffer<float> storage_;
   Slot context_in_, normalized_, center_, spread_, patches_, stream_, scratch_, qkv_, attended_, hidden_,
@@ -124,20 +128,26 @@ class EncoderModel {
   // const, all state in the workspace.  covariates (host memory, the
   // feature encoder's arrays for the same batch): required by a model with
   // covariates (Error(NullPointer)), ignored by one without; their real
-  // values must be finite (Error(InvalidArgument)).
+  // values must be finite (Error(InvalidArgument)).  A negbin head's
+  // quantiles are its distribution's (whole units, layers/negbin_head.hpp);
+  // mean_out [batch, horizon] (host memory, null: not wanted) then gets its
+  // mean.  The quantile head has no mean of its own (callers average its
+  // quantiles) and refuses a mean_out (Error(InvalidArgument)).
   void forecast(const float* context, int64_t batch, float* quantiles_out,
                 EncoderWorkspace& workspace,
-                const layers::CovariateBatch<float>* covariates = nullptr) const;
+                const layers::CovariateBatch<float>* covariates = nullptr,
+                float* mean_out = nullptr) const;
 
  private:
   void check_workspace(const EncoderWorkspace& workspace) const;
   void check_inputs(const float* context, int64_t batch, const float* quantiles_out,
-                    const layers::CovariateBatch<float>* covariates) const;
+                    const layers::CovariateBatch<float>* covariates, const float* mean_out) const;
   // count series, group by group: each group's tiles run through the
   // encoder one by one (their final tokens gathered in the workspace), then
   // the head runs once over the group.
   void forecast_span(const float* context, const layers::CovariateBatch<float>* covariates,
-                     int64_t count, float* quantiles_out, EncoderWorkspace& workspace) const;
+                     int64_t count, float* quantiles_out, float* mean_out,
+                     EncoderWorkspace& workspace) const;
   // Normalisation to the final LayerNorm for one tile, whose series sit at
   // [slot, slot + series) of the workspace's group; with covariates, the
   // tokens get theirs and the decoder's output lands in the group's slot.
@@ -145,10 +155,12 @@ class EncoderModel {
                    int64_t series, int64_t slot, EncoderWorkspace& workspace) const;
   // The tile's covariate inputs uploaded and the activations' pointers.
   layers::CovariateActivations<float> covariate_activations(EncoderWorkspace& ws, int64_t slot) const;
-  void forecast_head(int64_t series, float* quantiles_out, EncoderWorkspace& workspace) const;
+  void forecast_head(int64_t series, float* quantiles_out, float* mean_out,
+                     EncoderWorkspace& workspace) const;
 
   friend void forecast_parallel(const EncoderModel&, const float*, int64_t, float*,
-                                std::span<EncoderWorkspace>, const layers::CovariateBatch<float>*);
+                                std::span<EncoderWorkspace>, const layers::CovariateBatch<float>*,
+                                float*);
 
   ModelFile file_;
   const kernels::Backend* backend_;
@@ -156,6 +168,7 @@ class EncoderModel {
   // the linear layers' weights): RevIN's pair ((1, 0) when the model has
   // none), the positional embedding and the LayerNorms.
   kernels::Buffer<float> small_tensors_;
+  float revin_[2] = {1.0f, 0.0f};  // RevIN's pair on the host, for the negbin link
   std::vector<kernels::PreparedLinear> prepared_;
   layers::EmbeddingWeights<float> embedding_;
   std::vector<layers::BlockWeights<float>> blocks_;
@@ -176,9 +189,10 @@ class EncoderModel {
 // are bit-identical to model.forecast() with one of the workspaces, whatever
 // the pool's size.  Nothing is allocated (the pool's workers are started
 // once per process).  The error of the lowest failing share is rethrown
-// after every share stopped.  covariates: as EncoderModel::forecast.
+// after every share stopped.  covariates and mean_out: as EncoderModel::forecast.
 void forecast_parallel(const EncoderModel& model, const float* context, int64_t batch,
                        float* quantiles_out, std::span<EncoderWorkspace> workspaces,
-                       const layers::CovariateBatch<float>* covariates = nullptr);
+                       const layers::CovariateBatch<float>* covariates = nullptr,
+                       float* mean_out = nullptr);
 
 }  // namespace invforecast

@@ -78,6 +78,7 @@ Enum require_enum(const json& object, const char* key, const char* where, const 
 constexpr PaddingMode kPaddingModes[] = {PaddingMode::None, PaddingMode::ReplicateEnd};
 constexpr NormKind kNormKinds[] = {NormKind::Revin, NormKind::MeanAbs};
 constexpr QuantileHead kQuantileHeads[] = {QuantileHead::MedianSoftplus};
+constexpr HeadKind kHeadKinds[] = {HeadKind::Quantile, HeadKind::NegBin};
 constexpr FeatureRole kFeatureRoles[] = {FeatureRole::Target, FeatureRole::PastCovariate, FeatureRole::FutureCovariate,
                                          FeatureRole::StaticCovariate};
 constexpr FeatureKind kFeatureKinds[] = {FeatureKind::Real, FeatureKind::Categorical};
@@ -117,6 +118,14 @@ std::string_view to_string(NormKind kind) {
 std::string_view to_string(QuantileHead head) {
   switch (head) {
     case QuantileHead::MedianSoftplus: return "median_softplus";
+  }
+  return "?";
+}
+
+std::string_view to_string(HeadKind head) {
+  switch (head) {
+    case HeadKind::Quantile: return "quantile";
+    case HeadKind::NegBin: return "negbin";
   }
   return "?";
 }
@@ -289,6 +298,8 @@ std::string metadata_to_json(const ModelMetadata& m) {
       {"layer_norm_eps", c.layer_norm_eps},
       {"normalization", {{"kind", to_string(c.normalization)}, {"affine", c.revin_affine}, {"eps", c.norm_eps}}},
   };
+  // A quantile model keeps the bytes of files written before the negbin head.
+  if (c.head != HeadKind::Quantile) config["head"] = to_string(c.head);
   // A model of the target alone keeps the bytes of files written before covariates.
   if (has_covariates(m.features)) {
     config["embedding_dim"] = c.embedding_dim;
@@ -365,6 +376,7 @@ ModelMetadata metadata_from_json(std::string_view text) {
   c.normalization = require_enum(nj, "kind", "config.normalization.", kNormKinds);
   c.revin_affine = require_bool(nj, "affine", "config.normalization.");
   c.norm_eps = require_double(nj, "eps", "config.normalization.");
+  if (cj.contains("head")) c.head = require_enum(cj, "head", at, kHeadKinds);
   if (cj.contains("embedding_dim")) c.embedding_dim = require_int(cj, "embedding_dim", at);
   if (cj.contains("decoder_dim")) c.decoder_dim = require_int(cj, "decoder_dim", at);
   validate_config(c);
@@ -424,7 +436,7 @@ ModelMetadata metadata_from_json(std::string_view text) {
 
 std::vector<TensorSpec> expected_tensors(const ModelConfig& c) {
   const int64_t D = c.d_model, P = c.patch_length, N = c.num_tokens(), F = c.ffn_dim;
-  const int64_t outputs = c.horizon * c.num_quantiles();
+  const int64_t outputs = c.horizon * c.head_step_outputs();
   std::vector<TensorSpec> specs;
   if (c.normalization == NormKind::Revin && c.revin_affine) {
     specs.push_back({"revin.weight", {1}});
@@ -476,8 +488,8 @@ std::vector<TensorSpec> expected_tensors(const ModelConfig& c, const std::vector
   if (K > 0) specs.push_back({"decoder.known.weight", {Fd, K}});
   specs.push_back({"decoder.series.weight", {Fd, D + S}});
   specs.push_back({"decoder.series.bias", {Fd}});
-  specs.push_back({"decoder.out.weight", {c.num_quantiles(), Fd}});
-  specs.push_back({"decoder.out.bias", {c.num_quantiles()}});
+  specs.push_back({"decoder.out.weight", {c.head_step_outputs(), Fd}});
+  specs.push_back({"decoder.out.bias", {c.head_step_outputs()}});
   return specs;
 }
 

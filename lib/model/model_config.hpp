@@ -31,6 +31,23 @@ enum class NormKind { Revin, MeanAbs };
 //  then the normalisation is undone and the result clipped at zero (sales are non-negative).
 enum class QuantileHead { MedianSoftplus };
 
+// What the head predicts for each horizon day (docs/count_head.md has the design).
+//  Quantile:  one raw value per quantile level, made non-crossing (QuantileHead) and mapped back
+//             to sales; trained on the pinball loss (or MAE / MSE on the median).
+//  NegBin:    a negative binomial distribution of the day's sales from two raw values (r_mu, r_a).
+//             With the series' normalisation statistics (RevIN: center m, spread s and the affine
+//             pair (gamma, beta), or (1, 0) without one; mean-absolute scaling: m = 0, s the
+//             scale, gamma = 1, beta = 0):
+//               t     = (r_mu - beta) / gamma + m / s
+//               mean  mu    = s * softplus(t) + 1e-8          (sales units)
+//               alpha       = softplus(r_a) + 1e-3            (variance mu + alpha mu^2)
+//             s * t is the quantile head's de-normalisation, so mu follows it where t is large and
+//             decays like s e^t, never below the floor, towards no sales.  Trained on the negative
+//             log-likelihood of the sales; forecast as the distribution's quantiles at the model's
+//             levels (the smallest count k with P(Y <= k) >= level: whole units, non-negative and
+//             non-crossing) and its mean mu.
+enum class HeadKind { Quantile, NegBin };
+
 struct ModelConfig {
   int64_t context_length = 336;
   int64_t patch_length = 16;
@@ -46,7 +63,9 @@ struct ModelConfig {
   bool revin_affine = true;
   double norm_eps = 1e-5;        // added in the normalisation's denominator
   double layer_norm_eps = 1e-5;  // every LayerNorm
-  QuantileHead quantile_head = QuantileHead::MedianSoftplus;
+  QuantileHead quantile_head = QuantileHead::MedianSoftplus;  // the quantile head's map
+  // Written to a model file (config key "head") only when it is not the quantile head.
+  HeadKind head = HeadKind::Quantile;
   // Covariate models only (docs/covariates.md): width of each categorical embedding, and of the
   // horizon decoder's hidden layer.  Written to a model file only when it has covariates.
   int64_t embedding_dim = 8;
@@ -57,6 +76,8 @@ struct ModelConfig {
   // Number of patch tokens for this configuration (validate() first).
   int64_t num_tokens() const;
   int64_t num_quantiles() const { return static_cast<int64_t>(quantiles.size()); }
+  // Raw values the head gives per horizon day: one per quantile, or (r_mu, r_a) for NegBin.
+  int64_t head_step_outputs() const { return head == HeadKind::NegBin ? 2 : num_quantiles(); }
   // Index of the level closest to 0.5 (the first of two equally close), the head's anchor.
   int64_t median_quantile_index() const;
 };
@@ -177,6 +198,7 @@ CovariateLayout covariate_layout(const ModelConfig& config, const std::vector<Fe
 std::string_view to_string(PaddingMode mode);
 std::string_view to_string(NormKind kind);
 std::string_view to_string(QuantileHead head);
+std::string_view to_string(HeadKind head);  // "quantile", "negbin"
 std::string_view to_string(FeatureRole role);
 std::string_view to_string(FeatureKind kind);
 std::string_view to_string(FeatureSource source);
@@ -208,8 +230,10 @@ struct TensorSpec {
 //   layers.{i}.ln2.weight [D], .ln2.bias [D]   pre-feed-forward LayerNorm
 //   layers.{i}.ffn1.weight [F, D], .ffn1.bias [F], layers.{i}.ffn2.weight [D, F], .ffn2.bias [D]
 //   final_ln.weight [D], final_ln.bias [D]
-//   head.weight [H*Q, N*D], head.bias [H*Q]    input index n*D + d (token-major flattening),
-//                                              output index h*Q + q (raw values, see QuantileHead)
+//   head.weight [H*W, N*D], head.bias [H*W]    input index n*D + d (token-major flattening),
+//                                              output index h*W + j (raw values: W =
+//                                              head_step_outputs(), Q quantiles (QuantileHead)
+//                                              or (r_mu, r_a) of NegBin, HeadKind)
 std::vector<TensorSpec> expected_tensors(const ModelConfig& config);
 // The tensors of a model with these features: the encoder's, then the covariates' (none for a
 // model of the target alone).  With C = layout.channels(), K = layout.known_channels(), S =
@@ -222,8 +246,9 @@ std::vector<TensorSpec> expected_tensors(const ModelConfig& config);
 //   decoder.known.weight [Fd, K]               a horizon step's known-future channels
 //   decoder.series.weight [Fd, D + S], decoder.series.bias [Fd]
 //                                              the mean of the final tokens, then the statics
-//   decoder.out.weight [Q, Fd], decoder.out.bias [Q]
-//                                              added to the head's raw output of the step
+//   decoder.out.weight [W, Fd], decoder.out.bias [W]
+//                                              added to the head's raw output of the step (W =
+//                                              head_step_outputs(), whatever the head)
 // A tensor whose width would be 0 (no channels, no statics) is absent.
 std::vector<TensorSpec> expected_tensors(const ModelConfig& config,
                                          const std::vector<FeatureSpec>& features);

@@ -9,7 +9,7 @@
 namespace invforecast {
 
 void ModelRuntime::forecast(int threads, const float* context, int64_t batch, float* out,
-                            const layers::CovariateBatch<float>* covariates) const {
+                            const layers::CovariateBatch<float>* covariates, float* mean) const {
   if (batch == 0) return;
   const int64_t tile = EncoderWorkspace::kDefaultTileSeries;
   const int64_t tiles = (batch + tile - 1) / tile;
@@ -44,7 +44,7 @@ void ModelRuntime::forecast(int threads, const float* context, int64_t batch, fl
   // The encoder's kernels are single-threaded (no oneDNN, no OpenMP team):
   // the workers are the only threads.
   forecast_parallel(model_, context, batch, out,
-                    std::span<EncoderWorkspace>(set.data(), workers), covariates);
+                    std::span<EncoderWorkspace>(set.data(), workers), covariates, mean);
 }
 
 void require_forecasting_model(const ModelRuntime& runtime) {

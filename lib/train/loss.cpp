@@ -4,8 +4,21 @@
 #include <cmath>
 
 #include "error.hpp"
+#include "layers/negbin_head.hpp"
 
 namespace invforecast::train {
+
+namespace {
+
+double series_weight(const double* weights, int64_t s, const char* what) {
+  const double w = weights ? weights[s] : 1.0;
+  if (!(w >= 0.0) || !std::isfinite(w))
+    fail(ErrorCode::InvalidArgument, "{}: weight of series {} is {}, it must be finite and >= 0",
+         what, s, w);
+  return w;
+}
+
+}  // namespace
 
 std::string_view to_string(LossKind kind) {
   switch (kind) {
@@ -35,10 +48,7 @@ double loss_sum(LossKind kind, const LossShape& shape, const T* predictions, con
     fail(ErrorCode::NullPointer, "loss: predictions or targets is null");
   double total = 0.0;
   for (int64_t s = 0; s < shape.series; ++s) {
-    const double w = weights ? weights[s] : 1.0;
-    if (!(w >= 0.0) || !std::isfinite(w))
-      fail(ErrorCode::InvalidArgument,
-           "loss: weight of series {} is {}, it must be finite and >= 0", s, w);
+    const double w = series_weight(weights, s, "loss");
     const T* p = predictions + s * H * Q;
     const T* y = targets + s * H;
     T* d = d_predictions ? d_predictions + s * H * Q : nullptr;
@@ -72,6 +82,42 @@ double loss_sum(LossKind kind, const LossShape& shape, const T* predictions, con
 }
 
 template <class T>
+double negbin_loss_sum(const LossShape& shape, const T* distributions, const T* targets,
+                       const double* weights, double grad_scale, T* d_distributions) {
+  const int64_t H = shape.horizon;
+  if (shape.series < 0 || H < 1)
+    fail(ErrorCode::InvalidArgument, "negbin loss: bad shape (series {}, horizon {})",
+         shape.series, H);
+  if (shape.series > 0 && (!distributions || !targets))
+    fail(ErrorCode::NullPointer, "negbin loss: distributions or targets is null");
+  const double norm = 1.0 / static_cast<double>(H);
+  double total = 0.0;
+  for (int64_t s = 0; s < shape.series; ++s) {
+    const double w = series_weight(weights, s, "negbin loss");
+    double series_loss = 0.0;
+    for (int64_t h = 0; h < H; ++h) {
+      const double y = static_cast<double>(targets[s * H + h]);
+      if (!(y >= 0.0) || !std::isfinite(y))
+        fail(ErrorCode::InvalidArgument,
+             "negbin loss: the sales of series {} on horizon day {} are {}; a count must be "
+             "finite and >= 0",
+             s, h + 1, y);
+      const T* d = distributions + (s * H + h) * 2;
+      const layers::NegBinLogLikelihood ll =
+          layers::negbin_log_likelihood(y, static_cast<double>(d[0]), static_cast<double>(d[1]));
+      series_loss -= ll.value;
+      if (d_distributions) {
+        T* g = d_distributions + (s * H + h) * 2;
+        g[0] = static_cast<T>(-ll.d_mu * norm * w * grad_scale);
+        g[1] = static_cast<T>(-ll.d_alpha * norm * w * grad_scale);
+      }
+    }
+    total += w * series_loss * norm;
+  }
+  return total;
+}
+
+template <class T>
 double weighted_loss(LossKind kind, const LossShape& shape, const T* predictions, const T* targets,
                      const double* weights, T* d_predictions) {
   double weight_total = 0.0;
@@ -87,6 +133,10 @@ template double loss_sum<float>(LossKind, const LossShape&, const float*, const 
                                 const double*, double, float*);
 template double loss_sum<double>(LossKind, const LossShape&, const double*, const double*,
                                  const double*, double, double*);
+template double negbin_loss_sum<float>(const LossShape&, const float*, const float*,
+                                       const double*, double, float*);
+template double negbin_loss_sum<double>(const LossShape&, const double*, const double*,
+                                        const double*, double, double*);
 template double weighted_loss<float>(LossKind, const LossShape&, const float*, const float*,
                                      const double*, float*);
 template double weighted_loss<double>(LossKind, const LossShape&, const double*, const double*,

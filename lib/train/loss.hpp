@@ -8,6 +8,11 @@
 //   MedianMse          l_s = 1/H sum_h (y[h] - p[h, m])^2
 // and the batch loss is the weighted mean sum_s w_s l_s / sum_s w_s.  At a
 // kink (u = 0) the gradient taken is the right derivative's (u >= 0 branch).
+//
+// The negbin head (model_config.hpp's HeadKind::NegBin) trains on the
+// negative log-likelihood of the sales y[h] (sales scale, not normalised)
+// under each day's distribution (mu[h], alpha[h]) (layers/negbin_head.hpp):
+//   l_s = -1/H sum_h log NB(y[h]; mu[h], alpha[h]).
 #pragma once
 
 #include <cstdint>
@@ -38,6 +43,13 @@ struct LossShape {
 template <class T>
 double loss_sum(LossKind kind, const LossShape& shape, const T* predictions, const T* targets,
                 const double* weights, double grad_scale, T* d_predictions);
+
+// The negbin head's loss_sum: distributions [series, horizon, 2] (mu, alpha),
+// targets [series, horizon] on the sales scale, finite and >= 0
+// (Error(InvalidArgument) naming the series and day otherwise).
+template <class T>
+double negbin_loss_sum(const LossShape& shape, const T* distributions, const T* targets,
+                       const double* weights, double grad_scale, T* d_distributions);
 
 // The weighted mean and its gradient in one call (total weight must be > 0).
 template <class T>

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "error.hpp"
+#include "layers/negbin_head.hpp"
 
 namespace invforecast::train {
 
@@ -89,7 +90,7 @@ void TrainableEncoder<T>::resize(int64_t batch) {
   const auto B = static_cast<size_t>(batch), L = static_cast<size_t>(config_.context_length),
              P = static_cast<size_t>(config_.patch_length),
              D = static_cast<size_t>(config_.d_model), F = static_cast<size_t>(config_.ffn_dim),
-             out = static_cast<size_t>(outputs_per_series());
+             out = static_cast<size_t>(raw_per_series());
   const size_t R = B * static_cast<size_t>(tokens_);
   const size_t lse = B * static_cast<size_t>(config_.heads) * static_cast<size_t>(tokens_);
   auto make = [&be](size_t count) { return Buffer(be, count); };
@@ -198,7 +199,7 @@ layers::BlockWeights<T> TrainableEncoder<T>::block(const ParameterSet<T>& params
 template <class T>
 layers::Linear<T> TrainableEncoder<T>::head(const ParameterSet<T>& params) const {
   return layers::Linear<T>{params.values(head_weight_).data(), params.values(head_bias_).data(),
-                           tokens_ * config_.d_model, outputs_per_series()};
+                           tokens_ * config_.d_model, raw_per_series()};
 }
 
 template <class T>
@@ -220,7 +221,7 @@ layers::CovariateWeights<T> TrainableEncoder<T>::covariate_weights(
       {p(cov_.static_weight), p(cov_.static_bias), S, D},
       {p(cov_.known_in), nullptr, layout_.known_channels(), Fd},
       {p(cov_.series_weight), p(cov_.series_bias), D + S, Fd},
-      {p(cov_.out_weight), p(cov_.out_bias), Fd, config_.num_quantiles()}};
+      {p(cov_.out_weight), p(cov_.out_bias), Fd, config_.head_step_outputs()}};
 }
 
 template <class T>
@@ -289,13 +290,48 @@ void TrainableEncoder<T>::forward(const ParameterSet<T>& params, const T* contex
   }
   layers::head_forward(ctx_, config_, head(params), final_out_.data(), batch, raw_.data(),
                        head_out_.data(), raw_add);
-  const int64_t out = outputs_per_series();
-  // Without RevIN's affine pair the predictions are the head's output (predictions()).
-  if (revin_affine())
+  const int64_t out = raw_per_series();
+  if (negbin()) {
+    const auto [gamma, beta] = affine_pair(params);
+    layers::negbin_forward(config_, raw_.data(), center_.data(), spread_.data(), gamma, beta, batch,
+                           predictions_.data());
+  } else if (revin_affine()) {
+    // Without RevIN's affine pair the predictions are the head's output (predictions()).
     kern::revin_denormalize_forward(ctx_, head_out_.data(), params.values(revin_weight_).data(),
                                     params.values(revin_bias_).data(), zeros_.data(),
                                     ones_.data(), predictions_.data(), batch, out, 1);
+  }
   head_ran_ = true;
+}
+
+template <class T>
+std::pair<double, double> TrainableEncoder<T>::affine_pair(const ParameterSet<T>& params) const {
+  if (!revin_affine()) return {1.0, 0.0};
+  return {static_cast<double>(params.values(revin_weight_)[0]),
+          static_cast<double>(params.values(revin_bias_)[0])};
+}
+
+template <class T>
+double TrainableEncoder<T>::loss_sum(LossKind kind, const T* targets, const double* weights,
+                                     double grad_scale, T* d_predictions) {
+  if (batch_ == 0) fail(ErrorCode::InvalidArgument, "trainable encoder: loss before forward");
+  if (!head_ran_)
+    fail(ErrorCode::InvalidArgument,
+         "trainable encoder: the loss needs forward(), the last pass was forward_tokens()");
+  const LossShape shape{batch_, config_.horizon, config_.quantiles, config_.median_quantile_index()};
+  if (negbin()) {
+    if (kind != LossKind::Pinball)
+      fail(ErrorCode::InvalidArgument,
+           "loss '{}' applies to the quantile head; a negbin head trains on the negative "
+           "log-likelihood of the sales (leave loss unset)",
+           to_string(kind));
+    return negbin_loss_sum(shape, predictions().data(), targets, weights, grad_scale,
+                           d_predictions);
+  }
+  loss_targets_.resize(static_cast<size_t>(batch_ * config_.horizon));
+  normalize_targets(targets, loss_targets_.data());
+  return train::loss_sum(kind, shape, predictions().data(), loss_targets_.data(), weights,
+                         grad_scale, d_predictions);
 }
 
 template <class T>
@@ -373,6 +409,12 @@ void TrainableEncoder<T>::normalize_targets(const T* targets, T* out) const {
 
 template <class T>
 void TrainableEncoder<T>::forecast_sales(const ParameterSet<T>& params, T* out) const {
+  if (negbin()) {
+    const auto [gamma, beta] = affine_pair(params);
+    layers::negbin_forecast(config_, raw_.data(), center_.data(), spread_.data(), gamma, beta,
+                            batch_, out, static_cast<T*>(nullptr));
+    return;
+  }
   const int64_t outputs = outputs_per_series();
   const layers::EmbeddingWeights<T> w = embedding(params);
   Buffer sales(ctx_.backend(), static_cast<size_t>(batch_ * outputs));
@@ -408,16 +450,26 @@ void TrainableEncoder<T>::backward(const ParameterSet<T>& params, const T* d_pre
     fail(ErrorCode::InvalidArgument,
          "trainable encoder: backward needs forward(), the last pass was forward_tokens()");
   if (!d_predictions) fail(ErrorCode::NullPointer, "trainable encoder: d_predictions is null");
-  const int64_t out = outputs_per_series();
+  const int64_t out = raw_per_series();
   auto g = [&grads](size_t index) { return grads.values(index).data(); };
   auto p = [&params](size_t index) { return params.values(index).data(); };
-  ctx_.backend().upload(ctx_, d_predictions_.data(), d_predictions,
-                        static_cast<size_t>(batch_ * out) * sizeof(T));
+  if (!negbin())
+    ctx_.backend().upload(ctx_, d_predictions_.data(), d_predictions,
+                          static_cast<size_t>(batch_ * out) * sizeof(T));
 
-  // Output side of RevIN's affine: predictions = (head_out - beta) / gamma.
   T out_dgamma = 0, out_dbeta = 0;
   const T* d_head = d_predictions_.data();
-  if (revin_affine()) {
+  if (negbin()) {
+    // The link on the host, into d_raw_ in place: head_backward takes it as the raw gradient.
+    const auto [gamma, beta] = affine_pair(params);
+    double d_gamma = 0.0, d_beta = 0.0;
+    layers::negbin_backward(config_, raw_.data(), center_.data(), spread_.data(), gamma, beta,
+                            d_predictions, batch_, d_raw_.data(), &d_gamma, &d_beta);
+    out_dgamma = static_cast<T>(d_gamma);
+    out_dbeta = static_cast<T>(d_beta);
+    d_head = d_raw_.data();
+  } else if (revin_affine()) {
+    // Output side of RevIN's affine: predictions = (head_out - beta) / gamma.
     kern::revin_denormalize_backward(ctx_, head_out_.data(), p(revin_weight_), p(revin_bias_),
                                      ones_.data(), d_predictions_.data(), d_head_.data(),
                                      &out_dgamma, &out_dbeta, batch_, out, 1);

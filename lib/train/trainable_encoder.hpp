@@ -13,6 +13,12 @@
 // clip is not part of the training graph (it has no useful gradient); the
 // normalisation statistics are constants, as in the kernels' design.
 //
+// The negbin head (HeadKind::NegBin) predicts each day's distribution on the
+// sales scale instead: predictions() are (mu, alpha) per day, the link of
+// layers/negbin_head.hpp computed on the host from the head's raw output and
+// the statistics (read, and written, in place), and its loss is the
+// negative log-likelihood of the sales themselves (loss_sum).
+//
 // Layers: lib/layers/'s, the same code EncoderModel runs for inference,
 // here in their training form (every activation kept).
 //
@@ -32,6 +38,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "layers/covariates.hpp"
@@ -39,6 +46,7 @@
 #include "layers/quantile_head.hpp"
 #include "layers/transformer_block.hpp"
 #include "ops.hpp"
+#include "train/loss.hpp"
 #include "train/parameters.hpp"
 
 namespace invforecast::train {
@@ -58,7 +66,10 @@ class TrainableEncoder {
   const kernels::Backend& backend() const { return ctx_.backend(); }
   kernels::Context& context() { return ctx_; }
   int64_t batch() const { return batch_; }
+  // The sales-scale forecast's values per series (horizon x quantiles), and the head's raw
+  // outputs' (horizon x head_step_outputs(): the size of predictions() per series).
   int64_t outputs_per_series() const { return config_.horizon * config_.num_quantiles(); }
+  int64_t raw_per_series() const { return config_.horizon * config_.head_step_outputs(); }
 
   // context [batch, context_length] on the sales scale, all finite (checked:
   // Error(InvalidArgument) naming the series and position).  params must have
@@ -68,12 +79,20 @@ class TrainableEncoder {
   void forward(const ParameterSet<T>& params, const T* context, int64_t batch,
                const layers::CovariateBatch<T>* covariates = nullptr);
 
-  // After forward(): quantiles on the normalised scale [batch, horizon, quantiles].
+  // After forward(): quantiles on the normalised scale [batch, horizon, quantiles]; a negbin
+  // head's (mu, alpha) of each day on the sales scale [batch, horizon, 2].
   std::span<const T> predictions() const {
-    return view(revin_affine() ? predictions_ : head_out_);
+    return view(revin_affine() || negbin() ? predictions_ : head_out_);
   }
   // After forward(): targets [batch, horizon] (sales scale) mapped to the normalised scale.
   void normalize_targets(const T* targets, T* out) const;
+  // After forward(): the batch's loss sum_s w_s l_s (loss.hpp) against targets [batch,
+  // horizon] on the sales scale: the quantile head's `kind` on the normalised scale
+  // (normalize_targets), a negbin head's negative log-likelihood of the sales (there `kind`
+  // must be Pinball, the default: Error(InvalidArgument) otherwise).  d_predictions (null:
+  // none) receives grad_scale x its gradient w.r.t. predictions().  weights: as loss_sum's.
+  double loss_sum(LossKind kind, const T* targets, const double* weights, double grad_scale,
+                  T* d_predictions);
   // After forward(): the sales-scale quantiles EncoderModel::forecast gives [batch, horizon,
   // quantiles].
   void forecast_sales(const ParameterSet<T>& params, T* out) const;
@@ -124,6 +143,9 @@ class TrainableEncoder {
   bool revin_affine() const {
     return config_.normalization == NormKind::Revin && config_.revin_affine;
   }
+  bool negbin() const { return config_.head == HeadKind::NegBin; }
+  // RevIN's affine pair, (1, 0) without one.
+  std::pair<double, double> affine_pair(const ParameterSet<T>& params) const;
   void check_params(const ParameterSet<T>& params, const char* what) const;
   void resize(int64_t batch);
   layers::EmbeddingWeights<T> embedding(const ParameterSet<T>& params) const;
@@ -169,6 +191,7 @@ class TrainableEncoder {
   std::vector<LayerActivations> layers_;
   Buffer final_mean_, final_rstd_, final_out_, raw_, head_out_, predictions_;
   Buffer unit_;  // {1, 0}: RevIN's pair when the model has no affine one
+  std::vector<T> loss_targets_;  // loss_sum's normalised targets (quantile head)
   Buffer ones_, zeros_;  // per-series constants for the affine-only (de)normalisation
   // Covariate inputs and activations (empty without covariates).
   Buffer context_real_, horizon_real_, static_real_;

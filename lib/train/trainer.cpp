@@ -29,7 +29,7 @@ struct Worker {
   Parameters grads;
   FeatureEncoder features;
   CovariateArrays covariates;
-  std::vector<float> context, targets, normalized, d_predictions;
+  std::vector<float> context, targets, d_predictions;
   std::vector<double> weights;
   double loss_sum = 0.0;
 };
@@ -49,7 +49,6 @@ void process_share(Worker& wk, const Parameters& params, const SeriesInputs& inp
   const int64_t L = c.context_length, H = c.horizon;
   wk.context.resize(static_cast<size_t>(n * L));
   wk.targets.resize(static_cast<size_t>(n * H));
-  wk.normalized.resize(static_cast<size_t>(n * H));
   wk.weights.resize(static_cast<size_t>(n));
   const bool covariates = !wk.features.layout().empty();
   if (covariates) wk.covariates.resize(wk.features.sizes(), n);
@@ -62,12 +61,9 @@ void process_share(Worker& wk, const Parameters& params, const SeriesInputs& inp
   }
   const layers::CovariateBatch<float> arrays = wk.covariates.batch();
   wk.encoder.forward(params, wk.context.data(), n, covariates ? &arrays : nullptr);
-  wk.encoder.normalize_targets(wk.targets.data(), wk.normalized.data());
-  const LossShape shape{n, H, c.quantiles, c.median_quantile_index()};
   if (backward) wk.d_predictions.resize(wk.encoder.predictions().size());
-  wk.loss_sum =
-      loss_sum(options.loss, shape, wk.encoder.predictions().data(), wk.normalized.data(),
-               wk.weights.data(), grad_scale, backward ? wk.d_predictions.data() : nullptr);
+  wk.loss_sum = wk.encoder.loss_sum(options.loss, wk.targets.data(), wk.weights.data(), grad_scale,
+                                    backward ? wk.d_predictions.data() : nullptr);
   if (backward) wk.encoder.backward(params, wk.d_predictions.data(), wk.grads);
 }
 

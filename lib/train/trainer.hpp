@@ -1,6 +1,6 @@
 // Training loop of the global encoder over every series of a Dataset:
 // mini-batches of windows (window_sampler.hpp), the loss on the normalised
-// scale (loss.hpp), backward (trainable_encoder.hpp), global gradient-norm
+// scale (loss.hpp; a negbin head's likelihood of the sales), backward (trainable_encoder.hpp), global gradient-norm
 // clipping, AdamW with warm-up then cosine decay (optimizer.hpp), validation
 // on a temporal hold-out after every epoch, early stopping with patience, and
 // the best checkpoint kept.  Fine-tuning modes: full, some tensors only
@@ -57,7 +57,7 @@ struct TrainOptions {
   int64_t warmup_steps = -1;  // -1: 5% of all steps
   AdamWOptions adamw;
   double clip_norm = 1.0;  // <= 0: no clipping
-  LossKind loss = LossKind::Pinball;
+  LossKind loss = LossKind::Pinball;  // the quantile head's; a negbin head needs the default
   uint64_t seed = 1;
   int threads = 1;
   kernels::BackendKind backend = kernels::BackendKind::Cpu;

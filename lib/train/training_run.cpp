@@ -31,6 +31,7 @@ ModelConfig new_model_config(const TrainingSettings& t) {
     c.revin_affine = c.normalization == NormKind::Revin;  // RevIN's gain and bias exist only there
   }
   if (t.norm_eps) c.norm_eps = *t.norm_eps;
+  if (t.head) c.head = *t.head == "negbin" ? HeadKind::NegBin : HeadKind::Quantile;
   if (t.quantiles) c.quantiles = *t.quantiles;
   if (t.embedding_dim) c.embedding_dim = *t.embedding_dim;
   if (t.decoder_dim) c.decoder_dim = *t.decoder_dim;
@@ -143,8 +144,8 @@ TrainedModel run_training(const Dataset& data, const ModelFile* init,
     if (t.any_model_key())
       fail(ErrorCode::InvalidArgument,
            "training from an existing model keeps its configuration: leave context_length, "
-           "patch_length, stride, d_model, heads, ffn_dim, layers, horizon, normalization and "
-           "norm_eps unset");
+           "patch_length, stride, d_model, heads, ffn_dim, layers, horizon, normalization, head "
+           "and norm_eps unset");
     const ModelFile& base = *init;
     params = parameters_from_model(base);
     metadata = base.metadata();
