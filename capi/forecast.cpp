@@ -19,8 +19,8 @@ size_t series_index(const invf_forecast& forecast, size_t series) {
   return series;
 }
 
-// The runtime of a forecasting model on `backend`: a model runs on the backend its weights were
-// prepared by, so another backend gets its own preparation of the same file.
+}  // namespace
+
 std::shared_ptr<const ModelRuntime> runtime_on(const invf_model& model,
                                                kernels::BackendKind backend) {
   require_forecasting_model(*model.runtime);
@@ -30,7 +30,6 @@ std::shared_ptr<const ModelRuntime> runtime_on(const invf_model& model,
                                                     kernels::backend_of(backend));
 }
 
-}  // namespace
 }  // namespace invforecast::capi
 
 using namespace invforecast;

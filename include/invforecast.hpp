@@ -605,6 +605,100 @@ inline Forecaster Forecaster::ensemble(const Model* model, const Options* option
   return Forecaster(raw, options ? options->progress() : nullptr);
 }
 
+// Why a model forecasts what it does for one series (invf_explain): the
+// attention over the context's patches and each input group's attribution.
+class Explanation {
+ public:
+  // horizon 0: the model's.
+  static Explanation create(const Model& model, const Dataset& dataset,
+                            const std::string& series_id, uint64_t horizon = 0,
+                            const Options* options = nullptr) {
+    invf_explanation* raw = nullptr;
+    detail::check(invf_explain(model.get(), dataset.get(), series_id.c_str(), horizon,
+                               options ? options->get() : nullptr, &raw));
+    return Explanation(raw);
+  }
+
+  struct Dims {
+    uint64_t horizon, quantile_count, group_count, layers, patches;
+  };
+  Dims dims() const {
+    Dims d{};
+    detail::check(invf_explanation_dims(handle_.get(), &d.horizon, &d.quantile_count,
+                                        &d.group_count, &d.layers, &d.patches));
+    return d;
+  }
+  std::string start_date() const {
+    char date[INVF_DATE_BUFFER];
+    detail::check(invf_explanation_start_date(handle_.get(), date));
+    return date;
+  }
+  std::string warning() const {
+    const char* text = nullptr;
+    detail::check(invf_explanation_warning(handle_.get(), &text));
+    return text;
+  }
+  // Per day, level a quantile index or INVF_EXPLAIN_MEAN.
+  std::vector<double> forecast(int64_t level = INVF_EXPLAIN_MEAN) const {
+    std::vector<double> values(dims().horizon);
+    detail::check(invf_explanation_forecast(handle_.get(), level, values.data(), nullptr,
+                                            values.size()));
+    return values;
+  }
+  std::vector<double> baseline(int64_t level = INVF_EXPLAIN_MEAN) const {
+    std::vector<double> values(dims().horizon);
+    detail::check(invf_explanation_forecast(handle_.get(), level, nullptr, values.data(),
+                                            values.size()));
+    return values;
+  }
+  struct Group {
+    std::string name, kind, features, baseline;
+  };
+  Group group(uint64_t group) const {
+    const char *name = nullptr, *kind = nullptr, *features = nullptr, *baseline = nullptr;
+    detail::check(invf_explanation_group(handle_.get(), group, &name, &kind, &features, &baseline));
+    return {name, kind, features, baseline};
+  }
+  std::vector<double> attribution(uint64_t group, int64_t level = INVF_EXPLAIN_MEAN) const {
+    std::vector<double> values(dims().horizon);
+    detail::check(
+        invf_explanation_attribution(handle_.get(), group, level, values.data(), values.size()));
+    return values;
+  }
+  // layers x patches, layer-major.
+  std::vector<double> attention() const {
+    const Dims d = dims();
+    std::vector<double> values(d.layers * d.patches);
+    detail::check(invf_explanation_attention(handle_.get(), values.data(), values.size()));
+    return values;
+  }
+  struct Patch {
+    std::string first, last;
+    uint64_t padding_days;
+  };
+  Patch patch(uint64_t patch) const {
+    char first[INVF_DATE_BUFFER], last[INVF_DATE_BUFFER];
+    uint64_t padding = 0;
+    detail::check(invf_explanation_patch(handle_.get(), patch, first, last, &padding));
+    return {first, last, padding};
+  }
+  std::string to_json() const {
+    size_t needed = 0;
+    detail::check(invf_explanation_to_json(handle_.get(), nullptr, 0, &needed));
+    std::string json(needed, '\0');
+    detail::check(invf_explanation_to_json(handle_.get(), json.data(), json.size(), &needed));
+    json.resize(needed - 1);  // drop the NUL
+    return json;
+  }
+
+  const invf_explanation* get() const noexcept { return handle_.get(); }
+
+ private:
+  explicit Explanation(invf_explanation* raw) : handle_(raw) {}
+
+  detail::Handle<invf_explanation, invf_explanation_release> handle_;
+};
+
 // SKU stock states (invf_inventory): fields by name, see invforecast.h.
 class Inventory {
  public:
