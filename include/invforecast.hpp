@@ -40,6 +40,17 @@ inline void check(invf_status* status) {
   throw Error(code, message);
 }
 
+// The text a *_to_json call writes for `handle`: its size first, then the text.
+template <typename T>
+std::string json_of(invf_status* (*to_json)(const T*, char*, size_t, size_t*), const T* handle) {
+  size_t needed = 0;
+  check(to_json(handle, nullptr, 0, &needed));
+  std::string json(needed, '\0');
+  check(to_json(handle, json.data(), json.size(), &needed));
+  json.resize(needed - 1);  // drop the NUL
+  return json;
+}
+
 template <typename T, void (*Release)(T*)>
 struct Releaser {
   void operator()(T* handle) const noexcept { Release(handle); }
@@ -453,14 +464,7 @@ class Backtest {
         invf_backtest_series_metric(handle_.get(), method, series, metric.c_str(), &value));
     return value;
   }
-  std::string to_json() const {
-    size_t needed = 0;
-    detail::check(invf_backtest_to_json(handle_.get(), nullptr, 0, &needed));
-    std::string json(needed, '\0');
-    detail::check(invf_backtest_to_json(handle_.get(), json.data(), json.size(), &needed));
-    json.resize(needed - 1);  // drop the NUL
-    return json;
-  }
+  std::string to_json() const { return detail::json_of(invf_backtest_to_json, handle_.get()); }
 
   const invf_backtest* get() const noexcept { return handle_.get(); }
 
@@ -682,14 +686,7 @@ class Explanation {
     detail::check(invf_explanation_patch(handle_.get(), patch, first, last, &padding));
     return {first, last, padding};
   }
-  std::string to_json() const {
-    size_t needed = 0;
-    detail::check(invf_explanation_to_json(handle_.get(), nullptr, 0, &needed));
-    std::string json(needed, '\0');
-    detail::check(invf_explanation_to_json(handle_.get(), json.data(), json.size(), &needed));
-    json.resize(needed - 1);  // drop the NUL
-    return json;
-  }
+  std::string to_json() const { return detail::json_of(invf_explanation_to_json, handle_.get()); }
 
   const invf_explanation* get() const noexcept { return handle_.get(); }
 
@@ -860,14 +857,7 @@ class Simulation {
     detail::check(invf_simulation_value(handle_.get(), method, key.c_str(), &out));
     return out;
   }
-  std::string to_json() const {
-    size_t needed = 0;
-    detail::check(invf_simulation_to_json(handle_.get(), nullptr, 0, &needed));
-    std::string json(needed, '\0');
-    detail::check(invf_simulation_to_json(handle_.get(), json.data(), json.size(), &needed));
-    json.resize(needed - 1);  // drop the NUL
-    return json;
-  }
+  std::string to_json() const { return detail::json_of(invf_simulation_to_json, handle_.get()); }
 
   const invf_simulation* get() const noexcept { return handle_.get(); }
 
