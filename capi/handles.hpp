@@ -82,4 +82,10 @@ std::shared_ptr<const ModelRuntime> runtime_on(const invf_model& model,
 // A handle over a validated model file; "backend" and "threads" from `options`.
 std::unique_ptr<invf_model> make_model_handle(ModelFile file, const Options& options);
 
+// The runtime of a forecasting model (Error(InvalidArgument) for one only
+// pre-trained) on `backend`: a model runs on the backend its weights were
+// prepared by, so another backend gets its own preparation of the same file.
+std::shared_ptr<const ModelRuntime> runtime_on(const invf_model& model,
+                                               kernels::BackendKind backend);
+
 }  // namespace invforecast::capi

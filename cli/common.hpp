@@ -156,6 +156,7 @@ void print_warnings(const std::vector<std::string>& warnings, size_t limit);
 // Subcommands: each registers itself on `app` and runs when selected.
 void register_inspect(CLI::App& app);
 void register_forecast(CLI::App& app);
+void register_explain(CLI::App& app);
 void register_backtest(CLI::App& app);
 void register_replenish(CLI::App& app);
 void register_whatif(CLI::App& app);

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
       "1 on any error, with one line 'invforecast: error: <reason>' on stderr.");
   invforecast_cli::register_inspect(app);
   invforecast_cli::register_forecast(app);
+  invforecast_cli::register_explain(app);
   invforecast_cli::register_backtest(app);
   invforecast_cli::register_replenish(app);
   invforecast_cli::register_whatif(app);
@@ -43,7 +44,7 @@ int main(int argc, char** argv) {
       app.get_subcommand(argv[1]);
     } catch (const CLI::OptionNotFound&) {
       return report_error(std::string("unknown command '") + argv[1] +
-                          "' (expected inspect, forecast, backtest, replenish, whatif, simulate, train or tune; see --help)");
+                          "' (expected inspect, forecast, explain, backtest, replenish, whatif, simulate, train or tune; see --help)");
     }
   }
   try {

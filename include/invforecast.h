@@ -775,6 +775,118 @@ INVF_API invf_status* invf_model_provenance(const invf_model* model, const char*
                                             const char** out);
 
 /* ------------------------------------------------------------------------ */
+/* Explanations: why a model forecasts what it does for one series          */
+
+typedef struct invf_explanation invf_explanation;
+
+/* The `level` argument of the explanation's per-day values: a quantile
+ * index 0 .. quantile_count - 1, or this for the mean (the average of the
+ * day's quantiles, as in the forecast). */
+#define INVF_EXPLAIN_MEAN (-1)
+
+/* Explains the forecast `model` makes for series `series_id` of `dataset`
+ * over days 1..horizon after its last date (1 to the model's horizon; 0 =
+ * the model's horizon), from the same inputs as invf_forecaster_create_model
+ * (the last context_length days, left-padded with zeros when fewer, with a
+ * warning; the known-future covariates of the dataset's future days).  Two
+ * parts:
+ * - Attention: for each transformer layer, the weight each patch of the
+ *   context (a token: patch_length days, stride apart, oldest first) gets,
+ *   averaged over the heads and the tokens that attend (each layer's
+ *   weights sum to 1), as the encoder computed them for this series.
+ * - Attributions: the forecast's inputs in groups, from the model's
+ *   features (invf_model_feature): "history" (the series' context), one
+ *   group per time-varying covariate column (known-future or past-only,
+ *   e.g. "price" with its log-ratio channel, "event", "snap"), "calendar"
+ *   (day of week and month, day of month, week of year) and "static" (every
+ *   static attribute together); with more than 12 groups the columns are
+ *   merged into "known_future" and "past_only".  A group left out reads its
+ *   baseline: the history a flat context at the mean of the series' days in
+ *   it (its level kept, its shape removed); a numeric covariate its training
+ *   mean (normalised 0; a price's log ratio 0, the series' usual price); a
+ *   categorical one the unknown bucket, on every day.  The model forecasts
+ *   all 2^groups combinations of actual and baseline groups in one batch,
+ *   and each group's attribution is its exact Shapley value over them, per
+ *   day and per quantile (the mean's is the average of the day's
+ *   quantiles').  They add up, day by day and so over any days, to the
+ *   forecast minus the baseline forecast (every group at its baseline).
+ *   A model without covariates has the history alone: its attribution is
+ *   the forecast minus that of the flat history.
+ * The forecast read here equals the model forecaster's for the series.
+ * Options: forecast; "backend", "threads" (the result does not depend on
+ * it) and "strict" (a series shorter than the context fails with
+ * INVF_ERR_SERIES_TOO_SHORT) apply; "open_column" fails with
+ * INVF_ERR_INVALID_ARGUMENT (the explanation is of the model's own output).
+ * Errors: INVF_ERR_NULL_POINTER; INVF_ERR_INVALID_ARGUMENT for a series the
+ * dataset lacks (named), a series with no history (a new product: no past
+ * to explain), a horizon beyond the model's, a model only pre-trained, and
+ * a dataset without a column the model reads or of another kind (the
+ * message names it); INVF_ERR_INVALID_ARGUMENT or INVF_ERR_DATA when the
+ * known-future columns do not cover the horizon, as for a forecast. */
+INVF_API invf_status* invf_explain(const invf_model* model, const invf_dataset* dataset,
+                                   const char* series_id, uint64_t horizon,
+                                   const invf_options* options, invf_explanation** out);
+INVF_API void invf_explanation_release(invf_explanation* explanation);
+/* The explanation's sizes: days explained, the model's quantile levels
+ * (invf_model_quantile_levels), attribution groups, transformer layers and
+ * patches (tokens).  Each pointer may be NULL. */
+INVF_API invf_status* invf_explanation_dims(const invf_explanation* explanation,
+                                            uint64_t* horizon, uint64_t* quantile_count,
+                                            uint64_t* group_count, uint64_t* layers,
+                                            uint64_t* patches);
+/* Date of day 1 explained (the day after the series' last date). */
+INVF_API invf_status* invf_explanation_start_date(const invf_explanation* explanation,
+                                                  char out[INVF_DATE_BUFFER]);
+/* The warning of a series shorter than the model's context ("" when none). */
+INVF_API invf_status* invf_explanation_warning(const invf_explanation* explanation,
+                                               const char** out);
+/* Per day, for `level` (a quantile index or INVF_EXPLAIN_MEAN): the
+ * forecast (every group actual) into `forecast` and the baseline forecast
+ * (every group at its baseline) into `baseline`, `capacity` >= horizon
+ * doubles each (INVF_ERR_BUFFER_TOO_SMALL); either may be NULL.  A level
+ * out of range fails with INVF_ERR_INVALID_ARGUMENT. */
+INVF_API invf_status* invf_explanation_forecast(const invf_explanation* explanation,
+                                                int64_t level, double* forecast,
+                                                double* baseline, uint64_t capacity);
+/* Group `group` (< group_count): its name ("history", a column's name,
+ * "calendar", "static", "known_future", "past_only"), kind ("history" |
+ * "known_future" | "past_only" | "calendar" | "static"), the model's
+ * features in it (comma-separated; "target" for the history) and its
+ * baseline in words.  Each pointer may be NULL; the strings live as long as
+ * the explanation.  INVF_ERR_INVALID_ARGUMENT for a group out of range. */
+INVF_API invf_status* invf_explanation_group(const invf_explanation* explanation, uint64_t group,
+                                             const char** name, const char** kind,
+                                             const char** features, const char** baseline);
+/* The attribution of group `group` per day for `level` (a quantile index or
+ * INVF_EXPLAIN_MEAN), in units, into `buffer` of `capacity` >= horizon
+ * doubles; summed over the groups it is forecast - baseline of the day. */
+INVF_API invf_status* invf_explanation_attribution(const invf_explanation* explanation,
+                                                   uint64_t group, int64_t level,
+                                                   double* buffer, uint64_t capacity);
+/* The attention, layers x patches, layer-major: buffer[l * patches + t] is
+ * the weight patch t gets in layer l (>= 0; each layer's sum to 1);
+ * `capacity` >= layers * patches doubles. */
+INVF_API invf_status* invf_explanation_attention(const invf_explanation* explanation,
+                                                 double* buffer, uint64_t capacity);
+/* The context days patch `patch` (< patches) covers, first and last (a
+ * patch reaching past the context's end repeats its last day, so its days
+ * stop there), and how many of them precede the series' first date (zero
+ * padding of a series shorter than the context); each output may be NULL. */
+INVF_API invf_status* invf_explanation_patch(const invf_explanation* explanation, uint64_t patch,
+                                             char first[INVF_DATE_BUFFER],
+                                             char last[INVF_DATE_BUFFER],
+                                             uint64_t* padding_days);
+/* The whole explanation as JSON: {"series_id", "start_date", "horizon",
+ * "quantiles", "method", "history_days", "warning", "forecast": {"mean":
+ * [per day], "quantiles": [[per level] per day]}, "baseline": {the same},
+ * "groups": [{"name", "kind", "features", "baseline", "total": {"mean",
+ * "quantiles"} (summed over the days), "mean", "quantiles"}], "attention":
+ * {"layers", "patches": [{"first", "last", "padding_days", "weights": [per
+ * layer]}]}}.  Buffer rules as for invf_backtest_to_json. */
+INVF_API invf_status* invf_explanation_to_json(const invf_explanation* explanation, char* buffer,
+                                               size_t capacity, size_t* needed);
+
+/* ------------------------------------------------------------------------ */
 /* Replenishment: order decisions from a forecast                            */
 
 /* Reads a forecast back from the CSV that invf_forecast_write_csv (and

@@ -40,6 +40,17 @@ inline void check(invf_status* status) {
   throw Error(code, message);
 }
 
+// The text a *_to_json call writes for `handle`: its size first, then the text.
+template <typename T>
+std::string json_of(invf_status* (*to_json)(const T*, char*, size_t, size_t*), const T* handle) {
+  size_t needed = 0;
+  check(to_json(handle, nullptr, 0, &needed));
+  std::string json(needed, '\0');
+  check(to_json(handle, json.data(), json.size(), &needed));
+  json.resize(needed - 1);  // drop the NUL
+  return json;
+}
+
 template <typename T, void (*Release)(T*)>
 struct Releaser {
   void operator()(T* handle) const noexcept { Release(handle); }
@@ -454,14 +465,7 @@ class Backtest {
         invf_backtest_series_metric(handle_.get(), method, series, metric.c_str(), &value));
     return value;
   }
-  std::string to_json() const {
-    size_t needed = 0;
-    detail::check(invf_backtest_to_json(handle_.get(), nullptr, 0, &needed));
-    std::string json(needed, '\0');
-    detail::check(invf_backtest_to_json(handle_.get(), json.data(), json.size(), &needed));
-    json.resize(needed - 1);  // drop the NUL
-    return json;
-  }
+  std::string to_json() const { return detail::json_of(invf_backtest_to_json, handle_.get()); }
 
   const invf_backtest* get() const noexcept { return handle_.get(); }
 
@@ -605,6 +609,93 @@ inline Forecaster Forecaster::ensemble(const Model* model, const Options* option
                                                 options ? options->get() : nullptr, &raw));
   return Forecaster(raw, options ? options->progress() : nullptr);
 }
+
+// Why a model forecasts what it does for one series (invf_explain): the
+// attention over the context's patches and each input group's attribution.
+class Explanation {
+ public:
+  // horizon 0: the model's.
+  static Explanation create(const Model& model, const Dataset& dataset,
+                            const std::string& series_id, uint64_t horizon = 0,
+                            const Options* options = nullptr) {
+    invf_explanation* raw = nullptr;
+    detail::check(invf_explain(model.get(), dataset.get(), series_id.c_str(), horizon,
+                               options ? options->get() : nullptr, &raw));
+    return Explanation(raw);
+  }
+
+  struct Dims {
+    uint64_t horizon, quantile_count, group_count, layers, patches;
+  };
+  Dims dims() const {
+    Dims d{};
+    detail::check(invf_explanation_dims(handle_.get(), &d.horizon, &d.quantile_count,
+                                        &d.group_count, &d.layers, &d.patches));
+    return d;
+  }
+  std::string start_date() const {
+    char date[INVF_DATE_BUFFER];
+    detail::check(invf_explanation_start_date(handle_.get(), date));
+    return date;
+  }
+  std::string warning() const {
+    const char* text = nullptr;
+    detail::check(invf_explanation_warning(handle_.get(), &text));
+    return text;
+  }
+  // Per day, level a quantile index or INVF_EXPLAIN_MEAN.
+  std::vector<double> forecast(int64_t level = INVF_EXPLAIN_MEAN) const {
+    std::vector<double> values(dims().horizon);
+    detail::check(invf_explanation_forecast(handle_.get(), level, values.data(), nullptr,
+                                            values.size()));
+    return values;
+  }
+  std::vector<double> baseline(int64_t level = INVF_EXPLAIN_MEAN) const {
+    std::vector<double> values(dims().horizon);
+    detail::check(invf_explanation_forecast(handle_.get(), level, nullptr, values.data(),
+                                            values.size()));
+    return values;
+  }
+  struct Group {
+    std::string name, kind, features, baseline;
+  };
+  Group group(uint64_t group) const {
+    const char *name = nullptr, *kind = nullptr, *features = nullptr, *baseline = nullptr;
+    detail::check(invf_explanation_group(handle_.get(), group, &name, &kind, &features, &baseline));
+    return {name, kind, features, baseline};
+  }
+  std::vector<double> attribution(uint64_t group, int64_t level = INVF_EXPLAIN_MEAN) const {
+    std::vector<double> values(dims().horizon);
+    detail::check(
+        invf_explanation_attribution(handle_.get(), group, level, values.data(), values.size()));
+    return values;
+  }
+  // layers x patches, layer-major.
+  std::vector<double> attention() const {
+    const Dims d = dims();
+    std::vector<double> values(d.layers * d.patches);
+    detail::check(invf_explanation_attention(handle_.get(), values.data(), values.size()));
+    return values;
+  }
+  struct Patch {
+    std::string first, last;
+    uint64_t padding_days;
+  };
+  Patch patch(uint64_t patch) const {
+    char first[INVF_DATE_BUFFER], last[INVF_DATE_BUFFER];
+    uint64_t padding = 0;
+    detail::check(invf_explanation_patch(handle_.get(), patch, first, last, &padding));
+    return {first, last, padding};
+  }
+  std::string to_json() const { return detail::json_of(invf_explanation_to_json, handle_.get()); }
+
+  const invf_explanation* get() const noexcept { return handle_.get(); }
+
+ private:
+  explicit Explanation(invf_explanation* raw) : handle_(raw) {}
+
+  detail::Handle<invf_explanation, invf_explanation_release> handle_;
+};
 
 // SKU stock states (invf_inventory): fields by name, see invforecast.h.
 class Inventory {
@@ -871,14 +962,7 @@ class Simulation {
     detail::check(invf_simulation_value(handle_.get(), method, key.c_str(), &out));
     return out;
   }
-  std::string to_json() const {
-    size_t needed = 0;
-    detail::check(invf_simulation_to_json(handle_.get(), nullptr, 0, &needed));
-    std::string json(needed, '\0');
-    detail::check(invf_simulation_to_json(handle_.get(), json.data(), json.size(), &needed));
-    json.resize(needed - 1);  // drop the NUL
-    return json;
-  }
+  std::string to_json() const { return detail::json_of(invf_simulation_to_json, handle_.get()); }
 
   const invf_simulation* get() const noexcept { return handle_.get(); }
 

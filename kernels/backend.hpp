@@ -152,7 +152,7 @@ struct OpTable {
   void (*softmax_backward)(const Context&, const T* y, const T* dy, T* dx, int64_t rows,
                            int64_t cols);
   void (*attention_forward)(const Context&, const AttentionDims& dims, const T* q, const T* k,
-                            const T* v, T* out, T* lse, float* workspace);
+                            const T* v, T* out, T* lse, float* workspace, T* probabilities);
   void (*attention_backward)(const Context&, const AttentionDims& dims, const T* q, const T* k,
                              const T* v, const T* out, const T* lse, const T* dout, T* dq, T* dk,
                              T* dv, float* workspace);

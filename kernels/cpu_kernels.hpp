@@ -29,7 +29,8 @@ struct CpuKernels {
   void (*softmax_backward)(const float* y, const float* dy, float* dx, int64_t rows,
                            int64_t cols);
   void (*attention_forward)(const AttentionDims& dims, const float* q, const float* k,
-                            const float* v, float* out, float* lse, float* workspace);
+                            const float* v, float* out, float* lse, float* workspace,
+                            float* probabilities);
   void (*attention_backward)(const AttentionDims& dims, const float* q, const float* k,
                              const float* v, const float* out, const float* lse,
                              const float* dout, float* dq, float* dk, float* dv,

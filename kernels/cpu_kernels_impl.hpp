@@ -426,9 +426,9 @@ void scores_softmax(const float* q, int64_t ld, int64_t dh, const float* kt, int
 }
 
 // Per (batch, head): the softmax of S = scale Q K^T in one tile (recording
-// lse), then O = P V.
+// lse), then O = P V; P = diag(1/l) E copied out when asked.
 void attention_forward(const AttentionDims& dims, const float* q, const float* k, const float* v,
-                       float* out, float* lse, float* workspace) {
+                       float* out, float* lse, float* workspace, float* probabilities) {
   const int64_t n = dims.tokens, dh = dims.head_dim, np = round_up(n, W);
   const int64_t ld = dims.ld_qkv, ldo = dims.ld_out;
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
@@ -445,6 +445,11 @@ void attention_forward(const AttentionDims& dims, const float* q, const float* k
       float* head_lse = lse ? lse + (b * dims.heads + h) * n : nullptr;
       scores_softmax(q + in_off, ld, dh, ws.kt, np, n, scale, ws.tile, ws.row_max, ws.row_scale,
                      head_lse);
+      if (probabilities) {
+        float* p = probabilities + (b * dims.heads + h) * n * n;
+        for (int64_t i = 0; i < n; ++i)
+          for (int64_t j = 0; j < n; ++j) p[i * n + j] = ws.tile[i * np + j] * ws.row_scale[i];
+      }
       // O = diag(1/l) E V, scaled as the GEMM stores it: normalising the n x dh
       // output is cheaper than the n x n tile.
       if (ahead) {

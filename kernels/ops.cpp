@@ -404,7 +404,7 @@ int64_t attention_workspace_floats(const AttentionDims& dims) {
 template <class T>
 void attention_forward(const Context& ctx, const AttentionDims& dims, const T* q,
                        const Same<T>* k, const Same<T>* v, Same<T>* out, Same<T>* lse,
-                       float* workspace) {
+                       float* workspace, Same<T>* probabilities) {
   constexpr const char* op = "attention_forward";
   check_attention(dims, op);
   require_rows_data(q, dims.batch, op, "q");
@@ -412,7 +412,8 @@ void attention_forward(const Context& ctx, const AttentionDims& dims, const T* q
   require_rows_data(v, dims.batch, op, "v");
   require_rows_data(out, dims.batch, op, "out");
   require(workspace, op, "workspace");
-  dispatch(ctx, op, &OpTable<T>::attention_forward, dims, q, k, v, out, lse, workspace);
+  dispatch(ctx, op, &OpTable<T>::attention_forward, dims, q, k, v, out, lse, workspace,
+           probabilities);
 }
 
 template <class T>
@@ -582,7 +583,7 @@ void mean_abs_unscale(const Context& ctx, const T* z, const Same<T>* scale, Same
   template void softmax_forward<T>(const Context&, const T*, T*, int64_t, int64_t);              \
   template void softmax_backward<T>(const Context&, const T*, const T*, T*, int64_t, int64_t);   \
   template void attention_forward<T>(const Context&, const AttentionDims&, const T*, const T*,   \
-                                     const T*, T*, T*, float*);                                  \
+                                     const T*, T*, T*, float*, T*);                              \
   template void attention_backward<T>(const Context&, const AttentionDims&, const T*, const T*,  \
                                       const T*, const T*, const T*, const T*, T*, T*, T*,        \
                                       float*);                                                   \

@@ -228,6 +228,9 @@ void softmax_backward(const Context& ctx, const T* y, const Same<T>* dy, Same<T>
 // QKV projection [rows, 3*d_model] (ld_qkv = 3*d_model).  out has row
 // stride ld_out.  lse [batch, heads, tokens] (log-sum-exp of each score row)
 // is written when non-null; the backward pass needs it and out.
+// probabilities [batch, heads, tokens, tokens], when non-null, gets P itself
+// (row i: query token i's weights over the key tokens, summing to 1) as the
+// forward computes it, for explanations; null costs nothing.
 // Floats of scratch one call needs (forward or backward), on any backend;
 // the caller owns it (Context::scratch): on the Cpu backend one tokens x
 // tokens score tile (heads are processed one at a time, so no more is ever
@@ -236,7 +239,7 @@ int64_t attention_workspace_floats(const AttentionDims& dims);
 template <class T>
 void attention_forward(const Context& ctx, const AttentionDims& dims, const T* q,
                        const Same<T>* k, const Same<T>* v, Same<T>* out, Same<T>* lse,
-                       float* workspace);
+                       float* workspace, Same<T>* probabilities = nullptr);
 // dq, dk, dv use the layout of q, k, v (row stride ld_qkv); dout that of out.
 template <class T>
 void attention_backward(const Context& ctx, const AttentionDims& dims, const T* q,

@@ -283,10 +283,11 @@ void softmax_backward(const T* y, const T* dy, T* dx, int64_t rows, int64_t cols
     DX.row(r) = Y.row(r).cwiseProduct((DY.row(r).array() - DY.row(r).dot(Y.row(r))).matrix());
 }
 
-// Per (batch, head): S = Q K^T / sqrt(dh), P = softmax_rows(S), O = P V, lse = logsumexp_rows(S).
+// Per (batch, head): S = Q K^T / sqrt(dh), P = softmax_rows(S), O = P V, lse = logsumexp_rows(S);
+// P copied to probabilities [batch, heads, n, n] when non-null.
 template <class T>
 void attention_forward(const AttentionDims& d, const T* q, const T* k, const T* v, T* out,
-                       T* lse) {
+                       T* lse, T* probabilities = nullptr) {
   const int64_t n = d.tokens, dh = d.head_dim;
   const T scale = T(1) / std::sqrt(T(dh));
   for (int64_t b = 0; b < d.batch; ++b)
@@ -304,6 +305,7 @@ void attention_forward(const AttentionDims& d, const T* q, const T* k, const T* 
         S.row(i) /= l;
         if (lse) lse[(b * d.heads + h) * n + i] = m + std::log(l);
       }
+      if (probabilities) MatrixMap<T>(probabilities + (b * d.heads + h) * n * n, n, n) = S;
       O.noalias() = S * V;
     }
 }

@@ -2,7 +2,11 @@
 # invforecast train and tune on a small M5 slice (6 series x 120 days) with a
 # tiny architecture: the model file forecasts and backtests, retraining is
 # bit-identical, fine-tuning (full, head, LoRA), pre-training, checkpoints and
-# resume, context selection by validation, and the error contract of bad flags.
+# resume, context selection by validation, the error contract of bad flags,
+# and explain on the M5 future fixtures: a tiny covariate model's tables
+# (attention per patch with its dates, attributions for the horizon total and
+# per day) and JSON (attributions adding up to the forecast minus the
+# baseline), and its errors.
 set -euo pipefail
 . "${BASH_SOURCE[0]%/*}/script_util.bash"
 need "$python"
@@ -230,4 +234,64 @@ expect_error "--contexts: 'x' is not a positive" tune --data "$data" -H 7 --cont
 expect_error "--set context_length is not for tune" tune --data "$data" --set context_length=14 -H 7 --contexts 14 --out "$work/x.invfm"
 expect_error "horizon" tune --data "$data" -H 0 --contexts 14 --out "$work/x.invfm"
 [ ! -e "$work/x.invfm" ] || fail "a failed tune wrote its --out file"
+
+# --- explain: a covariate model on the M5 future fixtures (3 series x 27 days, their next 7) ---
+m5_history="$source/tests/fixtures/future/m5_history.csv"
+m5_future="$source/tests/fixtures/future/m5_future.csv"
+"$cli" --help | grep -q "^  explain " || fail "--help does not list explain"
+
+# Every column and the calendar; 2 layers of 3 patches: days 1-7 and 8-14 of the context and one
+# past its end (it repeats day 14).
+explained="$work/explained.invfm"
+"$cli" train --data "$m5_history" --set context_length=14 --set patch_length=7 --set stride=7 \
+  --set d_model=16 --set heads=2 --set ffn_dim=32 --set layers=2 --set horizon=7 \
+  --set holdout_days=0 --set min_history=14 --epochs 2 --steps-per-epoch 10 --batch-size 8 \
+  --threads 2 --seed 5 --progress never --out "$explained" >/dev/null 2>"$work/train_err" ||
+  fail "train: $(cat "$work/train_err")"
+
+"$cli" explain --model "$explained" --data "$m5_history" --future "$m5_future" --series FOODS_3_702_CA_2 \
+  >"$work/table" 2>"$work/table_err" || fail "explain: $(cat "$work/table_err")"
+grep -q "^Explanation of series FOODS_3_702_CA_2 by .*: 7 days from 2016-03-28" "$work/table" ||
+  fail "explain title: $(head -1 "$work/table")"
+for group in history price snap event calendar static; do
+  grep -qE "^$group " "$work/table" || fail "explain table lacks group $group"
+done
+grep -qE "^2016-04-03 " "$work/table" || fail "explain table lacks the last day"
+grep -qE "^0 +2016-03-14 2016-03-20 " "$work/table" || fail "explain table lacks patch 0's dates"
+grep -qE "^1 +2016-03-21 2016-03-27 " "$work/table" || fail "explain table lacks patch 1's dates"
+
+"$cli" explain --model "$explained" --data "$m5_history" --future "$m5_future" --series FOODS_3_702_CA_2 \
+  --json >"$work/e.json"
+"$python" - "$work/e.json" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))
+assert e["series_id"] == "FOODS_3_702_CA_2" and e["horizon"] == 7, e["series_id"]
+names = [g["name"] for g in e["groups"]]
+assert names == ["history", "price", "snap", "event", "calendar", "static"], names
+scale = 1e-9 * (1 + max(e["forecast"]["mean"]))
+for d in range(7):
+    diff = e["forecast"]["mean"][d] - e["baseline"]["mean"][d]
+    assert abs(sum(g["mean"][d] for g in e["groups"]) - diff) <= scale, d
+    for q in range(3):
+        diff = e["forecast"]["quantiles"][d][q] - e["baseline"]["quantiles"][d][q]
+        assert abs(sum(g["quantiles"][d][q] for g in e["groups"]) - diff) <= scale, (d, q)
+for g in e["groups"]:
+    assert abs(g["total"]["mean"] - sum(g["mean"])) <= 1e-9 * (1 + abs(g["total"]["mean"])), g["name"]
+patches = e["attention"]["patches"]
+assert [(p["first"], p["last"]) for p in patches] == [
+    ("2016-03-14", "2016-03-20"), ("2016-03-21", "2016-03-27"), ("2016-03-27", "2016-03-27")], patches
+for layer in range(e["attention"]["layers"]):
+    assert abs(sum(p["weights"][layer] for p in patches) - 1) < 1e-5, layer
+PY
+
+expect_error "series 'NOPE' is not in the dataset" explain --model "$explained" --data "$m5_history" \
+  --future "$m5_future" --series NOPE
+expect_error "has no history" explain --model "$explained" --data "$m5_history" --future "$m5_future" \
+  --series FOODS_1_033_TX_1
+expect_error "covers 0 of the 7 days" explain --model "$explained" --data "$m5_history" \
+  --series FOODS_1_033_CA_1
+expect_error "the series to explain|--series is required" explain --model "$explained" --data "$m5_history"
+expect_error "option 'epochs' does not apply to invforecast explain" explain --model "$explained" \
+  --data "$m5_history" --future "$m5_future" --series FOODS_1_033_CA_1 --set epochs=2
+expect_error "expected inspect, forecast, explain," explian
 echo "OK"

@@ -427,6 +427,60 @@ TEST_CASE("attention: cpu results do not depend on how the batch is split", "[ke
   }
 }
 
+// Explanations read the probabilities P = softmax(Q K^T / sqrt(head_dim)) the forward computes:
+// both backends against the same softmax evaluated here in double, each row summing to 1, and
+// asking for them leaves out and lse as they were, bit for bit.
+TEST_CASE("attention: the probabilities on request, the forward unchanged", "[kernels]") {
+  IsaSweep sweep;
+  unsigned seed = 480;
+  for (CpuIsa isa : sweep.isas()) {
+    set_active_cpu_isa(isa);
+    for (const AttentionCase c : {AttentionCase{2, 42, 8, 16, true}, AttentionCase{3, 9, 2, 5, false},
+                                  AttentionCase{1, 1, 1, 4, false}, AttentionCase{1, 17, 3, 8, true}}) {
+      INFO(cpu_isa_name(isa) << " batch " << c.batch << " tokens " << c.tokens << " heads " << c.heads);
+      const AttentionData data(c, seed++);
+      const AttentionDims& d = data.dims;
+      const int64_t n = d.tokens, dh = d.head_dim;
+      std::vector<float> want(static_cast<size_t>(d.batch * d.heads * n * n));
+      for (int64_t b = 0; b < d.batch; ++b)
+        for (int64_t h = 0; h < d.heads; ++h)
+          for (int64_t i = 0; i < n; ++i) {
+            std::vector<double> row(static_cast<size_t>(n));
+            for (int64_t j = 0; j < n; ++j) {
+              double dot = 0.0;
+              for (int64_t x = 0; x < dh; ++x)
+                dot += static_cast<double>(data.q[(b * n + i) * d.ld_qkv + h * dh + x]) *
+                       data.k[(b * n + j) * d.ld_qkv + h * dh + x];
+              row[static_cast<size_t>(j)] = dot / std::sqrt(static_cast<double>(dh));
+            }
+            const double top = *std::max_element(row.begin(), row.end());
+            double total = 0.0;
+            for (double& r : row) total += (r = std::exp(r - top));
+            for (int64_t j = 0; j < n; ++j)
+              want[static_cast<size_t>(((b * d.heads + h) * n + i) * n + j)] =
+                  static_cast<float>(row[static_cast<size_t>(j)] / total);
+          }
+      for (BackendKind backend : {BackendKind::Reference, BackendKind::Cpu}) {
+        INFO(backend_name(backend));
+        const AttentionResult plain = run_attention(backend, data);
+        AttentionResult with{std::vector<float>(data.out_size()), std::vector<float>(data.lse_size())};
+        std::vector<float> probabilities(want.size(), -1.0f), workspace(attention_workspace_floats(d));
+        attention_forward(context_of(backend), d, data.q, data.k, data.v, with.out.data(), with.lse.data(),
+                          workspace.data(), probabilities.data());
+        CHECK(with.out == plain.out);
+        CHECK(with.lse == plain.lse);
+        CHECK(record_error(isa_label("attention probabilities"), max_relative_error(probabilities, want)) <
+              kAttentionTolerance);
+        for (int64_t r = 0; r < d.batch * d.heads * n; ++r) {
+          double total = 0.0;
+          for (int64_t j = 0; j < n; ++j) total += probabilities[static_cast<size_t>(r * n + j)];
+          CHECK(total == Approx(1.0).epsilon(1e-5));  // float rounding over <= 42 terms
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("quantile head and series normalisation: cpu matches reference", "[kernels]") {
   IsaSweep sweep;
   unsigned seed = 500;

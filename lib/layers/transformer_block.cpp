@@ -21,7 +21,7 @@ void block_forward(const kern::Context& ctx, const ModelConfig& c, const BlockWe
   linear(ctx, w.qkv, a.ln1_out, a.qkv, R);
   const kern::AttentionDims dims = attention_dims(c, series);
   kern::attention_forward(ctx, dims, a.qkv, a.qkv + D, a.qkv + 2 * D, a.attended, a.lse,
-                          attention_workspace);
+                          attention_workspace, a.attention);
   if (a.mid == x) {
     linear(ctx, w.out, a.attended, a.mid, R, kern::Epilogue::None, true);
   } else {

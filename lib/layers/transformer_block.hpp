@@ -44,6 +44,9 @@ struct BlockActivations {
   T* ln2_rstd = nullptr;  // training
   T* ffn_pre = nullptr;   // [rows, ffn_dim], training
   T* ffn_act = nullptr;   // [rows, ffn_dim]
+  // [series, heads, tokens, tokens]: the attention probabilities, written
+  // when set (explanations, either form); null on every other path.
+  T* attention = nullptr;
 };
 
 template <class T>

@@ -101,18 +101,10 @@ DatasetForecast forecast_dataset_with_model(const ModelRuntime& runtime,
     for (size_t s = 0; s < count; ++s)
       calendars.push_back(open_calendar(cold.input(s, horizon), options.open_column,
                                         static_cast<size_t>(options.season_length), horizon));
-  for (size_t s = 0; s < count; ++s) {
-    const Series& series = data.series[s];
-    if (series.values.size() >= context_length || cold.is_new(s)) continue;
-    if (options.strict)
-      fail(ErrorCode::SeriesTooShort,
-           "series '{}' has {} days of history; the model reads the last {} (strict mode)",
-           series.id, series.values.size(), context_length);
-    results[s].warning = fmt::format(
-        "series '{}': {} days of history, fewer than the model's context of {}; left-padded "
-        "with {} days of zero sales",
-        series.id, series.values.size(), context_length, context_length - series.values.size());
-  }
+  for (size_t s = 0; s < count; ++s)
+    if (!cold.is_new(s))
+      results[s].warning = short_history_warning(data.series[s].id, data.series[s].values.size(),
+                                                 context_length, options.strict);
 
   constexpr size_t chunk = 1024;
   const size_t rows = std::min(chunk, count);

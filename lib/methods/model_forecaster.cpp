@@ -20,6 +20,19 @@ std::vector<float> model_mean_buffer(const ModelConfig& config, size_t series) {
              : std::vector<float>(series * static_cast<size_t>(config.horizon));
 }
 
+std::string short_history_warning(std::string_view series_id, size_t days, size_t context_length,
+                                  bool strict) {
+  if (days >= context_length) return {};
+  if (strict)
+    fail(ErrorCode::SeriesTooShort,
+         "series '{}' has {} days of history; the model reads the last {} (strict mode)",
+         series_id, days, context_length);
+  return fmt::format(
+      "series '{}': {} days of history, fewer than the model's context of {}; left-padded with "
+      "{} days of zero sales",
+      series_id, days, context_length, context_length - days);
+}
+
 void set_model_forecast(const float* out, const float* mean, size_t horizon, size_t levels,
                         SeriesForecast& result) {
   result.method = "model";

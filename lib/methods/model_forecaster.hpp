@@ -7,6 +7,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/options.hpp"
@@ -17,6 +18,11 @@ namespace invforecast {
 
 // Error(InvalidArgument) when `horizon` exceeds the model's horizon.
 void require_model_horizon(const ModelConfig& config, size_t horizon);
+// The warning for a series of `days` days of history, fewer than the
+// model's context, which is left-padded with zeros; empty when the history
+// covers the context.  Under `strict`, Error(SeriesTooShort) instead.
+std::string short_history_warning(std::string_view series_id, size_t days, size_t context_length,
+                                  bool strict);
 // A SeriesForecast from the model's output [model horizon, levels] of one
 // series: its first `horizon` days; the mean is the model's own, mean [model
 // horizon] (a negbin head's), or with mean null the average of the day's

@@ -289,19 +289,20 @@ void EncoderModel::check_inputs(const float* context, int64_t batch, const float
 
 void EncoderModel::forecast(const float* context, int64_t batch, float* quantiles_out,
                             EncoderWorkspace& ws, const layers::CovariateBatch<float>* covariates,
-                            float* mean_out) const {
+                            float* mean_out, float* attention_out) const {
   check_workspace(ws);
   check_inputs(context, batch, quantiles_out, covariates, mean_out);
   forecast_span(context, has_covariates() ? covariates : nullptr, batch, quantiles_out, mean_out,
-                ws);
+                ws, attention_out);
 }
 
 void EncoderModel::forecast_span(const float* context,
                                  const layers::CovariateBatch<float>* covariates, int64_t count,
                                  float* quantiles_out, float* mean_out,
-                                 EncoderWorkspace& ws) const {
-  const int64_t L = config().context_length, outputs = outputs_per_series(),
-                H = config().horizon;
+                                 EncoderWorkspace& ws, float* attention_out) const {
+  const ModelConfig& c = config();
+  const int64_t N = c.num_tokens(), attention_floats = c.layers * c.heads * N * N;
+  const int64_t L = c.context_length, outputs = outputs_per_series(), H = c.horizon;
   const int64_t tile = ws.tile_series(), group = ws.group_series();
   for (int64_t first = 0; first < count; first += group) {
     const int64_t series = std::min(group, count - first);
@@ -311,7 +312,8 @@ void EncoderModel::forecast_span(const float* context,
                                        first + t)
                      : layers::CovariateBatch<float>{};
       encode_tile(context + (first + t) * L, covariates ? &tile_covariates : nullptr,
-                  std::min(tile, series - t), t, ws);
+                  std::min(tile, series - t), t, ws,
+                  attention_out ? attention_out + (first + t) * attention_floats : nullptr);
     }
     forecast_head(series, quantiles_out + first * outputs, mean_out ? mean_out + first * H : nullptr,
                   ws);
@@ -332,7 +334,7 @@ layers::CovariateActivations<float> EncoderModel::covariate_activations(EncoderW
 
 void EncoderModel::encode_tile(const float* context,
                                const layers::CovariateBatch<float>* covariates, int64_t series,
-                               int64_t slot, EncoderWorkspace& ws) const {
+                               int64_t slot, EncoderWorkspace& ws, float* attention_out) const {
   const ModelConfig& c = config();
   const int64_t L = c.context_length, N = c.num_tokens(), D = c.d_model;
   const kern::Context& ctx = ws.context_;
@@ -374,8 +376,21 @@ void EncoderModel::encode_tile(const float* context,
   a.attended = ws.at(ws.attended_);
   a.mid = stream;
   a.ffn_act = ws.at(ws.hidden_);
-  for (const layers::BlockWeights<float>& block : blocks_)
-    layers::block_forward(ctx, c, block, series, stream, stream, a, ws.at(ws.attention_));
+  // Explanations: each layer's probabilities, downloaded per series into its [layers, ...] block.
+  const int64_t head_floats = c.heads * N * N;
+  if (attention_out) {
+    const auto floats = static_cast<size_t>(ws.tile_series() * head_floats);
+    if (ws.attention_probs_.size() < floats)
+      ws.attention_probs_ = kern::Buffer<float>(ctx.backend(), floats);
+    a.attention = ws.attention_probs_.data();
+  }
+  for (size_t layer = 0; layer < blocks_.size(); ++layer) {
+    layers::block_forward(ctx, c, blocks_[layer], series, stream, stream, a, ws.at(ws.attention_));
+    for (int64_t s = 0; attention_out && s < series; ++s)
+      ctx.backend().download(
+          ctx, attention_out + (s * c.layers + static_cast<int64_t>(layer)) * head_floats,
+          a.attention + s * head_floats, static_cast<size_t>(head_floats) * sizeof(float));
+  }
 
   kern::layer_norm_forward(ctx, stream, final_ln_weight_, final_ln_bias_,
                            ws.at(ws.final_tokens_) + slot * N * D, nullptr, nullptr, series * N,

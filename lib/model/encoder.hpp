@@ -93,6 +93,8 @@ class EncoderWorkspace {
       // Covariate models: a tile's real inputs (context, horizon, static), its activations
       // (layers::CovariateSizes order, the decoder's output apart) and the group's decoder output.
       covariate_real_, covariate_acts_, decoder_out_;
+  // A tile's attention probabilities, made by the first forecast that asks for them.
+  kernels::Buffer<float> attention_probs_;
 };
 
 class EncoderModel {
@@ -133,10 +135,15 @@ class EncoderModel {
   // mean_out [batch, horizon] (host memory, null: not wanted) then gets its
   // mean.  The quantile head has no mean of its own (callers average its
   // quantiles) and refuses a mean_out (Error(InvalidArgument)).
+  // attention_out (host memory, optional: explanations) gets every layer's
+  // attention probabilities, [batch, layers, heads, tokens, tokens]: row i of
+  // a head is query token i's weights over the key tokens (tokens in context
+  // order), summing to 1; the quantiles are the same bit for bit.  The
+  // workspace allocates a tile's worth of them on the first call that asks.
   void forecast(const float* context, int64_t batch, float* quantiles_out,
                 EncoderWorkspace& workspace,
                 const layers::CovariateBatch<float>* covariates = nullptr,
-                float* mean_out = nullptr) const;
+                float* mean_out = nullptr, float* attention_out = nullptr) const;
 
  private:
   void check_workspace(const EncoderWorkspace& workspace) const;
@@ -147,12 +154,14 @@ class EncoderModel {
   // the head runs once over the group.
   void forecast_span(const float* context, const layers::CovariateBatch<float>* covariates,
                      int64_t count, float* quantiles_out, float* mean_out,
-                     EncoderWorkspace& workspace) const;
+                     EncoderWorkspace& workspace, float* attention_out = nullptr) const;
   // Normalisation to the final LayerNorm for one tile, whose series sit at
   // [slot, slot + series) of the workspace's group; with covariates, the
   // tokens get theirs and the decoder's output lands in the group's slot.
+  // attention_out: the tile's attention probabilities (see forecast), or null.
   void encode_tile(const float* context, const layers::CovariateBatch<float>* covariates,
-                   int64_t series, int64_t slot, EncoderWorkspace& workspace) const;
+                   int64_t series, int64_t slot, EncoderWorkspace& workspace,
+                   float* attention_out) const;
   // The tile's covariate inputs uploaded and the activations' pointers.
   layers::CovariateActivations<float> covariate_activations(EncoderWorkspace& ws, int64_t slot) const;
   void forecast_head(int64_t series, float* quantiles_out, float* mean_out,
