@@ -20,8 +20,8 @@ work=${1:-cold-start}
 shift || true
 mkdir -p "$work"
 
-last=$(zcat "$data" | awk -F, 'NR > 1 && $2 > max { max = $2 } END { print max }')
-cut=$(date -u -d "$last - 28 days" +%F)
+source scripts/holdout.sh
+holdout_split "$data"
 # The first item (in id order) of each department.
 zcat "$data" | awk -F, 'NR > 1 { split($1, p, "_"); item = p[1] "_" p[2] "_" p[3];
   dept = p[1] "_" p[2]; if (!(dept in first) || item < first[dept]) first[dept] = item }

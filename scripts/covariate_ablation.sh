@@ -24,10 +24,9 @@ work=${1:-covariate-ablation}
 shift || true
 mkdir -p "$work"
 
-last=$(zcat "$data" | awk -F, 'NR > 1 && $2 > max { max = $2 } END { print max }')
-cut=$(date -u -d "$last - 28 days" +%F)
+source scripts/holdout.sh
+holdout_split "$data" "$work/train.csv.gz"
 echo "test period: the 28 days after $cut (last date $last); load $(cut -d' ' -f1-3 /proc/loadavg)"
-zcat "$data" | awk -F, -v cut="$cut" 'NR == 1 || $2 <= cut' | gzip -n > "$work/train.csv.gz"
 
 rows="$work/rows.txt"
 : > "$rows"

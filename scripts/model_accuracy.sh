@@ -14,10 +14,9 @@ work=${1:-model-accuracy}
 mkdir -p "$work"
 
 # The test period: the last 28 days of the data (the same for every series).
-last=$(zcat "$data" | awk -F, 'NR > 1 && $2 > max { max = $2 } END { print max }')
-cut=$(date -u -d "$last - 28 days" +%F)
+source scripts/holdout.sh
+holdout_split "$data" "$work/train.csv.gz"
 echo "test period: the 28 days after $cut (last date $last)"
-zcat "$data" | awk -F, -v cut="$cut" 'NR == 1 || $2 <= cut' | gzip -n > "$work/train.csv.gz"
 
 start=$(date +%s)
 INVF_CLI="$cli" bash scripts/train_default_model.sh "$work/train.csv.gz" "$work/model.invfm" \
