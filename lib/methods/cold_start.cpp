@@ -30,18 +30,22 @@ struct ColdStart::Product {
   std::string note;
 };
 
-ColdStart::ColdStart(const SeriesInputs& inputs, size_t days) : inputs_(&inputs), days_(days) {
+ColdStart::ColdStart(const SeriesInputs& inputs, size_t days) : inputs_(&inputs) {
   const Dataset& data = inputs.data();
   const size_t count = data.series.size();
   std::vector<size_t> with_history;
-  Day last = std::numeric_limits<Day>::min();
+  Day first = std::numeric_limits<Day>::max(), last = std::numeric_limits<Day>::min();
   for (size_t s = 0; s < count; ++s)
     if (!data.series[s].values.empty()) {
       with_history.push_back(s);
+      first = std::min(first, data.series[s].start_day);
       last = std::max(last, data.series[s].end_day());
     }
   products_.resize(count);
-  if (with_history.empty() || days == 0) return;  // nothing to learn from: the methods' own rule applies
+  // No new product, or nothing to learn from (the methods' own rule applies): nothing to do.
+  if (with_history.size() == count || with_history.empty()) return;
+  if (days == 0) days = static_cast<size_t>(last - first + 1);
+  days_ = days;
   const Day first_day = last - static_cast<Day>(days) + 1;
 
   // Each series' statics as name -> value text, computed once.

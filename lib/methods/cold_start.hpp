@@ -5,7 +5,8 @@
 // department, say: every static column counts once, compared by level or
 // value; no statics, or none shared: every series with a history).  Its
 // record for forecasting is its own, with the analogues' mean daily sales
-// as the target: the last `days` days of the dataset, calendar-aligned, each
+// as the target: the last `days` days of the dataset (the model's context;
+// the whole span for the built-in methods), calendar-aligned, each
 // day the mean over the analogues that have it (0 before the first one's
 // start).  Over those days its time-varying covariates are the first
 // analogue's that has the day (mostly a shared calendar: open days, events,
@@ -28,9 +29,10 @@ namespace invforecast {
 class ColdStart {
  public:
   // The new products of inputs.data(), each with its analogues' mean over
-  // the `days` days up to the dataset's last date.  Keeps a reference to
-  // `inputs`, which must outlive it.  No new product: nothing to do.
-  ColdStart(const SeriesInputs& inputs, size_t days);
+  // the `days` days up to the dataset's last date (0: from its first date).
+  // Keeps a reference to `inputs`, which must outlive it.  No new product:
+  // nothing is computed.
+  explicit ColdStart(const SeriesInputs& inputs, size_t days = 0);
   ~ColdStart();
   ColdStart(const ColdStart&) = delete;
   ColdStart& operator=(const ColdStart&) = delete;
@@ -51,7 +53,7 @@ class ColdStart {
  private:
   struct Product;
   const SeriesInputs* inputs_;
-  size_t days_;
+  size_t days_ = 0;
   std::vector<std::unique_ptr<Product>> products_;  // by series; null for a series with a history
   std::string no_note_;
 };

@@ -47,20 +47,6 @@ DatasetForecast describe(const Dataset& data, size_t horizon, std::vector<double
   return result;
 }
 
-// Days from the dataset's first date to its last: a new product's analogue history for the
-// built-in methods, which fit all of it.
-size_t history_span(const Dataset& data) {
-  Day first = 0, last = 0;
-  bool any = false;
-  for (const Series& s : data.series) {
-    if (s.values.empty()) continue;
-    first = any ? std::min(first, s.start_day) : s.start_day;
-    last = any ? std::max(last, s.end_day()) : s.end_day();
-    any = true;
-  }
-  return any ? static_cast<size_t>(last - first + 1) : 0;
-}
-
 // A new product's warning: what it was forecast from, then the method's own.
 void note_cold_start(const ColdStart& cold, size_t series, SeriesForecast& result) {
   if (!cold.is_new(series)) return;
@@ -73,7 +59,7 @@ DatasetForecast forecast_dataset(const Forecaster& method, const ForecastOptions
                                  const ProgressFn& progress, const Dataset& data, size_t horizon) {
   std::vector<SeriesForecast> results(data.series.size());
   const SeriesInputs inputs(data);
-  const ColdStart cold(inputs, history_span(data));
+  const ColdStart cold(inputs);  // the whole span: the methods fit all of it
   parallel_for(results.size(), options.threads, progress, "forecast", [&](size_t i) {
     results[i] = forecast_series(method, options, data.series[i].id, cold.input(i, horizon), horizon);
     note_cold_start(cold, i, results[i]);
