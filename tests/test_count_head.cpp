@@ -242,7 +242,7 @@ TEST_CASE("negbin encoder forecasts whole non-crossing quantiles and the distrib
       EncoderWorkspace ws = model.make_workspace();
       std::vector<float> q(static_cast<size_t>(batch * model.outputs_per_series()), -1.0f);
       std::vector<float> mean(static_cast<size_t>(batch * c.horizon), -1.0f);
-      model.forecast(context.data(), batch, q.data(), ws, given, mean.data());
+      model.forecast(context.data(), batch, q.data(), ws, given, {.mean = mean.data()});
       const auto Q = static_cast<size_t>(c.num_quantiles());
       for (size_t day = 0; day < mean.size(); ++day) {
         REQUIRE(mean[day] > 0.0f);
@@ -276,7 +276,7 @@ TEST_CASE("negbin encoder forecasts whole non-crossing quantiles and the distrib
   EncoderWorkspace ws = model.make_workspace();
   const std::vector<float> context(static_cast<size_t>(c.context_length), 1.0f);
   std::vector<float> q(static_cast<size_t>(model.outputs_per_series())), mean(3);
-  CHECK_THROWS_WITH(model.forecast(context.data(), 1, q.data(), ws, nullptr, mean.data()),
+  CHECK_THROWS_WITH(model.forecast(context.data(), 1, q.data(), ws, nullptr, {.mean = mean.data()}),
                     Catch::Matchers::Contains("no mean of its own"));
 }
 

@@ -308,7 +308,7 @@ TEST_CASE("negbin encoder matches PyTorch on the parity fixture", "[encoder][par
       const EncoderModel model(file, backend_of(backend));
       std::vector<float> quantiles(want_quantiles.size(), -1.0f), mean(want_mean.size(), -1.0f);
       EncoderWorkspace ws = model.make_workspace(tile);
-      model.forecast(input.data(), batch, quantiles.data(), ws, &parity.batch, mean.data());
+      model.forecast(input.data(), batch, quantiles.data(), ws, &parity.batch, {.mean = mean.data()});
       const double error = max_series_error(mean, want_mean, H);
       print_error((std::string("parity negbin mean ") + kernels::backend_name(backend) +
                    " tile " + std::to_string(tile)).c_str(),
@@ -470,7 +470,7 @@ TEST_CASE("encoder forecasts allocate nothing once the workspace exists", "[enco
   std::vector<float> mean(static_cast<size_t>(batch * config.horizon));
   EncoderWorkspace ws = model.make_workspace();
   CHECK(count_allocations([&] {
-          model.forecast(input.data(), batch, out.data(), ws, nullptr, mean.data());
+          model.forecast(input.data(), batch, out.data(), ws, nullptr, {.mean = mean.data()});
         }) == 0);
   check_quantiles_ordered(out, config.num_quantiles());
 }

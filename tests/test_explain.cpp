@@ -189,7 +189,7 @@ TEST_CASE("the encoder hands out its attention probabilities without changing th
     EncoderWorkspace ws = model.make_workspace();
     const layers::CovariateBatch<float> b = covariates.batch();
     model.forecast(context.data(), batch, plain.data(), ws, &b);
-    model.forecast(context.data(), batch, with.data(), ws, &b, nullptr, attention.data());
+    model.forecast(context.data(), batch, with.data(), ws, &b, {.attention = attention.data()});
     CHECK(with == plain);
     for (int64_t row = 0; row < batch * c.layers * c.heads * N; ++row) {
       double total = 0.0;
@@ -206,8 +206,8 @@ TEST_CASE("the encoder hands out its attention probabilities without changing th
     std::vector<float> alone(static_cast<size_t>(per_series)), out(static_cast<size_t>(model.outputs_per_series()));
     const layers::CovariateBatch<float> ninth =
         layers::advance(b, layers::covariate_input_sizes(c, model.layout()), 9);
-    model.forecast(context.data() + 9 * c.context_length, 1, out.data(), ws, &ninth, nullptr,
-                   alone.data());
+    model.forecast(context.data() + 9 * c.context_length, 1, out.data(), ws, &ninth,
+                   {.attention = alone.data()});
     for (size_t i = 0; i < alone.size(); ++i) {
       const float batched = attention[static_cast<size_t>(9 * per_series) + i];
       if (backend == BackendKind::Cpu)

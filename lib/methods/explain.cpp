@@ -264,7 +264,7 @@ Explanation explain_forecast(const ModelRuntime& runtime, const SeriesInput& inp
   EncoderWorkspace workspace = model.make_workspace(1);
   const layers::CovariateBatch<float> single = actual.batch();
   model.forecast(context.data(), 1, out.data(), workspace, with_covariates ? &single : nullptr,
-                 nullptr, probabilities.data());
+                 {.attention = probabilities.data()});
   e.layers = c.layers;
   e.tokens = N;
   e.attention.assign(static_cast<size_t>(c.layers * N), 0.0);

@@ -289,11 +289,11 @@ void EncoderModel::check_inputs(const float* context, int64_t batch, const float
 
 void EncoderModel::forecast(const float* context, int64_t batch, float* quantiles_out,
                             EncoderWorkspace& ws, const layers::CovariateBatch<float>* covariates,
-                            float* mean_out, float* attention_out) const {
+                            const EncoderExtras& extras) const {
   check_workspace(ws);
-  check_inputs(context, batch, quantiles_out, covariates, mean_out);
-  forecast_span(context, has_covariates() ? covariates : nullptr, batch, quantiles_out, mean_out,
-                ws, attention_out);
+  check_inputs(context, batch, quantiles_out, covariates, extras.mean);
+  forecast_span(context, has_covariates() ? covariates : nullptr, batch, quantiles_out, extras.mean,
+                ws, extras.attention);
 }
 
 void EncoderModel::forecast_span(const float* context,

@@ -97,6 +97,21 @@ class EncoderWorkspace {
   kernels::Buffer<float> attention_probs_;
 };
 
+// What EncoderModel::forecast writes beside the quantiles, in host memory
+// (null: not wanted).
+struct EncoderExtras {
+  // [batch, horizon]: a negbin head's distribution mean.  The quantile head
+  // has no mean of its own (callers average its quantiles) and refuses one
+  // (Error(InvalidArgument)).
+  float* mean = nullptr;
+  // [batch, layers, heads, tokens, tokens], for explanations: every layer's
+  // attention probabilities; row i of a head is query token i's weights over
+  // the key tokens (tokens in context order), summing to 1.  The quantiles
+  // are the same bit for bit; the workspace allocates a tile's worth of them
+  // on the first call that asks.
+  float* attention = nullptr;
+};
+
 class EncoderModel {
  public:
   // Binds every tensor of expected_tensors(config) by name and prepares the
@@ -131,19 +146,13 @@ class EncoderModel {
   // feature encoder's arrays for the same batch): required by a model with
   // covariates (Error(NullPointer)), ignored by one without; their real
   // values must be finite (Error(InvalidArgument)).  A negbin head's
-  // quantiles are its distribution's (whole units, layers/negbin_head.hpp);
-  // mean_out [batch, horizon] (host memory, null: not wanted) then gets its
-  // mean.  The quantile head has no mean of its own (callers average its
-  // quantiles) and refuses a mean_out (Error(InvalidArgument)).
-  // attention_out (host memory, optional: explanations) gets every layer's
-  // attention probabilities, [batch, layers, heads, tokens, tokens]: row i of
-  // a head is query token i's weights over the key tokens (tokens in context
-  // order), summing to 1; the quantiles are the same bit for bit.  The
-  // workspace allocates a tile's worth of them on the first call that asks.
+  // quantiles are its distribution's (whole units, layers/negbin_head.hpp).
+  // extras: what else to write (EncoderExtras), named so that the two
+  // buffers cannot be swapped.
   void forecast(const float* context, int64_t batch, float* quantiles_out,
                 EncoderWorkspace& workspace,
                 const layers::CovariateBatch<float>* covariates = nullptr,
-                float* mean_out = nullptr, float* attention_out = nullptr) const;
+                const EncoderExtras& extras = {}) const;
 
  private:
   void check_workspace(const EncoderWorkspace& workspace) const;
@@ -198,7 +207,8 @@ class EncoderModel {
 // are bit-identical to model.forecast() with one of the workspaces, whatever
 // the pool's size.  Nothing is allocated (the pool's workers are started
 // once per process).  The error of the lowest failing share is rethrown
-// after every share stopped.  covariates and mean_out: as EncoderModel::forecast.
+// after every share stopped.  covariates: as EncoderModel::forecast; mean_out: as its
+// EncoderExtras::mean.
 void forecast_parallel(const EncoderModel& model, const float* context, int64_t batch,
                        float* quantiles_out, std::span<EncoderWorkspace> workspaces,
                        const layers::CovariateBatch<float>* covariates = nullptr,

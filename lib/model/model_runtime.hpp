@@ -30,7 +30,7 @@ class ModelRuntime {
   // taken from the pool under a lock, used without it and given back; the
   // pool grows to the most calls ever in flight at once and lives as long
   // as the model.  covariates and mean: as EncoderModel::forecast's
-  // covariates and mean_out.
+  // covariates and EncoderExtras::mean.
   void forecast(int threads, const float* context, int64_t batch, float* out,
                 const layers::CovariateBatch<float>* covariates = nullptr,
                 float* mean = nullptr) const;
