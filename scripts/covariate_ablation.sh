@@ -16,6 +16,8 @@
 # column); HEAD quantile (the default head) or negbin (the count head,
 # docs/count_head.md: the negative binomial's quantiles and mean).  VARIANTS
 # (space-separated) runs some of them; the ensemble row needs all:quantile.
+# After the table, scripts/covariate_headroom.py bounds what covariates could
+# gain on the test window, from the no-covariate model's forecast of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=data/m5_tiny_long.csv.gz
@@ -67,3 +69,10 @@ for variant, method, seconds, path in rows:
 print("dWRMSSE, dWQL: improvement over the first row (by default no covariates, quantile head);"
       " positive is better; method negbin: the count head")
 PY
+
+if [ -f "$work/model_none.invfm" ]; then
+  "$cli" forecast --data "$work/train.csv.gz" --horizon 28 --method model \
+    --model "$work/model_none.invfm" --out "$work/forecast_none.csv" --progress never > /dev/null
+  echo "headroom on the test window, from the no-covariate model's forecast:"
+  python3 scripts/covariate_headroom.py "$data" "$work/forecast_none.csv"
+fi
