@@ -1,9 +1,9 @@
 #include "core/options.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 
+#include "core/number_text.hpp"
 #include "error.hpp"
 #include "core/option_parsing.hpp"
 
@@ -24,28 +24,24 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
 }
 
 double number(std::string_view key, std::string_view value) {
-  double out = 0.0;
-  const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
-  if (ec != std::errc{} || ptr != value.data() + value.size() || !std::isfinite(out))
-    fail(ErrorCode::InvalidArgument, "option '{}': '{}' is not a finite number", key, value);
-  return out;
+  const std::optional<double> out = parse_finite(value);
+  if (!out) fail(ErrorCode::InvalidArgument, "option '{}': '{}' is not a finite number", key, value);
+  return *out;
 }
 
 int64_t integer(std::string_view key, std::string_view value, int64_t min, int64_t max) {
-  int64_t out = 0;
-  const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
-  if (ec != std::errc{} || ptr != value.data() + value.size() || out < min || out > max)
+  const std::optional<int64_t> out = parse_integer<int64_t>(value);
+  if (!out || *out < min || *out > max)
     fail(ErrorCode::InvalidArgument, "option '{}': '{}' is not an integer in [{}, {}]", key,
          value, min, max);
-  return out;
+  return *out;
 }
 
 std::uint64_t seed(std::string_view key, std::string_view value) {
-  std::uint64_t out = 0;
-  const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
-  if (ec != std::errc{} || ptr != value.data() + value.size())
+  const std::optional<std::uint64_t> out = parse_integer<std::uint64_t>(value);
+  if (!out)
     fail(ErrorCode::InvalidArgument, "option '{}': '{}' is not a non-negative integer", key, value);
-  return out;
+  return *out;
 }
 
 std::vector<double> levels(std::string_view key, std::string_view value) {

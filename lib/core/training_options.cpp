@@ -1,8 +1,8 @@
 #include "core/training_options.hpp"
 
-#include <charconv>
 #include <cmath>
 
+#include "core/number_text.hpp"
 #include "error.hpp"
 #include "core/option_parsing.hpp"
 
@@ -10,13 +10,11 @@ namespace invforecast {
 namespace {
 
 double parse_real(std::string_view key, std::string_view value, double min, double max) {
-  double out = 0.0;
-  const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
-  if (ec != std::errc{} || ptr != value.data() + value.size() || !std::isfinite(out) ||
-      out < min || out > max)
+  const std::optional<double> out = parse_finite(value);
+  if (!out || *out < min || *out > max)
     fail(ErrorCode::InvalidArgument, "option '{}': '{}' is not a number in [{}, {}]", key, value,
          min, max);
-  return out;
+  return *out;
 }
 
 }  // namespace

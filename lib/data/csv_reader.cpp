@@ -6,7 +6,6 @@
 // and merged in file order, so results and errors match a sequential pass.
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <exception>
@@ -16,6 +15,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "core/number_text.hpp"
 #include "error.hpp"
 #include "core/thread_pool.hpp"
 #include "data/dataset.hpp"
@@ -85,8 +85,9 @@ bool parse_number(std::string_view text, double& out) {
       return true;
     }
   }
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc{} && ptr == text.data() + text.size();
+  const std::optional<double> number = parse_double(text);
+  if (number) out = *number;
+  return number.has_value();
 }
 
 // Interning of short strings by string_view lookups (no allocation on a hit).

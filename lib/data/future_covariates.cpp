@@ -1,12 +1,12 @@
 #include "data/future_covariates.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <limits>
 #include <optional>
 #include <unordered_map>
 
+#include "core/number_text.hpp"
 #include "data/array_input.hpp"
 #include "data/series_input.hpp"
 #include "error.hpp"
@@ -370,14 +370,6 @@ Dataset with_statics(const Dataset& data, const CovariateRows& rows) {
 
 namespace {
 
-// A number of a covariate file; nullopt when the text is not one.
-std::optional<double> parse_number(const std::string& text) {
-  double value = 0.0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
 }  // namespace
 
 CovariateRows read_covariate_csv(const std::string& path, const Dataset& data,
@@ -438,13 +430,13 @@ CovariateRows read_covariate_csv(const std::string& path, const Dataset& data,
     const int index = data.find_column(cells.name);
     cells.numeric = index >= 0 ? data.columns[static_cast<size_t>(index)].numeric
                                : std::ranges::all_of(cells.texts, [](const std::string& text) {
-                                   return text.empty() || parse_number(text).has_value();
+                                   return text.empty() || parse_double(text).has_value();
                                  });
     if (!cells.numeric) continue;
     cells.numbers.reserve(cells.texts.size());
     for (size_t r = 0; r < cells.texts.size(); ++r) {
       const std::string& text = cells.texts[r];
-      const std::optional<double> number = text.empty() ? kNaN : parse_number(text);
+      const std::optional<double> number = text.empty() ? kNaN : parse_double(text);
       if (!number)
         fail(ErrorCode::Parse, "{}:{}: column '{}': cannot parse '{}' as a number", path,
              rows.lines[r], cells.name, text);

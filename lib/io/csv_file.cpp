@@ -1,8 +1,8 @@
 #include "io/csv_file.hpp"
 
-#include <charconv>
 #include <cmath>
 
+#include "core/number_text.hpp"
 #include "error.hpp"
 
 namespace invforecast::io {
@@ -21,14 +21,11 @@ bool CsvFile::next(std::vector<std::string>& fields) {
 }
 
 double CsvFile::number(const std::string& field, std::string_view column) const {
-  double value = 0.0;
-  const char* first = field.data();
-  const char* last = first + field.size();
-  const auto [ptr, ec] = std::from_chars(first, last, value);
-  if (field.empty() || ec != std::errc{} || ptr != last || !std::isfinite(value))
+  const std::optional<double> value = parse_finite(field);
+  if (!value)
     fail(ErrorCode::Parse, "{}:{}: column '{}': '{}' is not a finite number", path_, line(), column,
          field);
-  return value;
+  return *value;
 }
 
 }  // namespace invforecast::io

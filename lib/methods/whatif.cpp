@@ -1,7 +1,6 @@
 #include "methods/whatif.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <limits>
 #include <unordered_map>
@@ -10,6 +9,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "core/number_text.hpp"
 #include "error.hpp"
 #include "io/atomic_file.hpp"
 #include "io/csv.hpp"
@@ -20,14 +20,6 @@ namespace invforecast {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-std::optional<double> finite_number(std::string_view text) {
-  double out = 0.0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  if (ec != std::errc{} || ptr != text.data() + text.size() || !std::isfinite(out))
-    return std::nullopt;
-  return out;
-}
 
 // `data` with only the series at `rows` (ascending), every column cut to them.
 Dataset restricted(const Dataset& data, const std::vector<size_t>& rows) {
@@ -149,7 +141,7 @@ CovariateEdit parse_edit(std::string_view text) {
   edit.operand = std::string(text.substr(equals + 1));
   if (edit.column.empty()) fail(ErrorCode::InvalidArgument, "edit '{}' names no column", text);
   if (edit.operand.empty()) fail(ErrorCode::InvalidArgument, "edit '{}' gives no value", text);
-  edit.number = finite_number(edit.operand);
+  edit.number = parse_finite(edit.operand);
   if (edit.op != CovariateEdit::Op::Set && !edit.number)
     fail(ErrorCode::InvalidArgument, "edit '{}': '{}' is not a finite number", text, edit.operand);
   return edit;
