@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common.hpp"
 
 namespace invforecast_cli {
@@ -32,8 +34,14 @@ void print_table(const invf::Explanation& e, const std::vector<double>& levels,
   std::printf("Explanation of series %s by %s: %llu days from %s\n", series.c_str(),
               model_file.c_str(), static_cast<unsigned long long>(d.horizon), start.c_str());
   std::printf("Forecast, horizon total (mean): %.3f units; baseline forecast (every group at its "
-              "baseline): %.3f\n\n",
+              "baseline): %.3f\n",
               sum(e.forecast()), sum(e.baseline()));
+  // The JSON's words for what the mean is and whose history the history group reads.
+  const nlohmann::json about = nlohmann::json::parse(e.to_json());
+  std::printf("Mean explained: %s\n", about["mean_definition"].get<std::string>().c_str());
+  if (about["history_source"] == "analogues")
+    std::printf("History: a new product's analogues, not its own (%s)\n", e.warning().c_str());
+  std::printf("\n");
 
   std::vector<invf::Explanation::Group> groups;
   for (uint64_t g = 0; g < d.group_count; ++g) groups.push_back(e.group(g));

@@ -780,16 +780,22 @@ INVF_API invf_status* invf_model_provenance(const invf_model* model, const char*
 typedef struct invf_explanation invf_explanation;
 
 /* The `level` argument of the explanation's per-day values: a quantile
- * index 0 .. quantile_count - 1, or this for the mean (the average of the
- * day's quantiles, as in the forecast). */
+ * index 0 .. quantile_count - 1, or this for the mean, the forecast's (the
+ * average of the day's quantiles; a "negbin" model's distribution mean,
+ * see invf_explanation_forecast). */
 #define INVF_EXPLAIN_MEAN (-1)
 
 /* Explains the forecast `model` makes for series `series_id` of `dataset`
  * over days 1..horizon after its last date (1 to the model's horizon; 0 =
  * the model's horizon), from the same inputs as invf_forecaster_create_model
  * (the last context_length days, left-padded with zeros when fewer, with a
- * warning; the known-future covariates of the dataset's future days).  Two
- * parts:
+ * warning; the known-future covariates of the dataset's future days).  A
+ * new product (a series of the future or static file without history) is
+ * explained as it is forecast: its context is the mean daily sales of its
+ * analogues (the series sharing the most of its static attributes), its
+ * known-future values and statics its own; invf_explanation_warning names
+ * them, as the forecast's warning does, and the history group is theirs.
+ * Two parts:
  * - Attention: for each transformer layer, the weight each patch of the
  *   context (a token: patch_length days, stride apart, oldest first) gets,
  *   averaged over the heads and the tokens that attend (each layer's
@@ -807,8 +813,8 @@ typedef struct invf_explanation invf_explanation;
  *   categorical one the unknown bucket, on every day.  The model forecasts
  *   all 2^groups combinations of actual and baseline groups in one batch,
  *   and each group's attribution is its exact Shapley value over them, per
- *   day and per quantile (the mean's is the average of the day's
- *   quantiles').  They add up, day by day and so over any days, to the
+ *   day, per quantile and for the mean (invf_explanation_forecast says
+ *   which).  They add up, day by day and so over any days, to the
  *   forecast minus the baseline forecast (every group at its baseline).
  *   A model without covariates has the history alone: its attribution is
  *   the forecast minus that of the flat history.
@@ -818,8 +824,8 @@ typedef struct invf_explanation invf_explanation;
  * INVF_ERR_SERIES_TOO_SHORT) apply; "open_column" fails with
  * INVF_ERR_INVALID_ARGUMENT (the explanation is of the model's own output).
  * Errors: INVF_ERR_NULL_POINTER; INVF_ERR_INVALID_ARGUMENT for a series the
- * dataset lacks (named), a series with no history (a new product: no past
- * to explain), a horizon beyond the model's, a model only pre-trained, and
+ * dataset lacks (named), a new product of a dataset where no series has a
+ * history, a horizon beyond the model's, a model only pre-trained, and
  * a dataset without a column the model reads or of another kind (the
  * message names it); INVF_ERR_INVALID_ARGUMENT or INVF_ERR_DATA when the
  * known-future columns do not cover the horizon, as for a forecast. */
@@ -837,14 +843,22 @@ INVF_API invf_status* invf_explanation_dims(const invf_explanation* explanation,
 /* Date of day 1 explained (the day after the series' last date). */
 INVF_API invf_status* invf_explanation_start_date(const invf_explanation* explanation,
                                                   char out[INVF_DATE_BUFFER]);
-/* The warning of a series shorter than the model's context ("" when none). */
+/* The warning of a series shorter than the model's context, or for a new
+ * product the forecast's note of what its history is: "series 'X' is a new
+ * product (no history): forecast from the mean daily sales of N series
+ * sharing K of its M attributes (store=CA_1, ...) over the last D days"
+ * ("" when none).  Lives as long as the explanation. */
 INVF_API invf_status* invf_explanation_warning(const invf_explanation* explanation,
                                                const char** out);
 /* Per day, for `level` (a quantile index or INVF_EXPLAIN_MEAN): the
  * forecast (every group actual) into `forecast` and the baseline forecast
  * (every group at its baseline) into `baseline`, `capacity` >= horizon
  * doubles each (INVF_ERR_BUFFER_TOO_SMALL); either may be NULL.  A level
- * out of range fails with INVF_ERR_INVALID_ARGUMENT. */
+ * out of range fails with INVF_ERR_INVALID_ARGUMENT.  The mean explained is
+ * the forecast's: the average of the day's quantiles for a quantile head;
+ * for a "negbin" head the negative binomial's mean mu (the forecaster's
+ * mean), not the average of its whole-unit quantiles.  The JSON's
+ * "mean_definition" says which in words. */
 INVF_API invf_status* invf_explanation_forecast(const invf_explanation* explanation,
                                                 int64_t level, double* forecast,
                                                 double* baseline, uint64_t capacity);
@@ -877,7 +891,9 @@ INVF_API invf_status* invf_explanation_patch(const invf_explanation* explanation
                                              char last[INVF_DATE_BUFFER],
                                              uint64_t* padding_days);
 /* The whole explanation as JSON: {"series_id", "start_date", "horizon",
- * "quantiles", "method", "history_days", "warning", "forecast": {"mean":
+ * "quantiles", "method", "mean_definition" (the mean explained, in words),
+ * "history_source" ("own", or "analogues" for a new product), "analogues"
+ * (how many; 0 for "own"), "history_days", "warning", "forecast": {"mean":
  * [per day], "quantiles": [[per level] per day]}, "baseline": {the same},
  * "groups": [{"name", "kind", "features", "baseline", "total": {"mean",
  * "quantiles"} (summed over the days), "mean", "quantiles"}], "attention":

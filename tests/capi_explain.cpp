@@ -1,8 +1,10 @@
 // Explanations through the C ABI (invf_explain): a small covariate model
 // trained on an M5 slice with its future file, the groups, attributions that
 // add up to the forecast minus the baseline, the attention, the JSON, the C++
-// wrapper, and the errors (NULLs, an unknown series, a dataset of another
-// schema, a new product with no history, out-parameters left untouched).
+// wrapper, a new product from its analogues, a negbin model's mean, and the
+// errors (NULLs, an unknown series, a dataset of another schema,
+// out-parameters left untouched).
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -29,14 +31,15 @@ invf::Dataset m5_slice() {
 // A small model of every column (price, snap and event known-future, the rest static) and the
 // calendar, trained in well under a second: its weights need only be a trained model's.  Its 3
 // patches: days 1-7 and 8-14 of the context, and one past its end repeating day 14.
-invf::Model train_small(const invf::Dataset& data) {
+// head: "quantile" or "negbin".
+invf::Model train_small(const invf::Dataset& data, const char* head = "quantile") {
   invf::Options options;
   for (const auto& [key, value] : std::vector<std::pair<const char*, const char*>>{
            {"context_length", "14"}, {"patch_length", "7"}, {"stride", "7"}, {"d_model", "16"},
            {"heads", "2"}, {"ffn_dim", "32"}, {"layers", "2"}, {"horizon", "7"},
            {"quantiles", "0.1,0.5,0.9"}, {"epochs", "2"}, {"steps_per_epoch", "10"},
            {"batch_size", "8"}, {"threads", "2"}, {"seed", "7"}, {"holdout_days", "0"},
-           {"min_history", "14"}})
+           {"min_history", "14"}, {"head", head}})
     options.set(key, value);
   return invf::Model::train(data, nullptr, &options);
 }
@@ -45,6 +48,52 @@ std::vector<double> attribution(const invf_explanation* e, uint64_t group, int64
   std::vector<double> values(7);
   REQUIRE_OK(invf_explanation_attribution(e, group, level, values.data(), values.size()));
   return values;
+}
+
+// Efficiency through the ABI: the groups add up to forecast - baseline, for the mean and a
+// quantile, per day and over the week (double rounding only: 1e-9 of the values' size).
+void check_efficiency(const invf_explanation* e) {
+  uint64_t groups = 0;
+  REQUIRE_OK(invf_explanation_dims(e, nullptr, nullptr, &groups, nullptr, nullptr));
+  for (int64_t level : {int64_t{INVF_EXPLAIN_MEAN}, int64_t{2}}) {
+    INFO("level " << level);
+    std::vector<double> forecast(7), baseline(7);
+    REQUIRE_OK(invf_explanation_forecast(e, level, forecast.data(), baseline.data(), 7));
+    double week = 0.0, week_groups = 0.0;
+    for (size_t d = 0; d < 7; ++d) {
+      double sum = 0.0;
+      for (uint64_t g = 0; g < groups; ++g) sum += attribution(e, g, level)[d];
+      CHECK(std::abs(sum - (forecast[d] - baseline[d])) <= 1e-9 * (1.0 + forecast[d] + baseline[d]));
+      week += forecast[d] - baseline[d];
+      week_groups += sum;
+    }
+    CHECK(std::abs(week - week_groups) <= 1e-8 * (1.0 + std::abs(week)));
+  }
+}
+
+// The explanation's forecast (mean and quantiles) is the model forecaster's of `series_id`.
+void check_forecaster_forecast(const invf_explanation* e, const invf::Model& model,
+                               const invf::Dataset& data, const std::string& series_id) {
+  const invf::Forecast forecast = invf::Forecaster::from_model(model).forecast(data, 7);
+  size_t series = 0;
+  while (forecast.series_id(series) != series_id) ++series;
+  std::vector<double> explained(7);
+  REQUIRE_OK(invf_explanation_forecast(e, INVF_EXPLAIN_MEAN, explained.data(), nullptr, 7));
+  CHECK(explained == forecast.mean(series));
+  const std::vector<double> quantiles = forecast.quantiles(series);  // day-major, 3 levels
+  for (int64_t q = 0; q < 3; ++q) {
+    REQUIRE_OK(invf_explanation_forecast(e, q, explained.data(), nullptr, 7));
+    for (size_t d = 0; d < 7; ++d) CHECK(explained[d] == quantiles[d * 3 + static_cast<size_t>(q)]);
+  }
+}
+
+std::string json_of(const invf_explanation* e) {
+  size_t needed = 0;
+  REQUIRE_OK(invf_explanation_to_json(e, nullptr, 0, &needed));
+  std::string json(needed, '\0');
+  REQUIRE_OK(invf_explanation_to_json(e, json.data(), json.size(), &needed));
+  json.resize(needed - 1);
+  return json;
 }
 
 }  // namespace
@@ -86,30 +135,8 @@ TEST_CASE("invf_explain explains a covariate model's forecast of one series", "[
   }
   CHECK(names == std::vector<std::string>{"history", "price", "snap", "event", "calendar", "static"});
 
-  // Efficiency through the ABI: the groups add up to forecast - baseline, for the mean and a
-  // quantile, per day and over the week (double rounding only: 1e-9 of the values' size).
-  for (int64_t level : {int64_t{INVF_EXPLAIN_MEAN}, int64_t{2}}) {
-    INFO("level " << level);
-    std::vector<double> forecast(7), baseline(7);
-    REQUIRE_OK(invf_explanation_forecast(e.get(), level, forecast.data(), baseline.data(), 7));
-    double week = 0.0, week_groups = 0.0;
-    for (size_t d = 0; d < 7; ++d) {
-      double sum = 0.0;
-      for (uint64_t g = 0; g < groups; ++g) sum += attribution(e.get(), g, level)[d];
-      CHECK(std::abs(sum - (forecast[d] - baseline[d])) <= 1e-9 * (1.0 + forecast[d] + baseline[d]));
-      week += forecast[d] - baseline[d];
-      week_groups += sum;
-    }
-    CHECK(std::abs(week - week_groups) <= 1e-8 * (1.0 + std::abs(week)));
-  }
-
-  // The forecast explained is the model forecaster's.
-  const invf::Forecast forecast = invf::Forecaster::from_model(model).forecast(data, 7);
-  size_t series = 0;
-  while (forecast.series_id(series) != "FOODS_3_702_CA_2") ++series;
-  std::vector<double> explained(7);
-  REQUIRE_OK(invf_explanation_forecast(e.get(), INVF_EXPLAIN_MEAN, explained.data(), nullptr, 7));
-  CHECK(explained == forecast.mean(series));
+  check_efficiency(e.get());
+  check_forecaster_forecast(e.get(), model, data, "FOODS_3_702_CA_2");
 
   // Attention: layers x patches, each layer's weights summing to 1, over the last 14 days.
   std::vector<double> attention(6);
@@ -127,18 +154,58 @@ TEST_CASE("invf_explain explains a covariate model's forecast of one series", "[
   CHECK(std::string(last) == "2016-03-27");
 
   // JSON: size query, then the text; the C++ wrapper reads the same.
-  size_t needed = 0;
-  REQUIRE_OK(invf_explanation_to_json(e.get(), nullptr, 0, &needed));
-  std::string json(needed, '\0');
-  REQUIRE_OK(invf_explanation_to_json(e.get(), json.data(), json.size(), &needed));
-  json.resize(needed - 1);
+  const std::string json = json_of(e.get());
   CHECK_THAT(json, Catch::StartsWith("{\"series_id\":\"FOODS_3_702_CA_2\",\"start_date\":\"2016-03-28\""));
   CHECK_THAT(json, Catch::Contains("\"name\":\"snap\""));
+  CHECK_THAT(json, Catch::Contains("\"mean_definition\":\"the average of the day's quantiles\""));
+  CHECK_THAT(json, Catch::Contains("\"history_source\":\"own\",\"analogues\":0"));
   const invf::Explanation wrapped = invf::Explanation::create(model, data, "FOODS_3_702_CA_2");
   CHECK(wrapped.to_json() == json);
   CHECK(wrapped.group(1).name == "price");
   CHECK(wrapped.attribution(1, 0) == attribution(e.get(), 1, 0));
   CHECK(wrapped.patch(0).first == "2016-03-14");
+}
+
+// FOODS_1_033_TX_1 has no history: its context is the sales of FOODS_1_033_CA_1, the one series
+// sharing its department and category (no other shares more of its 4 attributes).
+TEST_CASE("invf_explain explains a new product from its analogues, as it is forecast",
+          "[explain][cold]") {
+  const invf::Dataset data = m5_slice();
+  const invf::Model model = train_small(data);
+  invf_explanation* raw = nullptr;
+  REQUIRE_OK(invf_explain(model.get(), data.get(), "FOODS_1_033_TX_1", 0, nullptr, &raw));
+  const ExplanationHandle e = owned(raw);
+  const char* warning = nullptr;
+  REQUIRE_OK(invf_explanation_warning(e.get(), &warning));
+  const std::string note =
+      "series 'FOODS_1_033_TX_1' is a new product (no history): forecast from the mean daily sales "
+      "of 1 series sharing 2 of its 4 attributes (store=TX_1, state=TX, dept=FOODS_1, "
+      "category=FOODS) over the last 14 days";
+  CHECK(warning == note);
+  const std::vector<std::string> forecast_warnings =
+      invf::Forecaster::from_model(model).forecast(data, 7).warnings();
+  CHECK(std::find(forecast_warnings.begin(), forecast_warnings.end(), note) != forecast_warnings.end());
+  char date[INVF_DATE_BUFFER];
+  REQUIRE_OK(invf_explanation_start_date(e.get(), date));
+  CHECK(std::string(date) == "2016-03-28");
+  check_efficiency(e.get());
+  check_forecaster_forecast(e.get(), model, data, "FOODS_1_033_TX_1");
+  const char* baseline = nullptr;
+  REQUIRE_OK(invf_explanation_group(e.get(), 0, nullptr, nullptr, nullptr, &baseline));
+  CHECK_THAT(std::string(baseline), Catch::Contains("its analogues' mean daily sales"));
+  CHECK_THAT(json_of(e.get()), Catch::Contains("\"history_source\":\"analogues\",\"analogues\":1"));
+}
+
+// A negbin model: the mean explained is its distribution's, the forecaster's mean.
+TEST_CASE("invf_explain explains a negbin model's quantiles and distribution mean", "[explain][negbin]") {
+  const invf::Dataset data = m5_slice();
+  const invf::Model model = train_small(data, "negbin");
+  invf_explanation* raw = nullptr;
+  REQUIRE_OK(invf_explain(model.get(), data.get(), "FOODS_3_702_CA_2", 0, nullptr, &raw));
+  const ExplanationHandle e = owned(raw);
+  check_efficiency(e.get());
+  check_forecaster_forecast(e.get(), model, data, "FOODS_3_702_CA_2");
+  CHECK_THAT(json_of(e.get()), Catch::Contains("\"mean_definition\":\"the negative binomial distribution's mean mu"));
 }
 
 TEST_CASE("invf_explain refuses bad arguments and leaves out-parameters untouched", "[explain]") {
@@ -155,8 +222,6 @@ TEST_CASE("invf_explain refuses bad arguments and leaves out-parameters untouche
                 INVF_ERR_NULL_POINTER, "argument 'out' is NULL");
   REQUIRE_FAILS(invf_explain(model.get(), data.get(), "GONE", 0, nullptr, &out),
                 INVF_ERR_INVALID_ARGUMENT, "series 'GONE' is not in the dataset");
-  REQUIRE_FAILS(invf_explain(model.get(), data.get(), "FOODS_1_033_TX_1", 0, nullptr, &out),
-                INVF_ERR_INVALID_ARGUMENT, "series 'FOODS_1_033_TX_1' has no history");
   REQUIRE_FAILS(invf_explain(model.get(), data.get(), "FOODS_1_033_CA_1", 8, nullptr, &out),
                 INVF_ERR_INVALID_ARGUMENT, "horizon 8 exceeds the model's horizon of 7 days");
   // A dataset of another schema: capi_small.csv has price and event but no snap.

@@ -6,7 +6,8 @@
 # and explain on the M5 future fixtures: a tiny covariate model's tables
 # (attention per patch with its dates, attributions for the horizon total and
 # per day) and JSON (attributions adding up to the forecast minus the
-# baseline), and its errors.
+# baseline, the forecast `forecast`'s), a new product's from its analogues, a
+# negbin model's, and its errors.
 set -euo pipefail
 . "${BASH_SOURCE[0]%/*}/script_util.bash"
 need "$python"
@@ -260,23 +261,44 @@ grep -qE "^2016-04-03 " "$work/table" || fail "explain table lacks the last day"
 grep -qE "^0 +2016-03-14 2016-03-20 " "$work/table" || fail "explain table lacks patch 0's dates"
 grep -qE "^1 +2016-03-21 2016-03-27 " "$work/table" || fail "explain table lacks patch 1's dates"
 
-"$cli" explain --model "$explained" --data "$m5_history" --future "$m5_future" --series FOODS_3_702_CA_2 \
-  --json >"$work/e.json"
-"$python" - "$work/e.json" <<'PY'
-import json, sys
+# explained MODEL SERIES HISTORY_SOURCE MEAN_DEFINITION: its JSON explanation, whose groups add up
+# to the forecast minus the baseline (per day, the mean and each quantile; double rounding only)
+# and whose forecast is `forecast`'s for the series, bit for bit (both print shortest round-trip
+# numbers).  The JSON is left in $work/e.json.
+explained() {
+  "$cli" forecast --data "$m5_history" --future "$m5_future" -m model --model "$1" -H 7 \
+    --out "$work/explained.csv" >/dev/null 2>&1 || fail "forecast with $1"
+  "$cli" explain --model "$1" --data "$m5_history" --future "$m5_future" --series "$2" --json \
+    >"$work/e.json" 2>/dev/null || fail "explain --json $2"
+  "$python" - "$work/e.json" "$work/explained.csv" "$2" "$3" "$4" <<'PY' || fail "explain --json $2"
+import csv, json, sys
 e = json.load(open(sys.argv[1]))
-assert e["series_id"] == "FOODS_3_702_CA_2" and e["horizon"] == 7, e["series_id"]
-names = [g["name"] for g in e["groups"]]
-assert names == ["history", "price", "snap", "event", "calendar", "static"], names
+series, source, mean = sys.argv[3:6]
+assert e["series_id"] == series and e["horizon"] == 7, e["series_id"]
+assert e["history_source"] == source and e["mean_definition"].startswith(mean), e
 scale = 1e-9 * (1 + max(e["forecast"]["mean"]))
 for d in range(7):
     diff = e["forecast"]["mean"][d] - e["baseline"]["mean"][d]
     assert abs(sum(g["mean"][d] for g in e["groups"]) - diff) <= scale, d
-    for q in range(3):
+    for q in range(len(e["quantiles"])):
         diff = e["forecast"]["quantiles"][d][q] - e["baseline"]["quantiles"][d][q]
         assert abs(sum(g["quantiles"][d][q] for g in e["groups"]) - diff) <= scale, (d, q)
 for g in e["groups"]:
     assert abs(g["total"]["mean"] - sum(g["mean"])) <= 1e-9 * (1 + abs(g["total"]["mean"])), g["name"]
+rows = [r for r in csv.DictReader(open(sys.argv[2])) if r["series_id"] == series]
+assert rows[0]["date"] == e["start_date"], rows[0]
+assert [float(r["mean"]) for r in rows] == e["forecast"]["mean"], (rows, e["forecast"]["mean"])
+levels = ["q%g" % level for level in e["quantiles"]]
+assert [[float(r[k]) for k in levels] for r in rows] == e["forecast"]["quantiles"], rows
+PY
+}
+
+explained "$explained" FOODS_3_702_CA_2 own "the average of the day's quantiles"
+"$python" - "$work/e.json" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))
+names = [g["name"] for g in e["groups"]]
+assert names == ["history", "price", "snap", "event", "calendar", "static"], names
 patches = e["attention"]["patches"]
 assert [(p["first"], p["last"]) for p in patches] == [
     ("2016-03-14", "2016-03-20"), ("2016-03-21", "2016-03-27"), ("2016-03-27", "2016-03-27")], patches
@@ -284,10 +306,28 @@ for layer in range(e["attention"]["layers"]):
     assert abs(sum(p["weights"][layer] for p in patches) - 1) < 1e-5, layer
 PY
 
+# A new product (in the future file alone) is explained from its analogues, as it is forecast.
+explained "$explained" FOODS_1_033_TX_1 analogues "the average of the day's quantiles"
+"$cli" explain --model "$explained" --data "$m5_history" --future "$m5_future" --series FOODS_1_033_TX_1 \
+  >"$work/table" 2>"$work/table_err" || fail "explain a new product: $(cat "$work/table_err")"
+grep -qF "History: a new product's analogues, not its own (series 'FOODS_1_033_TX_1' is a new product (no history): forecast from the mean daily sales of 1 series sharing 2 of its 4 attributes" \
+  "$work/table" || fail "explain of a new product: $(head -4 "$work/table")"
+
+# A negbin model: its whole-unit quantiles and its distribution's mean.
+negbin="$work/negbin.invfm"
+"$cli" train --data "$m5_history" --set context_length=14 --set patch_length=7 --set stride=7 \
+  --set d_model=16 --set heads=2 --set ffn_dim=32 --set layers=1 --set horizon=7 --head negbin \
+  --set holdout_days=0 --set min_history=14 --epochs 1 --steps-per-epoch 10 --batch-size 8 \
+  --threads 2 --seed 5 --progress never --out "$negbin" >/dev/null 2>"$work/train_err" ||
+  fail "train negbin: $(cat "$work/train_err")"
+explained "$negbin" FOODS_3_702_CA_2 own "the negative binomial distribution's mean mu"
+"$cli" explain --model "$negbin" --data "$m5_history" --future "$m5_future" --series FOODS_3_702_CA_2 \
+  >"$work/table" 2>"$work/table_err" || fail "explain negbin: $(cat "$work/table_err")"
+grep -q "^Mean explained: the negative binomial distribution's mean mu" "$work/table" ||
+  fail "explain negbin: $(head -4 "$work/table")"
+
 expect_error "series 'NOPE' is not in the dataset" explain --model "$explained" --data "$m5_history" \
   --future "$m5_future" --series NOPE
-expect_error "has no history" explain --model "$explained" --data "$m5_history" --future "$m5_future" \
-  --series FOODS_1_033_TX_1
 expect_error "covers 0 of the 7 days" explain --model "$explained" --data "$m5_history" \
   --series FOODS_1_033_CA_1
 expect_error "the series to explain|--series is required" explain --model "$explained" --data "$m5_history"

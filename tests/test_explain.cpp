@@ -1,8 +1,10 @@
 // Explanations of a model's forecast (lib/methods/explain.*): the encoder's
-// attention probabilities, Shapley values that add up to the forecast minus
-// the baseline (per day, over the horizon, for the mean and the quantiles),
-// no share for a group the model cannot see, the sign of a learned effect,
-// a model of the target alone, the grouping rule and the errors.
+// attention probabilities, read from the coalitions' batch, Shapley values
+// that add up to the forecast minus the baseline (per day, over the horizon,
+// for the mean and the quantiles), a negbin model's quantiles and mean, a
+// new product from its analogues, no share for a group the model cannot
+// see, the sign of a learned effect, a model of the target alone, the
+// grouping rule and the errors.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -20,6 +22,7 @@
 #include "error_matchers.hpp"
 #include "methods/dataset_forecast.hpp"
 #include "methods/explain.hpp"
+#include "methods/model_forecaster.hpp"
 #include "train/parameters.hpp"
 #include "train/training_run.hpp"
 #include "train_test_util.hpp"
@@ -113,13 +116,65 @@ Dataset covariate_dataset(int series = 3) {
 // A covariate model with random weights (every input moves the forecast), optionally changed.
 std::shared_ptr<const ModelRuntime> random_runtime(
     const std::vector<FeatureSpec>& features, BackendKind backend = BackendKind::Cpu,
-    const std::function<void(train::Parameters&)>& change = {}) {
-  train::Parameters p =
-      train::testing::random_parameters(small_config(), 5, features);
+    const std::function<void(train::Parameters&)>& change = {},
+    const ModelConfig& config = small_config()) {
+  train::Parameters p = train::testing::random_parameters(config, 5, features);
   if (change) change(p);
   const std::vector<uint8_t> bytes = train::to_model_buffer(p, train::default_metadata(p));
   return std::make_shared<const ModelRuntime>(ModelFile::from_buffer(bytes, BufferMode::Copy),
                                               kernels::backend_of(backend));
+}
+
+// Series `s` of a dataset made by empty_dataset as a new product: no history, its future days
+// after the others' last date (as a future file's new product joins), its statics kept.
+void make_new_product(Dataset& data, size_t s) {
+  Series& series = data.series[s];
+  series.start_day = 19723 + static_cast<Day>(data.series[s].values.size());
+  series.values.clear();
+  series.observed.clear();
+  for (Column& c : data.columns) {
+    if (c.numeric) c.numeric_values[s].resize(kFutureDays);
+    else c.category_codes[s].resize(kFutureDays);
+  }
+}
+
+// The attention of a series' actual inputs, read straight from the encoder, as the explanation
+// averages it: per layer, each key token's weight over the heads and query tokens.
+std::vector<double> direct_attention(const ModelRuntime& runtime, const Dataset& data, size_t s,
+                                     size_t horizon) {
+  const EncoderModel& model = runtime.model();
+  const ModelConfig& c = model.config();
+  const SeriesInputs inputs(data);
+  const SeriesInput input = inputs.latest(s, horizon);
+  std::vector<float> context(static_cast<size_t>(c.context_length));
+  fill_context(input.target, context);
+  CovariateArrays arrays;
+  if (model.has_covariates()) {
+    arrays.resize(runtime.features().sizes(), 1);
+    runtime.features().encode(input, 0, arrays, static_cast<int64_t>(horizon));
+  }
+  const int64_t N = c.num_tokens();
+  std::vector<float> probabilities(static_cast<size_t>(c.layers * c.heads * N * N));
+  std::vector<float> out(static_cast<size_t>(model.outputs_per_series()));
+  EncoderWorkspace ws = model.make_workspace(1);
+  const layers::CovariateBatch<float> batch = arrays.batch();
+  model.forecast(context.data(), 1, out.data(), ws, model.has_covariates() ? &batch : nullptr,
+                 {.attention = probabilities.data()});
+  std::vector<double> attention(static_cast<size_t>(c.layers * N), 0.0);
+  for (int64_t layer = 0; layer < c.layers; ++layer)
+    for (int64_t row = 0; row < c.heads * N; ++row)
+      for (int64_t j = 0; j < N; ++j)
+        attention[static_cast<size_t>(layer * N + j)] +=
+            probabilities[static_cast<size_t>((layer * c.heads * N + row) * N + j)] /
+            static_cast<double>(c.heads * N);
+  return attention;
+}
+
+// Two workers: the coalitions' batch split between them (a result does not depend on it).
+ForecastOptions two_threads() {
+  ForecastOptions options;
+  options.threads = 2;
+  return options;
 }
 
 std::vector<std::string> names_of(const Explanation& e) {
@@ -139,7 +194,8 @@ double max_abs(const std::vector<double>& v) {
 // 2^G float differences, far below 1e-9 of the forecast's size.
 void check_efficiency(const Explanation& e) {
   const size_t levels = e.levels.size();
-  const double tolerance = 1e-9 * (1.0 + max_abs(e.forecast.quantiles) + max_abs(e.baseline.quantiles));
+  const double tolerance = 1e-9 * (1.0 + max_abs(e.forecast.quantiles) + max_abs(e.baseline.quantiles) +
+                                   max_abs(e.forecast.mean) + max_abs(e.baseline.mean));
   auto check = [&](auto&& value_of, size_t count, size_t stride, size_t offset, const char* what) {
     double total_groups = 0.0, total_difference = 0.0;
     for (size_t d = 0; d < count; ++d) {
@@ -160,6 +216,23 @@ void check_efficiency(const Explanation& e) {
   for (size_t q = 0; q < levels; ++q)
     check([](const ExplainedValues& v) -> const std::vector<double>& { return v.quantiles; },
           e.horizon, levels, q, "quantile");
+}
+
+// The forecast explained is forecast_dataset_with_model's of series `s`: bit for bit on the Cpu
+// backend, to float rounding (1e-5 of values near 5) on the reference's batch-size-dependent
+// Eigen blocking.
+void check_forecast_is(const Explanation& e, const DatasetForecast& forecast, size_t s,
+                       BackendKind backend) {
+  const SeriesForecast& f = forecast.series[s];
+  CHECK(e.first_day == forecast.start_days[s]);
+  if (backend == BackendKind::Cpu) {
+    CHECK(e.forecast.quantiles == f.quantiles);
+    CHECK(e.forecast.mean == f.mean);
+  }
+  REQUIRE(e.forecast.quantiles.size() == f.quantiles.size());
+  for (size_t i = 0; i < f.quantiles.size(); ++i)
+    CHECK(e.forecast.quantiles[i] == Approx(f.quantiles[i]).margin(1e-5));
+  for (size_t d = 0; d < f.mean.size(); ++d) CHECK(e.forecast.mean[d] == Approx(f.mean[d]).margin(1e-5));
 }
 
 const ExplanationGroup& group_named(const Explanation& e, const std::string& name) {
@@ -220,8 +293,7 @@ TEST_CASE("the encoder hands out its attention probabilities without changing th
 
 TEST_CASE("Shapley values add up to the forecast minus the baseline forecast", "[explain]") {
   const Dataset data = covariate_dataset();
-  ForecastOptions options;
-  options.threads = 2;
+  const ForecastOptions options = two_threads();
   for (BackendKind backend : {BackendKind::Reference, BackendKind::Cpu}) {
     INFO(kernels::backend_name(backend));
     const auto runtime = random_runtime(train::testing::test_features(), backend);
@@ -240,17 +312,7 @@ TEST_CASE("Shapley values add up to the forecast minus the baseline forecast", "
       INFO(g.name);
       CHECK(max_abs(g.attribution.quantiles) > 1e-4);
     }
-    // The forecast explained is the model's forecast of the series: bit for bit on the Cpu
-    // backend, to float rounding (1e-6 of values near 5) on the reference's batch-size-dependent
-    // Eigen blocking.
-    const DatasetForecast forecast = forecast_dataset_with_model(*runtime, options, {}, data, 7);
-    if (backend == BackendKind::Cpu) {
-      CHECK(e.forecast.quantiles == forecast.series[1].quantiles);
-      CHECK(e.forecast.mean == forecast.series[1].mean);
-    }
-    for (size_t i = 0; i < e.forecast.quantiles.size(); ++i)
-      CHECK(e.forecast.quantiles[i] == Approx(forecast.series[1].quantiles[i]).margin(1e-5));
-    CHECK(e.first_day == forecast.start_days[1]);
+    check_forecast_is(e, forecast_dataset_with_model(*runtime, options, {}, data, 7), 1, backend);
     // Threads never change a result.
     ForecastOptions one = options;
     one.threads = 1;
@@ -260,6 +322,110 @@ TEST_CASE("Shapley values add up to the forecast minus the baseline forecast", "
     const Explanation three = explain_series(*runtime, data, "s1", 3, options);
     CHECK(three.groups[2].attribution.mean.size() == 3);
     CHECK(three.groups[2].attribution.mean[2] == e.groups[2].attribution.mean[2]);
+    // The series' own history; the mean the quantiles' average.
+    CHECK(e.analogues == 0);
+    CHECK(e.mean_definition == "the average of the day's quantiles");
+    const nlohmann::json json = nlohmann::json::parse(explanation_to_json(e));
+    CHECK(json["history_source"] == "own");
+    CHECK(json["mean_definition"] == e.mean_definition);
+  }
+}
+
+// The attention is read from the coalitions' batch, in the row of every group actual: the
+// encoder's own for the series' actual inputs (bit for bit on the Cpu backend, whose GEMMs sum
+// each row alike whatever the batch; within float rounding, 1e-6 of weights <= 1, on the
+// reference's Eigen).  A row of another coalition (the flat history, a group at its baseline)
+// attends otherwise.
+TEST_CASE("the attention explained is the encoder's for the actual inputs", "[explain]") {
+  const Dataset covariates = covariate_dataset(), target_only = empty_dataset(2);
+  for (BackendKind backend : {BackendKind::Reference, BackendKind::Cpu}) {
+    INFO(kernels::backend_name(backend));
+    for (const bool with_covariates : {true, false}) {
+      INFO("covariates " << with_covariates);
+      const auto runtime =
+          random_runtime(with_covariates ? train::testing::test_features() : target_features(), backend);
+      const Dataset& data = with_covariates ? covariates : target_only;
+      const Explanation e = explain_series(*runtime, data, "s1", 0, two_threads());
+      const std::vector<double> direct = direct_attention(*runtime, data, 1, 7);
+      REQUIRE(e.attention.size() == direct.size());
+      for (size_t i = 0; i < direct.size(); ++i) {
+        if (backend == BackendKind::Cpu)
+          CHECK(e.attention[i] == direct[i]);
+        else
+          CHECK(e.attention[i] == Approx(direct[i]).margin(1e-6));
+      }
+    }
+  }
+}
+
+// A negbin head: its quantiles are whole units and its mean is the distribution's mu, returned
+// beside them; each is a function of the coalition, so the Shapley values of both add up.
+TEST_CASE("a negbin model's whole-unit quantiles and distribution mean are explained",
+          "[explain][negbin]") {
+  ModelConfig negbin = small_config();
+  negbin.head = HeadKind::NegBin;
+  const Dataset data = covariate_dataset();
+  const ForecastOptions options = two_threads();
+  for (BackendKind backend : {BackendKind::Reference, BackendKind::Cpu}) {
+    INFO(kernels::backend_name(backend));
+    const auto runtime = random_runtime(train::testing::test_features(), backend, {}, negbin);
+    const Explanation e = explain_series(*runtime, data, "s1", 0, options);
+    CHECK_THAT(e.mean_definition, Catch::StartsWith("the negative binomial distribution's mean mu"));
+    check_efficiency(e);
+    for (const std::vector<double>* q : {&e.forecast.quantiles, &e.baseline.quantiles})
+      for (double v : *q) CHECK(v == std::round(v));
+    // The mean explained is the forecast's, mu.
+    check_forecast_is(e, forecast_dataset_with_model(*runtime, options, {}, data, 7), 1, backend);
+    // Not the average of the whole-unit quantiles, which the quantile head's mean would be.
+    const size_t levels = e.levels.size();
+    double gap = 0.0;
+    for (size_t d = 0; d < e.horizon; ++d) {
+      double average = 0.0;
+      for (size_t q = 0; q < levels; ++q) average += e.forecast.quantiles[d * levels + q];
+      gap = std::max(gap, std::abs(e.forecast.mean[d] - average / static_cast<double>(levels)));
+    }
+    CHECK(gap > 1e-3);
+    // Random weights read every input: every group moves the mean.
+    for (const ExplanationGroup& g : e.groups) {
+      INFO(g.name);
+      CHECK(max_abs(g.attribution.mean) > 1e-6);
+    }
+    const nlohmann::json json = nlohmann::json::parse(explanation_to_json(e));
+    CHECK(json["mean_definition"] == e.mean_definition);
+  }
+}
+
+// A new product is explained from the record it is forecast from (methods/cold_start.hpp): its
+// analogues' mean sales as the history, their covariates over the context, its own future
+// values and statics.  s0 (size 6, store s1) shares the store with s2 alone (s1 is in store s2;
+// every size differs): one analogue.
+TEST_CASE("a new product is explained from its analogues, as it is forecast", "[explain][cold]") {
+  Dataset data = covariate_dataset();
+  make_new_product(data, 0);
+  const ForecastOptions options = two_threads();
+  for (BackendKind backend : {BackendKind::Reference, BackendKind::Cpu}) {
+    INFO(kernels::backend_name(backend));
+    const auto runtime = random_runtime(train::testing::test_features(), backend);
+    const Explanation e = explain_series(*runtime, data, "s0", 0, options);
+    const DatasetForecast forecast = forecast_dataset_with_model(*runtime, options, {}, data, 7);
+    CHECK(e.analogues == 1);
+    CHECK(e.warning ==
+          "series 's0' is a new product (no history): forecast from the mean daily sales of 1 "
+          "series sharing 1 of its 2 attributes (size=6, store=s1) over the last 28 days");
+    CHECK(e.warning == forecast.series[0].warning);
+    check_forecast_is(e, forecast, 0, backend);
+    check_efficiency(e);
+    // The analogues fill the context: no padding; the history group is theirs and moves the forecast.
+    CHECK(e.history_days == 28);
+    CHECK(e.patch_padding == std::vector<int64_t>{0, 0, 0, 0});
+    const ExplanationGroup& history = group_named(e, "history");
+    CHECK_THAT(history.baseline, Catch::Contains("its analogues' mean daily sales"));
+    CHECK(max_abs(history.attribution.quantiles) > 1e-4);
+    CHECK(max_abs(group_named(e, "static").attribution.quantiles) > 1e-4);
+    const nlohmann::json json = nlohmann::json::parse(explanation_to_json(e));
+    CHECK(json["history_source"] == "analogues");
+    CHECK(json["analogues"] == 1);
+    CHECK(json["warning"] == e.warning);
   }
 }
 
@@ -421,28 +587,14 @@ TEST_CASE("explanations refuse what they cannot explain", "[explain]") {
   closed.open_column = "price";
   check_error([&] { explain_series(*runtime, data, "s0", 0, closed); }, ErrorCode::InvalidArgument,
               "open_column does not apply");
-  // A new product: no history.
-  Dataset fresh = covariate_dataset();
-  fresh.series[0].values.clear();
-  fresh.series[0].observed.clear();
-  for (Column& c : fresh.columns) {
-    if (c.numeric) c.numeric_values[0].resize(kFutureDays);
-    else c.category_codes[0].resize(kFutureDays);
-  }
-  check_error([&] { explain_series(*runtime, fresh, "s0", 0, options); }, ErrorCode::InvalidArgument,
-              "series 's0' has no history");
+  // A new product where no series has a history: no analogue to read.
+  Dataset none_sold = covariate_dataset(1);
+  make_new_product(none_sold, 0);
+  check_error([&] { explain_series(*runtime, none_sold, "s0", 0, options); },
+              ErrorCode::InvalidArgument, "series 's0' has no history");
   // The data lacks a column the model reads.
   Dataset lacking = covariate_dataset();
   lacking.columns.erase(lacking.columns.begin());  // price
   check_error([&] { explain_series(*runtime, lacking, "s0", 0, options); }, ErrorCode::InvalidArgument,
               "has no covariate 'price'");
-  // A negbin model: its mean is the distribution's, which sums over its quantiles do not give.
-  ModelConfig negbin = small_config();
-  negbin.head = HeadKind::NegBin;
-  const train::Parameters p = train::testing::random_parameters(negbin, 5, train::testing::test_features());
-  const ModelRuntime count_model(
-      ModelFile::from_buffer(train::to_model_buffer(p, train::default_metadata(p)), BufferMode::Copy),
-      kernels::backend_of(BackendKind::Cpu));
-  check_error([&] { explain_series(count_model, data, "s0", 0, options); }, ErrorCode::Unsupported,
-              "explain: the model's head is negbin");
 }

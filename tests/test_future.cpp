@@ -383,6 +383,8 @@ TEST_CASE("cold start: a new product reads the analogues sharing the most static
   CHECK(cold.is_new(n));
   CHECK_FALSE(cold.is_new(a));
   CHECK(cold.note(a).empty());
+  CHECK(cold.analogues(n) == 1);
+  CHECK(cold.analogues(a) == 0);
   CHECK(cold.note(n) ==
         "series 'N' is a new product (no history): forecast from the mean daily sales of 1 series "
         "sharing 1 of its 1 attributes (store=north) over the last 4 days");

@@ -28,6 +28,7 @@ struct ColdStart::Product {
   std::vector<std::vector<double>> numeric;  // per time-varying view, in record order
   std::vector<std::vector<int32_t>> codes;
   std::string note;
+  size_t analogues = 0;
 };
 
 ColdStart::ColdStart(const SeriesInputs& inputs, size_t days) : inputs_(&inputs) {
@@ -130,6 +131,7 @@ ColdStart::ColdStart(const SeriesInputs& inputs, size_t days) : inputs_(&inputs)
         best > 0 ? fmt::format("sharing {} of its {} attributes ({})", best, known, basis)
                  : std::string("(no attribute to match: every series with a history)"),
         days);
+    product->analogues = analogues.size();
     products_[s] = std::move(product);
   }
 }
@@ -142,6 +144,10 @@ bool ColdStart::is_new(size_t series) const {
 
 const std::string& ColdStart::note(size_t series) const {
   return is_new(series) ? products_[series]->note : no_note_;
+}
+
+size_t ColdStart::analogues(size_t series) const {
+  return is_new(series) ? products_[series]->analogues : 0;
 }
 
 SeriesInput ColdStart::input(size_t series, size_t horizon) const {

@@ -49,6 +49,9 @@ class ColdStart {
   // sales of 3 series sharing 4 of its 4 attributes (store=CA_1, ...) over
   // the last 336 days"; empty for another series.
   const std::string& note(size_t series) const;
+  // How many analogues a new product's record comes from (3 above); 0 for
+  // another series.
+  size_t analogues(size_t series) const;
 
  private:
   struct Product;

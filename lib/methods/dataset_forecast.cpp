@@ -114,7 +114,7 @@ DatasetForecast forecast_dataset_with_model(const ModelRuntime& runtime,
     }
     const layers::CovariateBatch<float> batch = arrays.batch();
     runtime.forecast(options.threads, context.data(), static_cast<int64_t>(n), out.data(),
-                     with_covariates ? &batch : nullptr, mean_out);
+                     with_covariates ? &batch : nullptr, {.mean = mean_out});
     for (size_t i = 0; i < n; ++i) {
       SeriesForecast& result = results[first + i];
       set_model_forecast(out.data() + i * model_horizon * levels,

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "error.hpp"
+#include "methods/cold_start.hpp"
 #include "methods/dataset_forecast.hpp"
 #include "methods/model_forecaster.hpp"
 
@@ -135,13 +136,6 @@ std::vector<double> shapley_weights(size_t G) {
   return weight;
 }
 
-// Values of the first `horizon` days of one model output [model horizon, levels].
-ExplainedValues values_of(const float* out, size_t horizon, size_t levels) {
-  SeriesForecast f;
-  set_model_forecast(out, nullptr, horizon, levels, f);
-  return {std::move(f.mean), std::move(f.quantiles)};
-}
-
 // The days each patch of the context covers (positions past its end read its last day), and
 // how many of them are padding.
 void describe_patches(const ModelConfig& c, Day first_day, size_t history_days, Explanation& e) {
@@ -171,11 +165,12 @@ Explanation explain_forecast(const ModelRuntime& runtime, const SeriesInput& inp
          "output (closed days are set to 0 after it)");
   if (input.target.empty())
     fail(ErrorCode::InvalidArgument,
-         "series '{}' has no history (a new product): there is no past to explain; forecast it "
-         "instead",
+         "series '{}' has no history (a new product): there is no past to explain; explain it "
+         "by its analogues' record (ColdStart::input, as explain_series does)",
          input.id);
   const auto L = static_cast<size_t>(c.context_length);
   const auto levels = static_cast<size_t>(c.num_quantiles());
+  const auto H = static_cast<size_t>(c.horizon);
   const int64_t outputs = model.outputs_per_series();
 
   Explanation e;
@@ -183,6 +178,10 @@ Explanation explain_forecast(const ModelRuntime& runtime, const SeriesInput& inp
   e.first_day = input.start + static_cast<Day>(input.target.size());
   e.horizon = horizon;
   e.levels = c.quantiles;
+  e.mean_definition = c.head == HeadKind::NegBin
+                          ? "the negative binomial distribution's mean mu (the forecast's mean; "
+                            "its quantiles are whole units)"
+                          : "the average of the day's quantiles";
   e.warning = short_history_warning(input.id, input.target.size(), L, options.strict);
   e.history_days = std::min(input.target.size(), L);
 
@@ -208,13 +207,21 @@ Explanation explain_forecast(const ModelRuntime& runtime, const SeriesInput& inp
   const ColumnGroups columns = column_groups(model.layout(), features, grouping.of_feature);
 
   // f(S) for every coalition S (bit g: group g actual), in chunks that keep the arrays small.
+  // The last chunk, a tile's worth, ends with every group actual (the actual inputs) and hands
+  // out the attention too, so the coalitions are the only forecast.
   const size_t coalitions = size_t{1} << G;
   std::vector<float> f(coalitions * static_cast<size_t>(outputs));
+  std::vector<float> own_mean = model_mean_buffer(c, coalitions);  // a negbin head's mu
   constexpr size_t kChunk = 256;
+  const size_t tail = std::min(static_cast<size_t>(EncoderWorkspace::kDefaultTileSeries), coalitions);
+  const int64_t N = c.num_tokens(), heads = c.heads;
+  const auto attention_floats = static_cast<size_t>(c.layers * heads * N * N);
+  std::vector<float> probabilities(tail * attention_floats);
   std::vector<float> contexts(std::min(kChunk, coalitions) * L);
   CovariateArrays arrays;
-  for (size_t first = 0; first < coalitions; first += kChunk) {
-    const size_t n = std::min(kChunk, coalitions - first);
+  for (size_t first = 0, n = 0; first < coalitions; first += n) {
+    const bool last = first + tail == coalitions;
+    n = last ? tail : std::min(kChunk, coalitions - tail - first);
     if (with_covariates) arrays.resize(encoder.sizes(), static_cast<int64_t>(n));
     for (size_t i = 0; i < n; ++i) {
       const auto mask = static_cast<uint32_t>(first + i);
@@ -227,52 +234,60 @@ Explanation explain_forecast(const ModelRuntime& runtime, const SeriesInput& inp
     const layers::CovariateBatch<float> batch = arrays.batch();
     runtime.forecast(options.threads, contexts.data(), static_cast<int64_t>(n),
                      f.data() + first * static_cast<size_t>(outputs),
-                     with_covariates ? &batch : nullptr);
+                     with_covariates ? &batch : nullptr,
+                     {.mean = own_mean.empty() ? nullptr : own_mean.data() + first * H,
+                      .attention = last ? probabilities.data() : nullptr});
   }
-  e.forecast = values_of(f.data() + (coalitions - 1) * static_cast<size_t>(outputs), horizon, levels);
-  e.baseline = values_of(f.data(), horizon, levels);
 
-  // Shapley values per day and level; the mean's are the average of the day's levels'.
+  // Every coalition's values as the forecast reports them (set_model_forecast: its quantiles,
+  // and its mean, the model's own or the quantiles' average), [coalitions, quantiles then mean].
+  const size_t used = horizon * levels, width = used + horizon;
+  std::vector<double> values(coalitions * width);
+  for (size_t mask = 0; mask < coalitions; ++mask) {
+    SeriesForecast v;
+    set_model_forecast(f.data() + mask * static_cast<size_t>(outputs),
+                       own_mean.empty() ? nullptr : own_mean.data() + mask * H, horizon, levels, v);
+    std::copy(v.quantiles.begin(), v.quantiles.end(), values.begin() + static_cast<ptrdiff_t>(mask * width));
+    std::copy(v.mean.begin(), v.mean.end(), values.begin() + static_cast<ptrdiff_t>(mask * width + used));
+  }
+  auto row = [&](size_t mask) {
+    const auto at = values.begin() + static_cast<ptrdiff_t>(mask * width);
+    return ExplainedValues{{at + static_cast<ptrdiff_t>(used), at + static_cast<ptrdiff_t>(width)},
+                           {at, at + static_cast<ptrdiff_t>(used)}};
+  };
+  e.forecast = row(coalitions - 1);
+  e.baseline = row(0);
+
+  // Shapley values per day of every quantile and of the mean: each a function of the coalition.
   const std::vector<double> weight = shapley_weights(G);
-  const size_t used = horizon * levels;
   for (size_t g = 0; g < G; ++g) {
-    ExplanationGroup& group = grouping.groups[g];
-    std::vector<double> phi(used, 0.0);
+    std::vector<double> phi(width, 0.0);
     const size_t bit = size_t{1} << g;
     for (size_t mask = 0; mask < coalitions; ++mask) {
       if ((mask & bit) != 0) continue;
       const double w = weight[static_cast<size_t>(std::popcount(mask))];
-      const float* without = f.data() + mask * static_cast<size_t>(outputs);
-      const float* with = f.data() + (mask | bit) * static_cast<size_t>(outputs);
-      for (size_t o = 0; o < used; ++o)
-        phi[o] += w * (static_cast<double>(with[o]) - static_cast<double>(without[o]));
+      const double* without = values.data() + mask * width;
+      const double* with = values.data() + (mask | bit) * width;
+      for (size_t o = 0; o < width; ++o) phi[o] += w * (with[o] - without[o]);
     }
-    group.attribution.mean.assign(horizon, 0.0);
-    for (size_t d = 0; d < horizon; ++d) {
-      for (size_t q = 0; q < levels; ++q) group.attribution.mean[d] += phi[d * levels + q];
-      group.attribution.mean[d] /= static_cast<double>(levels);
-    }
-    group.attribution.quantiles = std::move(phi);
+    ExplainedValues& a = grouping.groups[g].attribution;
+    a.mean.assign(phi.begin() + static_cast<ptrdiff_t>(used), phi.end());
+    phi.resize(used);
+    a.quantiles = std::move(phi);
   }
   e.groups = std::move(grouping.groups);
 
-  // The attention of the actual inputs: per layer, each key token's weight averaged over the
-  // heads and the query tokens.
-  const int64_t N = c.num_tokens(), heads = c.heads;
-  std::vector<float> probabilities(static_cast<size_t>(c.layers * heads * N * N));
-  std::vector<float> out(static_cast<size_t>(outputs));
-  EncoderWorkspace workspace = model.make_workspace(1);
-  const layers::CovariateBatch<float> single = actual.batch();
-  model.forecast(context.data(), 1, out.data(), workspace, with_covariates ? &single : nullptr,
-                 {.attention = probabilities.data()});
+  // The attention of the actual inputs (the last row): per layer, each key token's weight
+  // averaged over the heads and the query tokens.
+  const float* probabilities_of_actual = probabilities.data() + (tail - 1) * attention_floats;
   e.layers = c.layers;
   e.tokens = N;
   e.attention.assign(static_cast<size_t>(c.layers * N), 0.0);
   for (int64_t layer = 0; layer < c.layers; ++layer)
-    for (int64_t row = 0; row < heads * N; ++row)  // every head's query rows
+    for (int64_t q = 0; q < heads * N; ++q)  // every head's query rows
       for (int64_t j = 0; j < N; ++j)
         e.attention[static_cast<size_t>(layer * N + j)] +=
-            probabilities[static_cast<size_t>((layer * heads * N + row) * N + j)] /
+            probabilities_of_actual[static_cast<size_t>((layer * heads * N + q) * N + j)] /
             static_cast<double>(heads * N);
   describe_patches(c, e.first_day, e.history_days, e);
   return e;
@@ -285,16 +300,23 @@ Explanation explain_series(const ModelRuntime& runtime, const Dataset& data,
                                    [](const Series& s, std::string_view id) { return s.id < id; });
   if (it == data.series.end() || it->id != series_id)
     fail(ErrorCode::InvalidArgument, "series '{}' is not in the dataset", series_id);
-  if (runtime.model().config().head != HeadKind::Quantile)
-    fail(ErrorCode::Unsupported,
-         "explain: the model's head is negbin; explanations cover the quantile head (a negbin "
-         "model's mean is its distribution's, not the average of its quantiles)");
-  if (horizon == 0) horizon = static_cast<size_t>(runtime.model().config().horizon);
-  require_model_horizon(runtime.model().config(), horizon);
+  const ModelConfig& c = runtime.model().config();
+  if (horizon == 0) horizon = static_cast<size_t>(c.horizon);
+  require_model_horizon(c, horizon);
+  // The record forecast_dataset_with_model forecasts from, a new product's from its analogues.
   const SeriesInputs inputs(data);
-  return explain_forecast(runtime,
-                          inputs.latest(static_cast<size_t>(it - data.series.begin()), horizon),
-                          horizon, options);
+  const ColdStart cold(inputs, static_cast<size_t>(c.context_length));
+  const auto series = static_cast<size_t>(it - data.series.begin());
+  Explanation e = explain_forecast(runtime, cold.input(series, horizon), horizon, options);
+  if (cold.is_new(series)) {
+    e.analogues = cold.analogues(series);
+    e.warning = cold.note(series);  // the forecast's: its analogues are the whole context
+    for (ExplanationGroup& group : e.groups)
+      if (group.kind == ExplanationGroupKind::History)
+        group.baseline = "every context day at the mean of its analogues' mean daily sales in the "
+                         "context";
+  }
+  return e;
 }
 
 std::string explanation_to_json(const Explanation& e) {
@@ -318,6 +340,9 @@ std::string explanation_to_json(const Explanation& e) {
   root["method"] =
       "exact Shapley values over the groups, each left out at its baseline (occlusion); they "
       "sum to the forecast minus the baseline forecast";
+  root["mean_definition"] = e.mean_definition;
+  root["history_source"] = e.analogues > 0 ? "analogues" : "own";
+  root["analogues"] = e.analogues;
   root["history_days"] = e.history_days;
   root["warning"] = e.warning;
   root["forecast"] = days(e.forecast);

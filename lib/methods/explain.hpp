@@ -32,8 +32,21 @@
 // The Shapley value of group g is the sum over S without g of
 // |S|! (G - |S| - 1)! / G! (f(S + g) - f(S)); they add up to f(all) -
 // f(none), the forecast minus the baseline forecast (efficiency), for each
-// day and quantile, and so for the mean (the average of a day's quantiles)
-// and any sum of days.
+// day and quantile and for the mean, and so for any sum of days.  The mean
+// is the forecast's (set_model_forecast): the average of the day's
+// quantiles for the quantile head; for a negbin head
+// (layers/negbin_head.hpp) the distribution's mean mu, which the model
+// returns beside its whole-unit quantiles (EncoderExtras::mean).  Each is a
+// function of the coalition, so efficiency holds for both, and for the
+// negbin head's quantiles, step functions of it.
+//
+// The coalitions are the only forecast: the last chunk of the batch ends
+// with every group actual, and its attention is read there.
+//
+// A new product (no history; methods/cold_start.hpp) is explained as it is
+// forecast: from its cold-start record, whose history group is its
+// analogues' mean daily sales (their covariates over the context, its own
+// known-future values and statics).
 #pragma once
 
 #include <cstddef>
@@ -88,13 +101,22 @@ struct Explanation {
   std::vector<Day> patch_first, patch_last;
   std::vector<int64_t> patch_padding;
   size_t history_days = 0;  // context days that hold the series' history
-  std::string warning;      // a short series' padding; empty otherwise
+  // What forecast.mean and each group's attribution.mean are, in words: "the
+  // average of the day's quantiles" or, for a negbin head, the
+  // distribution's mean mu.
+  std::string mean_definition;
+  // A new product: how many analogues the history group's sales are the
+  // mean of (0: the series' own history); `warning` is then the forecast's
+  // (ColdStart::note: which series, the attributes they share, the days).
+  size_t analogues = 0;
+  std::string warning;  // a short series' padding, a new product's analogues; empty otherwise
 };
 
 // The explanation of the forecast of days 1..horizon (1 to the model's
 // horizon) after the record's origin.  Errors: a model only pre-trained or a
 // horizon beyond the model's (InvalidArgument), a record with no history
-// (InvalidArgument: a new product has no past to explain), a record shorter
+// (InvalidArgument: a new product is explained from its cold-start record,
+// as explain_series does), a record shorter
 // than the context under options.strict (SeriesTooShort; otherwise it is
 // left-padded with zeros and `warning` says so), the feature encoder's
 // errors (a covariate the record lacks or does not cover).  The coalitions'
@@ -106,14 +128,18 @@ Explanation explain_forecast(const ModelRuntime& runtime, const SeriesInput& inp
 
 // The same for series `series_id` of `data` at its last date, known-future
 // covariates read from the data's future days (SeriesInputs::latest);
-// horizon 0 is the model's.  Error(InvalidArgument) naming a series the
-// data lacks; Error(Unsupported) for a negbin model (layers/negbin_head.hpp),
-// whose mean is its distribution's rather than its quantiles' average.
+// horizon 0 is the model's.  A new product (a series without history) from
+// the record forecast_dataset_with_model forecasts it from
+// (ColdStart(inputs, context_length).input): its forecast is the same, its
+// `analogues` and `warning` say what its history is.  Error(InvalidArgument)
+// naming a series the data lacks, or a new product of data where no series
+// has a history.
 Explanation explain_series(const ModelRuntime& runtime, const Dataset& data,
                            std::string_view series_id, size_t horizon,
                            const ForecastOptions& options);
 
 // {"series_id", "start_date", "horizon", "quantiles", "method",
+//  "mean_definition", "history_source": "own" | "analogues", "analogues",
 //  "history_days", "warning", "forecast": {"mean": [day], "quantiles":
 //  [[day's levels]]}, "baseline": {...}, "groups": [{"name", "kind",
 //  "features", "baseline", "total": {"mean", "quantiles"}, "mean",

@@ -68,7 +68,7 @@ SeriesForecast ModelForecaster::forecast(const SeriesInput& input, size_t horizo
   std::vector<float> mean = model_mean_buffer(config, 1);
   float* mean_out = mean.empty() ? nullptr : mean.data();
   runtime_->forecast(1, context.data(), 1, out.data(), with_covariates ? &batch : nullptr,
-                     mean_out);
+                     {.mean = mean_out});
   SeriesForecast result;
   set_model_forecast(out.data(), mean_out, horizon, levels, result);
   return result;

@@ -426,7 +426,8 @@ void EncoderModel::forecast_head(int64_t series, float* quantiles_out, float* me
 // ---------------------------------------------------------------------------
 void forecast_parallel(const EncoderModel& model, const float* context, int64_t batch,
                        float* quantiles_out, std::span<EncoderWorkspace> workspaces,
-                       const layers::CovariateBatch<float>* covariates, float* mean_out) {
+                       const layers::CovariateBatch<float>* covariates,
+                       const EncoderExtras& extras) {
   if (workspaces.empty())
     fail(ErrorCode::InvalidArgument, "encoder forecast_parallel: no workspace given");
   const int64_t tile = workspaces[0].tile_series();
@@ -438,16 +439,18 @@ void forecast_parallel(const EncoderModel& model, const float* context, int64_t 
            tile, ws.tile_series());
     model.check_workspace(ws);
   }
-  model.check_inputs(context, batch, quantiles_out, covariates, mean_out);
+  model.check_inputs(context, batch, quantiles_out, covariates, extras.mean);
   if (!model.has_covariates()) covariates = nullptr;
   const int64_t tiles = (batch + tile - 1) / tile;
   const auto threads = std::min(static_cast<int64_t>(workspaces.size()), tiles);
   if (threads == 0) return;
   // One thread: no pool and no error list, so the forecast allocates nothing.
-  const int64_t L = model.config().context_length, outputs = model.outputs_per_series(),
-                H = model.config().horizon;
+  const ModelConfig& c = model.config();
+  const int64_t L = c.context_length, outputs = model.outputs_per_series(), H = c.horizon,
+                attention_floats = c.layers * c.heads * c.num_tokens() * c.num_tokens();
   if (threads == 1) {
-    model.forecast_span(context, covariates, batch, quantiles_out, mean_out, workspaces[0]);
+    model.forecast_span(context, covariates, batch, quantiles_out, extras.mean, workspaces[0],
+                        extras.attention);
     return;
   }
   // Share w runs tiles [w * tiles / threads, (w + 1) * tiles / threads) with workspace w, on the
@@ -458,11 +461,12 @@ void forecast_parallel(const EncoderModel& model, const float* context, int64_t 
     const int64_t end = std::min(batch, (w + 1) * tiles / threads * tile);
     const layers::CovariateBatch<float> share_covariates =
         covariates ? layers::advance(*covariates,
-                                     layers::covariate_input_sizes(model.config(), model.layout()), first)
+                                     layers::covariate_input_sizes(c, model.layout()), first)
                    : layers::CovariateBatch<float>{};
     model.forecast_span(context + first * L, covariates ? &share_covariates : nullptr, end - first,
-                        quantiles_out + first * outputs, mean_out ? mean_out + first * H : nullptr,
-                        workspaces[share]);
+                        quantiles_out + first * outputs,
+                        extras.mean ? extras.mean + first * H : nullptr, workspaces[share],
+                        extras.attention ? extras.attention + first * attention_floats : nullptr);
   });
 }
 

@@ -178,7 +178,7 @@ class EncoderModel {
 
   friend void forecast_parallel(const EncoderModel&, const float*, int64_t, float*,
                                 std::span<EncoderWorkspace>, const layers::CovariateBatch<float>*,
-                                float*);
+                                const EncoderExtras&);
 
   ModelFile file_;
   const kernels::Backend* backend_;
@@ -207,11 +207,11 @@ class EncoderModel {
 // are bit-identical to model.forecast() with one of the workspaces, whatever
 // the pool's size.  Nothing is allocated (the pool's workers are started
 // once per process).  The error of the lowest failing share is rethrown
-// after every share stopped.  covariates: as EncoderModel::forecast; mean_out: as its
-// EncoderExtras::mean.
+// after every share stopped.  covariates and extras: as EncoderModel::forecast's
+// (each share writes its series' rows of the mean and the attention).
 void forecast_parallel(const EncoderModel& model, const float* context, int64_t batch,
                        float* quantiles_out, std::span<EncoderWorkspace> workspaces,
                        const layers::CovariateBatch<float>* covariates = nullptr,
-                       float* mean_out = nullptr);
+                       const EncoderExtras& extras = {});
 
 }  // namespace invforecast

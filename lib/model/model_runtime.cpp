@@ -9,7 +9,8 @@
 namespace invforecast {
 
 void ModelRuntime::forecast(int threads, const float* context, int64_t batch, float* out,
-                            const layers::CovariateBatch<float>* covariates, float* mean) const {
+                            const layers::CovariateBatch<float>* covariates,
+                            const EncoderExtras& extras) const {
   if (batch == 0) return;
   const int64_t tile = EncoderWorkspace::kDefaultTileSeries;
   const int64_t tiles = (batch + tile - 1) / tile;
@@ -44,7 +45,7 @@ void ModelRuntime::forecast(int threads, const float* context, int64_t batch, fl
   // The encoder's kernels are single-threaded (no oneDNN, no OpenMP team):
   // the workers are the only threads.
   forecast_parallel(model_, context, batch, out,
-                    std::span<EncoderWorkspace>(set.data(), workers), covariates, mean);
+                    std::span<EncoderWorkspace>(set.data(), workers), covariates, extras);
 }
 
 void require_forecasting_model(const ModelRuntime& runtime) {

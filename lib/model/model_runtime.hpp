@@ -29,11 +29,11 @@ class ModelRuntime {
   // (check_model_context).  Workspaces are
   // taken from the pool under a lock, used without it and given back; the
   // pool grows to the most calls ever in flight at once and lives as long
-  // as the model.  covariates and mean: as EncoderModel::forecast's
-  // covariates and EncoderExtras::mean.
+  // as the model.  covariates and extras (the negbin head's mean, the
+  // attention): as EncoderModel::forecast's.
   void forecast(int threads, const float* context, int64_t batch, float* out,
                 const layers::CovariateBatch<float>* covariates = nullptr,
-                float* mean = nullptr) const;
+                const EncoderExtras& extras = {}) const;
 
  private:
   using WorkspaceSet = std::vector<EncoderWorkspace>;
