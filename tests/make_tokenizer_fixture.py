@@ -3,6 +3,7 @@
 texts and hard strings, which tests/test_tokenizer.cpp compares with the C++ WordPiece tokenizer.
 
     /work/venv-text/bin/python tests/make_tokenizer_fixture.py [MODEL_DIR] [DATA_DIR]
+    /work/venv-text/bin/python tests/make_tokenizer_fixture.py --code-points DIR
 
 The interpreter needs transformers 4.36.2 (tokenizers 0.15.2); any Python with those packages
 will do (/work/venv-text is a venv over Debian's python3-torch).  MODEL_DIR holds all-MiniLM-L6-v2's
@@ -19,6 +20,15 @@ Writes, under tests/fixtures/text/:
 - hard_strings.ids.jsonl: the hard strings and 200 real texts with each tiny tokenizer's ids.
 Each line is {"text": TEXT, "ids": {TOKENIZER: [ids...]}}, truncated at 256 tokens ([CLS] and
 [SEP] included) as sentence-transformers does for this model (max_seq_length 256).
+
+--code-points DIR writes, instead, DIR/NAME.tokenizer.json and DIR/NAME.ids (about 90 MB each, not
+for committing) for NAME uncased, lower and cased (the normalizer settings of the tiny tokenizers):
+a vocabulary of every code point c, alone and after "##", and per line "c id id ..." the ids of
+the text "a{c}b {c}".  With that vocabulary every word is spelled out character by character, so
+the ids show what clean-up, CJK spacing, NFD, mark stripping, lower case and punctuation did to c.
+INVF_TOKENIZER_CODE_POINTS=DIR makes tests/test_tokenizer.cpp compare every code point; the ones
+where Hugging Face's older Unicode tables differ from utf8proc's are listed in
+fixtures/text/code_point_differences.txt.
 """
 import collections
 import csv
@@ -203,10 +213,39 @@ def write_jsonl(path, texts, ids_by_name):
             f.write(data)
 
 
+# (lowercase, strip_accents) of the code-point tokenizers; all clean up and space CJK.
+CODE_POINT_SETTINGS = {"uncased": (True, True), "lower": (True, False), "cased": (False, False)}
+
+
+def write_code_points(out_dir):
+    points = [c for c in range(1, 0x110000) if not 0xD800 <= c <= 0xDFFF]
+    vocab = {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3}
+    for prefix in ("", "##"):
+        for c in points:
+            vocab[prefix + chr(c)] = len(vocab)
+    texts = [f"a{chr(c)}b {chr(c)}" for c in points]
+    os.makedirs(out_dir, exist_ok=True)
+    for name, (lowercase, strip) in CODE_POINT_SETTINGS.items():
+        t = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]", max_input_chars_per_word=100))
+        t.normalizer = normalizers.BertNormalizer(clean_text=True, handle_chinese_chars=True,
+                                                  strip_accents=strip, lowercase=lowercase)
+        t.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        t.post_processor = processors.TemplateProcessing(
+            single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
+        t.save(os.path.join(out_dir, f"{name}.tokenizer.json"))
+        with open(os.path.join(out_dir, f"{name}.ids"), "w") as f:
+            for c, ids in zip(points, encode(t, texts)):
+                f.write(f"{c} {' '.join(map(str, ids))}\n")
+        print(f"{name}: {len(points)} code points")
+
+
 def main():
+    print(f"tokenizers {tokenizers.__version__}, transformers {transformers.__version__}")
+    if len(sys.argv) == 3 and sys.argv[1] == "--code-points":
+        write_code_points(sys.argv[2])
+        return
     model_dir = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("INVF_TEXT_MODEL_DIR", "/tmp/minilm/model")
     data_dir = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "..", "..", "shared", "data")
-    print(f"tokenizers {tokenizers.__version__}, transformers {transformers.__version__}")
     real = read_texts(data_dir)
     hard = HARD + long_strings(real)
 

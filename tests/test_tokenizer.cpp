@@ -2,13 +2,19 @@
 // of WordPiece on a small vocabulary made here, invalid UTF-8, truncation,
 // tokenizer.json's error paths, and the ids Hugging Face `tokenizers` gives
 // (tests/make_tokenizer_fixture.py): tiny vocabularies always, the real
-// all-MiniLM-L6-v2 one when INVF_TEXT_MODEL_DIR holds its tokenizer.json.
+// all-MiniLM-L6-v2 one when INVF_TEXT_MODEL_DIR holds its tokenizer.json,
+// every code point when INVF_TOKENIZER_CODE_POINTS names the script's
+// --code-points folder.
+#include <utf8proc.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <tuple>
@@ -514,4 +520,57 @@ TEST_CASE("Tokenizer: the same ids as Hugging Face with all-MiniLM-L6-v2's token
   const size_t same = matching(tokenizer, lines, "minilm");
   std::printf("MiniLM tokenizer parity: %zu of %zu texts give Hugging Face's ids\n", same, lines.size());
   CHECK(same == lines.size());
+}
+
+TEST_CASE("Tokenizer: every code point as Hugging Face but the listed ones", "[tokenizer]") {
+  const char* dir = std::getenv("INVF_TOKENIZER_CODE_POINTS");
+  if (!dir) {
+    WARN(
+        "INVF_TOKENIZER_CODE_POINTS is not set (tests/make_tokenizer_fixture.py --code-points DIR): skipped");
+    return;
+  }
+  // "NAME CODEPOINT CATEGORY" of each code point whose ids differ.
+  std::set<std::string> differences;
+  for (const std::string name : {"uncased", "lower", "cased"}) {
+    const auto tokenizer = WordPieceTokenizer::from_tokenizer_json(
+        testing::slurp((std::filesystem::path(dir) / (name + ".tokenizer.json")).string()));
+    std::ifstream in(std::filesystem::path(dir) / (name + ".ids"));
+    size_t points = 0, differ = 0;
+    for (std::string line; std::getline(in, line); ++points) {
+      std::istringstream fields(line);
+      int32_t c = 0;
+      fields >> c;
+      std::vector<int32_t> want;
+      for (int32_t id = 0; fields >> id;) want.push_back(id);
+      uint8_t utf8[4];
+      const std::string one(reinterpret_cast<const char*>(utf8), utf8proc_encode_char(c, utf8));
+      if (tokenizer.encode("a" + one + "b " + one) != want) {
+        differences.insert(fmt::format("{} {:06X} {}", name, c, utf8proc_category_string(c)));
+        ++differ;
+      }
+    }
+    CHECK(points == 0x110000 - 1 - 0x800);  // all but U+0000 and the surrogates
+    std::printf("code points, %s: %zu of %zu as Hugging Face\n", name.c_str(), points - differ, points);
+  }
+  const std::string listed_path = fixture("code_point_differences.txt");
+  if (std::getenv("INVF_WRITE_CODE_POINT_DIFFERENCES")) {
+    std::ofstream out(listed_path);
+    out << "# Code points where Hugging Face tokenizers 0.15.2 and lib/text/tokenizer.cpp (utf8proc) give\n"
+           "# different ids for \"a{c}b {c}\" (tests/test_tokenizer.cpp, docs/text.md): tokenizer, code\n"
+           "# point, its category in utf8proc's tables.  Written with INVF_WRITE_CODE_POINT_DIFFERENCES=1.\n";
+    for (const auto& line : differences) out << line << "\n";
+  }
+  std::set<std::string> listed;
+  std::ifstream in(listed_path);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty() && line[0] != '#') listed.insert(line);
+  std::vector<std::string> unlisted, gone;
+  std::set_difference(differences.begin(), differences.end(), listed.begin(), listed.end(),
+                      std::back_inserter(unlisted));
+  std::set_difference(listed.begin(), listed.end(), differences.begin(), differences.end(),
+                      std::back_inserter(gone));
+  INFO("differ but not listed: " << json(unlisted).dump());
+  INFO("listed but the same: " << json(gone).dump());
+  CHECK(unlisted.empty());
+  CHECK(gone.empty());
 }

@@ -17,19 +17,14 @@ namespace invforecast::text {
 
 // What tokenizer.json's normalizer, pre_tokenizer, model and added_tokens say.
 struct TokenizerSettings {
-  // BertNormalizer: clean_text drops U+0000, U+FFFD and the characters of
-  // categories Cc, Cf, Co other than \t \n \r, and turns whitespace into ' ';
-  // split_cjk (handle_chinese_chars) puts spaces around CJK ideographs;
-  // strip_accents decomposes (NFD) and drops non-spacing marks (Mn);
-  // lowercase maps each character to its lower case.
-  bool clean_text = true, lowercase = true, strip_accents = true, split_cjk = true;
+  // BertNormalizer: split_cjk (handle_chinese_chars) puts spaces around CJK
+  // ideographs; strip_accents decomposes (NFD) and drops non-spacing marks
+  // (Mn); lowercase maps each character to its lower case; clean_text drops
+  // U+0000, U+FFFD and the characters of categories Cc, Cf, Co other than
+  // \t \n \r, and turns whitespace into ' '.
+  bool lowercase = true, strip_accents = true, split_cjk = true, clean_text = true;
   // Must be in the vocabulary.
   std::string unk = "[UNK]", cls = "[CLS]", sep = "[SEP]", pad = "[PAD]";
-  // Tokens found verbatim in the raw text, before any normalisation, and
-  // given their own id (tokenizer.json's added_tokens: "[CLS]" typed into a
-  // product title is the [CLS] token there too); leftmost-longest match.
-  // Each must be in the vocabulary.  Empty: none.
-  std::vector<std::string> added_tokens;
   // WordPiece: a word's pieces after its first start with this prefix; a word
   // of more characters (code points) than the limit is one [UNK].
   std::string continuing_prefix = "##";
@@ -37,6 +32,11 @@ struct TokenizerSettings {
   // Truncation, [CLS] and [SEP] included (sentence-transformers'
   // max_seq_length, 256 for all-MiniLM-L6-v2); at least 2.
   size_t max_tokens = 256;
+  // Tokens found verbatim in the raw text, before any normalisation, and
+  // given their own id (tokenizer.json's added_tokens: "[CLS]" typed into a
+  // product title is the [CLS] token there too); leftmost-longest match.
+  // Each must be in the vocabulary.  Empty: none.
+  std::vector<std::string> added_tokens;
 };
 
 // Immutable once built; encode() is safe to call from several threads.
