@@ -348,6 +348,9 @@ TEST_CASE("Tokenizer: a bad vocabulary or settings are refused", "[tokenizer]") 
   TokenizerSettings added;
   added.added_tokens = {"<mask>"};
   check_error([&] { build(kVocab, added); }, ErrorCode::InvalidArgument, "added token '<mask>'");
+  added.added_tokens = {"[\xC3"};
+  check_error([&] { build(kVocab, added); }, ErrorCode::InvalidArgument,
+              "an added token is not valid UTF-8 at byte 1 (0xC3");
   added.added_tokens = {""};
   check_error([&] { build(kVocab, added); }, ErrorCode::InvalidArgument, "an added token is empty");
   TokenizerSettings one;

@@ -33,12 +33,13 @@ std::pair<char32_t, ptrdiff_t> decode_at(std::string_view text, size_t at) {
   return {static_cast<char32_t>(c), static_cast<ptrdiff_t>(n)};
 }
 
-void require_utf8(std::string_view text) {
+// `what` names the bytes in the message ("text", "added token").
+void require_utf8(std::string_view text, std::string_view what) {
   for (size_t at = 0; at < text.size();) {
     const auto length = decode_at(text, at).second;
     if (length < 0)
       fail(ErrorCode::InvalidArgument,
-           "text is not valid UTF-8 at byte {} (0x{:02X}: an invalid or truncated sequence)", at,
+           "{} is not valid UTF-8 at byte {} (0x{:02X}: an invalid or truncated sequence)", what, at,
            static_cast<unsigned>(static_cast<uint8_t>(text[at])));
     at += static_cast<size_t>(length);
   }
@@ -202,6 +203,7 @@ WordPieceTokenizer::WordPieceTokenizer(std::vector<std::string> vocab, Tokenizer
   pad_id_ = id_of(settings_.pad, "pad");
   for (const auto& token : settings_.added_tokens) {
     if (token.empty()) fail(ErrorCode::InvalidArgument, "tokenizer: an added token is empty");
+    require_utf8(token, "tokenizer: an added token");
     added_ids_.push_back(id_of(token, "added"));
   }
 }
@@ -290,7 +292,7 @@ WordPieceTokenizer WordPieceTokenizer::from_json(const nlohmann::json& root) {
 }
 
 std::vector<int32_t> WordPieceTokenizer::encode(std::string_view utf8) const {
-  require_utf8(utf8);
+  require_utf8(utf8, "text");
   // ids holds [CLS] and the words' ids, at most max_tokens - 1 of them.
   const size_t cap = settings_.max_tokens - 1;
   std::vector<int32_t> ids{cls_id_};
@@ -320,6 +322,7 @@ std::vector<int32_t> WordPieceTokenizer::encode(std::string_view utf8) const {
 
 void WordPieceTokenizer::encode_segment(std::string_view utf8, size_t limit,
                                         std::vector<int32_t>& ids) const {
+  if (ids.size() >= limit) return;
   // BertNormalizer: clean-up and CJK spacing, then NFD, then marks dropped and
   // lower case, as `tokenizers` orders them.
   std::string cleaned;

@@ -44,7 +44,8 @@ class WordPieceTokenizer {
  public:
   // vocab[i] is token id i.  Throws Error(InvalidArgument) for an empty
   // vocabulary, a token listed twice, a special or added token missing from
-  // it, max_tokens < 2 or max_input_chars_per_word < 0.
+  // it, an added token that is empty or not UTF-8, max_tokens < 2 or
+  // max_input_chars_per_word < 0.
   WordPieceTokenizer(std::vector<std::string> vocab, TokenizerSettings settings);
 
   // Parses a Hugging Face tokenizer.json: the vocabulary (model.vocab, ids
