@@ -8,6 +8,7 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -505,6 +507,24 @@ TEST_CASE("Tokenizer: the same ids as Hugging Face on tiny vocabularies", "[toke
         WordPieceTokenizer::from_tokenizer_json(testing::slurp(fixture(name + ".tokenizer.json")));
     CHECK(matching(tokenizer, lines, name) == lines.size());
   }
+}
+
+TEST_CASE("Tokenizer: one tokenizer encodes from several threads at once", "[tokenizer]") {
+  const auto lines = read_fixture(fixture("hard_strings.ids.jsonl"));
+  const auto tokenizer =
+      WordPieceTokenizer::from_tokenizer_json(testing::slurp(fixture("tiny_uncased.tokenizer.json")));
+  std::atomic<size_t> same{0};  // Catch2's assertions are not for other threads
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int round = 0; round < 3; ++round)
+        for (const json& line : lines)
+          if (tokenizer.encode(line.at("text").get<std::string>()) ==
+              line.at("ids").at("tiny_uncased").get<std::vector<int32_t>>())
+            ++same;
+    });
+  for (auto& thread : threads) thread.join();
+  CHECK(same == 4 * 3 * lines.size());
 }
 
 TEST_CASE("Tokenizer: the same ids as Hugging Face with all-MiniLM-L6-v2's tokenizer.json", "[tokenizer]") {

@@ -163,8 +163,8 @@ std::pair<std::string, std::string> cls_and_sep(const json& root, const std::vec
   const auto sep = shaped ? special_at(2) : std::nullopt;
   if (!cls || !sep)
     fail(ErrorCode::InvalidArgument,
-         "tokenizer.json: post_processor.single is not [SpecialToken, Sequence A, "
-         "SpecialToken] ([CLS] $A [SEP])");
+         "tokenizer.json: post_processor.single is not [SpecialToken, Sequence A, SpecialToken] "
+         "([CLS] $A [SEP])");
   const json& tokens = member(p, "post_processor", "special_tokens");
   auto checked = [&](const std::string& token) {
     const json& entry = member(tokens, "post_processor.special_tokens", token.c_str());
@@ -240,9 +240,8 @@ WordPieceTokenizer WordPieceTokenizer::from_json(const nlohmann::json& root) {
     const int64_t n = static_cast<int64_t>(vocab.size());
     if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() >= n)
       fail(ErrorCode::CorruptModel,
-           "tokenizer.json: model.vocab gives '{}' the id {}, outside 0..{} (ids must "
-           "be dense)",
-           token, id.dump(), n - 1);
+           "tokenizer.json: model.vocab gives '{}' the id {}, outside 0..{} (ids must be dense)", token,
+           id.dump(), n - 1);
     const auto i = static_cast<size_t>(id.get<int64_t>());
     if (seen[i])
       fail(ErrorCode::CorruptModel, "tokenizer.json: model.vocab gives the id {} to '{}' and '{}'", i,
