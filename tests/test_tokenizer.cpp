@@ -468,6 +468,10 @@ TEST_CASE("Tokenizer: a malformed or foreign tokenizer.json is refused naming th
          j["post_processor"] = {{"type", "BertProcessing"}, {"sep", {"[SEP]", 2}}, {"cls", {"[CLS]", 2}}};
        },
        corrupt, "post_processor.sep gives '[SEP]' the id 2"},
+      {[](json& j) { j["post_processor"]["special_tokens"] = 5; }, corrupt,
+       "post_processor.special_tokens is not an object"},
+      {[](json& j) { j["post_processor"]["single"][1]["Sequence"]["id"] = 5; }, corrupt,
+       "tokenizer.json: [json.exception.type_error"},
       {[](json& j) {
          j["padding"] = {{"pad_id", 0}};
        },
