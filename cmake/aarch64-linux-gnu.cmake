@@ -1,7 +1,7 @@
 # Cross build for ARM64 Linux with Debian's cross compiler
 # (g++-aarch64-linux-gnu) and the arm64 libraries installed through multiarch
-# (libfmt-dev:arm64, zlib1g-dev:arm64; Eigen, nlohmann-json, Catch2 and CLI11
-# are header-only).  Used by scripts/cross_check_arm64.sh.
+# (libfmt-dev:arm64, zlib1g-dev:arm64, libutf8proc-dev:arm64; Eigen,
+# nlohmann-json, Catch2 and CLI11 are header-only).  Used by scripts/cross_check_arm64.sh.
 set(CMAKE_SYSTEM_NAME Linux)
 set(CMAKE_SYSTEM_PROCESSOR aarch64)
 set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)

@@ -15,7 +15,7 @@ run_all=0
 [[ "${1:-}" == "--all" ]] && run_all=1
 
 # --- toolchain and arm64 libraries (multiarch), installed only when missing
-packages=(g++-aarch64-linux-gnu qemu-user libfmt-dev:arm64 zlib1g-dev:arm64
+packages=(g++-aarch64-linux-gnu qemu-user libfmt-dev:arm64 zlib1g-dev:arm64 libutf8proc-dev:arm64
           cmake ninja-build libeigen3-dev catch2 nlohmann-json3-dev libcli11-dev)
 missing=()
 for p in "${packages[@]}"; do

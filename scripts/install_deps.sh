@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libeigen3-dev libdnnl-dev ocl-icd-opencl-dev  # Debian's oneDNN CMake config needs OpenCL
-  libfmt-dev catch2 libcli11-dev nlohmann-json3-dev zlib1g-dev
+  libfmt-dev catch2 libcli11-dev nlohmann-json3-dev zlib1g-dev libutf8proc-dev
   python3 binutils gzip
 )
 missing=()
