@@ -59,18 +59,27 @@ def tokenizer_spec(tok):
         raise ValueError("the post-processor does not wrap a text in exactly two special tokens")
     lowercase = bool(norm.get("lowercase", True))
     strip = norm.get("strip_accents")
+    added = []
+    for token in tok.get("added_tokens", []):
+        if any(token.get(flag) for flag in ("lstrip", "rstrip", "single_word", "normalized")):
+            raise ValueError(f"added token {token['content']!r} has lstrip, rstrip, single_word or normalized set")
+        if vocab[token["id"]] != token["content"]:
+            raise ValueError(f"added token {token['content']!r} is not vocabulary entry {token['id']}")
+        added.append(token["content"])
     return {
         "vocab": vocab,
         "lowercase": lowercase,
         # HF's BertNormalizer: strip_accents unset follows lowercase.
         "strip_accents": lowercase if strip is None else bool(strip),
         "split_cjk": bool(norm.get("handle_chinese_chars", True)),
+        "clean_text": bool(norm.get("clean_text", True)),
         "unk": model["unk_token"],
         "cls": specials[0],
         "sep": specials[1],
         "pad": (tok.get("padding") or {}).get("pad_token", "[PAD]"),
         "continuing_prefix": model.get("continuing_subword_prefix", "##"),
         "max_input_chars_per_word": int(model.get("max_input_chars_per_word", 100)),
+        "added_tokens": added,
     }
 
 

@@ -75,6 +75,8 @@ def tiny():
         with open(os.path.join(work, "sentence_bert_config.json"), "w") as f:
             json.dump({"max_seq_length": 48, "do_lower_case": False}, f)
         tokenizer = {
+            "added_tokens": [{"id": i, "content": t, "single_word": False, "lstrip": False, "rstrip": False,
+                              "normalized": False, "special": True} for i, t in enumerate(specials)],
             "normalizer": {"type": "BertNormalizer", "clean_text": True, "handle_chinese_chars": True,
                            "strip_accents": None, "lowercase": True},
             "post_processor": {"single": [{"SpecialToken": {"id": "[CLS]"}}, {"Sequence": {"id": "A"}},

@@ -25,6 +25,7 @@ TextModelMetadata small_metadata() {
   m.config = {.vocab_size = 8, .hidden = 8, .layers = 1, .heads = 2, .intermediate = 16, .max_positions = 12,
               .type_vocab = 2, .layer_norm_eps = 1e-12, .max_seq_length = 10};
   m.tokenizer.vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "caf\xc3\xa9", "mug", "##s", "red"};
+  m.tokenizer.added_tokens = {"[PAD]", "[UNK]", "[CLS]", "[SEP]"};
   m.provenance = {{"source", "unit test"}};
   return m;
 }
@@ -102,6 +103,9 @@ TEST_CASE("text model file: round trip through a buffer and the converter's fixt
   CHECK(tiny.metadata().tokenizer.vocab[2] == "[CLS]");
   CHECK(tiny.metadata().tokenizer.lowercase);
   CHECK(tiny.metadata().tokenizer.strip_accents);
+  CHECK(tiny.metadata().tokenizer.clean_text);
+  CHECK(tiny.metadata().tokenizer.added_tokens ==
+        std::vector<std::string>{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"});
 }
 
 TEST_CASE("text model file: each kind of model file refuses the other, saying what it is", "[text]") {
@@ -157,8 +161,10 @@ TEST_CASE("text model file: metadata damage is named", "[text]") {
       {patched("\"pooling\":\"mean\"", "\"pooling\":\"cls\""), "'config.pooling' is 'cls', this format knows only 'mean'"},
       {patched("\"activation\":\"gelu\"", "\"activation\":\"relu\""), "'config.activation' is 'relu'"},
       {patched("\"normalize\":true", "\"normalize\":false"), "config.normalize is false"},
-      {patched("[\"[PAD]\"", "[\"mug\""), "vocabulary entry 5 'mug' appears twice"},
+      {patched("\"vocab\":[\"[PAD]\"", "\"vocab\":[\"mug\""), "vocabulary entry 5 'mug' appears twice"},
       {patched("\"pad\":\"[PAD]\"", "\"pad\":\"<pad>\""), "the pad token '<pad>' is not in the vocabulary"},
+      {patched("\"[SEP]\"]", "\"[MASK]\"]"), "the added token '[MASK]' is not in the vocabulary"},
+      {patched("\"clean_text\":true", "\"clean_text\":1"), "'tokenizer.clean_text' must be true or false"},
       {patched("\"vocab_size\":8", "\"vocab_size\":9"), "'tokenizer.vocab' must be an array of vocab_size (9) strings"},
       {patched("\"layers\":1,", ""), "missing field 'config.layers'"},
       {patched("\"heads\":2", "\"heads\":2.5"), "'config.heads' must be an integer"},

@@ -105,6 +105,9 @@ void validate_text_metadata(const TextModelMetadata& m) {
   for (const auto& [name, token] : {std::pair{"unk", &t.unk}, {"cls", &t.cls}, {"sep", &t.sep}, {"pad", &t.pad}})
     if (!seen.count(*token))
       fail(ErrorCode::CorruptModel, "text model tokenizer: the {} token '{}' is not in the vocabulary", name, *token);
+  for (const std::string& token : t.added_tokens)
+    if (!seen.count(token))
+      fail(ErrorCode::CorruptModel, "text model tokenizer: the added token '{}' is not in the vocabulary", token);
   if (t.continuing_prefix.empty()) bad_field("tokenizer.continuing_prefix is empty");
   if (t.max_input_chars_per_word < 1 || t.max_input_chars_per_word > L::max_token_bytes)
     fail(ErrorCode::CorruptModel, "text model tokenizer: max_input_chars_per_word {} is outside [1, {}]",
@@ -124,9 +127,9 @@ std::string text_metadata_to_json(const TextModelMetadata& m) {
   };
   const json tokenizer = {
       {"vocab", t.vocab}, {"lowercase", t.lowercase}, {"strip_accents", t.strip_accents},
-      {"split_cjk", t.split_cjk}, {"unk", t.unk}, {"cls", t.cls}, {"sep", t.sep}, {"pad", t.pad},
+      {"split_cjk", t.split_cjk}, {"clean_text", t.clean_text}, {"unk", t.unk}, {"cls", t.cls}, {"sep", t.sep}, {"pad", t.pad},
       {"continuing_prefix", t.continuing_prefix},
-      {"max_input_chars_per_word", t.max_input_chars_per_word},
+      {"max_input_chars_per_word", t.max_input_chars_per_word}, {"added_tokens", t.added_tokens},
   };
   json provenance = json::object();
   for (const auto& [key, value] : m.provenance) provenance[key] = value;
@@ -178,12 +181,20 @@ TextModelMetadata text_metadata_from_json(std::string_view text) {
   t.lowercase = tf.boolean("lowercase");
   t.strip_accents = tf.boolean("strip_accents");
   t.split_cjk = tf.boolean("split_cjk");
+  t.clean_text = tf.boolean("clean_text");
   t.unk = tf.string("unk");
   t.cls = tf.string("cls");
   t.sep = tf.string("sep");
   t.pad = tf.string("pad");
   t.continuing_prefix = tf.string("continuing_prefix");
   t.max_input_chars_per_word = tf.integer("max_input_chars_per_word", 1, L::max_token_bytes);
+  const json& added = tf.at("added_tokens");
+  if (!added.is_array() || added.size() > static_cast<size_t>(c.vocab_size))
+    bad_field("'tokenizer.added_tokens' must be an array of at most vocab_size strings");
+  for (const json& token : added) {
+    if (!token.is_string()) bad_field("'tokenizer.added_tokens' holds a value that is not a string");
+    t.added_tokens.push_back(token.get<std::string>());
+  }
 
   const json& provenance = top.at("provenance");
   if (!provenance.is_object()) bad_field("'provenance' must be an object");

@@ -9,8 +9,9 @@
 //               "layer_norm_eps": e, "activation": "gelu", "pooling": "mean", "normalize": true,
 //               "max_seq_length": S},
 //    "tokenizer": {"vocab": [V strings, id order], "lowercase": b, "strip_accents": b,
-//                  "split_cjk": b, "unk": "[UNK]", "cls": "[CLS]", "sep": "[SEP]", "pad": "[PAD]",
-//                  "continuing_prefix": "##", "max_input_chars_per_word": 100},
+//                  "split_cjk": b, "clean_text": b, "unk": "[UNK]", "cls": "[CLS]", "sep": "[SEP]",
+//                  "pad": "[PAD]", "continuing_prefix": "##", "max_input_chars_per_word": 100,
+//                  "added_tokens": [strings matched verbatim in the raw text, each in vocab]},
 //    "provenance": {string: string}}
 // The format knows one activation (exact erf GELU), one pooling (the mean of the token states under
 // the attention mask) and L2-normalised output; any other value is refused.
@@ -51,13 +52,16 @@ struct TextEncoderConfig {
   int64_t head_dim() const { return hidden / heads; }
 };
 
-// What the WordPiece tokenizer needs besides the algorithm (lib/text/tokenizer.hpp takes these).
+// What the WordPiece tokenizer needs besides the algorithm: the vocabulary and the fields of
+// text::TokenizerSettings (lib/text/tokenizer.hpp documents each), whose max_tokens is the config's
+// max_seq_length.
 struct TextTokenizerSpec {
   std::vector<std::string> vocab;  // token strings by id
-  bool lowercase = true, strip_accents = true, split_cjk = true;
+  bool lowercase = true, strip_accents = true, split_cjk = true, clean_text = true;
   std::string unk = "[UNK]", cls = "[CLS]", sep = "[SEP]", pad = "[PAD]";
   std::string continuing_prefix = "##";
   int64_t max_input_chars_per_word = 100;
+  std::vector<std::string> added_tokens;
 };
 
 struct TextModelMetadata {
@@ -79,8 +83,8 @@ struct TextConfigLimits {
 };
 
 // Every field in range, hidden a multiple of heads, max_seq_length <= max_positions, a vocabulary of
-// vocab_size distinct non-empty tokens holding unk, cls, sep and pad, a non-empty continuing
-// prefix; Error(CorruptModel) naming the first field that is not.
+// vocab_size distinct non-empty tokens holding unk, cls, sep, pad and every added token, a
+// non-empty continuing prefix; Error(CorruptModel) naming the first field that is not.
 void validate_text_metadata(const TextModelMetadata& metadata);
 std::string text_metadata_to_json(const TextModelMetadata& metadata);
 // Validates as above; a forecast model's metadata is Error(InvalidArgument) saying so.
