@@ -12,7 +12,8 @@ tiny: a randomly initialised transformers.BertModel of all-MiniLM-L6-v2's archit
 (hidden 32, 2 layers, 4 heads, intermediate 64, a vocabulary of 300), saved as safetensors and
 converted by scripts/convert_text_model.py into tiny_bert.invft, and batches of token ids with the
 expected outputs (tiny_expected.json): the last hidden states and the masked-mean-pooled,
-L2-normalised embeddings, computed in float64 with each batch padded to its longest text and masked.
+L2-normalised embeddings, computed in float64 with each batch padded to its longest text and masked;
+and a few texts with their token ids and embeddings.
 
 real: product texts (online_retail titles, completejourney product types from ../shared/data) and
 hard strings (accents, CJK, emoji, punctuation, tabs, zero-width and combining characters, text far
@@ -102,6 +103,13 @@ def tiny():
         out["batches"].append([{"ids": ids, "embedding": emb[i].tolist(),
                                 "last_hidden": hidden[i, :len(ids)].reshape(-1).tolist()}
                                for i, ids in enumerate(batch)])
+    # Texts with their ids as the tokenizer gives them in this vocabulary (w{i} is id 5 + i, ##s{i}
+    # 205 + i; lower case, accents stripped, punctuation split off, [UNK] for a word it cannot cut),
+    # for the C ABI and CLI tests, which start from text.
+    texts = [("W1 w22s7", [2, 6, 27, 212, 3]), ("w3 w4 w5s1s2 w6", [2, 8, 9, 10, 206, 207, 11, 3]),
+             ("w7, w8!", [2, 12, 1, 13, 1, 3]), ("CAF\u00c9\tw10", [2, 1, 15, 3]), ("", [2, 3])]
+    out["texts"] = [{"text": text, "ids": ids, "embedding": pooled(model, [ids], pad_id=0)[0][0].tolist()}
+                    for text, ids in texts]
     with open(os.path.join(OUT, "tiny_expected.json"), "w") as f:
         json.dump(out, f, separators=(",", ":"))
 

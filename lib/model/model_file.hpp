@@ -9,7 +9,8 @@
 //   16  metadata_len   u64      bytes of the metadata block
 //   24  header_len     u64      end of the tensor table = 32 + metadata_len + table bytes
 //   32  metadata       JSON text (UTF-8, no terminator): {"config": {...}, "features": [...],
-//                      "provenance": {...}}, see model_config.hpp (metadata_to_json)
+//                      "provenance": {...}}, see model_config.hpp (metadata_to_json); a text
+//                      model's is {"config", "tokenizer", "provenance"} (text/text_model_file.hpp)
 //       tensor table   tensor_count entries of
 //                        u32 name_len, name (printable ASCII, 1..256 bytes), u32 dtype (1 = f32),
 //                        u32 rank (1..8), i64 dims[rank], u64 data_offset, u64 data_len

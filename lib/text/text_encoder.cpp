@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/parallel.hpp"
 #include "error.hpp"
 #include "layers/transformer_block.hpp"
 
@@ -62,7 +63,7 @@ TextEncoder::TextEncoder(TextModelFile model, const kern::Backend& backend)
 }
 
 void TextEncoder::embed(std::span<const std::vector<int32_t>> texts, std::span<float> out,
-                        std::vector<std::vector<float>>* last_hidden) const {
+                        std::vector<std::vector<float>>* last_hidden, int threads) const {
   const TextEncoderConfig& c = model_.config();
   const auto D = static_cast<size_t>(c.hidden);
   if (out.size() < texts.size() * D)
@@ -84,9 +85,9 @@ void TextEncoder::embed(std::span<const std::vector<int32_t>> texts, std::span<f
   std::iota(order.begin(), order.end(), size_t{0});
   std::stable_sort(order.begin(), order.end(),
                    [&texts](size_t a, size_t b) { return texts[a].size() < texts[b].size(); });
-  kern::Context ctx(*backend_);
-  for (size_t first = 0; first < order.size(); first += kTextBatch) {
-    const size_t n = std::min(kTextBatch, order.size() - first);
+  const size_t batches = (order.size() + kTextBatch - 1) / kTextBatch;
+  parallel_for(batches, threads, {}, "embed", [&](size_t k) {
+    const size_t first = k * kTextBatch, n = std::min(kTextBatch, order.size() - first);
     std::vector<const std::vector<int32_t>*> batch;
     std::vector<float*> rows;
     std::vector<std::vector<float>*> hidden;
@@ -95,8 +96,9 @@ void TextEncoder::embed(std::span<const std::vector<int32_t>> texts, std::span<f
       rows.push_back(out.data() + order[i] * D);
       hidden.push_back(last_hidden ? &(*last_hidden)[order[i]] : nullptr);
     }
+    kern::Context ctx(*backend_);
     embed_batch(ctx, batch, rows, hidden);
-  }
+  });
 }
 
 void TextEncoder::embed_batch(kern::Context& ctx, std::span<const std::vector<int32_t>* const> batch,

@@ -8,7 +8,7 @@
 // pooling, L2 normalisation).  Texts are embedded in batches of up to kTextBatch, each padded to its
 // longest text and masked, so a text's embedding does not depend on the texts beside it.
 // Inference only.  Immutable after construction; embed() may run on several threads at once (each
-// call has its own context and activations).
+// batch has its own context and activations).
 #pragma once
 
 #include <cstdint>
@@ -35,9 +35,10 @@ class TextEncoder {
   // max_seq_length ids in [0, vocab_size); Error(InvalidArgument) naming the first text that is
   // not.  out: texts.size() * dim() floats (Error(BufferTooSmall) when fewer), row i the unit-length
   // embedding of text i.  last_hidden, when non-null, gets each text's final token states
-  // [length, dim] (before pooling).
+  // [length, dim] (before pooling).  Batches are spread over `threads` workers of the shared pool
+  // (0: all of it; core/parallel.hpp); the result does not depend on their number.
   void embed(std::span<const std::vector<int32_t>> texts, std::span<float> out,
-             std::vector<std::vector<float>>* last_hidden = nullptr) const;
+             std::vector<std::vector<float>>* last_hidden = nullptr, int threads = 1) const;
 
  private:
   void embed_batch(kernels::Context& ctx, std::span<const std::vector<int32_t>* const> batch,
