@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <sstream>
 
@@ -106,6 +107,14 @@ TEST_CASE("text model file: round trip through a buffer and the converter's fixt
   CHECK(tiny.metadata().tokenizer.clean_text);
   CHECK(tiny.metadata().tokenizer.added_tokens ==
         std::vector<std::string>{"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"});
+  // The C++ writer gives the converter's bytes for what was read (both sort the JSON keys and store
+  // the tensors in the same order).
+  std::vector<NamedTensor> views;
+  for (const TensorSpec& spec : text_expected_tensors(tiny.config()))
+    views.push_back({spec.name, spec.dims, tiny.tensor(spec.name).values});
+  std::ifstream in(kFixtures + "tiny_bert.invft", std::ios::binary);
+  const std::vector<uint8_t> file_bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(write_text_model_buffer(tiny.metadata(), views) == file_bytes);
 }
 
 TEST_CASE("text model file: each kind of model file refuses the other, saying what it is", "[text]") {

@@ -136,7 +136,7 @@ auto load_naming_path(const std::string& path, const Load& load) {
 // failure throws Error(CorruptModel) with a message naming what is wrong; a format version above
 // kModelFormatVersion (a file from a later library, named with both versions in the message) or a model
 // whose features go beyond the target gives Error(Unsupported); a path that cannot be opened gives
-// Error(Io).
+// Error(Io); a text-model file gives Error(InvalidArgument) saying what it is.
 // Immutable once loaded: copies share the storage, and any number of threads may read it at once.
 class ModelFile {
  public:
