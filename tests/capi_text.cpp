@@ -11,6 +11,7 @@
 #include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "capi_support.hpp"
 #include "invforecast.hpp"
@@ -101,6 +102,37 @@ TEST_CASE("capi text: texts to token ids and embeddings as transformers computes
   CHECK(relative_error(again.data(), texts[0].embedding) < 1e-5);
   CHECK(relative_error(again.data() + dim, texts[1].embedding) < 1e-5);
   CHECK(copy.tokenize(texts[2].text) == texts[2].ids);
+}
+
+TEST_CASE("capi text: one handle embeds on several threads at once, each result as alone", "[capi][text]") {
+  TextModelHandle model;
+  invf_options* options = nullptr;
+  REQUIRE_OK(invf_options_create(&options));
+  REQUIRE_OK(invf_options_set(options, "threads", "2"));
+  REQUIRE_OK(invf_text_model_load(tiny_path().c_str(), options, &model.raw));
+  invf_options_release(options);
+  // 40 texts: more than one internal batch of 32, so each call spreads over 2 workers too.
+  std::vector<std::string> texts;
+  for (int i = 0; i < 40; ++i) texts.push_back("w" + std::to_string(i) + " w" + std::to_string(i * 7 % 200) + "s3");
+  std::vector<const char*> pointers;
+  for (const std::string& t : texts) pointers.push_back(t.c_str());
+  std::vector<float> want(texts.size() * 32);
+  REQUIRE_OK(invf_text_model_embed(model.raw, pointers.data(), nullptr, texts.size(), want.data(), want.size()));
+  std::vector<std::vector<float>> got(4, std::vector<float>(want.size()));
+  std::vector<invf_code> codes(4, INVF_OK);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < got.size(); ++t)
+    threads.emplace_back([&, t] {
+      invf_status* status =
+          invf_text_model_embed(model.raw, pointers.data(), nullptr, texts.size(), got[t].data(), got[t].size());
+      codes[t] = invf_status_code(status);
+      invf_status_release(status);
+    });
+  for (std::thread& t : threads) t.join();
+  for (size_t t = 0; t < got.size(); ++t) {
+    CHECK(codes[t] == INVF_OK);
+    CHECK(got[t] == want);  // the same batches on any thread: the same floats
+  }
 }
 
 TEST_CASE("capi text: bad input gets a clear status and leaves the out-parameters alone", "[capi][text]") {
