@@ -1,6 +1,8 @@
-// The sentence encoder (lib/text/text_encoder.*) against Hugging Face transformers: a tiny random
-// BertModel (tests/make_text_fixture.py tiny, checked in) on both backends, batch independence, the
-// input checks, and all-MiniLM-L6-v2 itself when INVF_TEXT_MODEL names its converted file.
+// The sentence encoder (lib/text/text_encoder.*) and the whole text model (text_model.*) against
+// Hugging Face transformers: a tiny random BertModel (tests/make_text_fixture.py tiny, checked in)
+// on both backends, batch independence, the input checks, texts to ids to embeddings, and
+// all-MiniLM-L6-v2 itself when INVF_TEXT_MODEL names its converted file: from HF's token ids, and
+// from the raw texts with identical ids.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -13,7 +15,7 @@
 #include <sstream>
 
 #include "error.hpp"
-#include "text/text_encoder.hpp"
+#include "text/text_model.hpp"
 
 using namespace invforecast;
 using namespace invforecast::text;
@@ -150,30 +152,104 @@ TEST_CASE("text encoder: bad token ids and small buffers are named", "[text]") {
   CHECK(std::all_of(out.begin(), out.end(), [](float v) { return v == 5.0f; }));
 }
 
-TEST_CASE("text encoder: all-MiniLM-L6-v2 matches sentence-transformers on product texts", "[text]") {
-  const char* path = std::getenv("INVF_TEXT_MODEL");
-  if (!path || !*path) {
-    WARN("INVF_TEXT_MODEL is not set (scripts/fetch_text_model.sh makes the file): MiniLM parity skipped");
-    return;
+TEST_CASE("text model: texts to ids to embeddings on the tiny random BERT", "[text]") {
+  const TextModel model(TextModelFile::open(kFixtures + "tiny_bert.invft"), kern::backend_of(kern::BackendKind::Cpu));
+  CHECK(model.tokenizer().settings().max_tokens == 48);
+  CHECK(model.tokenizer().pad_id() == 0);
+  const nlohmann::json j = nlohmann::json::parse(read_all(kFixtures + "tiny_expected.json"));
+  std::vector<std::string> texts;
+  for (const auto& t : j.at("texts")) texts.push_back(t.at("text").get<std::string>());
+  const std::vector<std::string_view> views(texts.begin(), texts.end());
+  const std::vector<std::vector<int32_t>> ids = model.tokenize(views);
+  std::vector<float> out(texts.size() * 32);
+  model.embed(views, out, 2);
+  for (size_t i = 0; i < texts.size(); ++i) {
+    INFO("'" << texts[i] << "'");
+    CHECK(ids[i] == j.at("texts")[i].at("ids").get<std::vector<int32_t>>());
+    CHECK(cosine(std::span(out.data() + i * 32, 32), j.at("texts")[i].at("embedding").get<std::vector<double>>()) >
+          1 - 1e-7);
   }
-  std::vector<std::vector<int32_t>> ids;
-  std::istringstream lines(read_all(kFixtures + "minilm_parity_ids.jsonl"));
-  for (std::string line; std::getline(lines, line);) ids.push_back(nlohmann::json::parse(line).get<std::vector<int32_t>>());
-  const std::string raw = read_all(kFixtures + "minilm_parity_embeddings.f32");
-  REQUIRE(ids.size() >= 1000);
-  REQUIRE(raw.size() == ids.size() * 384 * sizeof(float));
-  std::vector<float> expected(ids.size() * 384);
-  std::memcpy(expected.data(), raw.data(), raw.size());
+  const std::vector<std::string_view> bad = {"w1", "w2", "caf\xc3"};
+  try {
+    model.embed(bad, out);
+    FAIL("invalid UTF-8 accepted");
+  } catch (const Error& e) {
+    CHECK(e.code() == ErrorCode::InvalidArgument);
+    CHECK_THAT(e.what(), Catch::StartsWith("text 2: "));
+  }
+}
 
-  const TextEncoder encoder(TextModelFile::open(path), kern::backend_of(kern::BackendKind::Cpu));
-  REQUIRE(encoder.dim() == 384);
-  std::vector<float> out(ids.size() * 384);
-  encoder.embed(ids, out);
-  double worst = 1;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    const std::vector<double> want(expected.begin() + i * 384, expected.begin() + (i + 1) * 384);
-    worst = std::min(worst, cosine(std::span(out.data() + i * 384, 384), want));
+namespace {
+
+// The MiniLM parity set (tests/make_text_fixture.py real): texts, HF's ids, sentence-transformers'
+// embeddings; empty when INVF_TEXT_MODEL is not set.
+struct MinilmParity {
+  std::string model_path;
+  std::vector<std::string> texts;
+  std::vector<std::vector<int32_t>> ids;
+  std::vector<float> expected;  // texts x 384
+
+  static MinilmParity load() {
+    MinilmParity p;
+    const char* path = std::getenv("INVF_TEXT_MODEL");
+    if (!path || !*path) {
+      WARN("INVF_TEXT_MODEL is not set (scripts/fetch_text_model.sh makes the file): MiniLM parity skipped");
+      return p;
+    }
+    p.model_path = path;
+    std::istringstream texts(read_all(kFixtures + "minilm_parity_texts.txt"));
+    for (std::string line; std::getline(texts, line);) p.texts.push_back(line);
+    std::istringstream ids(read_all(kFixtures + "minilm_parity_ids.jsonl"));
+    for (std::string line; std::getline(ids, line);)
+      p.ids.push_back(nlohmann::json::parse(line).get<std::vector<int32_t>>());
+    const std::string raw = read_all(kFixtures + "minilm_parity_embeddings.f32");
+    REQUIRE(p.ids.size() >= 1000);
+    REQUIRE(p.texts.size() == p.ids.size());
+    REQUIRE(raw.size() == p.ids.size() * 384 * sizeof(float));
+    p.expected.resize(p.ids.size() * 384);
+    std::memcpy(p.expected.data(), raw.data(), raw.size());
+    return p;
   }
-  WARN("all-MiniLM-L6-v2 parity: 1 - minimum cosine = " << std::setprecision(3) << 1 - worst << " over " << ids.size() << " texts");
-  CHECK(worst >= 0.9999);
+
+  // The smallest cosine between out's rows and the expected ones, reported.
+  double minimum_cosine(const std::vector<float>& out, const char* what) const {
+    double worst = 1;
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const std::vector<double> want(expected.begin() + i * 384, expected.begin() + (i + 1) * 384);
+      worst = std::min(worst, cosine(std::span(out.data() + i * 384, 384), want));
+    }
+    WARN("all-MiniLM-L6-v2 " << what << ": 1 - minimum cosine = " << std::setprecision(3) << 1 - worst << " over "
+                             << ids.size() << " texts");
+    return worst;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("text encoder: all-MiniLM-L6-v2 matches sentence-transformers on product texts", "[text]") {
+  const MinilmParity parity = MinilmParity::load();
+  if (parity.model_path.empty()) return;
+  const TextEncoder encoder(TextModelFile::open(parity.model_path), kern::backend_of(kern::BackendKind::Cpu));
+  REQUIRE(encoder.dim() == 384);
+  std::vector<float> out(parity.ids.size() * 384);
+  encoder.embed(parity.ids, out);
+  CHECK(parity.minimum_cosine(out, "from HF's ids") >= 0.9999);
+}
+
+TEST_CASE("text model: all-MiniLM-L6-v2 from raw product texts, ids and embeddings at parity", "[text]") {
+  const MinilmParity parity = MinilmParity::load();
+  if (parity.model_path.empty()) return;
+  const TextModel model(TextModelFile::open(parity.model_path), kern::backend_of(kern::BackendKind::Cpu));
+  const std::vector<std::string_view> views(parity.texts.begin(), parity.texts.end());
+  const std::vector<std::vector<int32_t>> ids = model.tokenize(views);
+  size_t different = 0;
+  for (size_t i = 0; i < ids.size(); ++i)
+    if (ids[i] != parity.ids[i]) {
+      UNSCOPED_INFO("ids differ for text " << i << ": '" << parity.texts[i] << "'");
+      ++different;
+    }
+  CHECK(different == 0);
+  std::vector<float> out(ids.size() * 384);
+  model.embed(views, out, 0);
+  CHECK(parity.minimum_cosine(out, "from the raw texts") >= 0.9999);
 }
