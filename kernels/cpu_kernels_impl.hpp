@@ -454,7 +454,8 @@ void attention_forward(const AttentionDims& dims, const float* q, const float* k
       if (probabilities) {
         float* p = probabilities + (b * dims.heads + h) * n * n;
         for (int64_t i = 0; i < n; ++i)
-          for (int64_t j = 0; j < n; ++j) p[i * n + j] = ws.tile[i * np + j] * ws.row_scale[i];
+          for (int64_t j = 0; j < n; ++j)
+            p[i * n + j] = j < keys ? ws.tile[i * np + j] * ws.row_scale[i] : 0.0f;
       }
       // O = diag(1/l) E V, scaled as the GEMM stores it: normalising the n x dh
       // output is cheaper than the n x n tile.

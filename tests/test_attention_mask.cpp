@@ -2,6 +2,7 @@
 // every ISA against the Reference backend, each sequence against the same sequence unpadded, and
 // the checks on the lengths.
 #include <catch2/catch.hpp>
+#include <cmath>
 
 #include "error.hpp"
 #include "ops.hpp"
@@ -76,6 +77,32 @@ TEST_CASE("masked attention: cpu matches reference, and a padded sequence its un
   const int32_t four = 4;
   CHECK(max_relative_error(attend(BackendKind::Reference, dims, qkv, &four),
                            attend(BackendKind::Reference, dims, qkv, nullptr)) > 1e-2);
+}
+
+TEST_CASE("masked attention: the probabilities are 0 on the masked keys and sum to 1", "[kernels][text]") {
+  const std::vector<int32_t> lengths = {3, 11, 1};
+  const int64_t n = 11, heads = 2, dh = 4, d_model = heads * dh, batch = 3;
+  const AttentionDims dims{batch, n, heads, dh, 3 * d_model, d_model};
+  const std::vector<float> qkv = random_values(static_cast<size_t>(batch * n * 3 * d_model), 31, 2.0);
+  std::vector<std::vector<float>> p(2, std::vector<float>(static_cast<size_t>(batch * heads * n * n), -1.0f));
+  std::vector<float> out(batch * n * d_model), workspace(attention_workspace_floats(dims));
+  const BackendKind kinds[] = {BackendKind::Reference, BackendKind::Cpu};
+  for (int k = 0; k < 2; ++k) {
+    attention_forward(context_of(kinds[k]), dims, qkv.data(), qkv.data() + d_model, qkv.data() + 2 * d_model,
+                      out.data(), nullptr, workspace.data(), p[k].data(), lengths.data());
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t row = 0; row < heads * n; ++row) {
+        const float* r = p[k].data() + (b * heads * n + row) * n;
+        double total = 0;
+        for (int64_t j = 0; j < n; ++j) {
+          INFO(backend_name(kinds[k]) << " sequence " << b << " key " << j);
+          if (j >= lengths[b]) CHECK(r[j] == 0.0f);
+          total += r[j];
+        }
+        CHECK(std::abs(total - 1) < 1e-6);
+      }
+  }
+  CHECK(max_relative_error(p[1], p[0]) < kTolerance);
 }
 
 TEST_CASE("masked attention: lengths outside [1, tokens] are refused", "[kernels][text]") {
