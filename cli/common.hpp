@@ -163,5 +163,6 @@ void register_whatif(CLI::App& app);
 void register_simulate(CLI::App& app);
 void register_train(CLI::App& app);
 void register_tune(CLI::App& app);
+void register_embed(CLI::App& app);
 
 }  // namespace invforecast_cli

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   invforecast_cli::register_simulate(app);
   invforecast_cli::register_train(app);
   invforecast_cli::register_tune(app);
+  invforecast_cli::register_embed(app);
 
   // CLI11 would only say that a subcommand is required.
   if (argc > 1 && argv[1][0] != '-') {
@@ -44,7 +45,7 @@ int main(int argc, char** argv) {
       app.get_subcommand(argv[1]);
     } catch (const CLI::OptionNotFound&) {
       return report_error(std::string("unknown command '") + argv[1] +
-                          "' (expected inspect, forecast, explain, backtest, replenish, whatif, simulate, train or tune; see --help)");
+                          "' (expected inspect, forecast, explain, backtest, replenish, whatif, simulate, train, tune or embed; see --help)");
     }
   }
   try {

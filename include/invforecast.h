@@ -660,6 +660,67 @@ INVF_API invf_status* invf_forecaster_create_ensemble(const invf_model* model,
                                                       invf_forecaster** out);
 
 /* ------------------------------------------------------------------------ */
+/* Text model: a sentence encoder for product texts (all-MiniLM-L6-v2)       */
+
+/* A loaded text model: a WordPiece tokenizer and a BERT-family sentence
+ * encoder in one text-model file (the engine's model format; made by
+ * scripts/fetch_text_model.sh, docs/text.md).  It maps a UTF-8 text to a
+ * unit-length embedding of invf_text_model_dim floats, as
+ * sentence-transformers does (mean of the final token states, L2
+ * normalised).  Immutable once loaded: one handle may be used by any number
+ * of threads at once.  Since 0.3. */
+typedef struct invf_text_model invf_text_model;
+
+/* Loads a text-model file by mapping it read-only; the file must not be
+ * truncated or rewritten while the model lives.  `options` (copied; NULL =
+ * defaults) supplies "backend" and "threads" (workers for
+ * invf_text_model_embed); Options: forecast.  Every size in the file is
+ * checked before use, as invf_model_load does: a damaged or truncated file
+ * fails with INVF_ERR_CORRUPT_MODEL naming what is wrong, a missing file with
+ * INVF_ERR_IO, a later format version with INVF_ERR_UNSUPPORTED, and a
+ * forecast model file with INVF_ERR_INVALID_ARGUMENT saying so (and
+ * invf_model_load refuses a text model the same way). */
+INVF_API invf_status* invf_text_model_load(const char* path, const invf_options* options,
+                                           invf_text_model** out);
+/* The same from `size` bytes at `data`, copied once into storage the model
+ * owns (the caller may free `data` when the call returns). */
+INVF_API invf_status* invf_text_model_load_buffer(const void* data, size_t size,
+                                                  const invf_options* options,
+                                                  invf_text_model** out);
+INVF_API void invf_text_model_release(invf_text_model* model);
+
+/* Floats per embedding (384 for all-MiniLM-L6-v2). */
+INVF_API invf_status* invf_text_model_dim(const invf_text_model* model, uint64_t* out);
+/* The most token ids a text gives, [CLS] and [SEP] included (256 for
+ * all-MiniLM-L6-v2): longer texts are truncated to it. */
+INVF_API invf_status* invf_text_model_max_tokens(const invf_text_model* model, uint64_t* out);
+
+/* Embeds `count` texts: texts[i] is UTF-8 of lengths[i] bytes, or
+ * NUL-terminated when `lengths` is NULL.  `out` receives count x dim
+ * floats, row i the unit-length embedding of text i; `out_capacity` (in
+ * floats) below that fails with INVF_ERR_BUFFER_TOO_SMALL.  A NULL text
+ * fails with INVF_ERR_NULL_POINTER naming its index; invalid UTF-8 (a
+ * truncated or overlong sequence, a surrogate, a stray continuation byte)
+ * with INVF_ERR_INVALID_ARGUMENT naming the text and the byte offset,
+ * nothing replaced silently.  Texts are tokenized, truncated to
+ * invf_text_model_max_tokens, sorted by length and embedded in batches, each
+ * padded to its longest text and masked: a text's embedding does not depend
+ * on the texts beside it, nor on "threads".  On error `out` is untouched.
+ * count 0 does nothing (pointers may be NULL). */
+INVF_API invf_status* invf_text_model_embed(const invf_text_model* model,
+                                            const char* const* texts, const size_t* lengths,
+                                            size_t count, float* out, size_t out_capacity);
+/* The token ids of one text of `length` bytes ([CLS] first, [SEP] last, at
+ * most invf_text_model_max_tokens), as the embedding reads them.  `*count`
+ * receives their number; `ids` of `capacity` int32 values receives them.
+ * `ids` NULL with capacity 0 only reports the count; a capacity below it
+ * fails with INVF_ERR_BUFFER_TOO_SMALL, writing nothing.  Invalid UTF-8 as
+ * for invf_text_model_embed. */
+INVF_API invf_status* invf_text_model_tokenize(const invf_text_model* model, const char* text,
+                                               size_t length, int32_t* ids, size_t capacity,
+                                               size_t* count);
+
+/* ------------------------------------------------------------------------ */
 /* Training: the engine fits its own encoder, no Python in the path         */
 
 /* What invf_train reports while it runs (all counts 1-based where they are

@@ -586,6 +586,61 @@ class Model {
   detail::Handle<invf_model, invf_model_release> handle_;
 };
 
+// A sentence encoder for product texts (invf_text_model_*).
+class TextModel {
+ public:
+  static TextModel load(const std::string& path, const Options* options = nullptr) {
+    invf_text_model* raw = nullptr;
+    detail::check(invf_text_model_load(path.c_str(), options ? options->get() : nullptr, &raw));
+    return TextModel(raw);
+  }
+  // The bytes are copied; `data` may be freed after the call.
+  static TextModel load_buffer(const void* data, size_t size, const Options* options = nullptr) {
+    invf_text_model* raw = nullptr;
+    detail::check(
+        invf_text_model_load_buffer(data, size, options ? options->get() : nullptr, &raw));
+    return TextModel(raw);
+  }
+
+  size_t dim() const {
+    uint64_t value = 0;
+    detail::check(invf_text_model_dim(handle_.get(), &value));
+    return static_cast<size_t>(value);
+  }
+  size_t max_tokens() const {
+    uint64_t value = 0;
+    detail::check(invf_text_model_max_tokens(handle_.get(), &value));
+    return static_cast<size_t>(value);
+  }
+  // texts.size() x dim() floats, row i the embedding of texts[i].
+  std::vector<float> embed(const std::vector<std::string>& texts) const {
+    std::vector<const char*> pointers;
+    std::vector<size_t> lengths;
+    for (const std::string& t : texts) {
+      pointers.push_back(t.data());
+      lengths.push_back(t.size());
+    }
+    std::vector<float> out(texts.size() * dim());
+    detail::check(invf_text_model_embed(handle_.get(), pointers.data(), lengths.data(),
+                                        texts.size(), out.data(), out.size()));
+    return out;
+  }
+  std::vector<int32_t> tokenize(std::string_view text) const {
+    std::vector<int32_t> ids(max_tokens());
+    size_t count = 0;
+    detail::check(invf_text_model_tokenize(handle_.get(), text.data(), text.size(), ids.data(),
+                                           ids.size(), &count));
+    ids.resize(count);
+    return ids;
+  }
+
+  const invf_text_model* get() const noexcept { return handle_.get(); }
+
+ private:
+  explicit TextModel(invf_text_model* raw) : handle_(raw) {}
+  detail::Handle<invf_text_model, invf_text_model_release> handle_;
+};
+
 inline Model Model::train(const Dataset& dataset, const Model* init, const Options* options,
                          TrainProgressFunction progress) {
   invf_model* raw = nullptr;

@@ -152,7 +152,8 @@ struct OpTable {
   void (*softmax_backward)(const Context&, const T* y, const T* dy, T* dx, int64_t rows,
                            int64_t cols);
   void (*attention_forward)(const Context&, const AttentionDims& dims, const T* q, const T* k,
-                            const T* v, T* out, T* lse, float* workspace, T* probabilities);
+                            const T* v, T* out, T* lse, float* workspace, T* probabilities,
+                            const int32_t* key_lengths);
   void (*attention_backward)(const Context&, const AttentionDims& dims, const T* q, const T* k,
                              const T* v, const T* out, const T* lse, const T* dout, T* dq, T* dk,
                              T* dv, float* workspace);

@@ -66,8 +66,8 @@ OpTable<float> cpu_table() {
   };
   t.attention_forward = [](const Context&, const AttentionDims& dims, const float* q,
                            const float* k, const float* v, float* out, float* lse,
-                           float* workspace, float* probabilities) {
-    isa().attention_forward(dims, q, k, v, out, lse, workspace, probabilities);
+                           float* workspace, float* probabilities, const int32_t* key_lengths) {
+    isa().attention_forward(dims, q, k, v, out, lse, workspace, probabilities, key_lengths);
   };
   t.attention_backward = [](const Context&, const AttentionDims& dims, const float* q,
                             const float* k, const float* v, const float* out, const float* lse,

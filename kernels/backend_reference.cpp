@@ -45,8 +45,9 @@ OpTable<T> reference_table() {
   t.softmax_backward = [](const Context&, const T* y, const T* dy, T* dx, int64_t rows,
                           int64_t cols) { ref::softmax_backward(y, dy, dx, rows, cols); };
   t.attention_forward = [](const Context&, const AttentionDims& dims, const T* q, const T* k,
-                           const T* v, T* out, T* lse, float*, T* probabilities) {
-    ref::attention_forward(dims, q, k, v, out, lse, probabilities);
+                           const T* v, T* out, T* lse, float*, T* probabilities,
+                           const int32_t* key_lengths) {
+    ref::attention_forward(dims, q, k, v, out, lse, probabilities, key_lengths);
   };
   t.attention_backward = [](const Context&, const AttentionDims& dims, const T* q, const T* k,
                             const T* v, const T* out, const T* lse, const T* dout, T* dq, T* dk,

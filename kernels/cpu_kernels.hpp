@@ -30,7 +30,7 @@ struct CpuKernels {
                            int64_t cols);
   void (*attention_forward)(const AttentionDims& dims, const float* q, const float* k,
                             const float* v, float* out, float* lse, float* workspace,
-                            float* probabilities);
+                            float* probabilities, const int32_t* key_lengths);
   void (*attention_backward)(const AttentionDims& dims, const float* q, const float* k,
                              const float* v, const float* out, const float* lse,
                              const float* dout, float* dq, float* dk, float* dv,

@@ -6,6 +6,7 @@
 // checked in ops.cpp.  Maths: see reference.hpp, op by op.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
@@ -401,17 +402,19 @@ void softmax_rows_in_passes(float* tile, int64_t np, int64_t n, float* row_max, 
 
 // The softmax of one head's scores S = scale Q K^T, by rows, in the tile
 // [n, np] (np = n rounded up to the vector width).  The GEMM stores -inf in
-// the padding columns as it goes (no separate fill, whose scalar stores
-// stalled the vector loads after them).  A row's padding lanes end as
-// exp(-87) (exp_nonpositive's floor), far below the row maximum's 1, so they
-// leave its sum unchanged; O = P V reads only the n real columns.
+// the padding columns, and in the masked ones from `keys` (<= n) on, as it
+// goes (no separate fill, whose scalar stores stalled the vector loads after
+// them).  A row's padding lanes end as exp(-87) (exp_nonpositive's floor),
+// far below the row maximum's 1, so they leave its sum unchanged; O = P V
+// reads only the `keys` real columns.
 void scores_softmax(const float* q, int64_t ld, int64_t dh, const float* kt, int64_t np, int64_t n,
-                    float scale, float* tile, float* row_max, float* row_scale, float* lse) {
+                    int64_t keys, float scale, float* tile, float* row_max, float* row_scale,
+                    float* lse) {
   const Reg vscale = V::set1(scale);
   small_gemm_to(n, np, dh, q, ld, 1, kt, np,
-                [tile, np, n, vscale](int64_t i, int64_t j, Reg acc, int64_t) {
+                [tile, np, keys, vscale](int64_t i, int64_t j, Reg acc, int64_t) {
                   Reg s = V::mul(acc, vscale);
-                  if (j + W > n) s = V::keep_n(s, n - j, -kInfinity);
+                  if (j + W > keys) s = V::keep_n(s, std::max<int64_t>(keys - j, 0), -kInfinity);
                   V::store(tile + i * np + j, s);
                 });
   switch (np / W) {
@@ -426,9 +429,11 @@ void scores_softmax(const float* q, int64_t ld, int64_t dh, const float* kt, int
 }
 
 // Per (batch, head): the softmax of S = scale Q K^T in one tile (recording
-// lse), then O = P V; P = diag(1/l) E copied out when asked.
+// lse), the keys past a sequence's length masked, then O = P V; P = diag(1/l)
+// E copied out when asked.
 void attention_forward(const AttentionDims& dims, const float* q, const float* k, const float* v,
-                       float* out, float* lse, float* workspace, float* probabilities) {
+                       float* out, float* lse, float* workspace, float* probabilities,
+                       const int32_t* key_lengths) {
   const int64_t n = dims.tokens, dh = dims.head_dim, np = round_up(n, W);
   const int64_t ld = dims.ld_qkv, ldo = dims.ld_out;
   const float scale = 1.0f / std::sqrt(static_cast<float>(dh));
@@ -443,12 +448,14 @@ void attention_forward(const AttentionDims& dims, const float* q, const float* k
       if (ahead) for (const float* x : {q, k}) prefetch_head_rows(x + next_in, n, ld, dh);
       transpose_head(k + in_off, ld, n, dh, ws.kt, np);
       float* head_lse = lse ? lse + (b * dims.heads + h) * n : nullptr;
-      scores_softmax(q + in_off, ld, dh, ws.kt, np, n, scale, ws.tile, ws.row_max, ws.row_scale,
-                     head_lse);
+      const int64_t keys = key_lengths ? key_lengths[b] : n;
+      scores_softmax(q + in_off, ld, dh, ws.kt, np, n, keys, scale, ws.tile, ws.row_max,
+                     ws.row_scale, head_lse);
       if (probabilities) {
         float* p = probabilities + (b * dims.heads + h) * n * n;
         for (int64_t i = 0; i < n; ++i)
-          for (int64_t j = 0; j < n; ++j) p[i * n + j] = ws.tile[i * np + j] * ws.row_scale[i];
+          for (int64_t j = 0; j < n; ++j)
+            p[i * n + j] = j < keys ? ws.tile[i * np + j] * ws.row_scale[i] : 0.0f;
       }
       // O = diag(1/l) E V, scaled as the GEMM stores it: normalising the n x dh
       // output is cheaper than the n x n tile.
@@ -458,7 +465,7 @@ void attention_forward(const AttentionDims& dims, const float* q, const float* k
       }
       float* o = out + b * n * ldo + h * dh;
       const float* row_scale = ws.row_scale;
-      small_gemm_to(n, dh, n, ws.tile, np, 1, v + in_off, ld,
+      small_gemm_to(n, dh, keys, ws.tile, np, 1, v + in_off, ld,
                     [o, ldo, row_scale](int64_t i, int64_t j, Reg acc, int64_t lanes) {
                       V::store_n(o + i * ldo + j, V::mul(acc, V::set1(row_scale[i])), lanes);
                     });

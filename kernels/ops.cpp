@@ -404,16 +404,22 @@ int64_t attention_workspace_floats(const AttentionDims& dims) {
 template <class T>
 void attention_forward(const Context& ctx, const AttentionDims& dims, const T* q,
                        const Same<T>* k, const Same<T>* v, Same<T>* out, Same<T>* lse,
-                       float* workspace, Same<T>* probabilities) {
+                       float* workspace, Same<T>* probabilities,
+                       const int32_t* key_lengths) {
   constexpr const char* op = "attention_forward";
   check_attention(dims, op);
+  if (key_lengths)
+    for (int64_t b = 0; b < dims.batch; ++b)
+      if (key_lengths[b] < 1 || key_lengths[b] > dims.tokens)
+        fail(ErrorCode::InvalidArgument, "{}: key_lengths[{}] = {} is outside [1, {}]", op, b,
+             key_lengths[b], dims.tokens);
   require_rows_data(q, dims.batch, op, "q");
   require_rows_data(k, dims.batch, op, "k");
   require_rows_data(v, dims.batch, op, "v");
   require_rows_data(out, dims.batch, op, "out");
   require(workspace, op, "workspace");
   dispatch(ctx, op, &OpTable<T>::attention_forward, dims, q, k, v, out, lse, workspace,
-           probabilities);
+           probabilities, key_lengths);
 }
 
 template <class T>
@@ -583,7 +589,7 @@ void mean_abs_unscale(const Context& ctx, const T* z, const Same<T>* scale, Same
   template void softmax_forward<T>(const Context&, const T*, T*, int64_t, int64_t);              \
   template void softmax_backward<T>(const Context&, const T*, const T*, T*, int64_t, int64_t);   \
   template void attention_forward<T>(const Context&, const AttentionDims&, const T*, const T*,   \
-                                     const T*, T*, T*, float*, T*);                              \
+                                     const T*, T*, T*, float*, T*, const int32_t*);              \
   template void attention_backward<T>(const Context&, const AttentionDims&, const T*, const T*,  \
                                       const T*, const T*, const T*, const T*, T*, T*, T*,        \
                                       float*);                                                   \

@@ -221,8 +221,14 @@ void softmax_backward(const Context& ctx, const T* y, const Same<T>* dy, Same<T>
                       int64_t rows, int64_t cols);
 
 // ---------------------------------------------------------------------------
-// Multi-head scaled dot-product attention (no mask), per (batch, head):
-//   O = softmax(Q K^T / sqrt(head_dim)) V.
+// Multi-head scaled dot-product attention, per (batch, head):
+//   O = softmax(Q K^T / sqrt(head_dim) + M) V,
+// M = 0 without key_lengths; with key_lengths [batch] (host memory, each in
+// [1, tokens]), the padding mask of right-padded sequences: M[i, j] = -inf
+// for the keys j >= key_lengths[b], so every query of sequence b attends to
+// its first key_lengths[b] tokens only and the result for them does not
+// depend on the padding (text batches; the padded query rows are computed
+// too, from the real keys).  The backward pass knows no mask.
 // q, k, v hold batch*tokens rows of row stride ld_qkv; head h is columns
 // [h*head_dim, (h+1)*head_dim) of each, so they may point into one fused
 // QKV projection [rows, 3*d_model] (ld_qkv = 3*d_model).  out has row
@@ -239,7 +245,8 @@ int64_t attention_workspace_floats(const AttentionDims& dims);
 template <class T>
 void attention_forward(const Context& ctx, const AttentionDims& dims, const T* q,
                        const Same<T>* k, const Same<T>* v, Same<T>* out, Same<T>* lse,
-                       float* workspace, Same<T>* probabilities = nullptr);
+                       float* workspace, Same<T>* probabilities = nullptr,
+                       const int32_t* key_lengths = nullptr);
 // dq, dk, dv use the layout of q, k, v (row stride ld_qkv); dout that of out.
 template <class T>
 void attention_backward(const Context& ctx, const AttentionDims& dims, const T* q,

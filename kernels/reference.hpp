@@ -283,11 +283,12 @@ void softmax_backward(const T* y, const T* dy, T* dx, int64_t rows, int64_t cols
     DX.row(r) = Y.row(r).cwiseProduct((DY.row(r).array() - DY.row(r).dot(Y.row(r))).matrix());
 }
 
-// Per (batch, head): S = Q K^T / sqrt(dh), P = softmax_rows(S), O = P V, lse = logsumexp_rows(S);
-// P copied to probabilities [batch, heads, n, n] when non-null.
+// Per (batch, head): S = Q K^T / sqrt(dh), P = softmax_rows(S), O = P V, lse = logsumexp_rows(S),
+// with key_lengths over the first key_lengths[b] columns only (P = 0 on the others); P copied to
+// probabilities [batch, heads, n, n] when non-null.
 template <class T>
 void attention_forward(const AttentionDims& d, const T* q, const T* k, const T* v, T* out,
-                       T* lse, T* probabilities = nullptr) {
+                       T* lse, T* probabilities = nullptr, const int32_t* key_lengths = nullptr) {
   const int64_t n = d.tokens, dh = d.head_dim;
   const T scale = T(1) / std::sqrt(T(dh));
   for (int64_t b = 0; b < d.batch; ++b)
@@ -298,11 +299,14 @@ void attention_forward(const AttentionDims& d, const T* q, const T* k, const T* 
       ConstStridedMap<T> V(v + in_off, n, dh, Eigen::OuterStride<>(d.ld_qkv));
       StridedMap<T> O(out + b * n * d.ld_out + h * dh, n, dh, Eigen::OuterStride<>(d.ld_out));
       Matrix<T> S = scale * (Q * K.transpose());
+      const int64_t keys = key_lengths ? key_lengths[b] : n;
+      S.rightCols(n - keys).setZero();  // exp(-inf)
       for (int64_t i = 0; i < n; ++i) {
-        const T m = S.row(i).maxCoeff();
-        S.row(i) = (S.row(i).array() - m).exp().matrix();
-        const T l = S.row(i).sum();
-        S.row(i) /= l;
+        auto row = S.row(i).head(keys);
+        const T m = row.maxCoeff();
+        row = (row.array() - m).exp().matrix();
+        const T l = row.sum();
+        row /= l;
         if (lse) lse[(b * d.heads + h) * n + i] = m + std::log(l);
       }
       if (probabilities) MatrixMap<T>(probabilities + (b * d.heads + h) * n * n, n, n) = S;

@@ -173,18 +173,6 @@ assert all(m["metrics"]["wql"] is not None for m in report["methods"]), report["
 PY
 
 # --- errors: exit 1, one line, no signal -------------------------------------
-expect_error() {  # pattern args...
-  local pattern=$1
-  shift
-  set +e
-  "$cli" "$@" >"$work/err_out" 2>"$work/err"
-  local rc=$?
-  set -e
-  [ $rc -lt 128 ] || fail "'$*' died from a signal (exit $rc)"
-  [ $rc -eq 1 ] || fail "'$*' exited $rc, expected 1"
-  [ "$(wc -l <"$work/err")" -eq 1 ] || fail "'$*' wrote $(wc -l <"$work/err") lines to stderr"
-  grep -qE "^invforecast: error: .*$pattern" "$work/err" || fail "'$*': $(cat "$work/err")"
-}
 expect_error "nonexistent.csv" forecast --data "$work/nonexistent.csv" -H 7 -m naive --out "$work/x.csv"
 expect_error "nonexistent.csv" inspect --data "$work/nonexistent.csv"
 expect_error "nonexistent.csv" backtest --data "$work/nonexistent.csv" -H 7 -m naive

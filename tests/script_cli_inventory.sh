@@ -13,16 +13,6 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 [ -x "$cli" ] || fail "$cli not built"
-expect_error() {  # pattern args...
-  local pattern=$1
-  shift
-  set +e
-  "$cli" "$@" >"$work/err_out" 2>"$work/err"
-  local rc=$?
-  set -e
-  [ $rc -eq 1 ] || fail "'$*' exited $rc, expected 1"
-  grep -qE "^invforecast: error: .*$pattern" "$work/err" || fail "'$*': $(cat "$work/err")"
-}
 
 # Seasonal naive of capi_small: A sells d units on forecast day d (1..7, from
 # Monday 2024-01-22), every quantile equal to the mean.

@@ -26,18 +26,6 @@ tiny=("${arch[@]}" --set context_length=28 --set horizon=7 --covariates none)
 unseeded=(--epochs 3 --steps-per-epoch 20 --batch-size 16 --threads 2 --progress never)
 steps=("${unseeded[@]}" --seed 3)
 
-expect_error() {  # pattern args...
-  local pattern=$1
-  shift
-  set +e
-  "$cli" "$@" >"$work/err_out" 2>"$work/err"
-  local rc=$?
-  set -e
-  [ $rc -lt 128 ] || fail "'$*' died from a signal (exit $rc)"
-  [ $rc -eq 1 ] || fail "'$*' exited $rc, expected 1"
-  [ "$(wc -l <"$work/err")" -eq 1 ] || fail "'$*' wrote $(wc -l <"$work/err") lines to stderr"
-  grep -qE "^invforecast: error: .*$pattern" "$work/err" || fail "'$*': $(cat "$work/err")"
-}
 
 # --- help ----------------------------------------------------------------------
 "$cli" --help >"$work/help"

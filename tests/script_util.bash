@@ -17,3 +17,19 @@ need() {
       { echo "SKIP: $(basename "$0") needs $tool, which is not installed"; exit 77; }
   done
 }
+
+# expect_error PATTERN ARGS...: `$cli ARGS...` must fail as the CLI promises
+# (exit 1, no signal, one line "invforecast: error: ..." on stderr matching
+# PATTERN, an extended regex); the caller defines $cli, $work and fail.
+expect_error() {  # pattern args...
+  local pattern=$1
+  shift
+  set +e
+  "$cli" "$@" >"$work/err_out" 2>"$work/err"
+  local rc=$?
+  set -e
+  [ $rc -lt 128 ] || fail "'$*' died from a signal (exit $rc)"
+  [ $rc -eq 1 ] || fail "'$*' exited $rc, expected 1"
+  [ "$(wc -l <"$work/err")" -eq 1 ] || fail "'$*' wrote $(wc -l <"$work/err") lines to stderr"
+  grep -qE "^invforecast: error: .*$pattern" "$work/err" || fail "'$*': $(cat "$work/err")"
+}

@@ -1,8 +1,11 @@
-// One pre-norm transformer block of the encoder, forward and backward, for
-// inference and training alike:
+// One transformer block, forward and backward, for inference and training
+// alike.  Pre-norm (the forecast encoder):
 //   mid = x + out_proj(attention(qkv(LN1(x))))
 //   out = mid + ffn2(gelu(ffn1(LN2(mid))))
-// Two ways to call forward, told apart by the buffers given:
+// Post-norm (BERT, the text encoder; inference only):
+//   mid = LN1(x + out_proj(attention(qkv(x))))
+//   out = LN2(mid + ffn2(gelu(ffn1(mid))))
+// Two ways to call a pre-norm forward, told apart by the buffers given:
 //   training   every activation in a buffer of its own (BlockActivations
 //              all set), kept for backward;
 //   inference  mid == x == out (the token stream, updated in place by the
@@ -10,7 +13,12 @@
 //              and the statistics, lse and ffn_pre null: the pre-activation
 //              is not kept, so GELU runs fused into ffn1's GEMM.
 // The arithmetic is the same either way: a fused residual GEMM adds the
-// same sum to the same stream that a separate add would.
+// same sum to the same stream that a separate add would.  A post-norm
+// forward takes the inference form with mid a buffer of its own: out == x
+// (the stream) gets x + out_proj(...), mid its LayerNorm and then mid +
+// ffn2(...), out the LayerNorm of that; ln1_out and ln2_out are unused.
+// key_lengths (host memory, [series], null: none) masks each series' padded
+// tokens out of the attention (kernels::attention_forward).
 #pragma once
 
 #include <cstdint>
@@ -19,6 +27,18 @@
 #include "model/model_config.hpp"
 
 namespace invforecast::layers {
+
+enum class NormPlacement { Pre, Post };
+
+// What a block computes on: tokens per series (the padded length of a text
+// batch), widths, the LayerNorm epsilon and its placement.
+struct BlockShape {
+  int64_t tokens = 0, d_model = 0, heads = 0, ffn_dim = 0;
+  double layer_norm_eps = 0;
+  NormPlacement norm = NormPlacement::Pre;
+};
+// The forecast encoder's blocks: pre-norm, num_tokens() tokens.
+BlockShape block_shape(const ModelConfig& config);
 
 template <class T>
 struct BlockWeights {
@@ -64,9 +84,16 @@ struct BlockBackwardScratch {
 
 // attention_workspace: kernels::attention_workspace_floats for `series`.
 template <class T>
+void block_forward(const kernels::Context& ctx, const BlockShape& shape,
+                   const BlockWeights<T>& w, int64_t series, const T* x, T* out,
+                   const BlockActivations<T>& a, float* attention_workspace,
+                   const int32_t* key_lengths = nullptr);
+template <class T>
 void block_forward(const kernels::Context& ctx, const ModelConfig& config,
                    const BlockWeights<T>& w, int64_t series, const T* x, T* out,
-                   const BlockActivations<T>& a, float* attention_workspace);
+                   const BlockActivations<T>& a, float* attention_workspace) {
+  block_forward(ctx, block_shape(config), w, series, x, out, a, attention_workspace);
+}
 
 // After a training forward from x: d_stream holds d(out) on entry and
 // d(x) on return; every gradient is overwritten.
@@ -76,6 +103,9 @@ void block_backward(const kernels::Context& ctx, const ModelConfig& config,
                     const BlockActivations<T>& a, T* d_stream, const BlockBackwardScratch<T>& s,
                     const BlockGradients<T>& g, float* attention_workspace);
 
-kernels::AttentionDims attention_dims(const ModelConfig& config, int64_t series);
+kernels::AttentionDims attention_dims(const BlockShape& shape, int64_t series);
+inline kernels::AttentionDims attention_dims(const ModelConfig& config, int64_t series) {
+  return attention_dims(block_shape(config), series);
+}
 
 }  // namespace invforecast::layers

@@ -94,7 +94,6 @@ bool is_calendar_name(std::string_view name) {
          std::end(kCalendarFeatures);
 }
 
-constexpr const char* kArchitecture = "patchtst_encoder";
 constexpr const char* kActivation = "gelu";
 
 }  // namespace
@@ -282,7 +281,7 @@ CovariateLayout covariate_layout(const ModelConfig& config, const std::vector<Fe
 std::string metadata_to_json(const ModelMetadata& m) {
   const ModelConfig& c = m.config;
   json config = {
-      {"architecture", kArchitecture},
+      {"architecture", kForecastArchitecture},
       {"context_length", c.context_length},
       {"patch_length", c.patch_length},
       {"stride", c.stride},
@@ -342,9 +341,14 @@ ModelMetadata metadata_from_json(std::string_view text) {
   ModelMetadata m;
   const json& cj = require_object(root, "config", "");
   const char* at = "config.";
-  if (require_string(cj, "architecture", at) != kArchitecture)
-    fail(ErrorCode::CorruptModel, "model metadata: architecture '{}' is not '{}'",
-         require_string(cj, "architecture", at), kArchitecture);
+  const std::string& architecture = require_string(cj, "architecture", at);
+  if (architecture == kTextEncoderArchitecture)
+    fail(ErrorCode::InvalidArgument,
+         "this is a text-encoder model file (architecture '{}'), not a forecast model: load it as a text model",
+         architecture);
+  if (architecture != kForecastArchitecture)
+    fail(ErrorCode::CorruptModel, "model metadata: architecture '{}' is not '{}'", architecture,
+         kForecastArchitecture);
   if (require_string(cj, "activation", at) != kActivation)
     fail(ErrorCode::CorruptModel, "model metadata: activation '{}' is not '{}'", require_string(cj, "activation", at),
          kActivation);

@@ -174,6 +174,12 @@ struct CovariateLayout {
 // reconstruction only (a base for fine-tuning, whose forecast head is untrained).
 enum class TrainingObjective { Forecast, MaskedPatch };
 
+// The config.architecture of each kind of file in the model format: a forecast model's, and a
+// text encoder's (lib/text/text_model_file.hpp), so that each loader names the other kind when
+// given it.
+inline constexpr std::string_view kForecastArchitecture = "patchtst_encoder";
+inline constexpr std::string_view kTextEncoderArchitecture = "bert_sentence_encoder";
+
 // Everything in a model file besides the tensors.
 struct ModelMetadata {
   ModelConfig config;
@@ -205,7 +211,8 @@ std::string_view to_string(FeatureSource source);
 std::string_view to_string(TrainingObjective objective);
 
 // Metadata <-> JSON text (the metadata block of a model file).  Parsing validates config and
-// features and throws Error(CorruptModel) naming the missing or invalid field.
+// features and throws Error(CorruptModel) naming the missing or invalid field, or
+// Error(InvalidArgument) for a text encoder's metadata (saying so).
 std::string metadata_to_json(const ModelMetadata& metadata);
 ModelMetadata metadata_from_json(std::string_view text);
 

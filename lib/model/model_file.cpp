@@ -111,7 +111,7 @@ class AlignedCopy {
 }  // namespace
 
 // Type-erased owner of the bytes the tensor views point into.
-struct ModelFile::Storage {
+struct ModelBytes::Storage {
   std::variant<std::monostate, std::unique_ptr<io::MappedFile>, std::unique_ptr<AlignedCopy>> owner;
 };
 
@@ -122,8 +122,11 @@ std::vector<uint8_t> write_model_buffer(const ModelMetadata& metadata, std::span
   } catch (const Error& e) {
     throw Error(ErrorCode::InvalidArgument, e.what());
   }
-  const std::vector<TensorSpec> specs = expected_tensors(metadata);
+  return write_container(metadata_to_json(metadata), expected_tensors(metadata), tensors);
+}
 
+std::vector<uint8_t> write_container(std::string_view json, std::span<const TensorSpec> specs,
+                                     std::span<const NamedTensor> tensors) {
   // Match the caller's tensors to the canonical list by name.
   std::map<std::string_view, const NamedTensor*> given;
   for (const NamedTensor& t : tensors)
@@ -152,7 +155,6 @@ std::vector<uint8_t> write_model_buffer(const ModelMetadata& metadata, std::span
     fail(ErrorCode::InvalidArgument, "tensor '{}' is not a parameter of this configuration", given.begin()->first);
 
   // Every offset follows from the metadata and table sizes, so the layout is fixed before writing.
-  const std::string json = metadata_to_json(metadata);
   size_t table_size = 0;
   for (const NamedTensor* t : ordered) table_size += 4 + t->name.size() + 4 + 4 + 8 * t->dims.size() + 8 + 8;
   const size_t header_len = kPreambleSize + json.size() + table_size;
@@ -193,7 +195,7 @@ void write_model_file(const std::string& path, const ModelMetadata& metadata, st
   io::write_file_atomically(path, write_model_buffer(metadata, tensors), "model file");
 }
 
-ModelFile ModelFile::parse(std::span<const uint8_t> bytes, std::shared_ptr<const Storage> storage) {
+ContainerContents read_container(std::span<const uint8_t> bytes, const MetadataReader& read_metadata) {
   const uint8_t* base = bytes.data();
   const size_t size = bytes.size();
   if (size < kPreambleSize + kChecksumSize)
@@ -223,11 +225,9 @@ ModelFile ModelFile::parse(std::span<const uint8_t> bytes, std::shared_ptr<const
     fail(ErrorCode::CorruptModel, "model file: metadata length {} runs past the header end {}", metadata_len,
          header_len);
 
-  ModelFile model;
-  model.storage_ = std::move(storage);
-  model.bytes_ = bytes;
-  model.format_version_ = version;
-  model.metadata_ = metadata_from_json(
+  ContainerContents contents;
+  contents.format_version = version;
+  const std::vector<TensorSpec> specs = read_metadata(
       std::string_view(reinterpret_cast<const char*>(base + kPreambleSize), static_cast<size_t>(metadata_len)));
 
   io::ByteReader table(bytes.subspan(kPreambleSize + metadata_len, header_len - kPreambleSize - metadata_len),
@@ -256,9 +256,7 @@ ModelFile ModelFile::parse(std::span<const uint8_t> bytes, std::shared_ptr<const
     if (!by_name.emplace(e.name, &e).second)
       fail(ErrorCode::CorruptModel, "model file: tensor '{}' appears twice", e.name);
 
-  // The tensor list follows the config and the features (the covariates' tensors).
-  const std::vector<TensorSpec> specs = expected_tensors(model.metadata_);
-  model.tensors_.reserve(specs.size());
+  contents.tensors.reserve(specs.size());
   for (const TensorSpec& spec : specs) {
     auto it = by_name.find(spec.name);
     if (it == by_name.end())
@@ -274,39 +272,61 @@ ModelFile ModelFile::parse(std::span<const uint8_t> bytes, std::shared_ptr<const
       if (!std::isfinite(value))
         fail(ErrorCode::CorruptModel, "model file: tensor '{}' holds a non-finite value at index {}", e.name, i);
     }
-    model.tensors_.push_back(TensorView{e.name, e.dims, std::span<const float>(values, count)});
+    contents.tensors.push_back(TensorView{e.name, e.dims, std::span<const float>(values, count)});
     by_name.erase(it);
   }
   if (!by_name.empty())
     fail(ErrorCode::CorruptModel, "model file: tensor '{}' is not a parameter of this config", by_name.begin()->first);
+  return contents;
+}
+
+ModelFile ModelFile::parse(ModelBytes source) {
+  ModelFile model;
+  // The tensor list follows the config and the features (the covariates' tensors).
+  ContainerContents contents = read_container(source.bytes(), [&model](std::string_view json) {
+    model.metadata_ = metadata_from_json(json);
+    return expected_tensors(model.metadata_);
+  });
+  model.source_ = std::move(source);
+  model.format_version_ = contents.format_version;
+  model.tensors_ = std::move(contents.tensors);
   return model;
 }
 
-ModelFile ModelFile::open(const std::string& path) {
+ModelBytes ModelBytes::map(const std::string& path) {
   auto storage = std::make_shared<Storage>();
   const auto& mapping = storage->owner.emplace<std::unique_ptr<io::MappedFile>>(
       std::make_unique<io::MappedFile>(path, "model file"));
-  try {
-    return parse(mapping->bytes(), std::move(storage));
-  } catch (const Error& e) {
-    if (e.code() == ErrorCode::CorruptModel || e.code() == ErrorCode::Unsupported)
-      throw Error(e.code(), fmt::format("'{}': {}", path, e.what()));
-    throw;
-  }
+  ModelBytes source;
+  source.bytes_ = mapping->bytes();
+  source.storage_ = std::move(storage);
+  return source;
 }
 
-ModelFile ModelFile::from_buffer(std::span<const uint8_t> bytes, BufferMode mode) {
+ModelBytes ModelBytes::from_buffer(std::span<const uint8_t> bytes, BufferMode mode) {
   if (bytes.data() == nullptr && !bytes.empty()) fail(ErrorCode::NullPointer, "model buffer is null");
+  ModelBytes source;
   if (mode == BufferMode::Borrow) {
     if (reinterpret_cast<uintptr_t>(bytes.data()) % alignof(float) != 0)
       fail(ErrorCode::InvalidArgument, "a borrowed model buffer must be aligned to {} bytes (or use a copy)",
            alignof(float));
-    return parse(bytes, nullptr);
+    source.bytes_ = bytes;
+    return source;
   }
   // The copy is bounded by memory the caller already holds; the views are then made on the copy.
   auto storage = std::make_shared<Storage>();
   auto& copy = storage->owner.emplace<std::unique_ptr<AlignedCopy>>(std::make_unique<AlignedCopy>(bytes));
-  return parse(std::span<const uint8_t>(copy->data(), bytes.size()), std::move(storage));
+  source.bytes_ = std::span<const uint8_t>(copy->data(), bytes.size());
+  source.storage_ = std::move(storage);
+  return source;
+}
+
+ModelFile ModelFile::open(const std::string& path) {
+  return load_naming_path(path, [&path] { return parse(ModelBytes::map(path)); });
+}
+
+ModelFile ModelFile::from_buffer(std::span<const uint8_t> bytes, BufferMode mode) {
+  return parse(ModelBytes::from_buffer(bytes, mode));
 }
 
 const TensorView* ModelFile::find(std::string_view name) const {

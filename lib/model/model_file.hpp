@@ -9,7 +9,8 @@
 //   16  metadata_len   u64      bytes of the metadata block
 //   24  header_len     u64      end of the tensor table = 32 + metadata_len + table bytes
 //   32  metadata       JSON text (UTF-8, no terminator): {"config": {...}, "features": [...],
-//                      "provenance": {...}}, see model_config.hpp (metadata_to_json)
+//                      "provenance": {...}}, see model_config.hpp (metadata_to_json); a text
+//                      model's is {"config", "tokenizer", "provenance"} (text/text_model_file.hpp)
 //       tensor table   tensor_count entries of
 //                        u32 name_len, name (printable ASCII, 1..256 bytes), u32 dtype (1 = f32),
 //                        u32 rank (1..8), i64 dims[rank], u64 data_offset, u64 data_len
@@ -26,12 +27,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "error.hpp"
 #include "model/model_config.hpp"
 
 namespace invforecast {
@@ -69,6 +72,63 @@ struct TensorView {
 //          the caller's buffer may be freed right after the call.
 enum class BufferMode { Borrow, Copy };
 
+// The container without its interpretation, shared by every kind of file in this format (a forecast
+// model, ModelFile below; a text encoder, lib/text/text_model_file.hpp).  Each kind parses the
+// metadata JSON itself and answers the tensors it expects; the container checks everything else.
+
+// The bytes a model is read from, and what keeps them alive (a mapping, an aligned copy, or nothing
+// when borrowing).  Copies share them.
+class ModelBytes {
+ public:
+  // Maps the file read-only (POSIX mmap); Error(Io) when it cannot be opened.  The file must not be
+  // truncated while mapped.
+  static ModelBytes map(const std::string& path);
+  // Error(NullPointer) for a null buffer with a size; Borrow needs 4-byte alignment
+  // (Error(InvalidArgument)).
+  static ModelBytes from_buffer(std::span<const uint8_t> bytes, BufferMode mode);
+  std::span<const uint8_t> bytes() const { return bytes_; }
+
+ private:
+  struct Storage;
+  std::shared_ptr<const Storage> storage_;  // null when borrowing the caller's buffer
+  std::span<const uint8_t> bytes_;
+};
+
+// The metadata block's text in, the tensors that metadata calls for (in file order) out; throws
+// Error(CorruptModel) for metadata it cannot accept.
+using MetadataReader = std::function<std::vector<TensorSpec>(std::string_view metadata_json)>;
+
+struct ContainerContents {
+  uint32_t format_version = 0;
+  std::vector<TensorView> tensors;  // views into the bytes, in the order read_metadata gave
+};
+
+// Checks the length, magic, checksum, format version, header and metadata lengths, calls
+// read_metadata once, then checks every table entry (name, dtype, rank, dims, offsets and lengths
+// inside the file, alignment, overlap, repeats) and each tensor against the specs (present, its
+// shape, finite values, nothing unexpected).  Errors as ModelFile's, below.
+ContainerContents read_container(std::span<const uint8_t> bytes, const MetadataReader& read_metadata);
+
+// The container's bytes: metadata_json as the metadata block, then the tensors in the order of
+// specs, matched by name.  Error(InvalidArgument) when a tensor is missing, unexpected, duplicated,
+// of the wrong shape or size, or holds a non-finite value.
+std::vector<uint8_t> write_container(std::string_view metadata_json, std::span<const TensorSpec> specs,
+                                     std::span<const NamedTensor> tensors);
+
+// Runs load() and prefixes the path to the message of an Error(CorruptModel), Error(Unsupported) or
+// Error(InvalidArgument) (a file of another kind).
+template <class Load>
+auto load_naming_path(const std::string& path, const Load& load) {
+  try {
+    return load();
+  } catch (const Error& e) {
+    if (e.code() == ErrorCode::CorruptModel || e.code() == ErrorCode::Unsupported ||
+        e.code() == ErrorCode::InvalidArgument)
+      throw Error(e.code(), fmt::format("'{}': {}", path, e.what()));
+    throw;
+  }
+}
+
 // A validated model file.  Loading checks, before anything is sized from the file: the length, magic,
 // the checksum, format version, header and metadata lengths, the JSON metadata (config and features),
 // every table entry (name, dtype, rank, dims, offsets and lengths inside the file, alignment, overlap)
@@ -76,7 +136,7 @@ enum class BufferMode { Borrow, Copy };
 // failure throws Error(CorruptModel) with a message naming what is wrong; a format version above
 // kModelFormatVersion (a file from a later library, named with both versions in the message) or a model
 // whose features go beyond the target gives Error(Unsupported); a path that cannot be opened gives
-// Error(Io).
+// Error(Io); a text-model file gives Error(InvalidArgument) saying what it is.
 // Immutable once loaded: copies share the storage, and any number of threads may read it at once.
 class ModelFile {
  public:
@@ -91,7 +151,7 @@ class ModelFile {
   // The whole validated file as it was loaded (in the mapping, the owned
   // copy or the borrowed buffer): saving a model hands out these bytes
   // rather than serialising it again.
-  std::span<const uint8_t> bytes() const { return bytes_; }
+  std::span<const uint8_t> bytes() const { return source_.bytes(); }
   // In the order of expected_tensors(config()).
   const std::vector<TensorView>& tensors() const { return tensors_; }
   // nullptr when the model has no such tensor.
@@ -100,12 +160,10 @@ class ModelFile {
   const TensorView& tensor(std::string_view name) const;
 
  private:
-  struct Storage;
   ModelFile() = default;
-  static ModelFile parse(std::span<const uint8_t> bytes, std::shared_ptr<const Storage> storage);
+  static ModelFile parse(ModelBytes source);
 
-  std::shared_ptr<const Storage> storage_;  // null when borrowing the caller's buffer
-  std::span<const uint8_t> bytes_;
+  ModelBytes source_;
   uint32_t format_version_ = 0;
   ModelMetadata metadata_;
   std::vector<TensorView> tensors_;
