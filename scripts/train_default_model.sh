@@ -10,7 +10,7 @@
 # --covariates; scripts/covariate_ablation.sh varies it (none: the sales
 # alone, the shipped model of before 0.2.0).  EPOCHS (default 20, of 100
 # steps) shortens a smoke run: the CLI takes each flag once, so it cannot be
-# overridden by an extra --epochs.
+# overridden by an extra --epochs; SEED (default 1) likewise picks the seed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${1:-data/m5_tiny_long.csv.gz}
@@ -21,4 +21,4 @@ cli=${INVF_CLI:-build/bin/invforecast}
 # horizon); 2000 steps of 64 windows.
 "$cli" train --data "$data" --out "$out" --horizon 30 --covariates "${COVARIATES:-all}" \
   --set d_model=64 --set heads=4 --set ffn_dim=128 \
-  --epochs "${EPOCHS:-20}" --steps-per-epoch 100 --batch-size 64 --seed 1 --threads 2 "${@:3}"
+  --epochs "${EPOCHS:-20}" --steps-per-epoch 100 --batch-size 64 --seed "${SEED:-1}" --threads 2 "${@:3}"
