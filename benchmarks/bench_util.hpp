@@ -30,6 +30,14 @@ inline void check(invf_status* status, const char* what) {
   die(std::string(what) + ": " + message);
 }
 
+// Options with "threads" set (the caller releases them).
+inline invf_options* threads_options(int threads) {
+  invf_options* options = nullptr;
+  check(invf_options_create(&options), "invf_options_create");
+  check(invf_options_set(options, "threads", std::to_string(threads).c_str()), "threads");
+  return options;
+}
+
 inline double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   const size_t n = values.size();

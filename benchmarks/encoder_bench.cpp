@@ -98,9 +98,7 @@ std::vector<float> read_f32(const std::string& path, size_t floats) {
 }
 
 invf_model* load(const char* path, int threads) {
-  invf_options* options = nullptr;
-  check(invf_options_create(&options), "options");
-  check(invf_options_set(options, "threads", std::to_string(threads).c_str()), "threads");
+  invf_options* options = threads_options(threads);
   invf_model* model = nullptr;
   check(invf_model_load(path, options, &model), "load");
   invf_options_release(options);

