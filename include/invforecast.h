@@ -68,7 +68,7 @@ extern "C" {
 /* Bytes needed for a date written by the library ("YYYY-MM-DD" and NUL). */
 #define INVF_DATE_BUFFER 11
 
-/* Library version ("0.2.0") and ABI version.  Either pointer may be NULL.
+/* Library version ("0.3.0") and ABI version.  Either pointer may be NULL.
  * Never fails.  The string is static. */
 INVF_API void invf_version(const char** library_version, int* abi_version);
 

@@ -8,11 +8,11 @@ TEST_CASE("version reports the library and ABI versions", "[capi]") {
   int abi = -1;
   invf_version(&library, &abi);
   REQUIRE(library != nullptr);
-  REQUIRE(std::string(library) == "0.2.0");
+  REQUIRE(std::string(library) == "0.3.0");
   REQUIRE(abi == INVF_ABI_VERSION);
   invf_version(nullptr, nullptr);  // either pointer may be NULL
   invf_version(&library, nullptr);
-  REQUIRE(std::string(library) == "0.2.0");
+  REQUIRE(std::string(library) == "0.3.0");
 }
 
 TEST_CASE("a NULL status is success with an empty message", "[capi]") {

@@ -89,7 +89,7 @@ TEST_CASE("wrapper: backtest metrics and JSON", "[capi]") {
 
 TEST_CASE("wrapper: version", "[capi]") {
   REQUIRE(invf::version().abi == INVF_ABI_VERSION);
-  REQUIRE(invf::version().library == "0.2.0");
+  REQUIRE(invf::version().library == "0.3.0");
 }
 
 TEST_CASE("wrapper: add_columns gives the dataset add_series gives", "[capi]") {

@@ -12,7 +12,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 
 out=$("$example" "$source/tests/fixtures/capi_small.csv" 14)
 echo "$out"
-grep -qx 'libinvforecast 0.2.0 (ABI 0)' <<<"$out" || fail "version line"
+grep -qx 'libinvforecast 0.3.0 (ABI 0)' <<<"$out" || fail "version line"
 grep -q ': 3 series$' <<<"$out" || fail "series count of the fixture"
 for method in ets snaive; do
   grep -qE "^method $method: 3 series, horizon 14, [0-9]+ warnings$" <<<"$out" ||

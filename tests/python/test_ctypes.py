@@ -57,7 +57,7 @@ lib, check, expect_error = api.lib, api.check, api.expect_error
 # --- version ------------------------------------------------------------------
 version, abi = ctypes.c_char_p(), ctypes.c_int(-1)
 lib.invf_version(ctypes.byref(version), ctypes.byref(abi))
-assert version.value == b"0.2.0" and abi.value == 0, (version.value, abi.value)
+assert version.value == b"0.3.0" and abi.value == 0, (version.value, abi.value)
 lib.invf_version(None, None)
 assert lib.invf_status_code(None) == 0 and lib.invf_status_message(None) == b""
 
