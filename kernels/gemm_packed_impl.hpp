@@ -15,9 +15,13 @@
 // P * 16 floats of b and broadcasts R floats of a.
 //
 // Loop order: k blocks (only for long k: the quantile head's 5376) > row
-// blocks > panels.  A row block of a (R x k block) stays in L1 while the
-// panels of b stream through from L2; b is packed so each k of a panel is one
-// cache line.
+// chunks of kChunkRows rows > strips of kStripPanels panels > row blocks of
+// the chunk > panels of the strip.  A strip of b (k block x 128 columns, at
+// most 256 KiB) stays in L2 for every row block of the chunk, and a row block
+// of a (R x k block) in L1 while the strip's panels stream through; b is
+// packed so each k of a panel is one cache line.  Reading b once per chunk
+// rather than once per row block made the MiniLM text encoder (k 384 and
+// 1536, n up to 1536) about 16% faster.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +38,12 @@ constexpr int64_t NV = NR / W;  // vectors per panel row
 constexpr int64_t kMaxRows = GemmTiles::max_rows;
 static_assert(NR % W == 0);
 static_assert(kMaxRows >= 1);
+// Blocking of the loops (above).  Tiles never cross a strip, so a tile width
+// that does not divide 8 panels (3) leaves single panels at each strip's end;
+// each output's sum keeps its k order whatever the tile, so the bits are
+// those of one pass over all panels.
+constexpr int64_t kStripPanels = 8;
+constexpr int64_t kChunkRows = 8 * kMaxRows;
 
 struct TileArgs {
   const float* a;
@@ -105,24 +115,24 @@ void tile(const TileArgs& t) {
   }
 }
 
-// One row block of R rows over every panel: P panels at a time, then single
-// panels for what is left.
+// One row block of R rows over panels [first, last): P panels at a time, then
+// single panels for what is left.
 template <int64_t R>
-void row_block(TileArgs t, const PackedMatrix& b, int64_t k0) {
+void row_block(TileArgs t, const PackedMatrix& b, int64_t k0, int64_t first, int64_t last) {
   constexpr int64_t P = GemmTiles::panels_for_rows(R);
   static_assert(P >= 1);
-  const int64_t panels = b.panels(), n = b.n(), stride = b.k() * NR;
+  const int64_t n = b.n(), stride = b.k() * NR;
   const float* bias = b.padded_bias();
   float* c = t.c;
-  int64_t p = 0;
-  for (; P > 1 && p + P <= panels; p += P) {
+  int64_t p = first;
+  for (; P > 1 && p + P <= last; p += P) {
     t.b = b.panel_data() + p * stride + k0 * NR;
     t.c = c + p * NR;
     t.cols = n - p * NR < P * NR ? n - p * NR : P * NR;
     t.bias = bias ? bias + p * NR : nullptr;
     tile<R, P>(t);
   }
-  for (; p < panels; ++p) {
+  for (; p < last; ++p) {
     t.b = b.panel_data() + p * stride + k0 * NR;
     t.c = c + p * NR;
     t.cols = n - p * NR < NR ? n - p * NR : NR;
@@ -133,10 +143,11 @@ void row_block(TileArgs t, const PackedMatrix& b, int64_t k0) {
 
 // row_block<rows> for rows in 1 .. R.
 template <int64_t R>
-void row_block_for(int64_t rows, const TileArgs& t, const PackedMatrix& b, int64_t k0) {
+void row_block_for(int64_t rows, const TileArgs& t, const PackedMatrix& b, int64_t k0, int64_t first,
+                   int64_t last) {
   if constexpr (R > 1)
-    if (rows < R) return row_block_for<R - 1>(rows, t, b, k0);
-  row_block<R>(t, b, k0);
+    if (rows < R) return row_block_for<R - 1>(rows, t, b, k0, first, last);
+  row_block<R>(t, b, k0, first, last);
 }
 
 }  // namespace
@@ -155,15 +166,22 @@ void packed_gemm(int64_t m, const float* a, int64_t lda, const PackedMatrix& b, 
     t.kb = k - k0 < block ? k - k0 : block;
     t.first_block = k0 == 0;
     t.last_block = k0 + t.kb == k;
-    for (int64_t r0 = 0; r0 < m; r0 += kMaxRows) {
-      t.a = a + r0 * lda + k0;
-      t.c = c + r0 * ldc;
-      const int64_t rows = m - r0 < kMaxRows ? m - r0 : kMaxRows;
-      row_block_for<kMaxRows>(rows, t, b, k0);
-      // GELU over the finished rows while they are in L1, many registers at
-      // once (V::gelu_in_place), rather than tile by tile in the epilogue.
+    // Row chunks of kChunkRows rows; in each, strip by strip of kStripPanels
+    // panels (whose k block stays in L2), every row block of the chunk.
+    for (int64_t m0 = 0; m0 < m; m0 += kChunkRows) {
+      const int64_t m1 = m - m0 < kChunkRows ? m : m0 + kChunkRows;
+      for (int64_t p0 = 0; p0 < b.panels(); p0 += kStripPanels) {
+        const int64_t p1 = b.panels() - p0 < kStripPanels ? b.panels() : p0 + kStripPanels;
+        for (int64_t r0 = m0; r0 < m1; r0 += kMaxRows) {
+          t.a = a + r0 * lda + k0;
+          t.c = c + r0 * ldc;
+          row_block_for<kMaxRows>(m1 - r0 < kMaxRows ? m1 - r0 : kMaxRows, t, b, k0, p0, p1);
+        }
+      }
+      // GELU over the chunk's finished rows while they are in L2, many
+      // registers at once (V::gelu_in_place), rather than tile by tile.
       if (epilogue == Epilogue::Gelu && t.last_block)
-        for (int64_t r = 0; r < rows; ++r) V::gelu_in_place(t.c + r * ldc, b.n());
+        for (int64_t r = m0; r < m1; ++r) V::gelu_in_place(c + r * ldc, b.n());
     }
   }
 }
