@@ -116,27 +116,22 @@ for s in report["series"]:
 PY
 
 # --- errors ------------------------------------------------------------------
-expect_error() {  # pattern args...
+# script_util.bash's expect_error on the whatif command line above.
+expect_whatif_error() {  # pattern args...
   local pattern=$1
   shift
-  set +e
-  "${whatif[@]}" "$@" >"$work/err_out" 2>"$work/err"
-  local rc=$?
-  set -e
-  [ $rc -eq 1 ] || fail "'$*' exited $rc, expected 1"
-  [ "$(wc -l <"$work/err")" -eq 1 ] || fail "'$*' wrote $(wc -l <"$work/err") lines to stderr"
-  grep -qE "^invforecast: error: .*$pattern" "$work/err" || fail "'$*': $(cat "$work/err")"
+  expect_error "$pattern" "${whatif[@]:1}" "$@"
 }
-expect_error "edit 'cost\*=2': 'cost' is not a column of the data" --edit 'cost*=2'
-expect_error "edit 'price0.9' has no operator" --edit 'price0.9'
-expect_error "'inf' is not a finite number" --edit 'price*=inf'
-expect_error "edit 'price\*=1e308' gives a non-finite 'price' \(inf\) for series 's0'" --edit 'price*=1e308'
-expect_error "outside the horizon of series 's0': its forecast days are 2023-05-02 to 2023-05-15" \
+expect_whatif_error "edit 'cost\*=2': 'cost' is not a column of the data" --edit 'cost*=2'
+expect_whatif_error "edit 'price0.9' has no operator" --edit 'price0.9'
+expect_whatif_error "'inf' is not a finite number" --edit 'price*=inf'
+expect_whatif_error "edit 'price\*=1e308' gives a non-finite 'price' \(inf\) for series 's0'" --edit 'price*=1e308'
+expect_whatif_error "outside the horizon of series 's0': its forecast days are 2023-05-02 to 2023-05-15" \
   --edit 'price*=0.9' --from 2023-05-01
-expect_error "scenario series 'x9' is not a series of the data" --edit 'price*=0.9' --series x9
-expect_error "horizon 15 exceeds the model's horizon of 14 days" --edit 'price*=0.9' -H 15
-expect_error "--open-orders needs --inventory" --edit 'price*=0.9' --open-orders "$work/inventory.csv"
-expect_error "the inventory has no SKU among the scenario's 1 series" --edit 'price*=0.9' --series s0 \
+expect_whatif_error "scenario series 'x9' is not a series of the data" --edit 'price*=0.9' --series x9
+expect_whatif_error "horizon 15 exceeds the model's horizon of 14 days" --edit 'price*=0.9' -H 15
+expect_whatif_error "--open-orders needs --inventory" --edit 'price*=0.9' --open-orders "$work/inventory.csv"
+expect_whatif_error "the inventory has no SKU among the scenario's 1 series" --edit 'price*=0.9' --series s0 \
   --inventory "$work/inventory.csv"
 set +e
 "$cli" whatif --data "$work/history.csv.gz" --model "$model" --edit 'price*=0.9' 2>"$work/err" >/dev/null
